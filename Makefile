@@ -1,0 +1,30 @@
+# The two commands of the README. Both work on a fresh machine: they make the
+# virtual environment in .venv and install what they need into it.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: demo test lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+demo: $(PY)
+	$(PY) -m pip install -q -e ".[demo]"
+	$(PY) -m gdwidget.demo
+
+test: $(PY)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { echo "installing the system Chromium for the browser tests"; \
+	    apt-get update -qq && apt-get install -y -qq chromium; }
+	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m ruff check gdwidget tests benchmarks
+	$(PY) -m pytest -q
+
+lint: $(PY)
+	$(PY) -m ruff check gdwidget tests benchmarks
+	$(PY) -m ruff format --check gdwidget tests benchmarks
+
+clean:
+	rm -rf $(VENV) build dist node_modules gdwidget/static
