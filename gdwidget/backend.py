@@ -172,6 +172,10 @@ class Random:
     def normal(self, shape: tuple[int, ...], dtype: Any) -> Any:
         return self._out(self._gen.standard_normal(shape), dtype)
 
+    def uniform(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        """Independent draws from the uniform distribution on [0, 1)."""
+        return self._out(self._gen.random(shape), dtype)
+
     def rademacher(self, shape: tuple[int, ...], dtype: Any) -> Any:
         """Independent +1/-1 entries with equal probability."""
         bits = self._gen.integers(0, 2, size=shape)
