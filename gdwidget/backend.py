@@ -98,8 +98,11 @@ def get_backend(device: str = "auto", dtype: Any = "float64") -> Backend:
         raise RuntimeError(f"device='gpu' is not available: {reason}. Use device='cpu'.")
     if not _auto_warned:
         _auto_warned = True
-        warnings.warn(f"device='auto': no GPU ({reason}); running on the CPU with NumPy.",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"device='auto': no GPU ({reason}); running on the CPU with NumPy.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return Backend("cpu", np, np.dtype(dtype_name))
 
 

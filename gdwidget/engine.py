@@ -111,8 +111,9 @@ def _starts(objective: Objective, start: Any) -> np.ndarray:
             raise ValueError(f"start is required: {objective.name} has no default start")
         start = objective.default_start
     try:
-        s = np.array(to_numpy(start) if not isinstance(start, list | tuple) else start,
-                     dtype=np.float64)
+        s = np.array(
+            to_numpy(start) if not isinstance(start, list | tuple) else start, dtype=np.float64
+        )
     except (TypeError, ValueError):
         raise ValueError(f"start must be numbers, got {start!r}") from None
     if s.ndim == 1:
@@ -224,8 +225,9 @@ class Run:
         """Back to step 0, optionally from a new start; returns the step-0 row."""
         xp = self.xp
         self.params = self.backend.asarray(self._start_array(start))
-        self.states = {lb: opt.init(self.params[self.slices[lb], ...])
-                       for lb, opt in self.optimizers.items()}
+        self.states = {
+            lb: opt.init(self.params[self.slices[lb], ...]) for lb, opt in self.optimizers.items()
+        }
         self.t = 0
         self._rng = Random(xp, self.seed)
         self._order: Any = None
@@ -244,9 +246,11 @@ class Run:
             raise ValueError("the loss is not finite at the start point")
         gnorm = xp.sqrt(xp.sum(self.grad * self.grad, axis=-1))
         return self._chunk(
-            np.zeros(1, np.int64), self.loss[None, :],
+            np.zeros(1, np.int64),
+            self.loss[None, :],
             self.params[None, ...] if self.record_params else None,
-            gnorm[None, :], self._lr_row(0)[None, :],
+            gnorm[None, :],
+            self._lr_row(0)[None, :],
         )
 
     # -- batches -----------------------------------------------------------------------
@@ -259,7 +263,7 @@ class Run:
                 self.epoch += 1
             self._order = self.xp.asarray(self._rng.permutation(n))
             self._pos = 0
-        batch = self._order[self._pos:self._pos + self.batch_size]
+        batch = self._order[self._pos : self._pos + self.batch_size]
         self._pos += self.batch_size
         return batch
 
@@ -344,9 +348,11 @@ class Run:
             done = max(0, min(done, last - int(steps[0]) + 1))
             self.t = last
         chunk = self._chunk(
-            steps[:done], loss_buf[:done, ...],
+            steps[:done],
+            loss_buf[:done, ...],
             None if params_buf is None else params_buf[:done, ...],
-            gnorm_buf[:done, ...], lr_buf[:done],
+            gnorm_buf[:done, ...],
+            lr_buf[:done],
         )
         if error is not None:
             raise ObjectiveError(
@@ -395,14 +401,16 @@ class Run:
         code = xp.where(newly_conv, xp.asarray(CONVERGED, dtype=code.dtype), code)
         self._status = xp.where(newly_div, xp.asarray(DIVERGED, dtype=code.dtype), code)
         self._stop_step = xp.where(
-            stopped_now, xp.asarray(self.t, dtype=self._stop_step.dtype), self._stop_step)
+            stopped_now, xp.asarray(self.t, dtype=self._stop_step.dtype), self._stop_step
+        )
+
 
 def _copy(xp: Any, a: Any) -> Any:
     return a.copy() if hasattr(a, "copy") else xp.asarray(a, copy=True)
 
 
 def _is_view_namespace(xp: Any) -> bool:
-    """NumPy and CuPy return views for basic slices, so an in-place block step needs no copy back."""
+    """NumPy and CuPy slices are views: an in-place block step needs no copy back."""
     name = getattr(xp, "__name__", "")
     return name == "numpy" or name.split(".")[0] == "cupy"
 
@@ -474,9 +482,14 @@ class History:
         """One dict per run: label, optimizer, status, stop step, final loss and point."""
         rows = []
         for r, label in enumerate(self.labels):
-            row = {"run": label, "optimizer": self.groups[r], "status": self.status[r],
-                   "stop_step": int(self.stop_step[r]), "loss": float(self.loss[-1, r]),
-                   "grad_norm": float(self.grad_norm[-1, r])}
+            row = {
+                "run": label,
+                "optimizer": self.groups[r],
+                "status": self.status[r],
+                "stop_step": int(self.stop_step[r]),
+                "loss": float(self.loss[-1, r]),
+                "grad_norm": float(self.grad_norm[-1, r]),
+            }
             if self.params is not None:
                 row["point"] = tuple(float(v) for v in self.params[-1, r])
             rows.append(row)
@@ -514,8 +527,18 @@ def run(
     """
     steps = check_int("steps", steps, low=0)
     chunk_size = check_int("chunk_size", chunk_size, low=1)
-    r = Run(objective, optimizers, start, device=device, dtype=dtype, grad_tol=grad_tol,
-            loss_tol=loss_tol, batch_size=batch_size, seed=seed, record_params=record_params)
+    r = Run(
+        objective,
+        optimizers,
+        start,
+        device=device,
+        dtype=dtype,
+        grad_tol=grad_tol,
+        loss_tol=loss_tol,
+        batch_size=batch_size,
+        seed=seed,
+        record_params=record_params,
+    )
     chunks = [r.reset()]
     bar = _progress(progress, steps)
     try:
@@ -531,8 +554,15 @@ def run(
             bar.close()
     c = Chunk.concat(chunks)
     return History(
-        loss=c.loss, params=c.params, grad_norm=c.grad_norm, lr=c.lr, steps=c.steps,
-        labels=list(r.labels), groups=list(r.groups), status=r.status, stop_step=r.stop_step,
+        loss=c.loss,
+        params=c.params,
+        grad_norm=c.grad_norm,
+        lr=c.lr,
+        steps=c.steps,
+        labels=list(r.labels),
+        groups=list(r.groups),
+        status=r.status,
+        stop_step=r.stop_step,
         optimizers={lb: opt.describe() for lb, opt in r.optimizers.items()},
         device=r.backend.device,
     )

@@ -104,7 +104,9 @@ def test_divergence_stops_only_that_run():
     assert 0 < k < 100
     assert not np.isfinite(h.loss[k, 1]) and np.all(np.isfinite(h.loss[:k, 1]))
     assert np.all(np.isfinite(h.params[:, 1]))  # the path keeps its last finite point
-    np.testing.assert_array_equal(h.params[k:, 1], np.broadcast_to(h.params[k, 1], h.params[k:, 1].shape))
+    np.testing.assert_array_equal(
+        h.params[k:, 1], np.broadcast_to(h.params[k, 1], h.params[k:, 1].shape)
+    )
     ref_loss, _ = reference_gd(Rosen(), Rosen.default_start, 1e-4, 100)
     np.testing.assert_allclose(h.loss[:, 0], ref_loss, rtol=1e-12)
 
@@ -115,8 +117,10 @@ def test_grad_tol_freezes_converged_runs_and_stops_early():
     assert h.stop_step[0] < h.stop_step[1] < 10_000
     assert h.loss.shape[0] == h.stop_step[1] + 1  # stopped once every run had stopped
     assert h.grad_norm[h.stop_step[0], 0] <= 1e-6 < h.grad_norm[h.stop_step[0] - 1, 0]
-    np.testing.assert_array_equal(h.params[h.stop_step[0]:, 0],
-                                  np.broadcast_to(h.params[h.stop_step[0], 0], (h.loss.shape[0] - h.stop_step[0], 3)))
+    np.testing.assert_array_equal(
+        h.params[h.stop_step[0] :, 0],
+        np.broadcast_to(h.params[h.stop_step[0], 0], (h.loss.shape[0] - h.stop_step[0], 3)),
+    )
 
 
 def test_loss_tol():
@@ -137,10 +141,20 @@ def test_array_api_strict_equals_numpy():
     from gdwidget.backend import Backend
 
     strict = Backend("cpu", xps, xps.float64)
-    a = Run(Quad(), {"a": GD(0.1), "b": GD(0.01)}, start=[[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]],
-            device=strict, grad_tol=1e-4)
-    b = Run(Quad(), {"a": GD(0.1), "b": GD(0.01)}, start=[[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]],
-            device="cpu", grad_tol=1e-4)
+    a = Run(
+        Quad(),
+        {"a": GD(0.1), "b": GD(0.01)},
+        start=[[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]],
+        device=strict,
+        grad_tol=1e-4,
+    )
+    b = Run(
+        Quad(),
+        {"a": GD(0.1), "b": GD(0.01)},
+        start=[[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]],
+        device="cpu",
+        grad_tol=1e-4,
+    )
     ca, cb = a.advance(300), b.advance(300)
     np.testing.assert_allclose(ca.loss, cb.loss, rtol=1e-14)
     np.testing.assert_allclose(ca.params, cb.params, rtol=1e-14)
@@ -170,7 +184,7 @@ def test_minibatches_cover_each_epoch_and_are_shared_and_seeded():
     # one objective call at the start and one per step, all runs in one call
     assert len(obj.seen) == 11 and all(len(b) == 10 for b in obj.seen)
     for e in range(2):  # each epoch visits every example once
-        epoch = np.concatenate(obj.seen[5 * e:5 * e + 5])
+        epoch = np.concatenate(obj.seen[5 * e : 5 * e + 5])
         np.testing.assert_array_equal(np.sort(epoch), np.arange(50))
     assert not np.array_equal(np.concatenate(obj.seen[:5]), np.concatenate(obj.seen[5:10]))
     assert r.epoch == 2

@@ -65,8 +65,9 @@ class Optimizer:
     def _init(self, params: Any, xp: Any) -> State:
         return {}
 
-    def _update(self, params: Any, grad: Any, state: State, lr: float, xp: Any,
-                hessian: Any) -> None:
+    def _update(
+        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
+    ) -> None:
         raise NotImplementedError
 
     # -- display -----------------------------------------------------------------------
