@@ -60,9 +60,10 @@ def _first_bad_row(xp: Any, a: Any) -> int:
 
 
 def as_features(X: Any, name: str = "X", n_features: int | None = None) -> Any:
-    """Validate a feature matrix and return it as a 2-D float64 array ``(n, d)``.
+    """Validate a feature matrix and return it as a 2-D float array ``(n, d)``.
 
-    A 1-D ``X`` is one feature per example and becomes ``(n, 1)``.
+    A 1-D ``X`` is one feature per example and becomes ``(n, 1)``. float32 input
+    stays float32 (no copy for large data); anything else becomes float64.
 
     Raises
     ------
@@ -82,7 +83,7 @@ def as_features(X: Any, name: str = "X", n_features: int | None = None) -> Any:
         raise ValueError(f"{name} is empty: it has no examples (shape {a.shape})")
     if a.shape[1] == 0:
         raise ValueError(f"{name} has no features (shape {a.shape})")
-    a = xp.asarray(a, dtype=xp.float64)
+    a = xp.asarray(a, dtype=xp.float32 if a.dtype == xp.float32 else xp.float64)
     if not bool(xp.all(xp.isfinite(a))):
         raise ValueError(f"{name} contains NaN or Inf (first at row {_first_bad_row(xp, a)})")
     if n_features is not None and a.shape[1] != n_features:

@@ -1,0 +1,562 @@
+r"""Models on data as objectives: a dense network over one flat parameter vector.
+
+Every model here (linear, logistic and softmax regression, the MLP) is a stack
+of dense layers with a loss "head" on top, so one class does the forward pass,
+the hand-written backward pass, Hessian-vector products and the Sophia
+Gauss-Newton-Bartlett estimate for all of them.
+
+Layout of the parameter vector
+------------------------------
+Layer by layer, the weight matrix ``W`` of shape ``(fan_in, fan_out)`` in
+row-major order, then its bias ``b`` of shape ``(fan_out,)``, so that a layer
+computes ``x @ W + b``. (PyTorch's ``nn.Linear.weight`` is the transpose.)
+:meth:`Model.unflatten` gives the named views.
+
+Vectorized over runs
+--------------------
+``params`` has shape ``(n_runs, n_params)`` (a single row ``(n_params,)`` is
+accepted too, and then the results lose their run axis). The data are shared:
+for a batch of ``B`` examples, activations are ``(n_runs, B, width)`` and every
+product is one batched ``matmul``.
+
+Loss
+----
+The mean over the examples of the batch of the per-example loss, plus an
+optional L2 penalty on the weights only (biases are not penalized):
+
+.. math::  L(\theta) = \frac{1}{B} \sum_{i \in \text{batch}} \ell(f(x_i; \theta), y_i)
+           + \frac{\lambda}{2} \sum_{\text{layers}} \lVert W \rVert_F^2
+
+with ``ell`` the squared error :math:`(f - y)^2` (regression), the binary
+cross-entropy :math:`\log(1 + e^{z}) - y z` on the logit ``z`` (logistic
+regression) or the cross-entropy :math:`\operatorname{logsumexp}(z) - z_y` on
+the logits (softmax regression, MLP classifier). Both cross-entropies are
+computed in the numerically stable forms (``logaddexp`` and a max-shifted
+log-sum-exp), so large logits give finite losses and gradients.
+
+Device and dtype
+----------------
+The model takes the array namespace from ``params`` (NumPy, CuPy, or another
+array-API library) and the data follow: the first call with CuPy ``params``
+copies ``X`` and ``y`` to the GPU once and keeps them there, and float32
+``params`` use a float32 copy of ``X``, so float32 stays float32. Call
+:meth:`Model.to` to make that copy ahead of time. ``X`` given as a CuPy array
+stays on the GPU.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._checks import check_choice, check_int, check_real
+from ..backend import Backend, Random, _is_cupy, get_backend, namespace_of, to_numpy
+from ..data.validate import as_features, as_targets
+from ..objectives.base import Objective
+
+__all__ = ["Model"]
+
+HEADS = ("mse", "bce", "ce")
+ACTIVATIONS = ("tanh", "relu")
+
+
+def _mT(a: Any) -> Any:
+    """Swap the last two axes."""
+    if hasattr(a, "swapaxes"):
+        return a.swapaxes(-1, -2)
+    return a.mT
+
+
+def _astype(xp: Any, a: Any, dtype: Any) -> Any:
+    if hasattr(a, "astype"):
+        return a.astype(dtype)
+    return xp.astype(a, dtype)
+
+
+def _is_float_dtype(xp: Any, dtype: Any) -> bool:
+    return dtype == xp.float32 or dtype == xp.float64
+
+
+class Model(Objective):
+    """A dense network with a loss head, as an :class:`~gdwidget.objectives.base.Objective`.
+
+    Use the factories :func:`~gdwidget.models.linear_regression`,
+    :func:`~gdwidget.models.logistic_regression`,
+    :func:`~gdwidget.models.softmax_regression` and :func:`~gdwidget.models.mlp`
+    rather than this class.
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d)
+        Features (NumPy, CuPy, pandas DataFrame, nested lists). A 1-D ``X`` is
+        one feature per example.
+    y : array-like, shape (n,)
+        Targets: real values for ``head="mse"``, integer class labels otherwise.
+    hidden : tuple of int
+        Widths of the hidden layers (empty for the linear models).
+    activation : {"tanh", "relu"}
+        Activation of the hidden layers.
+    head : {"mse", "bce", "ce"}
+        Squared error, binary cross-entropy on one logit, or cross-entropy on
+        ``n_classes`` logits.
+    n_classes : int, optional
+        For ``head="ce"``; inferred from ``y`` as ``max(y) + 1`` when omitted.
+    l2 : float
+        Strength of the L2 penalty ``0.5 * l2 * ||W||^2`` on the weights (not
+        the biases).
+    name : str
+
+    Attributes
+    ----------
+    n_params, n_examples, n_features, n_classes : int
+    task : {"regression", "classification"}
+    layer_sizes : tuple of int
+        ``(d, *hidden, n_outputs)``.
+    """
+
+    has_hvp = True
+
+    def __init__(self, X: Any, y: Any, *, hidden: tuple[int, ...] = (),
+                 activation: str = "tanh", head: str = "mse", n_classes: int | None = None,
+                 l2: float = 0.0, name: str = "model") -> None:
+        self.head = check_choice("head", head, HEADS)
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.l2 = check_real("l2", l2, low=0.0)
+        try:
+            hidden = tuple(hidden)
+        except TypeError:
+            raise ValueError(f"hidden must be a tuple of layer widths, got {hidden!r}") from None
+        hidden = tuple(check_int("hidden width", h, low=1) for h in hidden)
+        Xa = as_features(X, "X")
+        task = {"mse": "regression", "bce": "binary", "ce": "classification"}[self.head]
+        ya, k = as_targets(y, Xa.shape[0], task, n_classes=n_classes)
+        self.name = name
+        self.task = "regression" if self.head == "mse" else "classification"
+        self.n_classes = k
+        self.n_examples, self.n_features = int(Xa.shape[0]), int(Xa.shape[1])
+        n_out = k if self.head == "ce" else 1
+        self.layer_sizes = (self.n_features, *hidden, n_out)
+        # (weight offset, fan_in, fan_out, bias offset) per layer
+        self._layout: list[tuple[int, int, int, int]] = []
+        off = 0
+        for fi, fo in zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True):
+            self._layout.append((off, fi, fo, off + fi * fo))
+            off += fi * fo + fo
+        self.n_params = off
+        self._X, self._y = Xa, ya
+        self._cache: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    # -- data placement ----------------------------------------------------------------
+    def _data(self, xp: Any, dtype: Any) -> tuple[Any, Any]:
+        """``X`` and ``y`` in namespace ``xp``, ``X`` with ``dtype``; cached."""
+        key = (getattr(xp, "__name__", str(xp)), str(dtype))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        X, y = self._X, self._y
+        if not (_is_cupy(X) and getattr(xp, "__name__", "") == "cupy"):
+            X, y = to_numpy(X), to_numpy(y)
+        X = xp.asarray(X, dtype=dtype)
+        y = xp.asarray(y, dtype=xp.int64 if self.head == "ce" else dtype)
+        self._cache[key] = (X, y)
+        return X, y
+
+    def to(self, device: str | Backend = "cpu", dtype: Any = "float64") -> Model:
+        """Copy the data to ``device`` with ``dtype`` now (else on first use); returns self.
+
+        Parameters
+        ----------
+        device : {"cpu", "gpu", "auto"} or Backend
+        dtype : {"float64", "float32"}
+        """
+        be = get_backend(device, dtype)
+        self._data(be.xp, be.dtype)
+        return self
+
+    # -- input checks ------------------------------------------------------------------
+    def _check_params(self, params: Any, name: str = "params") -> tuple[Any, Any, bool]:
+        if not hasattr(params, "shape") or not hasattr(params, "dtype"):
+            params = np.asarray(params, dtype=np.float64)
+        xp = namespace_of(params)
+        single = params.ndim == 1
+        if single:
+            params = xp.reshape(params, (1, -1))
+        if params.ndim != 2 or params.shape[1] != self.n_params:
+            raise ValueError(f"{name} must have shape (n_runs, {self.n_params}) or "
+                             f"({self.n_params},) for {self.name}, got {tuple(params.shape)}")
+        if not _is_float_dtype(xp, params.dtype):
+            raise ValueError(f"{name} must be float32 or float64, got dtype {params.dtype}")
+        return params, xp, single
+
+    def _check_batch(self, batch: Any, xp: Any) -> Any:
+        if batch is None:
+            return None
+        b = batch
+        if not hasattr(b, "shape") or not hasattr(b, "dtype"):
+            b = np.asarray(b)
+        kind = getattr(b.dtype, "kind", None)
+        if kind is None:  # array-API dtype objects have no .kind
+            kind = "i" if namespace_of(b).isdtype(b.dtype, "integral") else "f"
+        if b.ndim != 1 or kind not in "iu":
+            raise ValueError(f"batch must be None or a 1-D integer array of example indices, "
+                             f"got shape {tuple(b.shape)} and dtype {b.dtype}")
+        if b.shape[0] == 0:
+            raise ValueError("batch is empty: give at least one example index")
+        bxp = namespace_of(b)
+        lo, hi = int(bxp.min(b)), int(bxp.max(b))
+        if lo < 0 or hi >= self.n_examples:
+            raise ValueError(f"batch indices must be in 0..{self.n_examples - 1}, "
+                             f"got {lo if lo < 0 else hi}")
+        if bxp is not xp:
+            b = xp.asarray(to_numpy(b))
+        return b
+
+    def _inputs(self, params: Any, batch: Any) -> tuple[Any, Any, Any, Any, bool]:
+        P, xp, single = self._check_params(params)
+        idx = self._check_batch(batch, xp)
+        X, y = self._data(xp, P.dtype)
+        if idx is not None:
+            X, y = xp.take(X, idx, axis=0), xp.take(y, idx, axis=0)
+        return P, X, y, xp, single
+
+    # -- layers ------------------------------------------------------------------------
+    def _layer(self, P: Any, xp: Any, i: int) -> tuple[Any, Any]:
+        wo, fi, fo, bo = self._layout[i]
+        W = xp.reshape(P[:, wo:bo], (P.shape[0], fi, fo))
+        b = xp.reshape(P[:, bo:bo + fo], (P.shape[0], 1, fo))
+        return W, b
+
+    def _forward(self, P: Any, X: Any, xp: Any) -> tuple[Any, list[Any]]:
+        """Logits ``(R, B, n_out)`` and the inputs of every layer (``X`` first)."""
+        acts = [X]
+        a = X
+        last = len(self._layout) - 1
+        for i in range(len(self._layout)):
+            W, b = self._layer(P, xp, i)
+            z = xp.matmul(a, W) + b
+            if i < last:
+                a = xp.tanh(z) if self.activation == "tanh" else xp.maximum(z, 0)
+                acts.append(a)
+            else:
+                a = z
+        return a, acts
+
+    def _backward(self, P: Any, acts: list[Any], dz: Any, xp: Any) -> Any:
+        """Gradient ``(R, n_params)`` from ``dz``, the derivative wrt the logits."""
+        G = xp.empty_like(P)
+        R = P.shape[0]
+        for i in range(len(self._layout) - 1, -1, -1):
+            wo, fi, fo, bo = self._layout[i]
+            a_in = acts[i]
+            G[:, wo:bo] = xp.reshape(xp.matmul(_mT(a_in), dz), (R, fi * fo))
+            G[:, bo:bo + fo] = xp.sum(dz, axis=1)
+            if i > 0:
+                W, _ = self._layer(P, xp, i)
+                da = xp.matmul(dz, _mT(W))
+                if self.activation == "tanh":
+                    dz = da * (1 - a_in * a_in)
+                else:
+                    dz = da * _astype(xp, a_in > 0, a_in.dtype)
+        return G
+
+    def _weights_l2(self, P: Any, xp: Any) -> Any:
+        """``0.5 * l2 * sum(W**2)`` per run."""
+        total = 0
+        for wo, _fi, _fo, bo in self._layout:
+            total = total + xp.sum(P[:, wo:bo] * P[:, wo:bo], axis=1)
+        return 0.5 * self.l2 * total
+
+    def _add_l2_grad(self, G: Any, P: Any) -> None:
+        for wo, _fi, _fo, bo in self._layout:
+            G[:, wo:bo] += self.l2 * P[:, wo:bo]
+
+    # -- heads -------------------------------------------------------------------------
+    def _onehot(self, y: Any, xp: Any, dtype: Any) -> Any:
+        k = self.layer_sizes[-1]
+        return _astype(xp, xp.reshape(y, (*y.shape, 1)) == xp.arange(k), dtype)
+
+    def _head(self, z: Any, y: Any, xp: Any, need_loss: bool = True) -> tuple[Any, Any]:
+        """Per-example loss ``(R, B)`` and its derivative wrt the logits ``(R, B, K)``.
+
+        ``y`` is ``(B,)`` (shared by all runs) or ``(R, B)`` (sampled per run).
+        """
+        if self.head == "mse":
+            r = z[..., 0] - y
+            return (r * r if need_loss else None), xp.reshape(2 * r, z.shape)
+        if self.head == "bce":
+            z0 = z[..., 0]
+            p = xp.exp(-xp.logaddexp(0, -z0))  # sigmoid, stable both ways
+            loss = xp.logaddexp(0, z0) - y * z0 if need_loss else None
+            return loss, xp.reshape(p - y, z.shape)
+        m = xp.max(z, axis=-1, keepdims=True)
+        zs = z - m
+        e = xp.exp(zs)
+        s = xp.sum(e, axis=-1, keepdims=True)
+        onehot = self._onehot(y, xp, z.dtype)
+        loss = None
+        if need_loss:
+            logp = zs - xp.log(s)
+            loss = -xp.sum(logp * onehot, axis=-1)
+        return loss, e / s - onehot
+
+    def _probs(self, z: Any, xp: Any) -> Any:
+        """Predicted distribution: ``P(y=1)`` ``(R, B)`` for bce, softmax ``(R, B, K)`` for ce."""
+        if self.head == "bce":
+            return xp.exp(-xp.logaddexp(0, -z[..., 0]))
+        m = xp.max(z, axis=-1, keepdims=True)
+        e = xp.exp(z - m)
+        return e / xp.sum(e, axis=-1, keepdims=True)
+
+    def _curvature(self, z: Any, du: Any, xp: Any) -> Any:
+        """Second derivative of the per-example loss wrt the logits, applied to ``du``."""
+        if self.head == "mse":
+            return 2 * du
+        p = self._probs(z, xp)
+        if self.head == "bce":
+            return xp.reshape(p * (1 - p), du.shape) * du
+        pdu = p * du
+        return pdu - p * xp.sum(pdu, axis=-1, keepdims=True)
+
+    # -- the objective -----------------------------------------------------------------
+    def value_and_grad(self, params: Any, batch: Any = None) -> tuple[Any, Any]:
+        """Mean loss and its gradient over the batch, for every run.
+
+        Parameters
+        ----------
+        params : array, shape (n_runs, n_params) or (n_params,)
+        batch : None or 1-D integer array
+            Indices of the examples to use (repeats allowed); ``None`` uses all
+            ``n_examples``.
+
+        Returns
+        -------
+        loss : array, shape (n_runs,)
+        grad : array, shape (n_runs, n_params)
+        """
+        P, X, y, xp, single = self._inputs(params, batch)
+        z, acts = self._forward(P, X, xp)
+        loss_ex, dz = self._head(z, y, xp)
+        B = X.shape[0]
+        loss = xp.mean(loss_ex, axis=1)
+        G = self._backward(P, acts, dz * (1.0 / B), xp)
+        if self.l2:
+            loss = loss + self._weights_l2(P, xp)
+            self._add_l2_grad(G, P)
+        return (loss[0], G[0]) if single else (loss, G)
+
+    def value(self, params: Any, batch: Any = None) -> Any:
+        """Mean loss over the batch (``None``: all examples), ``(n_runs,)``."""
+        P, X, y, xp, single = self._inputs(params, batch)
+        z, _ = self._forward(P, X, xp)
+        loss = xp.mean(self._head(z, y, xp)[0], axis=1)
+        if self.l2:
+            loss = loss + self._weights_l2(P, xp)
+        return loss[0] if single else loss
+
+    def hvp(self, params: Any, v: Any, batch: Any = None) -> Any:
+        r"""Hessian-vector product :math:`\nabla^2 L(\theta)\, v`, one per run.
+
+        Exact for the models without hidden layers (linear, logistic and softmax
+        regression: there the Hessian is :math:`J^\top H_\ell J / B` plus the L2
+        term, computed in closed form). For the MLP it is the central finite
+        difference of gradients
+        :math:`(\nabla L(\theta + \epsilon v) - \nabla L(\theta - \epsilon v)) / 2\epsilon`
+        with :math:`\epsilon = u^{1/3} \max(1, \lVert\theta\rVert_\infty) /
+        \lVert v\rVert_\infty` per run (``u`` the unit roundoff of the dtype), which is
+        accurate to about :math:`u^{2/3}` relative (1e-10 in float64, 1e-5 in float32).
+
+        Parameters
+        ----------
+        params, v : arrays of the same shape, (n_runs, n_params) or (n_params,)
+        batch : None or 1-D integer array
+        """
+        P, X, y, xp, single = self._inputs(params, batch)
+        V, _, _ = self._check_params(v, "v")
+        if V.shape != P.shape:
+            raise ValueError(f"v must have the shape of params {tuple(P.shape)}, "
+                             f"got {tuple(V.shape)}")
+        if len(self._layout) == 1:
+            z, acts = self._forward(P, X, xp)
+            W, b = self._layer(V, xp, 0)
+            du = xp.matmul(X, W) + b
+            s = self._curvature(z, du, xp) * (1.0 / X.shape[0])
+            out = self._backward(P, acts, s, xp)
+            if self.l2:
+                self._add_l2_grad(out, V)
+        else:
+            u = float(np.finfo(np.dtype(str(P.dtype))).eps)
+            pscale = xp.maximum(xp.max(xp.abs(P), axis=1, keepdims=True), 1.0)
+            vscale = xp.max(xp.abs(V), axis=1, keepdims=True)
+            vscale = xp.where(vscale > 0, vscale, 1.0)
+            eps = u ** (1 / 3) * pscale / vscale
+            both = xp.concat([P + eps * V, P - eps * V], axis=0) if hasattr(xp, "concat") \
+                else xp.concatenate([P + eps * V, P - eps * V], axis=0)
+            _, G = self.value_and_grad(both, batch)
+            R = P.shape[0]
+            out = (G[:R] - G[R:]) / (2 * eps)
+        return out[0] if single else out
+
+    def gnb_hessian_diag(self, params: Any, rng: Random | int, batch: Any = None) -> Any:
+        r"""Gauss-Newton-Bartlett estimate of the Hessian diagonal (Sophia's estimator).
+
+        Labels :math:`\hat y_i` are sampled from the model's own predicted
+        distribution (softmax or sigmoid), independently for every run; then
+
+        .. math::  \hat g = \nabla_\theta \frac{1}{B} \sum_{i} \ell(f(x_i; \theta), \hat y_i),
+                   \qquad \hat h = B\, \hat g \odot \hat g
+
+        whose expectation is the diagonal of the Gauss-Newton matrix
+        :math:`\frac1B \sum_i J_i^\top H_\ell J_i` (Liu et al., 2023, "Sophia").
+        For the squared-error models the same estimator is used with
+        :math:`\hat y_i \sim \mathcal N(f(x_i), 1/2)`, which has the same
+        property for :math:`\ell = (f - y)^2`. The L2 term's exact Hessian
+        diagonal (``l2`` on the weights) is added.
+
+        Parameters
+        ----------
+        params : array, shape (n_runs, n_params) or (n_params,)
+        rng : gdwidget.backend.Random or int
+            Source of the sampled labels (an int seeds a new one).
+        batch : None or 1-D integer array
+            Examples to use (``None``: all); ``B`` is its length.
+
+        Returns
+        -------
+        array, shape like ``params``, non-negative.
+        """
+        P, X, y, xp, single = self._inputs(params, batch)
+        if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+            rng = Random(xp, int(rng))
+        if not isinstance(rng, Random):
+            raise ValueError(f"rng must be a gdwidget.backend.Random or an int seed, got {rng!r}")
+        z, acts = self._forward(P, X, xp)
+        R, B = z.shape[0], z.shape[1]
+
+        def draw(kind: str, shape: tuple[int, ...]) -> Any:
+            a = rng.uniform(shape, P.dtype) if kind == "u" else rng.normal(shape, P.dtype)
+            return a if namespace_of(a) is xp else xp.asarray(to_numpy(a), dtype=P.dtype)
+
+        if self.head == "mse":
+            y_hat = z[..., 0] + math.sqrt(0.5) * draw("n", (R, B))
+        elif self.head == "bce":
+            y_hat = _astype(xp, draw("u", (R, B)) < self._probs(z, xp), P.dtype)
+        else:
+            cdf = xp.cumulative_sum(self._probs(z, xp), axis=-1) \
+                if hasattr(xp, "cumulative_sum") else xp.cumsum(self._probs(z, xp), axis=-1)
+            u = draw("u", (R, B, 1))
+            k = self.layer_sizes[-1]
+            y_hat = xp.minimum(xp.sum(_astype(xp, cdf <= u, xp.int64), axis=-1), k - 1)
+        _, dz = self._head(z, y_hat, xp, need_loss=False)
+        g = self._backward(P, acts, dz * (1.0 / B), xp)
+        h = B * g * g
+        if self.l2:
+            for wo, _fi, _fo, bo in self._layout:
+                h[:, wo:bo] += self.l2
+        return h[0] if single else h
+
+    # -- views -------------------------------------------------------------------------
+    def _param_names(self) -> list[tuple[str, str]]:
+        """Names of (weight, bias) per layer."""
+        return [(f"W{i + 1}", f"b{i + 1}") for i in range(len(self._layout))]
+
+    def _shapes(self, i: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        _, fi, fo, _ = self._layout[i]
+        return (fi, fo), (fo,)
+
+    def unflatten(self, params: Any) -> dict[str, Any]:
+        """Named views of the layers of one parameter row (or of every run).
+
+        Parameters
+        ----------
+        params : array, shape (n_params,) or (n_runs, n_params)
+
+        Returns
+        -------
+        dict
+            Name to array (a view, not a copy), with the run axis first when
+            ``params`` is 2-D. For the MLP: ``W1``, ``b1``, ``W2``, ...; each
+            ``W`` is ``(fan_in, fan_out)`` (layers compute ``x @ W + b``).
+        """
+        if not hasattr(params, "shape"):
+            params = np.asarray(params, dtype=np.float64)
+        xp = namespace_of(params)
+        if params.shape[-1] != self.n_params or params.ndim not in (1, 2):
+            raise ValueError(f"params must have shape ({self.n_params},) or (n_runs, "
+                             f"{self.n_params}), got {tuple(params.shape)}")
+        lead = tuple(params.shape[:-1])
+        out = {}
+        for i, (wname, bname) in enumerate(self._param_names()):
+            wo, _fi, fo, bo = self._layout[i]
+            wshape, bshape = self._shapes(i)
+            out[wname] = xp.reshape(params[..., wo:bo], (*lead, *wshape))
+            out[bname] = xp.reshape(params[..., bo:bo + fo], (*lead, *bshape))
+        return out
+
+    def init_params(self, seed: int = 0, dtype: Any = "float64") -> np.ndarray:
+        """A starting parameter vector ``(n_params,)`` as a NumPy array.
+
+        Zeros for the models without hidden layers. For the MLP, weights drawn
+        from a normal distribution with standard deviation ``sqrt(2 / fan_in)``
+        for ReLU hidden layers (He) and ``sqrt(1 / fan_in)`` for tanh hidden
+        layers and the output layer (LeCun); biases zero. Reproducible by seed.
+        """
+        dt = np.dtype(dtype)
+        if dt.name not in ("float32", "float64"):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+        theta = np.zeros(self.n_params, dtype=np.float64)
+        if len(self._layout) > 1:
+            rng = np.random.default_rng(check_int("seed", seed, low=0))
+            last = len(self._layout) - 1
+            for i, (wo, fi, _fo, bo) in enumerate(self._layout):
+                gain = 2.0 if (self.activation == "relu" and i < last) else 1.0
+                theta[wo:bo] = rng.standard_normal(bo - wo) * math.sqrt(gain / fi)
+        return theta.astype(dt)
+
+    # -- predictions -------------------------------------------------------------------
+    def predict(self, params: Any, X: Any = None) -> Any:
+        """Model outputs on ``X`` (default: the training data).
+
+        Returns
+        -------
+        array
+            Regression: predicted values ``(n_runs, m)``. Logistic regression:
+            ``P(y = 1)`` ``(n_runs, m)``. Softmax regression and the MLP
+            classifier: class probabilities ``(n_runs, m, n_classes)``. The run
+            axis is dropped when ``params`` is 1-D.
+        """
+        P, xp, single = self._check_params(params)
+        if X is None:
+            Xd = self._data(xp, P.dtype)[0]
+        else:
+            Xa = as_features(X, "X", n_features=self.n_features)
+            if not (_is_cupy(Xa) and getattr(xp, "__name__", "") == "cupy"):
+                Xa = to_numpy(Xa)
+            Xd = xp.asarray(Xa, dtype=P.dtype)
+        z, _ = self._forward(P, Xd, xp)
+        out = z[..., 0] if self.head == "mse" else self._probs(z, xp)
+        return out[0] if single else out
+
+    def accuracy(self, params: Any, batch: Any = None) -> Any:
+        """Share of examples whose most probable class is the label, ``(n_runs,)``.
+
+        Only for classifiers (logistic and softmax regression, the MLP with
+        ``task="classification"``).
+        """
+        if self.task != "classification":
+            raise ValueError(f"accuracy is defined for classifiers; {self.name} is a "
+                             "regression model (use value() for its mean squared error)")
+        P, X, y, xp, single = self._inputs(params, batch)
+        z, _ = self._forward(P, X, xp)
+        if self.head == "bce":
+            pred = _astype(xp, z[..., 0] > 0, P.dtype)
+            hit = pred == y
+        else:
+            hit = xp.argmax(z, axis=-1) == y
+        acc = xp.mean(_astype(xp, hit, P.dtype), axis=1)
+        return acc[0] if single else acc
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} {self.name} layers={self.layer_sizes} "
+                f"n_params={self.n_params} n_examples={self.n_examples}>")
