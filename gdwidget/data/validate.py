@@ -35,6 +35,9 @@ def to_array(a: Any, name: str) -> Any:
                     f"{name} has non-numeric columns {bad}; encode them as numbers first "
                     "(for example with pandas.get_dummies or Series.cat.codes)"
                 )
+            if all(str(t) == "float32" for t in a.dtypes):
+                return a.to_numpy()
+            return a.to_numpy(dtype=np.float64, na_value=np.nan)
         return a.to_numpy()
     if isinstance(a, np.ndarray):
         return a
