@@ -114,9 +114,10 @@ def adam(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, vmax: np.nd
     s = p.dtype.type
     vm = _empty(p.dtype) if vmax is None else _flat(vmax)
     with _LOCK:
+        w = 1.0 - b1
         _K["adam"](_flat(p), _flat(g), _flat(m), _flat(v), vm, vmax is not None,
-                   s(coupled_wd), s(decay), s(1.0 - b1), s(b2), s(1.0 - b2), s(bc2_sqrt),
-                   s(eps), s(step_size))
+                   s(coupled_wd), s(decay), w < 0.5, s(w), s(1.0 - w), s(b2), s(1.0 - b2),
+                   s(bc2_sqrt), s(eps), s(step_size))
 
 
 def lion(p: np.ndarray, g: np.ndarray, m: np.ndarray, *, lr: float, b1: float, b2: float,
@@ -187,7 +188,7 @@ def _build() -> dict[str, Any]:
                 p[i] = p[i] - (lr * gi) / avg
 
     @jit
-    def adam_kernel(p, g, m, v, vmax, amsgrad, coupled_wd, decay, one_minus_b1, b2,
+    def adam_kernel(p, g, m, v, vmax, amsgrad, coupled_wd, decay, small_w, w, one_minus_w, b2,
                     one_minus_b2, bc2_sqrt, eps, step_size):  # pragma: no cover
         for i in prange(p.shape[0]):
             gi = g[i]
@@ -197,7 +198,10 @@ def _build() -> dict[str, Any]:
             else:
                 pi = pi * decay
             mi = m[i]
-            mi = mi + one_minus_b1 * (gi - mi)
+            if small_w:  # the two forms of torch's lerp(m, g, w)
+                mi = mi + w * (gi - mi)
+            else:
+                mi = gi - (gi - mi) * one_minus_w
             m[i] = mi
             vi = v[i] * b2 + one_minus_b2 * gi * gi
             v[i] = vi

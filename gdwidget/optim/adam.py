@@ -28,7 +28,8 @@ class Adam(Optimizer):
 
     :math:`\epsilon` is added after the bias correction of the denominator, as in
     PyTorch (not inside the square root), and the first moment is updated as
-    PyTorch's ``lerp``: :math:`m \leftarrow m + (1 - \beta_1)(g - m)`.
+    PyTorch's ``lerp``: :math:`m \leftarrow m + (1 - \beta_1)(g - m)` for
+    :math:`\beta_1 > 0.5`, :math:`m \leftarrow g - \beta_1 (g - m)` otherwise.
 
     Parameters
     ----------
@@ -94,7 +95,11 @@ class Adam(Optimizer):
                 params *= 1.0 - lr * wd
             else:
                 g = g + wd * params
-        m += (1.0 - b1) * (g - m)
+        w = 1.0 - b1
+        if w < 0.5:
+            m += w * (g - m)
+        else:  # torch's lerp switches form for large weights; b1 = 0 gives m = g exactly
+            m[...] = g - (g - m) * (1.0 - w)
         v *= b2
         v += (1.0 - b2) * g * g
         if vmax is not None:
