@@ -167,8 +167,14 @@ class HistoryBuffer:
         return any(p[0] > last for p in self._pending.values())
 
     # -- appending ---------------------------------------------------------------------
-    def append(self, steps: np.ndarray, loss: np.ndarray, xy: np.ndarray,
-               grad_norm: np.ndarray, lr: np.ndarray) -> int:
+    def append(
+        self,
+        steps: np.ndarray,
+        loss: np.ndarray,
+        xy: np.ndarray,
+        grad_norm: np.ndarray,
+        lr: np.ndarray,
+    ) -> int:
         """Offer consecutive rows; returns how many were committed now.
 
         Steps must increase and follow the rows already offered.
@@ -185,7 +191,8 @@ class HistoryBuffer:
         if steps[0] <= self._last_seen or (m > 1 and np.any(np.diff(steps) <= 0)):
             raise ValueError(
                 f"history rows must follow step {self._last_seen} in increasing order, "
-                f"got steps {int(steps[0])}..{int(steps[-1])}")
+                f"got steps {int(steps[0])}..{int(steps[-1])}"
+            )
         self.n_seen += m
         self._last_seen = int(steps[-1])
 
@@ -197,8 +204,10 @@ class HistoryBuffer:
         forced = np.zeros(m, dtype=bool)  # records to commit now
         carried: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
-        for kind, vals, best in (("lo", _finite_or(loss, np.inf), self._best),
-                                 ("hi", -_finite_or(loss, -np.inf), -self._worst)):
+        for kind, vals, best in (
+            ("lo", _finite_or(loss, np.inf), self._best),
+            ("hi", -_finite_or(loss, -np.inf), -self._worst),
+        ):
             # a record: strictly better than everything offered before it
             prev = np.minimum.accumulate(np.concatenate([best[None, :], vals[:-1]]), axis=0)
             rec = vals < prev
@@ -234,8 +243,14 @@ class HistoryBuffer:
             committed += self._write_pending(carried)
         idx = np.flatnonzero(on | forced)
         if idx.size:
-            committed += self._write(steps[idx], loss[idx], xy[idx], grad_norm[idx], lr[idx],
-                                     forced[idx] | (idx == m - 1))
+            committed += self._write(
+                steps[idx],
+                loss[idx],
+                xy[idx],
+                grad_norm[idx],
+                lr[idx],
+                forced[idx] | (idx == m - 1),
+            )
         return committed
 
     def commit_pending(self) -> int:
@@ -251,12 +266,24 @@ class HistoryBuffer:
         uniq = {int(p[0]): p for p in rows}
         order = sorted(uniq)
         ps = [uniq[s] for s in order]
-        return self._write(np.array(order, dtype=np.int64), np.stack([p[1] for p in ps]),
-                           np.stack([p[2] for p in ps]), np.stack([p[3] for p in ps]),
-                           np.stack([p[4] for p in ps]), np.ones(len(ps), dtype=bool))
+        return self._write(
+            np.array(order, dtype=np.int64),
+            np.stack([p[1] for p in ps]),
+            np.stack([p[2] for p in ps]),
+            np.stack([p[3] for p in ps]),
+            np.stack([p[4] for p in ps]),
+            np.ones(len(ps), dtype=bool),
+        )
 
-    def _write(self, steps: np.ndarray, loss: np.ndarray, xy: np.ndarray,
-               grad_norm: np.ndarray, lr: np.ndarray, forced: np.ndarray) -> int:
+    def _write(
+        self,
+        steps: np.ndarray,
+        loss: np.ndarray,
+        xy: np.ndarray,
+        grad_norm: np.ndarray,
+        lr: np.ndarray,
+        forced: np.ndarray,
+    ) -> int:
         written = 0
         idx = np.arange(steps.shape[0])
         while idx.size:
@@ -376,8 +403,9 @@ class FrameClock:
         Monotonic time in seconds (``time.monotonic``); tests pass a fake one.
     """
 
-    def __init__(self, max_fps: float = DEFAULT_MAX_FPS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_fps: float = DEFAULT_MAX_FPS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if not max_fps > 0:
             raise ValueError(f"max_fps must be > 0, got {max_fps!r}")
         self.period = 1.0 / float(max_fps)
@@ -472,16 +500,18 @@ class DecimatedHistory:
         except ImportError as exc:
             raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
         S, R = self.loss.shape
-        return pd.DataFrame({
-            "step": np.repeat(self.steps, R),
-            "run": np.tile(np.array(self.labels, dtype=object), S),
-            "optimizer": np.tile(np.array(self.groups, dtype=object), S),
-            "loss": self.loss.ravel(),
-            "grad_norm": self.grad_norm.ravel(),
-            "lr": self.lr.ravel(),
-            "x": self.xy[:, :, 0].ravel(),
-            "y": self.xy[:, :, 1].ravel(),
-        })
+        return pd.DataFrame(
+            {
+                "step": np.repeat(self.steps, R),
+                "run": np.tile(np.array(self.labels, dtype=object), S),
+                "optimizer": np.tile(np.array(self.groups, dtype=object), S),
+                "loss": self.loss.ravel(),
+                "grad_norm": self.grad_norm.ravel(),
+                "lr": self.lr.ravel(),
+                "x": self.xy[:, :, 0].ravel(),
+                "y": self.xy[:, :, 1].ravel(),
+            }
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -504,9 +534,14 @@ class Streamer:
         Monotonic seconds, for tests.
     """
 
-    def __init__(self, n_runs: int, capacity: int = DEFAULT_CAPACITY,
-                 max_fps: float = DEFAULT_MAX_FPS, project: Projection | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        n_runs: int,
+        capacity: int = DEFAULT_CAPACITY,
+        max_fps: float = DEFAULT_MAX_FPS,
+        project: Projection | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.buffer = HistoryBuffer(n_runs, capacity)
         self.clock = FrameClock(max_fps, clock)
         self.project = project or first_two
@@ -555,8 +590,12 @@ class Streamer:
         """Whether a packet is waiting to go."""
         with self._lock:
             b = self.buffer
-            return (self._need_history or b.generation != self._generation
-                    or self._sent < b.n or b.has_pending)
+            return (
+                self._need_history
+                or b.generation != self._generation
+                or self._sent < b.n
+                or b.has_pending
+            )
 
     def flush(self, force: bool = False) -> Packet | None:
         """The packet due now, or None (nothing new, or too soon after the last frame).
@@ -593,17 +632,30 @@ class Streamer:
             content, buffers = pack("history", self.buffer.rows())
             return Packet(content, buffers)
 
-    def snapshot(self, labels: list[str], groups: list[str], status: list[str] | None = None,
-                 stop_step: np.ndarray | None = None) -> DecimatedHistory:
+    def snapshot(
+        self,
+        labels: list[str],
+        groups: list[str],
+        status: list[str] | None = None,
+        stop_step: np.ndarray | None = None,
+    ) -> DecimatedHistory:
         """A copy of the history for users."""
         with self._lock:
             self.buffer.commit_pending()
             r = self.buffer.rows()
             return DecimatedHistory(
-                steps=r.steps.copy(), loss=r.loss.copy(), xy=r.xy.copy(),
-                grad_norm=r.grad_norm.copy(), lr=r.lr.copy(), labels=list(labels),
-                groups=list(groups), status=list(status or []),
-                stop_step=(np.full(len(labels), -1, dtype=np.int64) if stop_step is None
-                           else np.asarray(stop_step).copy()),
+                steps=r.steps.copy(),
+                loss=r.loss.copy(),
+                xy=r.xy.copy(),
+                grad_norm=r.grad_norm.copy(),
+                lr=r.lr.copy(),
+                labels=list(labels),
+                groups=list(groups),
+                status=list(status or []),
+                stop_step=(
+                    np.full(len(labels), -1, dtype=np.int64)
+                    if stop_step is None
+                    else np.asarray(stop_step).copy()
+                ),
                 stride=self.buffer.stride,
             )

@@ -33,8 +33,9 @@ def make_chunk(start: int, n: int, R: int = 3, P: int = 2, loss_fn=None) -> Fake
         loss = np.stack([1.0 / (1.0 + steps + r) for r in range(R)], axis=1)
     else:
         loss = loss_fn(steps)
-    params = np.stack([np.stack([steps * 0.5 + r, -steps * 0.25 + r], axis=-1)
-                       for r in range(R)], axis=1)[..., :P]
+    params = np.stack(
+        [np.stack([steps * 0.5 + r, -steps * 0.25 + r], axis=-1) for r in range(R)], axis=1
+    )[..., :P]
     if P > 2:
         params = np.concatenate([params, np.ones((n, R, P - 2))], axis=-1)
     return FakeChunk(steps, loss, params, np.abs(loss), np.full((n, R), 0.01))
@@ -137,8 +138,9 @@ def test_rows_must_follow():
     buf = HistoryBuffer(1, capacity=64)
     feed(buf, 10, 10)
     with pytest.raises(ValueError, match="follow step 9"):
-        buf.append(np.array([5]), np.zeros((1, 1)), np.zeros((1, 1, 2)), np.zeros((1, 1)),
-                   np.zeros((1, 1)))
+        buf.append(
+            np.array([5]), np.zeros((1, 1)), np.zeros((1, 1, 2)), np.zeros((1, 1)), np.zeros((1, 1))
+        )
 
 
 def test_capacity_is_raised_for_many_runs():
@@ -172,13 +174,23 @@ def test_pack_round_trips_through_frombuffer():
 
 
 def test_pack_handles_empty_and_overflow():
-    rows = Rows(np.array([0, 1]), np.array([[1e300], [np.nan]]), np.zeros((2, 1, 2)),
-                np.zeros((2, 1)), np.ones((2, 1)))
+    rows = Rows(
+        np.array([0, 1]),
+        np.array([[1e300], [np.nan]]),
+        np.zeros((2, 1, 2)),
+        np.zeros((2, 1)),
+        np.ones((2, 1)),
+    )
     content, buffers = pack("history", rows)
     d = unpack(content, buffers)
     assert np.isinf(d["loss"][0, 0]) and np.isnan(d["loss"][1, 0])
-    empty = Rows(np.zeros(0, np.int64), np.zeros((0, 2)), np.zeros((0, 2, 2)), np.zeros((0, 2)),
-                 np.zeros((0, 2)))
+    empty = Rows(
+        np.zeros(0, np.int64),
+        np.zeros((0, 2)),
+        np.zeros((0, 2, 2)),
+        np.zeros((0, 2)),
+        np.zeros((0, 2)),
+    )
     content, buffers = pack("history", empty)
     assert content["n"] == 0 and all(len(b) == 0 for b in buffers)
     with pytest.raises(ValueError):
