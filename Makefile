@@ -28,3 +28,9 @@ lint: $(PY)
 
 clean:
 	rm -rf $(VENV) build dist node_modules gdwidget/static
+
+# Opens the quickstart notebook in JupyterLab (installs gdwidget with the demo extras first).
+.PHONY: lab
+lab: $(PY)
+	$(PY) -m pip install -q -e ".[demo]"
+	$(VENV)/bin/jupyter lab notebooks/01_quickstart.ipynb
