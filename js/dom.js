@@ -73,6 +73,7 @@ export function debounce(fn, wait) {
     if (timer !== null) clearTimeout(timer);
     timer = null;
   };
+  debounced.pending = () => timer !== null;
   return debounced;
 }
 

@@ -1,0 +1,393 @@
+// The loss landscape: a heatmap of the `grid` trait with iso-lines, axes, a colour bar, the
+// known minima and the runs' paths. Wheel zooms, drag pans (both send `set_view`, debounced),
+// a click without drag restarts every run from the clicked point (`reset`).
+
+import { contours } from "d3-contour";
+import { scaleLinear } from "d3-scale";
+import { interpolateViridis } from "d3-scale-chromatic";
+
+import { debounce, frameScheduler, h, sizeCanvas } from "./dom.js";
+import { drawMinima, drawPaths } from "./paths.js";
+import {
+  colorLUT,
+  colorTransform,
+  contourLevels,
+  fillGridImage,
+  finiteExtent,
+  formatNumber,
+  transformGrid,
+} from "./scales.js";
+
+const LUT = colorLUT(interpolateViridis);
+const CLICK_SLOP = 4; // px a pointer may move and still count as a click
+const VIEW_DEBOUNCE_MS = 200;
+
+function validView(v) {
+  return (
+    Array.isArray(v) &&
+    v.length === 2 &&
+    v.every((a) => Array.isArray(a) && a.length === 2 && a.every(Number.isFinite) && a[1] > a[0])
+  );
+}
+
+function copyView(v) {
+  return [
+    [v[0][0], v[0][1]],
+    [v[1][0], v[1][1]],
+  ];
+}
+
+/** Heatmap image and iso-lines of one grid (built once per grid, drawn on every view change). */
+function buildGridLayer(grid) {
+  if (!grid) return null;
+  const { values, nx, ny } = grid;
+  let { zmin, zmax } = grid;
+  if (!Number.isFinite(zmin) || !Number.isFinite(zmax)) [zmin, zmax] = finiteExtent(values);
+  const tr = colorTransform(zmin, zmax, grid.log);
+  const image = document.createElement("canvas");
+  image.width = nx;
+  image.height = ny;
+  const ictx = image.getContext("2d");
+  const data = ictx.createImageData(nx, ny);
+  fillGridImage(values, nx, ny, tr, LUT, data.data);
+  ictx.putImageData(data, 0, 0);
+
+  let lines = [];
+  if (nx >= 2 && ny >= 2) {
+    const t = transformGrid(values, tr);
+    const gen = contours().size([nx, ny]).smooth(true);
+    lines = contourLevels(tr, 12).map((level) => gen.contour(t, level).coordinates);
+  }
+  // sample i sits at grid coordinate i + 0.5 (pixel centres; d3-contour uses the same)
+  const dx = nx > 1 ? (grid.x1 - grid.x0) / (nx - 1) : Math.abs(grid.x1 - grid.x0) || 1;
+  const dy = ny > 1 ? (grid.y1 - grid.y0) / (ny - 1) : Math.abs(grid.y1 - grid.y0) || 1;
+  return { grid, tr, image, lines, dx, dy };
+}
+
+export function createLandscape(store, { width = 506, height = 440 } = {}) {
+  const model = store.model;
+  const m = { left: 52, right: 62, top: 10, bottom: 40 };
+  const pw = width - m.left - m.right;
+  const ph = height - m.top - m.bottom;
+
+  const heatCanvas = h("canvas", { class: "gd-heat" });
+  const overlay = h("canvas", {
+    class: "gd-overlay",
+    tabindex: "0",
+    "aria-label": "loss landscape: drag to pan, wheel to zoom, click to restart the runs there",
+  });
+  const resetView = h("button", {
+    class: "gd-view-reset",
+    type: "button",
+    "data-testid": "gd-view-reset",
+    title: "back to the default view",
+    text: "⤢",
+    style: { left: `${m.left + pw - 26}px`, top: `${m.top + 4}px` },
+  });
+  const el = h(
+    "div",
+    { class: "gd-landscape", "data-testid": "gd-landscape", style: { width: `${width}px`, height: `${height}px` } },
+    [heatCanvas, overlay, resetView],
+  );
+  const heat = sizeCanvas(heatCanvas, width, height);
+  const over = sizeCanvas(overlay, width, height);
+
+  let layer = null; // from buildGridLayer
+  let gridDirty = true;
+  let view = currentModelView();
+
+  function currentModelView() {
+    const v = model.get("view");
+    if (validView(v)) return copyView(v);
+    const b = model.get("meta")?.bounds;
+    if (validView(b)) return copyView(b);
+    const g = store.grid();
+    if (g && g.x1 > g.x0 && g.y1 > g.y0) return [[g.x0, g.x1], [g.y0, g.y1]];
+    return [[-1, 1], [-1, 1]];
+  }
+
+  // pixel = a * value + b
+  const xa = () => pw / (view[0][1] - view[0][0]);
+  const xb = () => m.left - view[0][0] * xa();
+  const ya = () => -ph / (view[1][1] - view[1][0]);
+  const yb = () => m.top + ph - view[1][0] * ya();
+  const toX = (v) => xa() * v + xb();
+  const toY = (v) => ya() * v + yb();
+  const fromX = (px) => (px - xb()) / xa();
+  const fromY = (py) => (py - yb()) / ya();
+
+  function themeColors() {
+    const cs = getComputedStyle(el);
+    return {
+      fg: cs.getPropertyValue("--gd-fg").trim() || cs.color || "#333",
+      muted: cs.getPropertyValue("--gd-fg-muted").trim() || "#888",
+      bg: cs.getPropertyValue("--gd-bg-alt").trim() || "#eee",
+      font: `11px ${cs.fontFamily || "sans-serif"}`,
+    };
+  }
+
+  function drawHeat() {
+    if (gridDirty) {
+      layer = buildGridLayer(store.grid());
+      gridDirty = false;
+    }
+    const ctx = heat.ctx;
+    const theme = themeColors();
+    ctx.clearRect(0, 0, width, height);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(m.left, m.top, pw, ph);
+    ctx.clip();
+    ctx.fillStyle = theme.bg;
+    ctx.fillRect(m.left, m.top, pw, ph);
+    if (layer) {
+      const { grid, image, lines, dx, dy } = layer;
+      // the image spans half a cell beyond the first and last samples
+      const left = toX(grid.x0 - dx / 2);
+      const right = toX(grid.x1 + dx / 2);
+      const top = toY(grid.y1 + dy / 2);
+      const bottom = toY(grid.y0 - dy / 2);
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(image, left, top, right - left, bottom - top);
+      // iso-lines: grid coordinate u -> x = x0 + (u - 0.5) dx
+      const ux = xa() * dx;
+      const bu = toX(grid.x0 - dx / 2);
+      const vy = ya() * dy;
+      const bv = toY(grid.y0 - dy / 2);
+      const path = new Path2D();
+      for (const multi of lines) {
+        for (const polygon of multi) {
+          for (const ring of polygon) {
+            for (let k = 0; k < ring.length; k++) {
+              const px = ux * ring[k][0] + bu;
+              const py = vy * ring[k][1] + bv;
+              if (k) path.lineTo(px, py);
+              else path.moveTo(px, py);
+            }
+          }
+        }
+      }
+      ctx.strokeStyle = "rgba(255,255,255,0.38)";
+      ctx.lineWidth = 0.8;
+      ctx.stroke(path);
+    }
+    ctx.restore();
+    drawAxes(ctx, theme);
+    drawColorbar(ctx, theme);
+  }
+
+  function drawAxes(ctx, theme) {
+    const meta = model.get("meta") ?? {};
+    const names = Array.isArray(meta.axes) ? meta.axes : ["x", "y"];
+    ctx.save();
+    ctx.strokeStyle = theme.muted;
+    ctx.lineWidth = 1;
+    ctx.strokeRect(m.left - 0.5, m.top - 0.5, pw + 1, ph + 1);
+    ctx.fillStyle = theme.fg;
+    ctx.font = theme.font;
+    const sx = scaleLinear().domain(view[0]).range([m.left, m.left + pw]);
+    const sy = scaleLinear().domain(view[1]).range([m.top + ph, m.top]);
+    const fx = sx.tickFormat(6);
+    const fy = sy.tickFormat(6);
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    ctx.beginPath();
+    for (const t of sx.ticks(6)) {
+      const px = Math.round(sx(t)) + 0.5;
+      ctx.moveTo(px, m.top + ph);
+      ctx.lineTo(px, m.top + ph + 5);
+      ctx.fillText(fx(t), px, m.top + ph + 7);
+    }
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    for (const t of sy.ticks(6)) {
+      const py = Math.round(sy(t)) + 0.5;
+      ctx.moveTo(m.left - 5, py);
+      ctx.lineTo(m.left, py);
+      ctx.fillText(fy(t), m.left - 7, py);
+    }
+    ctx.stroke();
+    ctx.font = `italic ${theme.font}`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    ctx.fillText(String(names[0] ?? "x"), m.left + pw / 2, height - 2);
+    ctx.save();
+    ctx.translate(12, m.top + ph / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textBaseline = "middle";
+    ctx.fillText(String(names[1] ?? "y"), 0, 0);
+    ctx.restore();
+    ctx.restore();
+  }
+
+  function drawColorbar(ctx, theme) {
+    if (!layer) return;
+    const { tr } = layer;
+    const x = m.left + pw + 12;
+    const w = 10;
+    ctx.save();
+    const n = LUT.length / 3;
+    const step = ph / n;
+    for (let i = 0; i < n; i++) {
+      ctx.fillStyle = `rgb(${LUT[i * 3]},${LUT[i * 3 + 1]},${LUT[i * 3 + 2]})`;
+      ctx.fillRect(x, m.top + ph - (i + 1) * step, w, step + 0.6);
+    }
+    ctx.strokeStyle = theme.muted;
+    ctx.strokeRect(x - 0.5, m.top - 0.5, w + 1, ph + 1);
+    ctx.fillStyle = theme.fg;
+    ctx.font = theme.font;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "middle";
+    const ticks = tr.log ? [0, 0.2, 0.4, 0.6, 0.8, 1] : contourLevels(tr, 5).concat([0, 1]).sort((a, b) => a - b);
+    let lastY = Infinity;
+    for (const t of ticks) {
+      const py = m.top + ph - t * ph;
+      if (lastY - py < 14) continue;
+      lastY = py;
+      ctx.fillRect(x + w, py - 0.5, 3, 1);
+      ctx.fillText(formatNumber(tr.inv(t), 2), x + w + 5, py);
+    }
+    ctx.restore();
+  }
+
+  function drawOverlay() {
+    const ctx = over.ctx;
+    ctx.clearRect(0, 0, width, height);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(m.left, m.top, pw, ph);
+    ctx.clip();
+    const meta = model.get("meta") ?? {};
+    drawMinima(ctx, meta, toX, toY);
+    drawPaths(ctx, store, meta, model.get("status"), xa(), xb(), ya(), yb());
+    ctx.restore();
+  }
+
+  const heatFrame = frameScheduler(drawHeat);
+  const overlayFrame = frameScheduler(drawOverlay);
+  const redrawAll = () => {
+    heatFrame.request();
+    overlayFrame.request();
+  };
+
+  const sendView = debounce(() => {
+    model.send({ type: "set_view", bounds: copyView(view) });
+  }, VIEW_DEBOUNCE_MS);
+
+  function setLocalView(v) {
+    view = v;
+    redrawAll();
+    sendView();
+  }
+
+  // The kernel's view wins, except while the user drags or a set_view is still to be sent
+  // (then it is the answer to an older request); the grid is drawn at its own extent meanwhile.
+  function adoptModelView() {
+    if (press?.dragging || sendView.pending()) return;
+    view = currentModelView();
+    redrawAll();
+  }
+
+  // ---- wheel zoom around the pointer ----
+  function onWheel(ev) {
+    ev.preventDefault();
+    const rect = overlay.getBoundingClientRect();
+    const px = ev.clientX - rect.left;
+    const py = ev.clientY - rect.top;
+    const delta = ev.deltaMode === 1 ? ev.deltaY * 16 : ev.deltaY;
+    const factor = Math.exp(Math.max(-0.5, Math.min(0.5, delta * 0.0015)));
+    const cx = fromX(px);
+    const cy = fromY(py);
+    const next = [
+      [cx - (cx - view[0][0]) * factor, cx + (view[0][1] - cx) * factor],
+      [cy - (cy - view[1][0]) * factor, cy + (view[1][1] - cy) * factor],
+    ];
+    const span = Math.min(next[0][1] - next[0][0], next[1][1] - next[1][0]);
+    const scale = Math.max(Math.abs(cx), Math.abs(cy), 1);
+    if (!(span > scale * 1e-9) || !(span < 1e9 * scale)) return;
+    setLocalView(next);
+  }
+
+  // ---- drag to pan, click to restart ----
+  let press = null;
+  function onPointerDown(ev) {
+    if (ev.button !== 0) return;
+    overlay.setPointerCapture?.(ev.pointerId);
+    press = { x: ev.clientX, y: ev.clientY, view: copyView(view), dragging: false };
+  }
+  function onPointerMove(ev) {
+    if (!press) return;
+    const ddx = ev.clientX - press.x;
+    const ddy = ev.clientY - press.y;
+    if (!press.dragging && Math.hypot(ddx, ddy) < CLICK_SLOP) return;
+    press.dragging = true;
+    el.classList.add("gd-dragging");
+    const v = press.view;
+    const kx = (v[0][1] - v[0][0]) / pw;
+    const ky = (v[1][1] - v[1][0]) / ph;
+    setLocalView([
+      [v[0][0] - ddx * kx, v[0][1] - ddx * kx],
+      [v[1][0] + ddy * ky, v[1][1] + ddy * ky],
+    ]);
+  }
+  function onPointerUp(ev) {
+    if (!press) return;
+    const wasDrag = press.dragging;
+    press = null;
+    el.classList.remove("gd-dragging");
+    if (wasDrag) {
+      sendView.flush();
+      return;
+    }
+    const rect = overlay.getBoundingClientRect();
+    const px = ev.clientX - rect.left;
+    const py = ev.clientY - rect.top;
+    if (px < m.left || px > m.left + pw || py < m.top || py > m.top + ph) return;
+    model.send({ type: "reset", start: [fromX(px), fromY(py)] });
+  }
+  function onPointerCancel() {
+    press = null;
+    el.classList.remove("gd-dragging");
+  }
+  function onResetView() {
+    const b = model.get("meta")?.bounds;
+    if (validView(b)) {
+      setLocalView(copyView(b));
+      sendView.flush();
+    }
+  }
+
+  overlay.addEventListener("wheel", onWheel, { passive: false });
+  overlay.addEventListener("pointerdown", onPointerDown);
+  overlay.addEventListener("pointermove", onPointerMove);
+  overlay.addEventListener("pointerup", onPointerUp);
+  overlay.addEventListener("pointercancel", onPointerCancel);
+  resetView.addEventListener("click", onResetView);
+
+  const offs = [
+    store.events.on("grid", () => {
+      gridDirty = true;
+      heatFrame.request();
+    }),
+    store.events.on("view", adoptModelView),
+    store.events.on("meta", redrawAll),
+    store.events.on("data", () => overlayFrame.request()),
+    store.events.on("status", () => overlayFrame.request()),
+    store.events.on("ui", (what) => what === "hidden" && overlayFrame.request()),
+    store.events.on("theme", redrawAll),
+  ];
+  redrawAll();
+
+  return {
+    el,
+    /** Data coordinates <-> CSS pixels inside `el` (tests and the harness use them). */
+    toPixel: (x, y) => [toX(x), toY(y)],
+    destroy() {
+      for (const off of offs) off();
+      heatFrame.cancel();
+      overlayFrame.cancel();
+      sendView.cancel();
+      overlay.removeEventListener("wheel", onWheel);
+    },
+  };
+}

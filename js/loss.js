@@ -1,0 +1,260 @@
+// Loss curves (every run, step on x, loss on y, optional log y) and the learning-rate panel
+// (each run's lr over the steps, shown when any optimizer group has a schedule), with uPlot.
+
+import uPlot from "uplot";
+
+import { frameScheduler, h } from "./dom.js";
+import { runInfo } from "./paths.js";
+import { formatNumber } from "./scales.js";
+
+let syncCount = 0;
+
+function themeOf(el) {
+  const cs = getComputedStyle(el);
+  const v = (name, fallback) => cs.getPropertyValue(name).trim() || fallback;
+  return {
+    fg: v("--gd-fg", cs.color || "#333"),
+    grid: v("--gd-grid", "rgba(128,128,128,0.25)"),
+    accent: v("--gd-accent", "#1976d2"),
+    font: `11px ${cs.fontFamily || "sans-serif"}`,
+  };
+}
+
+function axis(theme, size, values) {
+  return {
+    stroke: theme.fg,
+    font: theme.font,
+    size,
+    grid: { stroke: theme.grid, width: 1 },
+    ticks: { stroke: theme.grid, width: 1, size: 4 },
+    values,
+  };
+}
+
+/** Powers of ten only (at most about six) on a log axis: the default minor splits crowd it. */
+function decadeSplits(_u, _axis, min, max) {
+  if (!(min > 0) || !(max > 0)) return [];
+  const a = Math.ceil(Math.log10(min) - 1e-9);
+  const b = Math.floor(Math.log10(max) + 1e-9);
+  const every = Math.max(1, Math.ceil((b - a + 1) / 6));
+  const out = [];
+  for (let e = a; e <= b; e++) if (e % every === 0) out.push(10 ** e);
+  return out;
+}
+
+const numberTicks = (_u, splits) => splits.map((v) => (v == null ? "" : formatNumber(v, 2)));
+
+function xRange(_u, min, max) {
+  if (min == null || !Number.isFinite(min)) return [0, 1];
+  if (max <= min) return [min, min + 1];
+  return [min, max];
+}
+
+function yRange(log) {
+  return (_u, min, max) => {
+    if (min == null || !Number.isFinite(min) || !Number.isFinite(max)) return log ? [0.1, 10] : [0, 1];
+    if (log) return uPlot.rangeLog(min, max, 10, false);
+    return uPlot.rangeNum(min, max, 0.1, true);
+  };
+}
+
+export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight = 110 } = {}) {
+  const model = store.model;
+  const sync = `gdwidget-${++syncCount}`;
+
+  const logBox = h("input", { type: "checkbox", "data-testid": "gd-logy" });
+  const lossDiv = h("div", { class: "gd-plot", "data-testid": "gd-loss" });
+  const lrDiv = h("div", { class: "gd-plot", "data-testid": "gd-lr-panel" });
+  const lrBlock = h("div", { class: "gd-lr-block" }, [
+    h("div", { class: "gd-panel-head" }, [h("span", { class: "gd-panel-title", text: "learning rate" })]),
+    lrDiv,
+  ]);
+  const el = h("div", { class: "gd-loss-panel" }, [
+    h("div", { class: "gd-panel-head" }, [
+      h("span", { class: "gd-panel-title", text: "loss" }),
+      h("label", { class: "gd-check", title: "logarithmic loss axis" }, [logBox, "log y"]),
+    ]),
+    lossDiv,
+    lrBlock,
+  ]);
+
+  let lossPlot = null;
+  let lrPlot = null;
+  let needBuild = true;
+  let needData = true;
+  let waiting = 0;
+
+  logBox.checked = store.logY();
+  logBox.addEventListener("change", () => store.setLogY(logBox.checked));
+
+  const hasSchedule = () => (model.get("meta")?.groups ?? []).some((g) => g && g.schedule != null && g.schedule !== "");
+
+  function currentStep() {
+    const s = Number(model.get("step"));
+    return Number.isFinite(s) ? s : store.runs.lastStep();
+  }
+
+  function runCount() {
+    const runs = model.get("meta")?.runs;
+    return Array.isArray(runs) && runs.length ? runs.length : store.runs.nRuns;
+  }
+
+  function series(kind) {
+    const meta = model.get("meta") ?? {};
+    const n = runCount();
+    const out = [{}];
+    for (let r = 0; r < n; r++) {
+      const { label, color } = runInfo(meta, r);
+      out.push({
+        label,
+        stroke: color,
+        width: kind === "loss" ? 1.6 : 1.3,
+        show: !store.ui.hidden.has(label),
+        spanGaps: false,
+        points: { show: false },
+        value: (_u, v) => formatNumber(v),
+      });
+    }
+    return out;
+  }
+
+  function build() {
+    lossPlot?.destroy();
+    lrPlot?.destroy();
+    lossPlot = lrPlot = null;
+    const theme = themeOf(el);
+    const logY = store.logY();
+    logBox.checked = logY;
+    const cursor = { sync: { key: sync }, drag: { x: false, y: false }, points: { show: false } };
+    lossPlot = new uPlot(
+      {
+        width,
+        height: lossHeight,
+        legend: { show: false },
+        cursor,
+        scales: { x: { time: false, range: xRange }, y: { distr: logY ? 3 : 1, log: 10, range: yRange(logY) } },
+        axes: [
+          axis(theme, 28, numberTicks),
+          logY ? { ...axis(theme, 52, numberTicks), splits: decadeSplits, filter: (_u, splits) => splits } : axis(theme, 52, numberTicks),
+        ],
+        series: series("loss"),
+      },
+      columns("loss", logY),
+      lossDiv,
+    );
+    const showLr = hasSchedule();
+    lrBlock.hidden = !showLr;
+    if (showLr) {
+      const marker = (u) => {
+        const s = currentStep();
+        if (!Number.isFinite(s)) return;
+        const x = Math.round(u.valToPos(s, "x", true));
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = theme.accent;
+        ctx.lineWidth = Math.max(1, globalThis.devicePixelRatio || 1);
+        ctx.setLineDash([4, 3]);
+        ctx.beginPath();
+        ctx.moveTo(x, u.bbox.top);
+        ctx.lineTo(x, u.bbox.top + u.bbox.height);
+        ctx.stroke();
+        ctx.restore();
+      };
+      lrPlot = new uPlot(
+        {
+          width,
+          height: lrHeight,
+          legend: { show: false },
+          cursor,
+          scales: { x: { time: false, range: xRange }, y: { range: yRange(false) } },
+          axes: [axis(theme, 26, numberTicks), axis(theme, 52, numberTicks)],
+          series: series("lr"),
+          hooks: { draw: [marker] },
+        },
+        columns("lr", false),
+        lrDiv,
+      );
+    }
+    needBuild = false;
+    needData = false;
+  }
+
+  /** uPlot's aligned data: [steps, run 0, run 1, ...]; non-finite (and, on log y, <= 0) -> null. */
+  function columns(kind, positive) {
+    const runs = store.runs;
+    const n = runs.length;
+    const x = new Array(n);
+    for (let i = 0; i < n; i++) x[i] = runs.steps[i];
+    const data = [x];
+    const source = kind === "loss" ? runs.loss : runs.lr;
+    const count = runCount();
+    for (let r = 0; r < count; r++) {
+      const col = new Array(n);
+      const src = r < runs.nRuns ? source[r] : null;
+      for (let i = 0; i < n; i++) {
+        const v = src ? src[i] : Number.NaN;
+        col[i] = Number.isFinite(v) && (!positive || v > 0) ? v : null;
+      }
+      data.push(col);
+    }
+    return data;
+  }
+
+  function draw() {
+    if (!el.isConnected) {
+      // colours come from the page's theme, so wait until the panel is in the document
+      if (waiting++ < 600) frame.request();
+      return;
+    }
+    waiting = 0;
+    if (needBuild) build();
+    else if (needData) {
+      lossPlot?.setData(columns("loss", store.logY()));
+      lrPlot?.setData(columns("lr", false));
+      needData = false;
+    }
+  }
+  const frame = frameScheduler(draw);
+
+  function updateShown() {
+    const meta = model.get("meta") ?? {};
+    for (const plot of [lossPlot, lrPlot]) {
+      if (!plot) continue;
+      for (let i = 1; i < plot.series.length; i++) {
+        const show = !store.ui.hidden.has(runInfo(meta, i - 1).label);
+        if (plot.series[i].show !== show) plot.setSeries(i, { show });
+      }
+    }
+  }
+
+  const rebuild = () => {
+    needBuild = true;
+    frame.request();
+  };
+  const offs = [
+    store.events.on("data", () => {
+      needData = true;
+      frame.request();
+    }),
+    store.events.on("meta", rebuild),
+    store.events.on("theme", rebuild),
+    store.events.on("ui", (what) => {
+      if (what === "logY") rebuild();
+      else if (what === "hidden") updateShown();
+    }),
+    store.events.on("traits", (name) => {
+      if (name === "step" && lrPlot) lrPlot.redraw(false, false);
+    }),
+  ];
+  frame.request();
+
+  return {
+    el,
+    destroy() {
+      for (const off of offs) off();
+      frame.cancel();
+      lossPlot?.destroy();
+      lrPlot?.destroy();
+    },
+  };
+}

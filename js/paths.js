@@ -1,0 +1,305 @@
+// Runs over the landscape (polylines, markers, minima) and the legend of runs.
+
+import { h } from "./dom.js";
+
+const FALLBACK_COLORS = ["#e6550d", "#3182bd", "#31a354", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+const MIN_SEGMENT_PX = 0.75; // shorter segments are merged into the next one
+const LIMIT = 1e6; // clamp pixel coordinates so a diverging run does not upset the canvas
+
+/** Label and colour of run r from meta (with fallbacks). */
+export function runInfo(meta, r) {
+  const run = meta?.runs?.[r] ?? {};
+  return {
+    label: run.label ?? `run ${r}`,
+    color: run.color ?? FALLBACK_COLORS[r % FALLBACK_COLORS.length],
+    group: run.group ?? null,
+    hyper: run.hyper ?? {},
+  };
+}
+
+/** Map of run label -> entry of the `status` trait. */
+export function statusByLabel(status) {
+  const map = new Map();
+  for (const s of Array.isArray(status) ? status : []) if (s && s.label != null) map.set(String(s.label), s);
+  return map;
+}
+
+/** The legend's words for a run's status entry. */
+export function statusText(s) {
+  if (!s) return "";
+  const at = s.step == null ? "" : ` at step ${s.step}`;
+  switch (s.status) {
+    case "converged":
+      return `converged${at}`;
+    case "diverged":
+      return `diverged${at}`;
+    case "stopped":
+      return `stopped${at}`;
+    default:
+      return s.status ?? "";
+  }
+}
+
+const clampPx = (v) => (v > LIMIT ? LIMIT : v < -LIMIT ? -LIMIT : v);
+
+function cross(ctx, x, y, size, color) {
+  ctx.beginPath();
+  ctx.moveTo(x - size, y - size);
+  ctx.lineTo(x + size, y + size);
+  ctx.moveTo(x + size, y - size);
+  ctx.lineTo(x - size, y + size);
+  ctx.lineCap = "round";
+  ctx.strokeStyle = "rgba(255,255,255,0.95)";
+  ctx.lineWidth = 5;
+  ctx.stroke();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 2.5;
+  ctx.stroke();
+}
+
+function star(ctx, x, y, outer) {
+  const inner = outer * 0.45;
+  ctx.beginPath();
+  for (let k = 0; k < 10; k++) {
+    const a = -Math.PI / 2 + (k * Math.PI) / 5;
+    const rad = k % 2 ? inner : outer;
+    const px = x + rad * Math.cos(a);
+    const py = y + rad * Math.sin(a);
+    if (k) ctx.lineTo(px, py);
+    else ctx.moveTo(px, py);
+  }
+  ctx.closePath();
+}
+
+/**
+ * Draw the known minima: local ones as small white "+", global ones as a gold star.
+ * `tx`, `ty` map data coordinates to pixels.
+ */
+export function drawMinima(ctx, meta, tx, ty) {
+  const globals = Array.isArray(meta?.global_minima) ? meta.global_minima : [];
+  const key = (p) => `${p[0]},${p[1]}`;
+  const globalKeys = new Set(globals.map(key));
+  ctx.save();
+  for (const p of Array.isArray(meta?.minima) ? meta.minima : []) {
+    if (!Array.isArray(p) || globalKeys.has(key(p))) continue;
+    const x = tx(p[0]);
+    const y = ty(p[1]);
+    ctx.beginPath();
+    ctx.moveTo(x - 5, y);
+    ctx.lineTo(x + 5, y);
+    ctx.moveTo(x, y - 5);
+    ctx.lineTo(x, y + 5);
+    ctx.strokeStyle = "rgba(0,0,0,0.6)";
+    ctx.lineWidth = 3.5;
+    ctx.stroke();
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+  }
+  for (const p of globals) {
+    if (!Array.isArray(p)) continue;
+    star(ctx, tx(p[0]), ty(p[1]), 8);
+    ctx.fillStyle = "#ffd54a";
+    ctx.strokeStyle = "rgba(0,0,0,0.75)";
+    ctx.lineWidth = 1.2;
+    ctx.fill();
+    ctx.stroke();
+  }
+  ctx.restore();
+}
+
+/**
+ * Draw every visible run: its polyline, a hollow circle at its start, a filled dot at its
+ * current point, and an ✕ at its last finite point when it diverged.
+ *
+ * @param ctx  2-D context, already clipped to the plot area
+ * @param store  the model's store (runs, ui.hidden)
+ * @param meta, status  the traits
+ * @param ax, bx, ay, by  pixel = a * value + b on each axis
+ */
+export function drawPaths(ctx, store, meta, status, ax, bx, ay, by) {
+  const runs = store.runs;
+  const n = runs.length;
+  if (!n) return;
+  const statuses = statusByLabel(status);
+  ctx.save();
+  ctx.lineJoin = "round";
+  ctx.lineCap = "round";
+  const visible = [];
+  for (let r = 0; r < runs.nRuns; r++) {
+    const info = runInfo(meta, r);
+    if (!store.ui.hidden.has(info.label)) visible.push([r, info]);
+  }
+  // all the lines first, then all the markers, so that no line hides a marker
+  const lines = [];
+  for (const [r, { color }] of visible) {
+    const xs = runs.x[r];
+    const ys = runs.y[r];
+    const path = new Path2D();
+    let pen = false;
+    let lastX = 0;
+    let lastY = 0;
+    let skipped = false;
+    let pendX = 0;
+    let pendY = 0;
+    for (let i = 0; i < n; i++) {
+      const x = xs[i];
+      const y = ys[i];
+      if (!Number.isFinite(x) || !Number.isFinite(y)) {
+        if (skipped) path.lineTo(pendX, pendY);
+        pen = skipped = false;
+        continue;
+      }
+      const px = clampPx(ax * x + bx);
+      const py = clampPx(ay * y + by);
+      if (!pen) {
+        path.moveTo(px, py);
+        pen = true;
+      } else if (Math.abs(px - lastX) + Math.abs(py - lastY) < MIN_SEGMENT_PX) {
+        // a converging run piles thousands of points onto one pixel: drawing them costs
+        // raster time and shows nothing
+        skipped = true;
+        pendX = px;
+        pendY = py;
+        continue;
+      } else {
+        path.lineTo(px, py);
+      }
+      lastX = px;
+      lastY = py;
+      skipped = false;
+    }
+    if (skipped) path.lineTo(pendX, pendY);
+    lines.push([path, color]);
+  }
+  // dark halos under every line first, then the colours: where runs share a valley, their
+  // colours stay visible instead of being covered by the next run's halo
+  ctx.strokeStyle = "rgba(0,0,0,0.4)";
+  ctx.lineWidth = 4;
+  for (const [path] of lines) ctx.stroke(path);
+  ctx.lineWidth = 2;
+  for (const [path, color] of lines) {
+    ctx.strokeStyle = color;
+    ctx.stroke(path);
+  }
+  for (const [r, { label, color }] of visible) {
+    const xs = runs.x[r];
+    const ys = runs.y[r];
+    if (Number.isFinite(xs[0]) && Number.isFinite(ys[0])) {
+      ctx.beginPath();
+      ctx.arc(clampPx(ax * xs[0] + bx), clampPx(ay * ys[0] + by), 3.5, 0, 2 * Math.PI);
+      ctx.fillStyle = "rgba(255,255,255,0.85)";
+      ctx.fill();
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 1.5;
+      ctx.stroke();
+    }
+  }
+  for (const [r, { label, color }] of visible) {
+    const last = runs.lastFinite(r);
+    if (last < 0) continue;
+    const px = clampPx(ax * runs.x[r][last] + bx);
+    const py = clampPx(ay * runs.y[r][last] + by);
+    const diverged =
+      statuses.get(label)?.status === "diverged" || last < n - 1 || !Number.isFinite(runs.loss[r][n - 1]);
+    if (diverged) {
+      cross(ctx, px, py, 6, color);
+    } else {
+      ctx.beginPath();
+      ctx.arc(px, py, 5.5, 0, 2 * Math.PI);
+      ctx.fillStyle = color;
+      ctx.fill();
+      ctx.strokeStyle = "#fff";
+      ctx.lineWidth = 2;
+      ctx.stroke();
+      ctx.beginPath();
+      ctx.arc(px, py, 6.8, 0, 2 * Math.PI);
+      ctx.strokeStyle = "rgba(0,0,0,0.5)";
+      ctx.lineWidth = 0.8;
+      ctx.stroke();
+    }
+  }
+  ctx.restore();
+}
+
+function hyperText(hyper) {
+  if (!hyper || typeof hyper !== "object") return "";
+  return Object.entries(hyper)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
+}
+
+/**
+ * The legend: per run a show/hide checkbox (`gd-visible-<label>`), a colour swatch, the label,
+ * its hyperparameters and its status. Rebuilt when `meta` changes; the status cells update in
+ * place.
+ */
+export function createLegend(store) {
+  const model = store.model;
+  const el = h("div", { class: "gd-legend", "data-testid": "gd-legend", role: "list" });
+  let rows = new Map(); // label -> {row, box, status}
+
+  function build() {
+    const meta = model.get("meta") ?? {};
+    const runs = Array.isArray(meta.runs) ? meta.runs : [];
+    el.replaceChildren();
+    rows = new Map();
+    runs.forEach((_, r) => {
+      const { label, color, hyper } = runInfo(meta, r);
+      const box = h("input", {
+        type: "checkbox",
+        "data-testid": `gd-visible-${label}`,
+        "aria-label": `show ${label}`,
+        title: `show or hide ${label}`,
+      });
+      box.checked = !store.ui.hidden.has(label);
+      box.addEventListener("change", () => store.setHidden(label, !box.checked));
+      const status = h("span", { class: "gd-legend-status" });
+      const hyperStr = hyperText(hyper);
+      const row = h("label", { class: "gd-legend-row", role: "listitem", dataset: { label } }, [
+        box,
+        h("span", { class: "gd-swatch", style: { background: color } }),
+        h("span", { class: "gd-legend-label", text: label }),
+        h("span", { class: "gd-legend-hyper", text: hyperStr, title: hyperStr }),
+        status,
+      ]);
+      rows.set(label, { row, box, status });
+      el.append(row);
+    });
+    if (!runs.length) el.append(h("div", { class: "gd-muted", text: "no runs" }));
+    updateStatus();
+  }
+
+  function updateStatus() {
+    const statuses = statusByLabel(model.get("status"));
+    for (const [label, { row, status }] of rows) {
+      const s = statuses.get(label);
+      status.textContent = statusText(s);
+      row.dataset.status = s?.status ?? "";
+    }
+  }
+
+  function updateHidden() {
+    for (const [label, { row, box }] of rows) {
+      box.checked = !store.ui.hidden.has(label);
+      row.classList.toggle("gd-hidden", store.ui.hidden.has(label));
+    }
+  }
+
+  build();
+  updateHidden();
+  const offs = [
+    store.events.on("meta", () => {
+      build();
+      updateHidden();
+    }),
+    store.events.on("status", updateStatus),
+    store.events.on("ui", (what) => what === "hidden" && updateHidden()),
+  ];
+  return {
+    el,
+    destroy() {
+      for (const off of offs) off();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// Entry point of the Playground's front end (anywidget).
+//
+// The default export is a factory: anywidget calls it once per model, so the closure holds that
+// model's state. `initialize` makes the store (decoded, bounded run data), installs the one
+// custom-message handler, forwards trait changes to the store's events, and asks the kernel for
+// the history once. `render` only builds DOM and subscribes to the store; several views of one
+// model share it and so always agree.
+
+import "uplot/dist/uPlot.min.css";
+import "./widget.css";
+
+import { createLrSliders, createStatusLine, createToolbar } from "./controls.js";
+import { decodeFrame } from "./decode.js";
+import { h } from "./dom.js";
+import { createLandscape } from "./landscape.js";
+import { createLossPanel } from "./loss.js";
+import { createLegend } from "./paths.js";
+import { createStore } from "./store.js";
+
+const FORWARDED = ["step", "running", "speed", "error"];
+
+/** Make the model-wide store and wire the model to it. Returns the store (with `dispose`). */
+export function connect(model) {
+  const store = createStore(model);
+  const listeners = [];
+  const listen = (event, fn) => {
+    model.on(event, fn);
+    listeners.push([event, fn]);
+  };
+
+  listen("msg:custom", (msg, buffers) => {
+    if (!msg || (msg.type !== "frame" && msg.type !== "history")) return;
+    let frame;
+    try {
+      frame = decodeFrame(msg, buffers);
+    } catch (err) {
+      console.warn("gdwidget: dropped a malformed message", err);
+      return;
+    }
+    if (frame.type === "history") store.runs.replace(frame);
+    else if (!store.runs.append(frame)) return;
+    store.events.emit("data", frame.type);
+  });
+  listen("change:grid", () => store.invalidateGrid());
+  listen("change:grid_meta", () => store.invalidateGrid());
+  listen("change:meta", () => {
+    store.ui.lr = {};
+    store.events.emit("meta");
+  });
+  listen("change:view", () => store.events.emit("view"));
+  listen("change:status", () => store.events.emit("status"));
+  for (const name of FORWARDED) listen(`change:${name}`, () => store.events.emit("traits", name));
+
+  // JupyterLab switches themes by changing attributes on <body>: redraw the canvases then.
+  let observer = null;
+  if (typeof MutationObserver !== "undefined" && globalThis.document?.body) {
+    observer = new MutationObserver(() => store.events.emit("theme"));
+    observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light", "class"] });
+  }
+
+  store.dispose = () => {
+    for (const [event, fn] of listeners) model.off(event, fn);
+    observer?.disconnect();
+    store.events.clear();
+  };
+  model.send({ type: "request_history" });
+  return store;
+}
+
+/** Build one view of the Playground into `el`; returns its cleanup function. */
+export function renderView(store, el) {
+  const toolbar = createToolbar(store);
+  const landscape = createLandscape(store);
+  const legend = createLegend(store);
+  const sliders = createLrSliders(store);
+  const loss = createLossPanel(store);
+  const status = createStatusLine(store);
+  const parts = [toolbar, landscape, legend, sliders, loss, status];
+
+  const root = h("div", { class: "gd-root" }, [
+    toolbar.el,
+    h("div", { class: "gd-body" }, [
+      h("div", { class: "gd-col gd-col-left" }, [
+        landscape.el,
+        h("div", { class: "gd-hint gd-muted", text: "drag to pan · wheel to zoom · click to start every run there" }),
+      ]),
+      h("div", { class: "gd-col gd-col-right" }, [legend.el, sliders.el, loss.el]),
+    ]),
+    status.el,
+  ]);
+  el.classList.add("gd-host");
+  el.replaceChildren(root);
+  return () => {
+    for (const part of parts) part.destroy();
+    root.remove();
+  };
+}
+
+export default function createWidget() {
+  let store = null;
+  return {
+    initialize({ model }) {
+      store = connect(model);
+      return () => {
+        store?.dispose();
+        store = null;
+      };
+    },
+    render({ model, el }) {
+      // an anywidget without initialize (older than 0.9) still gets a working view
+      if (!store) store = connect(model);
+      return renderView(store, el);
+    },
+  };
+}
