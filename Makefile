@@ -21,6 +21,8 @@ test: $(PY)
 	$(PY) -m pip install -q -e ".[test]"
 	$(PY) -m ruff check gdwidget tests benchmarks
 	$(PY) -m pytest -q
+	@test -d node_modules || npm ci
+	npm test
 
 lint: $(PY)
 	$(PY) -m ruff check gdwidget tests benchmarks
