@@ -585,6 +585,8 @@ FUSED = {
              lambda: go.adam(0.05, betas=(0.3, 0.99))],
     "adamw": [lambda: go.adamw(0.05), lambda: go.adamw(0.05, amsgrad=True, weight_decay=0.3)],
     "lion": [lambda: go.lion(0.01), lambda: go.lion(0.01, weight_decay=0.1)],
+    "sophia": [lambda: go.sophia(0.01, k=3, estimator="hutchinson"),
+               lambda: go.sophia(0.01, rho=2.0, weight_decay=0.0, k=1, estimator="hutchinson")],
 }
 KERNEL_OF = {"gd": "sgd", "adamw": "adam"}
 
@@ -595,9 +597,22 @@ def _run_big(opt, dtype, steps=15):
     rng = np.random.default_rng(0)
     p = rng.standard_normal((512, 3)).astype(dtype)
     state = opt.init(p)
+    obj = _Cubic()
     for _ in range(steps):
-        opt.step(p, (np.sin(3 * p) + p).astype(dtype), state)
+        h = None
+        if opt.hessian_every and state["step"] % opt.hessian_every == 0:
+            h = opt.estimate_hessian(obj, p, state)
+        opt.step(p, (np.sin(3 * p) + p).astype(dtype), state, hessian=h)
     return p, state
+
+
+class _Cubic(Objective):
+    """Elementwise, with curvature of both signs: hvp = (1 - 9 sin(3p)) v."""
+
+    has_hvp = True
+
+    def hvp(self, params, v):
+        return (1.0 - 9.0 * np.sin(3 * params)) * v
 
 
 @needs_numba

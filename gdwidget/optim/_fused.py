@@ -128,12 +128,24 @@ def lion(p: np.ndarray, g: np.ndarray, m: np.ndarray, *, lr: float, b1: float, b
                    s(1.0 - b2), s(lr))
 
 
+def sophia(p: np.ndarray, g: np.ndarray, m: np.ndarray, h: np.ndarray,
+           h_hat: np.ndarray | None, *, lr: float, b1: float, b2: float, rho: float, eps: float,
+           decay: float) -> None:
+    s = p.dtype.type
+    hh = _empty(p.dtype) if h_hat is None else _flat(h_hat)
+    with _LOCK:
+        _K["sophia"](_flat(p), _flat(g), _flat(m), _flat(h), hh, h_hat is not None, s(decay),
+                     s(b1), s(1.0 - b1), s(b2), s(1.0 - b2), s(rho), s(eps), s(lr), s(1.0))
+
+
 # -- the kernels ------------------------------------------------------------------------
 def _build() -> dict[str, Any]:
     import numba  # noqa: PLC0415 - optional dependency
     from numba import prange  # noqa: PLC0415
 
-    jit = numba.njit(parallel=True, cache=True, nogil=True)
+    # error_model="numpy": x / 0 gives inf or nan as in NumPy (no ZeroDivisionError), and
+    # without the per-division check the loops vectorize.
+    jit = numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 
     @jit
     def sgd_kernel(p, g, buf, wd, mu, one_minus_damp, nesterov, first, lr):  # pragma: no cover
@@ -223,5 +235,25 @@ def _build() -> dict[str, Any]:
             p[i] = p[i] * decay - lr * np.sign(u)
             m[i] = mi * b2 + one_minus_b2 * gi
 
+    @jit
+    def sophia_kernel(p, g, m, h, h_hat, refresh, decay, b1, one_minus_b1, b2, one_minus_b2,
+                      rho, eps, lr, one):  # pragma: no cover
+        for i in prange(p.shape[0]):
+            mi = m[i] * b1 + one_minus_b1 * g[i]
+            m[i] = mi
+            hi = h[i]
+            if refresh:
+                hi = hi * b2 + one_minus_b2 * h_hat[i]
+                h[i] = hi
+            d = rho * hi
+            if d < eps:  # clip(rho * h, min=eps); a NaN stays NaN
+                d = eps
+            r = mi / d
+            if r < -one:  # clip(r, -1, 1) without leaving the arrays' dtype
+                r = -one
+            elif r > one:
+                r = one
+            p[i] = p[i] * decay - lr * r
+
     return {"sgd": sgd_kernel, "adagrad": adagrad_kernel, "rmsprop": rmsprop_kernel,
-            "adam": adam_kernel, "lion": lion_kernel}
+            "adam": adam_kernel, "lion": lion_kernel, "sophia": sophia_kernel}

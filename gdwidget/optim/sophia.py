@@ -7,6 +7,7 @@ from typing import Any
 from .._checks import check_betas, check_choice, check_int, check_real
 from ..backend import Random, namespace_of
 from ..objectives.base import Objective
+from . import _fused
 from .base import Optimizer, State
 
 ESTIMATORS = ("auto", "exact", "hutchinson", "gnb")
@@ -137,17 +138,23 @@ class Sophia(Optimizer):
                 hessian: Any) -> None:
         b1, b2 = self.betas
         m, h = state["exp_avg"], state["hessian"]
+        if hessian is not None and (namespace_of(hessian) is not xp
+                                    or tuple(hessian.shape) != tuple(h.shape)):
+            raise ValueError(
+                f"hessian must be an array shaped like params {tuple(h.shape)} in the "
+                f"same namespace, got {type(hessian).__name__} of shape "
+                f"{tuple(getattr(hessian, 'shape', ()))}"
+            )
+        arrays = (params, grad, m, h) if hessian is None else (params, grad, m, h, hessian)
+        if _fused.usable(*arrays):
+            _fused.sophia(params, grad, m, h, hessian, lr=lr, b1=b1, b2=b2, rho=self.rho,
+                          eps=self.eps, decay=1.0 - lr * self.weight_decay)
+            return
         if self.weight_decay != 0.0:
             params *= 1.0 - lr * self.weight_decay
         m *= b1
         m += (1.0 - b1) * grad
         if hessian is not None:
-            if namespace_of(hessian) is not xp or tuple(hessian.shape) != tuple(h.shape):
-                raise ValueError(
-                    f"hessian must be an array shaped like params {tuple(h.shape)} in the "
-                    f"same namespace, got {type(hessian).__name__} of shape "
-                    f"{tuple(getattr(hessian, 'shape', ()))}"
-                )
             h *= b2
             h += (1.0 - b2) * hessian
         denom = xp.clip(self.rho * h, min=self.eps)
