@@ -37,8 +37,9 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-def ours_step(make: Callable[[], gd.optim.Optimizer], p: np.ndarray, g: np.ndarray,
-              fused: bool) -> Callable[[], None]:
+def ours_step(
+    make: Callable[[], gd.optim.Optimizer], p: np.ndarray, g: np.ndarray, fused: bool
+) -> Callable[[], None]:
     opt = make()
     state = opt.init(p)
 
@@ -100,39 +101,53 @@ def step_table(n: int, warmup: int, repeats: int, generic: bool) -> None:
                     samples[key].append(t)
         return samples
 
-    print(f"\nOne step on {n:,} float32 parameters; {repeats} timed rounds after {warmup} "
-          "warm-up, each candidate alternating with the references; medians")
-    print(f"numba kernels: {'yes' if _fused.available() else 'no (generic path only)'}; "
-          f"threads: torch {torch.get_num_threads()}, numba "
-          f"{_numba_threads()}; torch {torch.__version__}\n")
-    head = (f"{'optimizer':<26}{'path':<9}{'ms':>8}{'/ torch fused':>15}{'/ torch foreach':>17}"
-            f"{'/ copy':>8}")
+    print(
+        f"\nOne step on {n:,} float32 parameters; {repeats} timed rounds after {warmup} "
+        "warm-up, each candidate alternating with the references; medians"
+    )
+    print(
+        f"numba kernels: {'yes' if _fused.available() else 'no (generic path only)'}; "
+        f"threads: torch {torch.get_num_threads()}, numba "
+        f"{_numba_threads()}; torch {torch.__version__}\n"
+    )
+    head = (
+        f"{'optimizer':<26}{'path':<9}{'ms':>8}{'/ torch fused':>15}{'/ torch foreach':>17}"
+        f"{'/ copy':>8}"
+    )
     print(head)
     print("-" * len(head))
     ref_all: dict[str, list[float]] = {k: [] for k in refs}
     saved = os.environ.get("GDWIDGET_FUSED")
     try:
         for name, make in OPTIMIZERS.items():
-            for fused in ([True, False] if generic else [True]):
+            for fused in [True, False] if generic else [True]:
                 smp = measure(ours_step(make, p, g, fused))
                 for k in refs:
                     ref_all[k] += smp[k]
                 label = ("fused" if _fused.available() else "numpy") if fused else "generic"
-                ratio = {k: statistics.median(o / r for o, r in zip(smp["ours"], smp[k],
-                                                                     strict=True))
-                         for k in refs}
-                print(f"{name:<26}{label:<9}{statistics.median(smp['ours']) * 1e3:>8.1f}"
-                      f"{ratio['fused']:>15.2f}{ratio['foreach']:>17.2f}{ratio['copy']:>8.2f}")
+                ratio = {
+                    k: statistics.median(o / r for o, r in zip(smp["ours"], smp[k], strict=True))
+                    for k in refs
+                }
+                print(
+                    f"{name:<26}{label:<9}{statistics.median(smp['ours']) * 1e3:>8.1f}"
+                    f"{ratio['fused']:>15.2f}{ratio['foreach']:>17.2f}{ratio['copy']:>8.2f}"
+                )
     finally:
         if saved is None:
             os.environ.pop("GDWIDGET_FUSED", None)
         else:
             os.environ["GDWIDGET_FUSED"] = saved
     med = {k: statistics.median(v) for k, v in ref_all.items()}
-    for key, label in (("fused", "torch Adam (fused=True)"),
-                       ("foreach", "torch Adam (foreach=True)"), ("copy", "np.copyto")):
-        print(f"{label:<26}{'':<9}{med[key] * 1e3:>8.1f}{med[key] / med['fused']:>15.2f}"
-              f"{med[key] / med['foreach']:>17.2f}{med[key] / med['copy']:>8.2f}")
+    for key, label in (
+        ("fused", "torch Adam (fused=True)"),
+        ("foreach", "torch Adam (foreach=True)"),
+        ("copy", "np.copyto"),
+    ):
+        print(
+            f"{label:<26}{'':<9}{med[key] * 1e3:>8.1f}{med[key] / med['fused']:>15.2f}"
+            f"{med[key] / med['foreach']:>17.2f}{med[key] / med['copy']:>8.2f}"
+        )
 
 
 def _numba_threads() -> str:
@@ -167,10 +182,14 @@ def race(n_runs: int, steps: int, single_runs: int) -> None:
     per_vec = t_vec / done_vec
     per_one = t_one / done_one
     print(f"\nVectorized race: 2-D Adam on Rosenbrock, {steps} steps, through gd.run (cpu)")
-    print(f"{n_runs:,} runs together as one ({n_runs}, 2) array: {t_vec:.3f} s, "
-          f"{per_vec * 1e9:.1f} ns per run-step")
-    print(f"one run at a time ((1, 2) arrays; {k:,} of the {n_runs:,} timed): {t_one:.3f} s, "
-          f"{per_one * 1e6:.1f} us per run-step")
+    print(
+        f"{n_runs:,} runs together as one ({n_runs}, 2) array: {t_vec:.3f} s, "
+        f"{per_vec * 1e9:.1f} ns per run-step"
+    )
+    print(
+        f"one run at a time ((1, 2) arrays; {k:,} of the {n_runs:,} timed): {t_one:.3f} s, "
+        f"{per_one * 1e6:.1f} us per run-step"
+    )
     print(f"speed-up per run-step: {per_one / per_vec:,.0f}x")
 
 
@@ -179,12 +198,14 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=16 * 2**20, help="parameters per step (16M)")
     ap.add_argument("--repeats", type=int, default=11)
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--generic", action="store_true",
-                    help="also time the generic NumPy path (GDWIDGET_FUSED=0)")
+    ap.add_argument(
+        "--generic", action="store_true", help="also time the generic NumPy path (GDWIDGET_FUSED=0)"
+    )
     ap.add_argument("--runs", type=int, default=10_000, help="runs in the vectorized race")
     ap.add_argument("--steps", type=int, default=200, help="steps in the vectorized race")
-    ap.add_argument("--single-runs", type=int, default=200,
-                    help="how many of the runs to time one at a time")
+    ap.add_argument(
+        "--single-runs", type=int, default=200, help="how many of the runs to time one at a time"
+    )
     ap.add_argument("--skip-step", action="store_true", help="only the vectorized race")
     ap.add_argument("--skip-race", action="store_true", help="only the step table")
     args = ap.parse_args()

@@ -17,8 +17,14 @@ from ._checks import check_int, check_real
 from .backend import Random, namespace_of
 from .optim.base import Optimizer, State
 
-__all__ = ["GradientTransform", "Chain", "clip_by_global_norm", "clip_by_value", "add_noise",
-           "chain"]
+__all__ = [
+    "GradientTransform",
+    "Chain",
+    "clip_by_global_norm",
+    "clip_by_value",
+    "add_noise",
+    "chain",
+]
 
 
 class GradientTransform:
@@ -136,8 +142,9 @@ class Chain(Optimizer):
     def __init__(self, transforms: tuple[GradientTransform, ...], optimizer: Optimizer) -> None:
         for t in transforms:
             if not isinstance(t, GradientTransform):
-                raise ValueError(f"chain: expected gradient transforms before the optimizer, "
-                                 f"got {t!r}")
+                raise ValueError(
+                    f"chain: expected gradient transforms before the optimizer, got {t!r}"
+                )
         if not isinstance(optimizer, Optimizer):
             raise ValueError(f"chain: the last argument must be an optimizer, got {optimizer!r}")
         self.transforms = tuple(transforms)
@@ -151,8 +158,11 @@ class Chain(Optimizer):
         return self.optimizer.lr_at(step)
 
     def init(self, params: Any) -> State:
-        return {"step": 0, "transforms": [t.init(params) for t in self.transforms],
-                "inner": self.optimizer.init(params)}
+        return {
+            "step": 0,
+            "transforms": [t.init(params) for t in self.transforms],
+            "inner": self.optimizer.init(params),
+        }
 
     def step(self, params: Any, grad: Any, state: State, hessian: Any = None) -> None:
         g = _copy(grad)

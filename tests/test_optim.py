@@ -131,10 +131,12 @@ class TorchLion(torch.optim.Optimizer):
 class TorchSophiaG(torch.optim.Optimizer):
     """SophiaG as Algorithm 3 of Liu et al. 2023; the Hessian EMA is fed by ``update_hessian``."""
 
-    def __init__(self, params, lr=1e-4, betas=(0.965, 0.99), rho=0.04, weight_decay=1e-1,
-                 eps=1e-15):
-        super().__init__(params, {"lr": lr, "betas": betas, "rho": rho,
-                                  "weight_decay": weight_decay, "eps": eps})
+    def __init__(
+        self, params, lr=1e-4, betas=(0.965, 0.99), rho=0.04, weight_decay=1e-1, eps=1e-15
+    ):
+        super().__init__(
+            params, {"lr": lr, "betas": betas, "rho": rho, "weight_decay": weight_decay, "eps": eps}
+        )
 
     def _state(self, p):
         state = self.state[p]
@@ -211,56 +213,103 @@ def run_torch(make, func, start, steps=STEPS, lr_lambda=None, k=None):
 
 # name -> (our factory, torch maker, lr on rosenbrock, lr on the quadratic, settings)
 CASES = {
-    "gd": (go.gd, torch.optim.SGD, 4e-4, 3e-2,
-           [{}, {"lr_scale": 0.5}, {"lr_scale": 0.25}, {"lr_scale": 1.5}]),
-    "sgd": (go.sgd, torch.optim.SGD, 2e-4, 1e-2, [
-        {},
-        {"momentum": 0.9},
-        {"momentum": 0.9, "nesterov": True},
-        {"momentum": 0.9, "dampening": 0.5, "weight_decay": 0.01},
-        {"momentum": 0.5, "nesterov": True, "weight_decay": 0.1},
-        {"weight_decay": 0.1},
-    ]),
-    "adagrad": (go.adagrad, torch.optim.Adagrad, 5e-2, 1e-1, [
-        {},
-        {"lr_decay": 0.01},
-        {"weight_decay": 0.1},
-        {"initial_accumulator_value": 0.5, "eps": 1e-6},
-        {"lr_decay": 0.05, "weight_decay": 0.05, "initial_accumulator_value": 0.1},
-    ]),
-    "rmsprop": (go.rmsprop, torch.optim.RMSprop, 1e-3, 3e-3, [
-        {},
-        {"centered": True},
-        {"momentum": 0.9},
-        {"centered": True, "momentum": 0.9, "weight_decay": 0.01},
-        {"alpha": 0.9, "eps": 1e-6, "weight_decay": 0.1},
-    ]),
-    "adam": (go.adam, torch.optim.Adam, 1e-2, 3e-2, [
-        {},
-        {"amsgrad": True},
-        {"weight_decay": 0.1},
-        {"betas": (0.8, 0.99), "eps": 1e-6, "amsgrad": True, "weight_decay": 0.05},
-        {"betas": (0.3, 0.999)},  # torch's lerp takes its other form for beta1 < 0.5
-    ]),
-    "adamw": (go.adamw, torch.optim.AdamW, 1e-2, 3e-2, [
-        {},
-        {"weight_decay": 0.1},
-        {"amsgrad": True},
-        {"betas": (0.85, 0.98), "eps": 1e-7, "weight_decay": 0.5, "amsgrad": True},
-    ]),
-    "lion": (go.lion, TorchLion, 1e-3, 3e-3, [
-        {},
-        {"weight_decay": 0.1},
-        {"betas": (0.95, 0.98)},
-        {"betas": (0.5, 0.9), "weight_decay": 1.0},
-    ]),
-    "sophia": (go.sophia, TorchSophiaG, 1e-2, 3e-2, [
-        {},
-        {"weight_decay": 0.0},
-        {"rho": 0.5, "k": 1},
-        {"k": 3, "betas": (0.9, 0.95), "rho": 0.1},
-        {"eps": 1e-3, "weight_decay": 0.3, "k": 7},
-    ]),
+    "gd": (
+        go.gd,
+        torch.optim.SGD,
+        4e-4,
+        3e-2,
+        [{}, {"lr_scale": 0.5}, {"lr_scale": 0.25}, {"lr_scale": 1.5}],
+    ),
+    "sgd": (
+        go.sgd,
+        torch.optim.SGD,
+        2e-4,
+        1e-2,
+        [
+            {},
+            {"momentum": 0.9},
+            {"momentum": 0.9, "nesterov": True},
+            {"momentum": 0.9, "dampening": 0.5, "weight_decay": 0.01},
+            {"momentum": 0.5, "nesterov": True, "weight_decay": 0.1},
+            {"weight_decay": 0.1},
+        ],
+    ),
+    "adagrad": (
+        go.adagrad,
+        torch.optim.Adagrad,
+        5e-2,
+        1e-1,
+        [
+            {},
+            {"lr_decay": 0.01},
+            {"weight_decay": 0.1},
+            {"initial_accumulator_value": 0.5, "eps": 1e-6},
+            {"lr_decay": 0.05, "weight_decay": 0.05, "initial_accumulator_value": 0.1},
+        ],
+    ),
+    "rmsprop": (
+        go.rmsprop,
+        torch.optim.RMSprop,
+        1e-3,
+        3e-3,
+        [
+            {},
+            {"centered": True},
+            {"momentum": 0.9},
+            {"centered": True, "momentum": 0.9, "weight_decay": 0.01},
+            {"alpha": 0.9, "eps": 1e-6, "weight_decay": 0.1},
+        ],
+    ),
+    "adam": (
+        go.adam,
+        torch.optim.Adam,
+        1e-2,
+        3e-2,
+        [
+            {},
+            {"amsgrad": True},
+            {"weight_decay": 0.1},
+            {"betas": (0.8, 0.99), "eps": 1e-6, "amsgrad": True, "weight_decay": 0.05},
+            {"betas": (0.3, 0.999)},  # torch's lerp takes its other form for beta1 < 0.5
+        ],
+    ),
+    "adamw": (
+        go.adamw,
+        torch.optim.AdamW,
+        1e-2,
+        3e-2,
+        [
+            {},
+            {"weight_decay": 0.1},
+            {"amsgrad": True},
+            {"betas": (0.85, 0.98), "eps": 1e-7, "weight_decay": 0.5, "amsgrad": True},
+        ],
+    ),
+    "lion": (
+        go.lion,
+        TorchLion,
+        1e-3,
+        3e-3,
+        [
+            {},
+            {"weight_decay": 0.1},
+            {"betas": (0.95, 0.98)},
+            {"betas": (0.5, 0.9), "weight_decay": 1.0},
+        ],
+    ),
+    "sophia": (
+        go.sophia,
+        TorchSophiaG,
+        1e-2,
+        3e-2,
+        [
+            {},
+            {"weight_decay": 0.0},
+            {"rho": 0.5, "k": 1},
+            {"k": 3, "betas": (0.9, 0.95), "rho": 0.1},
+            {"eps": 1e-3, "weight_decay": 0.3, "k": 7},
+        ],
+    ),
 }
 
 PARAMS = [
@@ -325,8 +374,7 @@ def test_schedule_matches_lambdalr(name, kw, func):
     extra = {"k": k, "estimator": "exact"} if name == "sophia" else {}
     opt = ours(lambda s: base * _lr_lambda(s), **extra, **kw)
     mine, _ = run_ours(opt, func, start, objective=FUNCS[func][2]())
-    ref = run_torch(lambda ps: theirs(ps, lr=base, **kw), func, start, lr_lambda=_lr_lambda,
-                    k=k)
+    ref = run_torch(lambda ps: theirs(ps, lr=base, **kw), func, start, lr_lambda=_lr_lambda, k=k)
     _check(mine, ref)
 
 
@@ -335,8 +383,9 @@ STRICT_OPTS = {
     "gd": lambda: go.gd(0.01),
     "sgd": lambda: go.sgd(0.01, momentum=0.9, nesterov=True, weight_decay=0.1),
     "sgd_damp": lambda: go.sgd(0.01, momentum=0.9, dampening=0.3),
-    "adagrad": lambda: go.adagrad(0.1, lr_decay=0.01, weight_decay=0.1,
-                                  initial_accumulator_value=0.1),
+    "adagrad": lambda: go.adagrad(
+        0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1
+    ),
     "rmsprop": lambda: go.rmsprop(0.01, centered=True, momentum=0.9, weight_decay=0.01),
     "adam": lambda: go.adam(0.05, amsgrad=True, weight_decay=0.1),
     "adamw": lambda: go.adamw(0.05, amsgrad=True),
@@ -351,8 +400,9 @@ def test_array_api_strict_equals_numpy(name, dtype):
     start = starts("quadratic").astype(dtype)
     a, _ = run_ours(STRICT_OPTS[name](), "quadratic", start, steps=30, objective=Quad())
     strict_start = xps.asarray(start)
-    b, state = run_ours(STRICT_OPTS[name](), "quadratic", np.asarray(start), steps=30, xp=xps,
-                        objective=Quad(xps))
+    b, state = run_ours(
+        STRICT_OPTS[name](), "quadratic", np.asarray(start), steps=30, xp=xps, objective=Quad(xps)
+    )
     assert b.dtype == np.dtype(dtype)
     for key, value in state.items():
         if hasattr(value, "dtype"):
@@ -363,30 +413,49 @@ def test_array_api_strict_equals_numpy(name, dtype):
 # -- float32 stays float32 ----------------------------------------------------------------
 ALL_F32 = {
     "gd": lambda lr: go.gd(lr),
-    "sgd": lambda lr: go.sgd(lr, momentum=np.float64(0.9), dampening=np.float64(0.1),
-                             weight_decay=np.float64(0.01)),
-    "adagrad": lambda lr: go.adagrad(lr, lr_decay=np.float64(0.01),
-                                     weight_decay=np.float64(0.1),
-                                     initial_accumulator_value=np.float64(0.1)),
-    "rmsprop": lambda lr: go.rmsprop(lr, alpha=np.float64(0.9), centered=True,
-                                     momentum=np.float64(0.9), weight_decay=np.float64(0.1)),
-    "adam": lambda lr: go.adam(lr, betas=(np.float64(0.9), np.float64(0.99)),
-                               eps=np.float64(1e-8), weight_decay=np.float64(0.1),
-                               amsgrad=True),
-    "adamw": lambda lr: go.adamw(lr, betas=(np.float64(0.9), np.float64(0.99)),
-                                 weight_decay=np.float64(0.1)),
-    "lion": lambda lr: go.lion(lr, betas=(np.float64(0.9), np.float64(0.99)),
-                               weight_decay=np.float64(0.1)),
-    "sophia": lambda lr: go.sophia(lr, rho=np.float64(0.05), weight_decay=np.float64(0.1),
-                                   k=2, estimator="hutchinson"),
+    "sgd": lambda lr: go.sgd(
+        lr, momentum=np.float64(0.9), dampening=np.float64(0.1), weight_decay=np.float64(0.01)
+    ),
+    "adagrad": lambda lr: go.adagrad(
+        lr,
+        lr_decay=np.float64(0.01),
+        weight_decay=np.float64(0.1),
+        initial_accumulator_value=np.float64(0.1),
+    ),
+    "rmsprop": lambda lr: go.rmsprop(
+        lr,
+        alpha=np.float64(0.9),
+        centered=True,
+        momentum=np.float64(0.9),
+        weight_decay=np.float64(0.1),
+    ),
+    "adam": lambda lr: go.adam(
+        lr,
+        betas=(np.float64(0.9), np.float64(0.99)),
+        eps=np.float64(1e-8),
+        weight_decay=np.float64(0.1),
+        amsgrad=True,
+    ),
+    "adamw": lambda lr: go.adamw(
+        lr, betas=(np.float64(0.9), np.float64(0.99)), weight_decay=np.float64(0.1)
+    ),
+    "lion": lambda lr: go.lion(
+        lr, betas=(np.float64(0.9), np.float64(0.99)), weight_decay=np.float64(0.1)
+    ),
+    "sophia": lambda lr: go.sophia(
+        lr, rho=np.float64(0.05), weight_decay=np.float64(0.1), k=2, estimator="hutchinson"
+    ),
 }
 
 
 @pytest.mark.parametrize("lr_kind", ["float", "numpy_scalar", "schedule"])
 @pytest.mark.parametrize("name", list(ALL_F32))
 def test_float32_stays_float32(name, lr_kind):
-    lr = {"float": 0.01, "numpy_scalar": np.float64(0.01),
-          "schedule": lambda s: np.float64(0.01) / (1 + s)}[lr_kind]
+    lr = {
+        "float": 0.01,
+        "numpy_scalar": np.float64(0.01),
+        "schedule": lambda s: np.float64(0.01) / (1 + s),
+    }[lr_kind]
     opt = ALL_F32[name](lr)
     p = starts("quadratic").astype(np.float32)
     obj = Quad()
@@ -414,9 +483,13 @@ def test_float32_close_to_float64():
 
 def test_grad_is_not_modified():
     p = starts("rosenbrock")
-    for make in (lambda: go.sgd(1e-3, momentum=0.9, weight_decay=0.1),
-                 lambda: go.adam(weight_decay=0.1), lambda: go.rmsprop(weight_decay=0.1),
-                 lambda: go.adagrad(weight_decay=0.1), lambda: go.lion(weight_decay=0.1)):
+    for make in (
+        lambda: go.sgd(1e-3, momentum=0.9, weight_decay=0.1),
+        lambda: go.adam(weight_decay=0.1),
+        lambda: go.rmsprop(weight_decay=0.1),
+        lambda: go.adagrad(weight_decay=0.1),
+        lambda: go.lion(weight_decay=0.1),
+    ):
         opt = make()
         state = opt.init(p)
         g = rosen_grad(p)
@@ -461,8 +534,11 @@ BAD = [  # (factory, kwargs, pattern naming the argument and the value)
 ]
 
 
-@pytest.mark.parametrize(("factory", "kwargs", "pattern"), BAD,
-                         ids=[f"{f.__name__}-{i}" for i, (f, _, _) in enumerate(BAD)])
+@pytest.mark.parametrize(
+    ("factory", "kwargs", "pattern"),
+    BAD,
+    ids=[f"{f.__name__}-{i}" for i, (f, _, _) in enumerate(BAD)],
+)
 def test_bad_input_names_the_argument(factory, kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         factory(**kwargs)
@@ -503,8 +579,11 @@ def test_sophia_auto_picks_gnb_then_hutchinson_else_errors():
 
 def test_sophia_named_estimators_need_their_method():
     p = np.zeros((3, 2))
-    for est, obj in (("gnb", _Recorder(hvp=True)), ("hutchinson", _Recorder()),
-                     ("exact", _Recorder())):
+    for est, obj in (
+        ("gnb", _Recorder(hvp=True)),
+        ("hutchinson", _Recorder()),
+        ("exact", _Recorder()),
+    ):
         opt = go.sophia(estimator=est)
         with pytest.raises(ValueError, match=f"estimator='{est}'"):
             opt.estimate_hessian(obj, p, opt.init(p))
@@ -513,11 +592,13 @@ def test_sophia_named_estimators_need_their_method():
 def test_sophia_exact_uses_hess_diag_and_default_hvp_loop():
     p = starts("rosenbrock")
     opt = go.sophia(estimator="exact")
-    np.testing.assert_array_equal(opt.estimate_hessian(Rosen(), p, opt.init(p)),
-                                  rosen_hess_diag(p))
+    np.testing.assert_array_equal(opt.estimate_hessian(Rosen(), p, opt.init(p)), rosen_hess_diag(p))
     # an objective with only an hvp gets the base class's unit-vector loop
-    np.testing.assert_allclose(opt.estimate_hessian(Quad(), p, opt.init(p)),
-                               np.broadcast_to(np.diag(QUAD_A), p.shape), rtol=1e-14)
+    np.testing.assert_allclose(
+        opt.estimate_hessian(Quad(), p, opt.init(p)),
+        np.broadcast_to(np.diag(QUAD_A), p.shape),
+        rtol=1e-14,
+    )
 
 
 def test_hutchinson_is_seeded_and_unbiased():
@@ -531,8 +612,9 @@ def test_hutchinson_is_seeded_and_unbiased():
     assert not np.array_equal(a, c.estimate_hessian(obj, p, c.init(p)))
     # successive draws from one state differ
     state = opt.init(p)
-    assert not np.array_equal(opt.estimate_hessian(obj, p, state),
-                              opt.estimate_hessian(obj, p, state))
+    assert not np.array_equal(
+        opt.estimate_hessian(obj, p, state), opt.estimate_hessian(obj, p, state)
+    )
     # E[u * A u] = diag(A) for Rademacher u; the error is |A_01| / sqrt(n)
     tol = 5 * abs(QUAD_A[0, 1]) / math.sqrt(p.shape[0])
     np.testing.assert_allclose(a.mean(axis=0), np.diag(QUAD_A), atol=tol)
@@ -541,10 +623,20 @@ def test_hutchinson_is_seeded_and_unbiased():
 
 def test_sophia_hutchinson_runs_reproducible():
     start = starts("rosenbrock")
-    a, _ = run_ours(go.sophia(0.01, k=2, estimator="hutchinson", seed=1), "rosenbrock", start,
-                    steps=40, objective=Rosen())
-    b, _ = run_ours(go.sophia(0.01, k=2, estimator="hutchinson", seed=1), "rosenbrock", start,
-                    steps=40, objective=Rosen())
+    a, _ = run_ours(
+        go.sophia(0.01, k=2, estimator="hutchinson", seed=1),
+        "rosenbrock",
+        start,
+        steps=40,
+        objective=Rosen(),
+    )
+    b, _ = run_ours(
+        go.sophia(0.01, k=2, estimator="hutchinson", seed=1),
+        "rosenbrock",
+        start,
+        steps=40,
+        objective=Rosen(),
+    )
     np.testing.assert_array_equal(a, b)
 
 
@@ -574,19 +666,29 @@ def test_describe_and_repr():
 # -- fused kernels ------------------------------------------------------------------------------
 FUSED = {
     "gd": [lambda: go.gd(0.01)],
-    "sgd": [lambda: go.sgd(0.01, momentum=0.9, nesterov=True, weight_decay=0.1),
-            lambda: go.sgd(0.01, momentum=0.9, dampening=0.3),
-            lambda: go.sgd(0.01, weight_decay=0.1)],
-    "adagrad": [lambda: go.adagrad(0.1, lr_decay=0.01, weight_decay=0.1,
-                                   initial_accumulator_value=0.1)],
-    "rmsprop": [lambda: go.rmsprop(0.01),
-                lambda: go.rmsprop(0.01, centered=True, momentum=0.9, weight_decay=0.01)],
-    "adam": [lambda: go.adam(0.05), lambda: go.adam(0.05, amsgrad=True, weight_decay=0.1),
-             lambda: go.adam(0.05, betas=(0.3, 0.99))],
+    "sgd": [
+        lambda: go.sgd(0.01, momentum=0.9, nesterov=True, weight_decay=0.1),
+        lambda: go.sgd(0.01, momentum=0.9, dampening=0.3),
+        lambda: go.sgd(0.01, weight_decay=0.1),
+    ],
+    "adagrad": [
+        lambda: go.adagrad(0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1)
+    ],
+    "rmsprop": [
+        lambda: go.rmsprop(0.01),
+        lambda: go.rmsprop(0.01, centered=True, momentum=0.9, weight_decay=0.01),
+    ],
+    "adam": [
+        lambda: go.adam(0.05),
+        lambda: go.adam(0.05, amsgrad=True, weight_decay=0.1),
+        lambda: go.adam(0.05, betas=(0.3, 0.99)),
+    ],
     "adamw": [lambda: go.adamw(0.05), lambda: go.adamw(0.05, amsgrad=True, weight_decay=0.3)],
     "lion": [lambda: go.lion(0.01), lambda: go.lion(0.01, weight_decay=0.1)],
-    "sophia": [lambda: go.sophia(0.01, k=3, estimator="hutchinson"),
-               lambda: go.sophia(0.01, rho=2.0, weight_decay=0.0, k=1, estimator="hutchinson")],
+    "sophia": [
+        lambda: go.sophia(0.01, k=3, estimator="hutchinson"),
+        lambda: go.sophia(0.01, rho=2.0, weight_decay=0.0, k=1, estimator="hutchinson"),
+    ],
 }
 KERNEL_OF = {"gd": "sgd", "adamw": "adam"}
 
@@ -662,6 +764,7 @@ def test_works_without_numba(monkeypatch):
     assert not _fused.available() and not _fused.usable(np.zeros(4), np.zeros(4))
     start = starts("rosenbrock")
     mine, _ = run_ours(go.adam(1e-2, amsgrad=True), "rosenbrock", start, steps=50)
-    ref = run_torch(lambda ps: torch.optim.Adam(ps, lr=1e-2, amsgrad=True), "rosenbrock", start,
-                    steps=50)
+    ref = run_torch(
+        lambda ps: torch.optim.Adam(ps, lr=1e-2, amsgrad=True), "rosenbrock", start, steps=50
+    )
     _check(mine, ref)

@@ -143,29 +143,40 @@ def _start():
 @pytest.mark.parametrize("max_norm", [1.0, 50.0])
 def test_chain_clip_norm_adam_matches_torch(max_norm):
     start = _start()
-    ours = _ours(gd.chain(gt.clip_by_global_norm(max_norm), go.adam(0.01, amsgrad=True)),
-                 start, 200)
-    ref = _torch_per_run(start, lambda ps: torch.optim.Adam(ps, lr=0.01, amsgrad=True),
-                         lambda p: torch.nn.utils.clip_grad_norm_([p], max_norm), 200)
+    ours = _ours(
+        gd.chain(gt.clip_by_global_norm(max_norm), go.adam(0.01, amsgrad=True)), start, 200
+    )
+    ref = _torch_per_run(
+        start,
+        lambda ps: torch.optim.Adam(ps, lr=0.01, amsgrad=True),
+        lambda p: torch.nn.utils.clip_grad_norm_([p], max_norm),
+        200,
+    )
     assert np.max(np.abs(ref[-1] - ref[0])) > 0.1
     np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-12)
 
 
 def test_chain_clip_value_sgd_matches_torch():
     start = _start()
-    ours = _ours(gd.chain(gt.clip_by_value(5.0), go.sgd(1e-3, momentum=0.9, nesterov=True)),
-                 start, 200)
+    ours = _ours(
+        gd.chain(gt.clip_by_value(5.0), go.sgd(1e-3, momentum=0.9, nesterov=True)), start, 200
+    )
     ref = _torch_per_run(
-        start, lambda ps: torch.optim.SGD(ps, lr=1e-3, momentum=0.9, nesterov=True),
-        lambda p: torch.nn.utils.clip_grad_value_([p], 5.0), 200)
+        start,
+        lambda ps: torch.optim.SGD(ps, lr=1e-3, momentum=0.9, nesterov=True),
+        lambda p: torch.nn.utils.clip_grad_value_([p], 5.0),
+        200,
+    )
     assert np.max(np.abs(ref[-1] - ref[0])) > 0.1
     np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-12)
 
 
 def test_chain_of_nothing_is_the_optimizer():
     start = _start()
-    np.testing.assert_array_equal(_ours(gd.chain(go.rmsprop(1e-3, centered=True)), start, 50),
-                                  _ours(go.rmsprop(1e-3, centered=True), start, 50))
+    np.testing.assert_array_equal(
+        _ours(gd.chain(go.rmsprop(1e-3, centered=True)), start, 50),
+        _ours(go.rmsprop(1e-3, centered=True), start, 50),
+    )
     nested = gd.chain(gt.clip_by_value(5.0), gd.chain(gt.clip_by_global_norm(3.0), go.adam(0.01)))
     flat = gd.chain(gt.clip_by_value(5.0), gt.clip_by_global_norm(3.0), optimizer=go.adam(0.01))
     np.testing.assert_array_equal(_ours(nested, start, 50), _ours(flat, start, 50))
@@ -197,8 +208,10 @@ def test_chain_describe():
     opt = gd.chain(gt.clip_by_global_norm(1.0), gt.add_noise(0.01), go.adam(0.05))
     d = opt.describe()
     assert d["optimizer"] == "adam" and d["lr"] == 0.05
-    assert d["transforms"] == ["clip_by_global_norm(max_norm=1.0)",
-                               "add_noise(eta=0.01, gamma=0.55, seed=0)"]
+    assert d["transforms"] == [
+        "clip_by_global_norm(max_norm=1.0)",
+        "add_noise(eta=0.01, gamma=0.55, seed=0)",
+    ]
     assert repr(opt).startswith("chain(clip_by_global_norm(max_norm=1.0), add_noise(")
     assert isinstance(opt, go.Optimizer) and gd.chain is gt.chain
 
@@ -210,8 +223,12 @@ def test_chain_schedule_lr_passes_through():
 
 # -- array API and dtype ------------------------------------------------------------------------
 def _all_transforms():
-    return gd.chain(gt.clip_by_value(50.0), gt.clip_by_global_norm(20.0),
-                    gt.add_noise(0.01, seed=2), go.adam(0.05))
+    return gd.chain(
+        gt.clip_by_value(50.0),
+        gt.clip_by_global_norm(20.0),
+        gt.add_noise(0.01, seed=2),
+        go.adam(0.05),
+    )
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -241,18 +258,21 @@ def test_float32_stays_float32():
 
 
 # -- validation -------------------------------------------------------------------------------
-@pytest.mark.parametrize(("make", "pattern"), [
-    (lambda: gt.clip_by_global_norm(0.0), r"max_norm must be > 0, got 0\.0"),
-    (lambda: gt.clip_by_global_norm(-1.0), r"max_norm must be > 0, got -1\.0"),
-    (lambda: gt.clip_by_value(-2.0), r"limit must be > 0, got -2\.0"),
-    (lambda: gt.add_noise(-0.1), r"eta must be >= 0, got -0\.1"),
-    (lambda: gt.add_noise(0.1, gamma=-1.0), r"gamma must be >= 0, got -1\.0"),
-    (lambda: gt.add_noise(0.1, seed=-3), r"seed must be >= 0, got -3"),
-    (lambda: gd.chain(), "optimizer"),
-    (lambda: gd.chain(gt.clip_by_value(1.0)), "optimizer"),
-    (lambda: gd.chain(go.adam(), gt.clip_by_value(1.0)), "optimizer"),
-    (lambda: gd.chain("clip", go.adam()), "transforms"),
-])
+@pytest.mark.parametrize(
+    ("make", "pattern"),
+    [
+        (lambda: gt.clip_by_global_norm(0.0), r"max_norm must be > 0, got 0\.0"),
+        (lambda: gt.clip_by_global_norm(-1.0), r"max_norm must be > 0, got -1\.0"),
+        (lambda: gt.clip_by_value(-2.0), r"limit must be > 0, got -2\.0"),
+        (lambda: gt.add_noise(-0.1), r"eta must be >= 0, got -0\.1"),
+        (lambda: gt.add_noise(0.1, gamma=-1.0), r"gamma must be >= 0, got -1\.0"),
+        (lambda: gt.add_noise(0.1, seed=-3), r"seed must be >= 0, got -3"),
+        (lambda: gd.chain(), "optimizer"),
+        (lambda: gd.chain(gt.clip_by_value(1.0)), "optimizer"),
+        (lambda: gd.chain(go.adam(), gt.clip_by_value(1.0)), "optimizer"),
+        (lambda: gd.chain("clip", go.adam()), "transforms"),
+    ],
+)
 def test_bad_input(make, pattern):
     with pytest.raises(ValueError, match=pattern):
         make()

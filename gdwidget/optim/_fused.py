@@ -65,8 +65,12 @@ def usable(*arrays: Any) -> bool:
     if type(first) is not np.ndarray or first.size < MIN_SIZE or first.dtype not in _DTYPES:
         return False
     for a in arrays:
-        if (type(a) is not np.ndarray or a.dtype != first.dtype or a.shape != first.shape
-                or not a.flags.c_contiguous):
+        if (
+            type(a) is not np.ndarray
+            or a.dtype != first.dtype
+            or a.shape != first.shape
+            or not a.flags.c_contiguous
+        ):
             return False
     return first.flags.writeable and enabled()
 
@@ -80,62 +84,158 @@ def _empty(dtype: np.dtype) -> np.ndarray:
 
 
 # -- wrappers: scalars cast to the arrays' dtype, arrays flattened (views) ----------------
-def sgd(p: np.ndarray, g: np.ndarray, buf: np.ndarray | None, *, lr: float,
-        weight_decay: float, momentum: float, dampening: float, nesterov: bool,
-        first: bool) -> None:
+def sgd(
+    p: np.ndarray,
+    g: np.ndarray,
+    buf: np.ndarray | None,
+    *,
+    lr: float,
+    weight_decay: float,
+    momentum: float,
+    dampening: float,
+    nesterov: bool,
+    first: bool,
+) -> None:
     s = p.dtype.type
     b = _empty(p.dtype) if buf is None else _flat(buf)
     with _LOCK:
-        _K["sgd"](_flat(p), _flat(g), b, s(weight_decay), s(momentum), s(1.0 - dampening),
-                  bool(nesterov), bool(first), s(lr))
+        _K["sgd"](
+            _flat(p),
+            _flat(g),
+            b,
+            s(weight_decay),
+            s(momentum),
+            s(1.0 - dampening),
+            bool(nesterov),
+            bool(first),
+            s(lr),
+        )
 
 
-def adagrad(p: np.ndarray, g: np.ndarray, acc: np.ndarray, *, clr: float,
-            weight_decay: float, eps: float) -> None:
+def adagrad(
+    p: np.ndarray, g: np.ndarray, acc: np.ndarray, *, clr: float, weight_decay: float, eps: float
+) -> None:
     s = p.dtype.type
     with _LOCK:
         _K["adagrad"](_flat(p), _flat(g), _flat(acc), s(weight_decay), s(clr), s(eps))
 
 
-def rmsprop(p: np.ndarray, g: np.ndarray, sq: np.ndarray, buf: np.ndarray | None,
-            grad_avg: np.ndarray | None, *, lr: float, alpha: float, eps: float,
-            weight_decay: float, momentum: float) -> None:
+def rmsprop(
+    p: np.ndarray,
+    g: np.ndarray,
+    sq: np.ndarray,
+    buf: np.ndarray | None,
+    grad_avg: np.ndarray | None,
+    *,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+) -> None:
     s = p.dtype.type
     b = _empty(p.dtype) if buf is None else _flat(buf)
     ga = _empty(p.dtype) if grad_avg is None else _flat(grad_avg)
     with _LOCK:
-        _K["rmsprop"](_flat(p), _flat(g), _flat(sq), b, ga, grad_avg is not None,
-                      s(weight_decay), s(alpha), s(1.0 - alpha), s(eps), s(momentum), s(lr))
+        _K["rmsprop"](
+            _flat(p),
+            _flat(g),
+            _flat(sq),
+            b,
+            ga,
+            grad_avg is not None,
+            s(weight_decay),
+            s(alpha),
+            s(1.0 - alpha),
+            s(eps),
+            s(momentum),
+            s(lr),
+        )
 
 
-def adam(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, vmax: np.ndarray | None,
-         *, b1: float, b2: float, eps: float, coupled_wd: float, decay: float,
-         step_size: float, bc2_sqrt: float) -> None:
+def adam(
+    p: np.ndarray,
+    g: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    vmax: np.ndarray | None,
+    *,
+    b1: float,
+    b2: float,
+    eps: float,
+    coupled_wd: float,
+    decay: float,
+    step_size: float,
+    bc2_sqrt: float,
+) -> None:
     s = p.dtype.type
     vm = _empty(p.dtype) if vmax is None else _flat(vmax)
     with _LOCK:
         w = 1.0 - b1
-        _K["adam"](_flat(p), _flat(g), _flat(m), _flat(v), vm, vmax is not None,
-                   s(coupled_wd), s(decay), w < 0.5, s(w), s(1.0 - w), s(b2), s(1.0 - b2),
-                   s(bc2_sqrt), s(eps), s(step_size))
+        _K["adam"](
+            _flat(p),
+            _flat(g),
+            _flat(m),
+            _flat(v),
+            vm,
+            vmax is not None,
+            s(coupled_wd),
+            s(decay),
+            w < 0.5,
+            s(w),
+            s(1.0 - w),
+            s(b2),
+            s(1.0 - b2),
+            s(bc2_sqrt),
+            s(eps),
+            s(step_size),
+        )
 
 
-def lion(p: np.ndarray, g: np.ndarray, m: np.ndarray, *, lr: float, b1: float, b2: float,
-         decay: float) -> None:
+def lion(
+    p: np.ndarray, g: np.ndarray, m: np.ndarray, *, lr: float, b1: float, b2: float, decay: float
+) -> None:
     s = p.dtype.type
     with _LOCK:
-        _K["lion"](_flat(p), _flat(g), _flat(m), s(decay), s(b1), s(1.0 - b1), s(b2),
-                   s(1.0 - b2), s(lr))
+        _K["lion"](
+            _flat(p), _flat(g), _flat(m), s(decay), s(b1), s(1.0 - b1), s(b2), s(1.0 - b2), s(lr)
+        )
 
 
-def sophia(p: np.ndarray, g: np.ndarray, m: np.ndarray, h: np.ndarray,
-           h_hat: np.ndarray | None, *, lr: float, b1: float, b2: float, rho: float, eps: float,
-           decay: float) -> None:
+def sophia(
+    p: np.ndarray,
+    g: np.ndarray,
+    m: np.ndarray,
+    h: np.ndarray,
+    h_hat: np.ndarray | None,
+    *,
+    lr: float,
+    b1: float,
+    b2: float,
+    rho: float,
+    eps: float,
+    decay: float,
+) -> None:
     s = p.dtype.type
     hh = _empty(p.dtype) if h_hat is None else _flat(h_hat)
     with _LOCK:
-        _K["sophia"](_flat(p), _flat(g), _flat(m), _flat(h), hh, h_hat is not None, s(decay),
-                     s(b1), s(1.0 - b1), s(b2), s(1.0 - b2), s(rho), s(eps), s(lr), s(1.0))
+        _K["sophia"](
+            _flat(p),
+            _flat(g),
+            _flat(m),
+            _flat(h),
+            hh,
+            h_hat is not None,
+            s(decay),
+            s(b1),
+            s(1.0 - b1),
+            s(b2),
+            s(1.0 - b2),
+            s(rho),
+            s(eps),
+            s(lr),
+            s(1.0),
+        )
 
 
 # -- the kernels ------------------------------------------------------------------------
@@ -176,8 +276,9 @@ def _build() -> dict[str, Any]:
             p[i] = p[i] - (clr * gi) / (np.sqrt(si) + eps)
 
     @jit
-    def rmsprop_kernel(p, g, sq, buf, ga, centered, wd, alpha, one_minus_alpha, eps, mu,
-                       lr):  # pragma: no cover
+    def rmsprop_kernel(
+        p, g, sq, buf, ga, centered, wd, alpha, one_minus_alpha, eps, mu, lr
+    ):  # pragma: no cover
         for i in prange(p.shape[0]):
             gi = g[i]
             if wd != 0:
@@ -200,8 +301,24 @@ def _build() -> dict[str, Any]:
                 p[i] = p[i] - (lr * gi) / avg
 
     @jit
-    def adam_kernel(p, g, m, v, vmax, amsgrad, coupled_wd, decay, small_w, w, one_minus_w, b2,
-                    one_minus_b2, bc2_sqrt, eps, step_size):  # pragma: no cover
+    def adam_kernel(
+        p,
+        g,
+        m,
+        v,
+        vmax,
+        amsgrad,
+        coupled_wd,
+        decay,
+        small_w,
+        w,
+        one_minus_w,
+        b2,
+        one_minus_b2,
+        bc2_sqrt,
+        eps,
+        step_size,
+    ):  # pragma: no cover
         for i in prange(p.shape[0]):
             gi = g[i]
             pi = p[i]
@@ -236,8 +353,9 @@ def _build() -> dict[str, Any]:
             m[i] = mi * b2 + one_minus_b2 * gi
 
     @jit
-    def sophia_kernel(p, g, m, h, h_hat, refresh, decay, b1, one_minus_b1, b2, one_minus_b2,
-                      rho, eps, lr, one):  # pragma: no cover
+    def sophia_kernel(
+        p, g, m, h, h_hat, refresh, decay, b1, one_minus_b1, b2, one_minus_b2, rho, eps, lr, one
+    ):  # pragma: no cover
         for i in prange(p.shape[0]):
             mi = m[i] * b1 + one_minus_b1 * g[i]
             m[i] = mi
@@ -255,5 +373,11 @@ def _build() -> dict[str, Any]:
                 r = one
             p[i] = p[i] * decay - lr * r
 
-    return {"sgd": sgd_kernel, "adagrad": adagrad_kernel, "rmsprop": rmsprop_kernel,
-            "adam": adam_kernel, "lion": lion_kernel, "sophia": sophia_kernel}
+    return {
+        "sgd": sgd_kernel,
+        "adagrad": adagrad_kernel,
+        "rmsprop": rmsprop_kernel,
+        "adam": adam_kernel,
+        "lion": lion_kernel,
+        "sophia": sophia_kernel,
+    }

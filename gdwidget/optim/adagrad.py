@@ -38,15 +38,27 @@ class Adagrad(Optimizer):
 
     name = "adagrad"
 
-    def __init__(self, lr: Any = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> None:
+    def __init__(
+        self,
+        lr: Any = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
         lr_decay = check_real("lr_decay", lr_decay, low=0.0)
         weight_decay = check_real("weight_decay", weight_decay, low=0.0)
         initial_accumulator_value = check_real(
-            "initial_accumulator_value", initial_accumulator_value, low=0.0)
+            "initial_accumulator_value", initial_accumulator_value, low=0.0
+        )
         eps = check_real("eps", eps, low=0.0)
-        super().__init__(lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                         initial_accumulator_value=initial_accumulator_value, eps=eps)
+        super().__init__(
+            lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+        )
         self.lr_decay = lr_decay
         self.weight_decay = weight_decay
         self.initial_accumulator_value = initial_accumulator_value
@@ -55,13 +67,13 @@ class Adagrad(Optimizer):
     def _init(self, params: Any, xp: Any) -> State:
         return {"sum": xp.full_like(params, self.initial_accumulator_value)}
 
-    def _update(self, params: Any, grad: Any, state: State, lr: float, xp: Any,
-                hessian: Any) -> None:
+    def _update(
+        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
+    ) -> None:
         s = state["sum"]
         clr = lr / (1.0 + state["step"] * self.lr_decay)
         if _fused.usable(params, grad, s):
-            _fused.adagrad(params, grad, s, clr=clr, weight_decay=self.weight_decay,
-                           eps=self.eps)
+            _fused.adagrad(params, grad, s, clr=clr, weight_decay=self.weight_decay, eps=self.eps)
             return
         g = grad
         if self.weight_decay != 0.0:
@@ -72,8 +84,18 @@ class Adagrad(Optimizer):
         params -= (clr * g) / std
 
 
-def adagrad(lr: Any = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-            initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> Adagrad:
+def adagrad(
+    lr: Any = 1e-2,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    initial_accumulator_value: float = 0.0,
+    eps: float = 1e-10,
+) -> Adagrad:
     """Adagrad, as ``torch.optim.Adagrad``. See :class:`Adagrad` for the update rule."""
-    return Adagrad(lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                   initial_accumulator_value=initial_accumulator_value, eps=eps)
+    return Adagrad(
+        lr,
+        lr_decay=lr_decay,
+        weight_decay=weight_decay,
+        initial_accumulator_value=initial_accumulator_value,
+        eps=eps,
+    )

@@ -50,15 +50,20 @@ class Adam(Optimizer):
 
     name = "adam"
 
-    def __init__(self, lr: Any = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
-                 decoupled_weight_decay: bool = False) -> None:
+    def __init__(
+        self,
+        lr: Any = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
         betas = check_betas(betas)
         eps = check_real("eps", eps, low=0.0)
         weight_decay = check_real("weight_decay", weight_decay, low=0.0)
         amsgrad = bool(amsgrad)
-        super().__init__(lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+        super().__init__(lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
         self.betas = betas
         self.eps = eps
         self.weight_decay = weight_decay
@@ -73,8 +78,9 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = xp.zeros_like(params)
         return state
 
-    def _update(self, params: Any, grad: Any, state: State, lr: float, xp: Any,
-                hessian: Any) -> None:
+    def _update(
+        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
+    ) -> None:
         b1, b2 = self.betas
         wd = self.weight_decay
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -84,10 +90,20 @@ class Adam(Optimizer):
         bc2_sqrt = (1.0 - b2**t) ** 0.5
         arrays = (params, grad, m, v) if vmax is None else (params, grad, m, v, vmax)
         if _fused.usable(*arrays):
-            _fused.adam(params, grad, m, v, vmax, b1=b1, b2=b2, eps=self.eps,
-                        coupled_wd=0.0 if self.decoupled else wd,
-                        decay=1.0 - lr * wd if self.decoupled else 1.0,
-                        step_size=step_size, bc2_sqrt=bc2_sqrt)
+            _fused.adam(
+                params,
+                grad,
+                m,
+                v,
+                vmax,
+                b1=b1,
+                b2=b2,
+                eps=self.eps,
+                coupled_wd=0.0 if self.decoupled else wd,
+                decay=1.0 - lr * wd if self.decoupled else 1.0,
+                step_size=step_size,
+                bc2_sqrt=bc2_sqrt,
+            )
             return
         g = grad
         if wd != 0.0:
@@ -111,8 +127,13 @@ class Adam(Optimizer):
         params -= (step_size * m) / denom
 
 
-def adam(lr: Any = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-         weight_decay: float = 0.0, amsgrad: bool = False) -> Adam:
+def adam(
+    lr: Any = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+) -> Adam:
     """Adam with coupled (L2) weight decay, as ``torch.optim.Adam``.
 
     See :class:`Adam` for the update rule.
@@ -120,11 +141,22 @@ def adam(lr: Any = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float =
     return Adam(lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
 
-def adamw(lr: Any = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-          weight_decay: float = 1e-2, amsgrad: bool = False) -> Adam:
+def adamw(
+    lr: Any = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+    amsgrad: bool = False,
+) -> Adam:
     """AdamW: Adam with decoupled weight decay, as ``torch.optim.AdamW``.
 
     See :class:`Adam` for the update rule.
     """
-    return Adam(lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                decoupled_weight_decay=True)
+    return Adam(
+        lr,
+        betas=betas,
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+        decoupled_weight_decay=True,
+    )

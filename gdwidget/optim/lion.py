@@ -34,8 +34,9 @@ class Lion(Optimizer):
 
     name = "lion"
 
-    def __init__(self, lr: Any = 1e-4, betas: tuple[float, float] = (0.9, 0.99),
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self, lr: Any = 1e-4, betas: tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0
+    ) -> None:
         betas = check_betas(betas)
         weight_decay = check_real("weight_decay", weight_decay, low=0.0)
         super().__init__(lr, betas=betas, weight_decay=weight_decay)
@@ -45,8 +46,9 @@ class Lion(Optimizer):
     def _init(self, params: Any, xp: Any) -> State:
         return {"exp_avg": xp.zeros_like(params)}
 
-    def _update(self, params: Any, grad: Any, state: State, lr: float, xp: Any,
-                hessian: Any) -> None:
+    def _update(
+        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
+    ) -> None:
         b1, b2 = self.betas
         m = state["exp_avg"]
         decay = 1.0 - lr * self.weight_decay
@@ -62,7 +64,8 @@ class Lion(Optimizer):
         m += (1.0 - b2) * grad
 
 
-def lion(lr: Any = 1e-4, betas: tuple[float, float] = (0.9, 0.99),
-         weight_decay: float = 0.0) -> Lion:
+def lion(
+    lr: Any = 1e-4, betas: tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0
+) -> Lion:
     """Lion, following the paper's reference code. See :class:`Lion` for the update rule."""
     return Lion(lr, betas=betas, weight_decay=weight_decay)

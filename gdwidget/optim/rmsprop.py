@@ -46,16 +46,28 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
 
-    def __init__(self, lr: Any = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False) -> None:
+    def __init__(
+        self,
+        lr: Any = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
         alpha = check_real("alpha", alpha, low=0.0, high=1.0)
         eps = check_real("eps", eps, low=0.0)
         weight_decay = check_real("weight_decay", weight_decay, low=0.0)
         momentum = check_real("momentum", momentum, low=0.0)
         centered = bool(centered)
-        super().__init__(lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                         momentum=momentum, centered=centered)
+        super().__init__(
+            lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+        )
         self.alpha = alpha
         self.eps = eps
         self.weight_decay = weight_decay
@@ -70,16 +82,27 @@ class RMSprop(Optimizer):
             state["grad_avg"] = xp.zeros_like(params)
         return state
 
-    def _update(self, params: Any, grad: Any, state: State, lr: float, xp: Any,
-                hessian: Any) -> None:
+    def _update(
+        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
+    ) -> None:
         a = self.alpha
         sq = state["square_avg"]
         buf = state.get("momentum_buffer")
         ga = state.get("grad_avg")
         arrays = [x for x in (params, grad, sq, buf, ga) if x is not None]
         if _fused.usable(*arrays):
-            _fused.rmsprop(params, grad, sq, buf, ga, lr=lr, alpha=a, eps=self.eps,
-                           weight_decay=self.weight_decay, momentum=self.momentum)
+            _fused.rmsprop(
+                params,
+                grad,
+                sq,
+                buf,
+                ga,
+                lr=lr,
+                alpha=a,
+                eps=self.eps,
+                weight_decay=self.weight_decay,
+                momentum=self.momentum,
+            )
             return
         g = grad
         if self.weight_decay != 0.0:
@@ -100,8 +123,15 @@ class RMSprop(Optimizer):
             params -= (lr * g) / avg
 
 
-def rmsprop(lr: Any = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
-            momentum: float = 0.0, centered: bool = False) -> RMSprop:
+def rmsprop(
+    lr: Any = 1e-2,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    centered: bool = False,
+) -> RMSprop:
     """RMSprop, as ``torch.optim.RMSprop``. See :class:`RMSprop` for the update rule."""
-    return RMSprop(lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                   centered=centered)
+    return RMSprop(
+        lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered
+    )

@@ -27,11 +27,21 @@ class GD(Optimizer):
     def __init__(self, lr: Any) -> None:
         super().__init__(lr)
 
-    def _update(self, params: Any, grad: Any, state: State, lr: float, xp: Any,
-                hessian: Any) -> None:
+    def _update(
+        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
+    ) -> None:
         if _fused.usable(params, grad):
-            _fused.sgd(params, grad, None, lr=lr, weight_decay=0.0, momentum=0.0,
-                       dampening=0.0, nesterov=False, first=False)
+            _fused.sgd(
+                params,
+                grad,
+                None,
+                lr=lr,
+                weight_decay=0.0,
+                momentum=0.0,
+                dampening=0.0,
+                nesterov=False,
+                first=False,
+            )
             return
         params -= lr * grad
 
@@ -71,8 +81,14 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def __init__(self, lr: Any = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+    def __init__(
+        self,
+        lr: Any = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
         momentum = check_real("momentum", momentum, low=0.0)
         dampening = check_real("dampening", dampening, low=0.0, high=1.0)
         weight_decay = check_real("weight_decay", weight_decay, low=0.0)
@@ -82,8 +98,9 @@ class SGD(Optimizer):
                 "nesterov=True requires momentum > 0 and dampening == 0, "
                 f"got momentum={momentum!r}, dampening={dampening!r}"
             )
-        super().__init__(lr, momentum=momentum, dampening=dampening,
-                         weight_decay=weight_decay, nesterov=nesterov)
+        super().__init__(
+            lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov
+        )
         self.momentum = momentum
         self.dampening = dampening
         self.weight_decay = weight_decay
@@ -94,15 +111,25 @@ class SGD(Optimizer):
             return {}
         return {"momentum_buffer": xp.zeros_like(params)}
 
-    def _update(self, params: Any, grad: Any, state: State, lr: float, xp: Any,
-                hessian: Any) -> None:
+    def _update(
+        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
+    ) -> None:
         mu, wd = self.momentum, self.weight_decay
         buf = state.get("momentum_buffer")
         first = state["step"] == 0
         arrays = (params, grad) if buf is None else (params, grad, buf)
         if _fused.usable(*arrays):
-            _fused.sgd(params, grad, buf, lr=lr, weight_decay=wd, momentum=mu,
-                       dampening=self.dampening, nesterov=self.nesterov, first=first)
+            _fused.sgd(
+                params,
+                grad,
+                buf,
+                lr=lr,
+                weight_decay=wd,
+                momentum=mu,
+                dampening=self.dampening,
+                nesterov=self.nesterov,
+                first=first,
+            )
             return
         g = grad
         if wd != 0.0:
@@ -122,11 +149,17 @@ def gd(lr: Any) -> GD:
     return GD(lr)
 
 
-def sgd(lr: Any = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-        weight_decay: float = 0.0, nesterov: bool = False) -> SGD:
+def sgd(
+    lr: Any = 1e-3,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+) -> SGD:
     """SGD with momentum, dampening, weight decay and Nesterov, as ``torch.optim.SGD``.
 
     See :class:`SGD` for the update rule.
     """
-    return SGD(lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-               nesterov=nesterov)
+    return SGD(
+        lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov
+    )

@@ -60,9 +60,17 @@ class Sophia(Optimizer):
 
     name = "sophia"
 
-    def __init__(self, lr: Any = 1e-4, betas: tuple[float, float] = (0.965, 0.99),
-                 rho: float = 0.04, weight_decay: float = 1e-1, eps: float = 1e-15,
-                 k: int = 10, estimator: str = "auto", seed: int = 0) -> None:
+    def __init__(
+        self,
+        lr: Any = 1e-4,
+        betas: tuple[float, float] = (0.965, 0.99),
+        rho: float = 0.04,
+        weight_decay: float = 1e-1,
+        eps: float = 1e-15,
+        k: int = 10,
+        estimator: str = "auto",
+        seed: int = 0,
+    ) -> None:
         betas = check_betas(betas)
         rho = check_real("rho", rho, low=0.0)
         weight_decay = check_real("weight_decay", weight_decay, low=0.0)
@@ -70,8 +78,9 @@ class Sophia(Optimizer):
         k = check_int("k", k, low=1)
         estimator = check_choice("estimator", estimator, ESTIMATORS)
         seed = check_int("seed", seed, low=0)
-        super().__init__(lr, betas=betas, rho=rho, weight_decay=weight_decay, eps=eps, k=k,
-                         estimator=estimator)
+        super().__init__(
+            lr, betas=betas, rho=rho, weight_decay=weight_decay, eps=eps, k=k, estimator=estimator
+        )
         self.betas = betas
         self.rho = rho
         self.weight_decay = weight_decay
@@ -82,8 +91,11 @@ class Sophia(Optimizer):
         self.seed = seed
 
     def _init(self, params: Any, xp: Any) -> State:
-        return {"exp_avg": xp.zeros_like(params), "hessian": xp.zeros_like(params),
-                "rng": Random(xp, self.seed)}
+        return {
+            "exp_avg": xp.zeros_like(params),
+            "hessian": xp.zeros_like(params),
+            "rng": Random(xp, self.seed),
+        }
 
     # -- Hessian estimates ------------------------------------------------------------
     def resolve_estimator(self, objective: Any) -> str:
@@ -114,8 +126,9 @@ class Sophia(Optimizer):
                 f"{name!r} has none (has_hvp is False)"
             )
         if est == "exact" and not (has_hvp or _own_hess_diag(objective)):
-            raise ValueError(f"sophia estimator='exact' needs objective.hess_diag; "
-                             f"objective {name!r} has none")
+            raise ValueError(
+                f"sophia estimator='exact' needs objective.hess_diag; objective {name!r} has none"
+            )
         return est
 
     def estimate_hessian(self, objective: Any, params: Any, state: State) -> Any:
@@ -134,12 +147,14 @@ class Sophia(Optimizer):
         return u * objective.hvp(params, u)
 
     # -- the rule ---------------------------------------------------------------------
-    def _update(self, params: Any, grad: Any, state: State, lr: float, xp: Any,
-                hessian: Any) -> None:
+    def _update(
+        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
+    ) -> None:
         b1, b2 = self.betas
         m, h = state["exp_avg"], state["hessian"]
-        if hessian is not None and (namespace_of(hessian) is not xp
-                                    or tuple(hessian.shape) != tuple(h.shape)):
+        if hessian is not None and (
+            namespace_of(hessian) is not xp or tuple(hessian.shape) != tuple(h.shape)
+        ):
             raise ValueError(
                 f"hessian must be an array shaped like params {tuple(h.shape)} in the "
                 f"same namespace, got {type(hessian).__name__} of shape "
@@ -147,8 +162,19 @@ class Sophia(Optimizer):
             )
         arrays = (params, grad, m, h) if hessian is None else (params, grad, m, h, hessian)
         if _fused.usable(*arrays):
-            _fused.sophia(params, grad, m, h, hessian, lr=lr, b1=b1, b2=b2, rho=self.rho,
-                          eps=self.eps, decay=1.0 - lr * self.weight_decay)
+            _fused.sophia(
+                params,
+                grad,
+                m,
+                h,
+                hessian,
+                lr=lr,
+                b1=b1,
+                b2=b2,
+                rho=self.rho,
+                eps=self.eps,
+                decay=1.0 - lr * self.weight_decay,
+            )
             return
         if self.weight_decay != 0.0:
             params *= 1.0 - lr * self.weight_decay
@@ -169,9 +195,24 @@ def _own_hess_diag(objective: Any) -> bool:
     return getattr(type(objective), "hess_diag", None) is not Objective.hess_diag
 
 
-def sophia(lr: Any = 1e-4, betas: tuple[float, float] = (0.965, 0.99), rho: float = 0.04,
-           weight_decay: float = 1e-1, eps: float = 1e-15, k: int = 10,
-           estimator: str = "auto", seed: int = 0) -> Sophia:
+def sophia(
+    lr: Any = 1e-4,
+    betas: tuple[float, float] = (0.965, 0.99),
+    rho: float = 0.04,
+    weight_decay: float = 1e-1,
+    eps: float = 1e-15,
+    k: int = 10,
+    estimator: str = "auto",
+    seed: int = 0,
+) -> Sophia:
     """SophiaG, following the paper. See :class:`Sophia` for the update rule."""
-    return Sophia(lr, betas=betas, rho=rho, weight_decay=weight_decay, eps=eps, k=k,
-                  estimator=estimator, seed=seed)
+    return Sophia(
+        lr,
+        betas=betas,
+        rho=rho,
+        weight_decay=weight_decay,
+        eps=eps,
+        k=k,
+        estimator=estimator,
+        seed=seed,
+    )
