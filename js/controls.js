@@ -244,8 +244,8 @@ export function createStatusLine(store) {
 
   function update() {
     const meta = model.get("meta") ?? {};
-    const step = model.get("step");
-    stepEl.textContent = `step ${step ?? 0}${model.get("running") ? " ▸" : ""}`;
+    const step = store.step();
+    stepEl.textContent = `step ${Number.isFinite(step) ? step : 0}${model.get("running") ? " ▸" : ""}`;
     const statuses = statusByLabel(model.get("status"));
     const parts = [];
     const n = Array.isArray(meta.runs) ? meta.runs.length : 0;
@@ -276,7 +276,7 @@ export function createStatusLine(store) {
   const frame = frameScheduler(update);
   const request = () => frame.request();
   const offs = [
-    store.events.on("traits", (name) => (name === "step" || name === "error" || name === "running") && request()),
+    store.events.on("traits", (name) => (name === "t" || name === "error" || name === "running") && request()),
     store.events.on("status", request),
     store.events.on("meta", request),
     store.events.on("data", request),

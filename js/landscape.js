@@ -7,7 +7,7 @@ import { scaleLinear } from "d3-scale";
 import { interpolateViridis } from "d3-scale-chromatic";
 
 import { debounce, frameScheduler, h, sizeCanvas } from "./dom.js";
-import { drawMinima, drawPaths } from "./paths.js";
+import { drawMarkers, drawMinima, drawTrails } from "./paths.js";
 import {
   colorLUT,
   colorTransform,
@@ -71,6 +71,7 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
   const ph = height - m.top - m.bottom;
 
   const heatCanvas = h("canvas", { class: "gd-heat" });
+  const trailCanvas = h("canvas", { class: "gd-trails" });
   const overlay = h("canvas", {
     class: "gd-overlay",
     tabindex: "0",
@@ -87,10 +88,14 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
   const el = h(
     "div",
     { class: "gd-landscape", "data-testid": "gd-landscape", style: { width: `${width}px`, height: `${height}px` } },
-    [heatCanvas, overlay, resetView],
+    [heatCanvas, trailCanvas, overlay, resetView],
   );
   const heat = sizeCanvas(heatCanvas, width, height);
+  const trail = sizeCanvas(trailCanvas, width, height);
   const over = sizeCanvas(overlay, width, height);
+  let trailKey = ""; // what the trail canvas shows; drawn up to row `trailRows`
+  let trailRows = 0;
+  let metaVersion = 0;
 
   let layer = null; // from buildGridLayer
   let gridDirty = true;
@@ -251,15 +256,33 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
   }
 
   function drawOverlay() {
+    const meta = model.get("meta") ?? {};
+    const runs = store.runs;
+    // the lines: only the new rows, unless what they show changed
+    const key = [view.flat().join(","), runs.epoch, runs.nRuns, metaVersion, [...store.ui.hidden].join("\u0000")].join("|");
+    const tctx = trail.ctx;
+    tctx.save();
+    tctx.beginPath();
+    tctx.rect(m.left, m.top, pw, ph);
+    tctx.clip();
+    if (key !== trailKey || runs.length < trailRows) {
+      tctx.clearRect(0, 0, width, height);
+      trailKey = key;
+      trailRows = 0;
+    }
+    if (runs.length > trailRows) drawTrails(tctx, store, meta, xa(), xb(), ya(), yb(), trailRows);
+    trailRows = runs.length;
+    tctx.restore();
+
+    // minima and markers: few, redrawn every time
     const ctx = over.ctx;
     ctx.clearRect(0, 0, width, height);
     ctx.save();
     ctx.beginPath();
     ctx.rect(m.left, m.top, pw, ph);
     ctx.clip();
-    const meta = model.get("meta") ?? {};
     drawMinima(ctx, meta, toX, toY);
-    drawPaths(ctx, store, meta, model.get("status"), xa(), xb(), ya(), yb());
+    drawMarkers(ctx, store, meta, model.get("status"), xa(), xb(), ya(), yb());
     ctx.restore();
   }
 
@@ -370,11 +393,15 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
       heatFrame.request();
     }),
     store.events.on("view", adoptModelView),
-    store.events.on("meta", redrawAll),
+    store.events.on("meta", () => {
+      metaVersion++;
+      redrawAll();
+    }),
     store.events.on("data", () => overlayFrame.request()),
     store.events.on("status", () => overlayFrame.request()),
     store.events.on("ui", (what) => what === "hidden" && overlayFrame.request()),
     store.events.on("theme", redrawAll),
+    store.events.on("data", (kind) => kind === "history" && (trailKey = "")),
   ];
   redrawAll();
 

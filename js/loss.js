@@ -82,6 +82,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
   let lrPlot = null;
   let needBuild = true;
   let needData = true;
+  let needMarker = false; // the current-step line in the lr panel moved
   let waiting = 0;
 
   logBox.checked = store.logY();
@@ -89,10 +90,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
 
   const hasSchedule = () => (model.get("meta")?.groups ?? []).some((g) => g && g.schedule != null && g.schedule !== "");
 
-  function currentStep() {
-    const s = Number(model.get("step"));
-    return Number.isFinite(s) ? s : store.runs.lastStep();
-  }
+  const currentStep = () => store.step();
 
   function runCount() {
     const runs = model.get("meta")?.runs;
@@ -212,7 +210,10 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
       lossPlot?.setData(columns("loss", store.logY()));
       lrPlot?.setData(columns("lr", false));
       needData = false;
+    } else if (needMarker) {
+      lrPlot?.redraw(false, false);
     }
+    needMarker = false;
   }
   const frame = frameScheduler(draw);
 
@@ -243,7 +244,9 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
       else if (what === "hidden") updateShown();
     }),
     store.events.on("traits", (name) => {
-      if (name === "step" && lrPlot) lrPlot.redraw(false, false);
+      if (name !== "t" || !lrPlot) return;
+      needMarker = true;
+      frame.request();
     }),
   ];
   frame.request();

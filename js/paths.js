@@ -108,31 +108,32 @@ export function drawMinima(ctx, meta, tx, ty) {
   ctx.restore();
 }
 
+function visibleRuns(store, meta) {
+  const out = [];
+  for (let r = 0; r < store.runs.nRuns; r++) {
+    const info = runInfo(meta, r);
+    if (!store.ui.hidden.has(info.label)) out.push([r, info]);
+  }
+  return out;
+}
+
 /**
- * Draw every visible run: its polyline, a hollow circle at its start, a filled dot at its
- * current point, and an ✕ at its last finite point when it diverged.
+ * Stroke the visible runs' polylines from row `from` on (0: everything; otherwise the segment
+ * from row from - 1 is drawn too, so that successive calls join up). Points closer than
+ * MIN_SEGMENT_PX to the last drawn one are merged, and every call ends on its last point.
  *
- * @param ctx  2-D context, already clipped to the plot area
- * @param store  the model's store (runs, ui.hidden)
- * @param meta, status  the traits
+ * The landscape keeps these lines on their own canvas and only adds the new rows of each frame:
+ * redrawing thousands of overlapping wide strokes every frame is what costs raster time.
+ *
  * @param ax, bx, ay, by  pixel = a * value + b on each axis
  */
-export function drawPaths(ctx, store, meta, status, ax, bx, ay, by) {
+export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0) {
   const runs = store.runs;
   const n = runs.length;
-  if (!n) return;
-  const statuses = statusByLabel(status);
-  ctx.save();
-  ctx.lineJoin = "round";
-  ctx.lineCap = "round";
-  const visible = [];
-  for (let r = 0; r < runs.nRuns; r++) {
-    const info = runInfo(meta, r);
-    if (!store.ui.hidden.has(info.label)) visible.push([r, info]);
-  }
-  // all the lines first, then all the markers, so that no line hides a marker
+  const first = Math.max(0, from - 1);
+  if (n - first < 1) return;
   const lines = [];
-  for (const [r, { color }] of visible) {
+  for (const [r, { color }] of visibleRuns(store, meta)) {
     const xs = runs.x[r];
     const ys = runs.y[r];
     const path = new Path2D();
@@ -142,7 +143,7 @@ export function drawPaths(ctx, store, meta, status, ax, bx, ay, by) {
     let skipped = false;
     let pendX = 0;
     let pendY = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = first; i < n; i++) {
       const x = xs[i];
       const y = ys[i];
       if (!Number.isFinite(x) || !Number.isFinite(y)) {
@@ -172,6 +173,9 @@ export function drawPaths(ctx, store, meta, status, ax, bx, ay, by) {
     if (skipped) path.lineTo(pendX, pendY);
     lines.push([path, color]);
   }
+  ctx.save();
+  ctx.lineJoin = "round";
+  ctx.lineCap = "round";
   // dark halos under every line first, then the colours: where runs share a valley, their
   // colours stay visible instead of being covered by the next run's halo
   ctx.strokeStyle = "rgba(0,0,0,0.4)";
@@ -182,7 +186,21 @@ export function drawPaths(ctx, store, meta, status, ax, bx, ay, by) {
     ctx.strokeStyle = color;
     ctx.stroke(path);
   }
-  for (const [r, { label, color }] of visible) {
+  ctx.restore();
+}
+
+/**
+ * Draw the visible runs' markers: a hollow circle at the start, a filled dot at the current
+ * point, and an ✕ at the last finite point of a run that diverged.
+ */
+export function drawMarkers(ctx, store, meta, status, ax, bx, ay, by) {
+  const runs = store.runs;
+  const n = runs.length;
+  if (!n) return;
+  const statuses = statusByLabel(status);
+  const visible = visibleRuns(store, meta);
+  ctx.save();
+  for (const [r, { color }] of visible) {
     const xs = runs.x[r];
     const ys = runs.y[r];
     if (Number.isFinite(xs[0]) && Number.isFinite(ys[0])) {

@@ -13,13 +13,16 @@ import { decodeGrid } from "./decode.js";
  * smallest and largest finite loss. Steps stay increasing.
  */
 export class RunBuffer {
-  constructor(capacity = 4000) {
+  constructor(capacity = 8192) {
     if (!(capacity >= 8)) throw new Error(`gdwidget: capacity must be >= 8, got ${capacity}`);
     this.capacity = capacity;
     this.nRuns = 0;
     this.dims = 2;
     this.length = 0;
     this.decimations = 0;
+    // bumped whenever held rows change other than by appending (replace, decimate): views that
+    // draw incrementally start over then
+    this.epoch = 0;
     this._alloc(0, 0);
   }
 
@@ -50,6 +53,7 @@ export class RunBuffer {
 
   clear() {
     this.length = 0;
+    this.epoch++;
   }
 
   /** Replace everything with a decoded "history" message. */
@@ -57,6 +61,7 @@ export class RunBuffer {
     this.nRuns = frame.nRuns;
     this.dims = frame.dims;
     this.length = 0;
+    this.epoch++;
     this._alloc(frame.nRuns, Math.min(Math.max(frame.n, 64), this.capacity * 2));
     this.append(frame);
   }
@@ -73,6 +78,7 @@ export class RunBuffer {
         this.dims = frame.dims;
         this._alloc(frame.nRuns, Math.max(frame.n, 64));
         this.length = 0;
+        this.epoch++;
       } else {
         return 0;
       }
@@ -140,6 +146,7 @@ export class RunBuffer {
     }
     this.length = w;
     this.decimations++;
+    this.epoch++;
   }
 
   /** Row index of run r's last finite point (x, y and loss finite), or -1. */
@@ -188,12 +195,13 @@ export class Emitter {
 /**
  * The store of one model. Holds:
  *  - `runs`: a RunBuffer,
+ *  - `step()`: the current step (`t` trait),
  *  - `grid()`: the decoded grid (cached until `grid` or `grid_meta` change),
  *  - `ui`: view options shared by all views of the model: `hidden` (Set of run labels),
  *    `logY` (bool or null: follow meta.log_scale), `lr` (group label -> slider value),
  *  - `events`: an Emitter.
  */
-export function createStore(model, { capacity = 4000 } = {}) {
+export function createStore(model, { capacity = 8192 } = {}) {
   const events = new Emitter();
   const runs = new RunBuffer(capacity);
   const ui = { hidden: new Set(), logY: null, lr: {} };
@@ -225,6 +233,12 @@ export function createStore(model, { capacity = 4000 } = {}) {
     setLogY(value) {
       ui.logY = Boolean(value);
       events.emit("ui", "logY");
+    },
+    /** Steps taken since the last reset: the `t` trait (called `step` in early versions). */
+    step() {
+      const t = model.get("t") ?? model.get("step");
+      const n = Number(t);
+      return t != null && Number.isFinite(n) ? n : runs.lastStep();
     },
     logY() {
       return ui.logY ?? Boolean(model.get("meta")?.log_scale);

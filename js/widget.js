@@ -17,7 +17,7 @@ import { createLossPanel } from "./loss.js";
 import { createLegend } from "./paths.js";
 import { createStore } from "./store.js";
 
-const FORWARDED = ["step", "running", "speed", "error"];
+const FORWARDED = ["t", "running", "speed", "error"];
 
 /** Make the model-wide store and wire the model to it. Returns the store (with `dispose`). */
 export function connect(model) {
@@ -50,6 +50,8 @@ export function connect(model) {
   listen("change:view", () => store.events.emit("view"));
   listen("change:status", () => store.events.emit("status"));
   for (const name of FORWARDED) listen(`change:${name}`, () => store.events.emit("traits", name));
+  // early kernels called `t` "step"
+  listen("change:step", () => store.events.emit("traits", "t"));
 
   // JupyterLab switches themes by changing attributes on <body>: redraw the canvases then.
   let observer = null;
