@@ -1,0 +1,101 @@
+"""Fixtures of the browser tests: a system Chromium driven by Playwright, Jupyter servers.
+
+Every test here is skipped, with the reason, when Playwright, the system Chromium or the
+widget's JavaScript bundle is missing. No browser is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from . import servers
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+BUNDLE = REPO / "gdwidget" / "static" / "widget.js"
+
+
+def _skip_reason() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install playwright; no browser download needed)"
+    if not os.path.exists(servers.CHROMIUM):
+        return f"no system Chromium at {servers.CHROMIUM} (apt-get install chromium)"
+    if not BUNDLE.is_file():
+        return "the widget's JavaScript bundle is not built (npm install && npm run build)"
+    import gdwidget.widget as gw
+
+    if not gw._bundle_present():
+        return "the installed gdwidget has no JavaScript bundle (pip install -e . to rebuild)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=servers.CHROMIUM, args=servers.CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    messages: list[str] = []
+    pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+    pg.on("pageerror", lambda e: messages.append(f"pageerror: {e} {(e.stack or '')[:600]}"))
+    pg.console_messages = messages  # type: ignore[attr-defined]
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def _serve(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    base = tmp_path_factory.mktemp(f"e2e-{kind}")
+    root = base / "nb"
+    root.mkdir()
+    (root / "play.ipynb").write_text(servers.notebook_json(servers.PLAYGROUND_CELLS))
+    server = servers.start(kind, root)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def lab_server(tmp_path_factory) -> Iterator[servers.Server]:
+    yield from _serve("lab", tmp_path_factory)
+
+
+@pytest.fixture
+def notebook_server(tmp_path_factory) -> Iterator[servers.Server]:
+    yield from _serve("notebook", tmp_path_factory)
+
+
+@pytest.fixture
+def voila_server(tmp_path_factory) -> Iterator[servers.Server]:
+    yield from _serve("voila", tmp_path_factory)
