@@ -250,7 +250,10 @@ class Model(Objective):
         for i in range(len(self._layout) - 1, -1, -1):
             wo, fi, fo, bo = self._layout[i]
             a_in = acts[i]
-            G[:, wo:bo] = xp.reshape(xp.matmul(_mT(a_in), dz), (R, fi * fo))
+            if xp is np:  # write the weight gradient in place (G's block is a view)
+                np.matmul(_mT(a_in), dz, out=G[:, wo:bo].reshape(R, fi, fo))
+            else:
+                G[:, wo:bo] = xp.reshape(xp.matmul(_mT(a_in), dz), (R, fi * fo))
             G[:, bo:bo + fo] = xp.sum(dz, axis=1)
             if i > 0:
                 W, _ = self._layer(P, xp, i)
@@ -258,7 +261,7 @@ class Model(Objective):
                 if self.activation == "tanh":
                     dz = da * (1 - a_in * a_in)
                 else:
-                    dz = da * _astype(xp, a_in > 0, a_in.dtype)
+                    dz = xp.where(a_in > 0, da, 0)
         return G
 
     def _weights_l2(self, P: Any, xp: Any) -> Any:
