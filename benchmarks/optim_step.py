@@ -73,7 +73,7 @@ OPTIMIZERS: dict[str, Callable[[], gd.optim.Optimizer]] = {
 }
 
 
-def step_table(n: int, warmup: int, repeats: int, generic: bool) -> None:
+def step_table(n: int, warmup: int, repeats: int, generic: bool, only: list[str]) -> None:
     """Each candidate is timed in rounds, alternating with the three references.
 
     The ratios are medians of per-round ratios, so a load change on a shared machine
@@ -120,6 +120,8 @@ def step_table(n: int, warmup: int, repeats: int, generic: bool) -> None:
     saved = os.environ.get("GDWIDGET_FUSED")
     try:
         for name, make in OPTIMIZERS.items():
+            if only and name.split(" ")[0] not in only:
+                continue
             for fused in [True, False] if generic else [True]:
                 smp = measure(ours_step(make, p, g, fused))
                 for k in refs:
@@ -206,11 +208,15 @@ def main() -> None:
     ap.add_argument(
         "--single-runs", type=int, default=200, help="how many of the runs to time one at a time"
     )
+    ap.add_argument(
+        "--only", default="", help="comma-separated optimizers for the step table (adam,lion)"
+    )
     ap.add_argument("--skip-step", action="store_true", help="only the vectorized race")
     ap.add_argument("--skip-race", action="store_true", help="only the step table")
     args = ap.parse_args()
     if not args.skip_step:
-        step_table(args.n, args.warmup, args.repeats, args.generic)
+        only = [o.strip() for o in args.only.split(",") if o.strip()]
+        step_table(args.n, args.warmup, args.repeats, args.generic, only)
     if not args.skip_race:
         race(args.runs, args.steps, args.single_runs)
 
