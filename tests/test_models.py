@@ -542,3 +542,25 @@ def test_cupy_params_match_numpy():
     cpu = gd.models.softmax_regression(X, y)
     Q = _params(cpu)
     np.testing.assert_allclose(cp.asnumpy(on_gpu.value(cp.asarray(Q))), cpu.value(Q), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_array_api_namespace_gives_the_same_numbers(name):
+    xp = pytest.importorskip("array_api_strict")
+    model = _make(name, l2=0.1)
+    P = _params(model, n_runs=2)
+    batch = np.array([1, 2, 3, 11])
+    loss, G = model.value_and_grad(xp.asarray(P), batch=batch)
+    assert namespace_of_is(G, xp)
+    loss0, G0 = model.value_and_grad(P, batch=batch)
+    np.testing.assert_allclose(np.asarray(loss), loss0, rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(G), G0, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(model.hvp(xp.asarray(P), xp.asarray(P))),
+                               model.hvp(P, P), rtol=1e-12, atol=1e-14)
+    h = model.gnb_hessian_diag(xp.asarray(P), Random(xp, 0))
+    np.testing.assert_array_equal(np.asarray(h), model.gnb_hessian_diag(P, Random(np, 0)))
+    np.testing.assert_allclose(np.asarray(model.predict(xp.asarray(P))), model.predict(P))
+
+
+def namespace_of_is(a, xp):
+    return gd.backend.namespace_of(a) is xp

@@ -347,7 +347,7 @@ class Model(Objective):
         if self.l2:
             loss = loss + self._weights_l2(P, xp)
             self._add_l2_grad(G, P)
-        return (loss[0], G[0]) if single else (loss, G)
+        return (loss[0], G[0, ...]) if single else (loss, G)
 
     def value(self, params: Any, batch: Any = None) -> Any:
         """Mean loss over the batch (``None``: all examples), ``(n_runs,)``."""
@@ -389,7 +389,7 @@ class Model(Objective):
             if self.l2:
                 self._add_l2_grad(out, V)
         else:
-            u = float(np.finfo(np.dtype(str(P.dtype))).eps)
+            u = float(xp.finfo(P.dtype).eps)
             pscale = xp.maximum(xp.max(xp.abs(P), axis=1, keepdims=True), 1.0)
             vscale = xp.max(xp.abs(V), axis=1, keepdims=True)
             vscale = xp.where(vscale > 0, vscale, 1.0)
@@ -398,8 +398,8 @@ class Model(Objective):
                 else xp.concatenate([P + eps * V, P - eps * V], axis=0)
             _, G = self.value_and_grad(both, batch)
             R = P.shape[0]
-            out = (G[:R] - G[R:]) / (2 * eps)
-        return out[0] if single else out
+            out = (G[:R, :] - G[R:, :]) / (2 * eps)
+        return out[0, ...] if single else out
 
     def gnb_hessian_diag(self, params: Any, rng: Random | int, batch: Any = None) -> Any:
         r"""Gauss-Newton-Bartlett estimate of the Hessian diagonal (Sophia's estimator).
@@ -457,7 +457,7 @@ class Model(Objective):
         if self.l2:
             for wo, _fi, _fo, bo in self._layout:
                 h[:, wo:bo] += self.l2
-        return h[0] if single else h
+        return h[0, ...] if single else h
 
     # -- views -------------------------------------------------------------------------
     def _param_names(self) -> list[tuple[str, str]]:
@@ -539,7 +539,7 @@ class Model(Objective):
             Xd = xp.asarray(Xa, dtype=P.dtype)
         z, _ = self._forward(P, Xd, xp)
         out = z[..., 0] if self.head == "mse" else self._probs(z, xp)
-        return out[0] if single else out
+        return out[0, ...] if single else out
 
     def accuracy(self, params: Any, batch: Any = None) -> Any:
         """Share of examples whose most probable class is the label, ``(n_runs,)``.
