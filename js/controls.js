@@ -103,7 +103,11 @@ export function createToolbar(store) {
   });
   const speedLabel = h("span", { class: "gd-speed-value" });
   const sendSpeed = throttle((value) => send({ type: "set_speed", value }), 100);
+  let speedHeldUntil = 0;
+  speed.addEventListener("pointerdown", () => (speedHeldUntil = performance.now() + 1e9));
+  speed.addEventListener("pointerup", () => (speedHeldUntil = performance.now() + 400));
   speed.addEventListener("input", () => {
+    speedHeldUntil = Math.max(speedHeldUntil, performance.now() + 400);
     const s = speedFromPos(speed.value);
     speedLabel.textContent = speedText(s);
     speed.dataset.value = String(s);
@@ -116,7 +120,7 @@ export function createToolbar(store) {
     pause.classList.toggle("gd-active", !running);
     play.setAttribute("aria-pressed", String(running));
     const s = Number(model.get("speed") ?? 0);
-    if (document.activeElement !== speed) speed.value = String(posFromSpeed(s));
+    if (performance.now() >= speedHeldUntil) speed.value = String(posFromSpeed(s));
     speed.dataset.value = String(s);
     speedLabel.textContent = speedText(s);
   }
@@ -177,7 +181,16 @@ export function createLrSliders(store) {
       input.dataset.value = String(value);
       const text = h("span", { class: "gd-lr-value", text: formatNumber(value) });
       const send = throttle((v) => model.send({ type: "set_lr", group: label, value: v }), 80);
+      // while the user holds the slider (and a moment after), echoes from the kernel wait
+      let heldUntil = 0;
+      const hold = (ms) => {
+        heldUntil = performance.now() + ms;
+      };
+      input.addEventListener("pointerdown", () => hold(1e9));
+      input.addEventListener("pointerup", () => hold(400));
+      input.addEventListener("change", () => hold(400));
       input.addEventListener("input", () => {
+        if (heldUntil < performance.now() + 400) hold(400);
         const v = Number(map.toValue(Number(input.value) / LR_POSITIONS).toPrecision(3));
         text.textContent = formatNumber(v);
         input.dataset.value = String(v);
@@ -198,7 +211,7 @@ export function createLrSliders(store) {
           schedule,
         ]),
       );
-      sliders.set(label, { input, text, map, send });
+      sliders.set(label, { input, text, map, send, held: () => performance.now() < heldUntil });
     }
   }
 
@@ -214,15 +227,28 @@ export function createLrSliders(store) {
   function syncFromStore(group) {
     const s = sliders.get(group);
     const v = store.ui.lr[group];
-    if (!s || v == null || document.activeElement === s.input) return;
+    if (!s || v == null || s.held()) return;
     s.input.value = String(Math.round(s.map.toPos(v) * LR_POSITIONS));
     s.input.dataset.value = String(v);
     s.text.textContent = formatNumber(v);
   }
 
+  // the kernel's lr for each group (after a set_lr from any view, or from Python)
+  function syncFromMeta() {
+    for (const g of model.get("meta")?.groups ?? []) {
+      if (!g || g.label == null || !(Number(g.lr) > 0)) continue;
+      const label = String(g.label);
+      const s = sliders.get(label);
+      if (!s || s.held()) continue;
+      store.ui.lr[label] = Number(g.lr);
+      syncFromStore(label);
+    }
+  }
+
   build();
   const offs = [
     store.events.on("meta", build),
+    store.events.on("meta-values", syncFromMeta),
     store.events.on("ui", (what, group) => what === "lr" && syncFromStore(group)),
   ];
   return {

@@ -15,7 +15,7 @@ import { h } from "./dom.js";
 import { createLandscape } from "./landscape.js";
 import { createLossPanel } from "./loss.js";
 import { createLegend } from "./paths.js";
-import { createStore } from "./store.js";
+import { createStore, structureKey } from "./store.js";
 
 const FORWARDED = ["t", "running", "speed", "error"];
 
@@ -43,7 +43,16 @@ export function connect(model) {
   });
   listen("change:grid", () => store.invalidateGrid());
   listen("change:grid_meta", () => store.invalidateGrid());
+  // A change of a group's lr (the kernel echoes set_lr into meta.groups) must not rebuild the
+  // views: that would replace the slider under the user's pointer and recreate the plots.
+  let metaKey = structureKey(model.get("meta"));
   listen("change:meta", () => {
+    const key = structureKey(model.get("meta"));
+    if (key === metaKey) {
+      store.events.emit("meta-values");
+      return;
+    }
+    metaKey = key;
     store.ui.lr = {};
     store.events.emit("meta");
   });
