@@ -32,12 +32,13 @@ plots, and the Python API keeps working.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +232,8 @@ class Playground(anywidget.AnyWidget):
         self._grid_size = (nx, ny)
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
+        self._want = 0  # controls waiting for the lock (the loop then yields it)
+        self._want_lock = threading.Lock()
         self._playing = False
         self._budget = 0  # steps still to take for a browser "step" message
         self._worker_active = False
@@ -250,7 +253,7 @@ class Playground(anywidget.AnyWidget):
         self.on_msg(self._on_msg)
         self.observe(self._on_speed, names="speed")
 
-        with self._lock:
+        with self._control():
             first = run.reset()
             self._push(first, reset=True)
             self._set_view(bounds)
@@ -277,19 +280,19 @@ class Playground(anywidget.AnyWidget):
         drawn first two parameters (``xy``). For every step and every parameter
         use :func:`gdwidget.run` headless.
         """
-        with self._lock:
+        with self._control():
             r = self._run
             return self._streamer.snapshot(r.labels, r.groups, self._status_names(), r.stop_step)
 
     @property
     def playing(self) -> bool:
         """Whether the loop is stepping (same as the ``running`` trait, read under the lock)."""
-        with self._lock:
+        with self._control():
             return self._playing or self._budget > 0
 
     def play(self) -> None:
         """Start stepping in the background at ``speed`` until paused or every run stops."""
-        with self._lock:
+        with self._control():
             if self._closed:
                 raise RuntimeError("this Playground was closed")
             if self._run.done:
@@ -301,7 +304,7 @@ class Playground(anywidget.AnyWidget):
 
     def pause(self) -> None:
         """Stop stepping. Returns once no further step will be taken."""
-        with self._lock:
+        with self._control():
             self._playing = False
             self._budget = 0
             self._wake.notify_all()
@@ -317,7 +320,7 @@ class Playground(anywidget.AnyWidget):
             If the objective raises; the error is also shown in the widget.
         """
         n = check_int("n", n, low=1)
-        with self._lock:
+        with self._control():
             self._playing = False
             self._budget = 0
             self._wake.notify_all()
@@ -337,7 +340,7 @@ class Playground(anywidget.AnyWidget):
 
         Playing goes on from the new start if it was on.
         """
-        with self._lock:
+        with self._control():
             start = self._full_start(start)
             chunk = self._run.reset(start)
             if start is not None:
@@ -351,13 +354,13 @@ class Playground(anywidget.AnyWidget):
 
     def set_lr(self, label: str, value: Any) -> None:
         """Set optimizer ``label``'s learning rate (a float or a schedule) from the next step."""
-        with self._lock:
+        with self._control():
             self._run.set_lr(label, value)
             self.meta = {**self.meta, "groups": self._group_meta()}
 
     def set_view(self, bounds: Sequence[Sequence[float]]) -> None:
         """Show the landscape over ``[[x0, x1], [y0, y1]]`` (recomputed on the device)."""
-        with self._lock:
+        with self._control():
             self._set_view(self._check_bounds(bounds))
 
     def close(self) -> None:
@@ -365,7 +368,7 @@ class Playground(anywidget.AnyWidget):
         if not hasattr(self, "_lock"):  # the constructor failed before the loop existed
             super().close()
             return
-        with self._lock:
+        with self._control():
             self._closed = True
             self._playing = False
             self._budget = 0
@@ -385,7 +388,7 @@ class Playground(anywidget.AnyWidget):
             kind = content.get("type")
             if kind == "request_history":
                 self._streamer.request_history()
-                with self._lock:
+                with self._control():
                     self._flush(force=True)
                     self._sync_traits()
             elif kind == "play":
@@ -396,7 +399,7 @@ class Playground(anywidget.AnyWidget):
                 n = content.get("n", 1)
                 if isinstance(n, bool) or not isinstance(n, int | float) or n != int(n) or n < 1:
                     raise _BadMessage(f"step needs an integer n >= 1, got {n!r}")
-                with self._lock:
+                with self._control():
                     if self._closed:
                         return
                     self._playing = False
@@ -463,13 +466,28 @@ class Playground(anywidget.AnyWidget):
             log.warning("gdwidget: speed must be a finite number >= 0, got %r", v)
             self.speed = change["old"]
             return
-        with self._lock:
+        with self._control():
             self._speed = float(v)
             self._wake.notify_all()
 
     # ----------------------------------------------------------------------------------
     # The loop
     # ----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _control(self) -> Iterator[None]:
+        """Hold the lock for a control; the loop, seeing someone waiting, yields it soon."""
+        with self._want_lock:
+            self._want += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._want_lock:
+                self._want -= 1
+        try:
+            yield
+        finally:
+            self._lock.release()
+
     def _ensure_worker(self) -> None:
         """Start the loop thread if none is active (call with the lock held)."""
         self._wake.notify_all()
@@ -518,8 +536,8 @@ class Playground(anywidget.AnyWidget):
                         if self._streamer.pending:
                             wait = min(wait, self._streamer.clock.wait_time())
                         self._wake.wait(timeout=max(0.001, min(wait, 0.25)))
-                if fast:
-                    time.sleep(0.0002)  # let a waiting control take the lock between chunks
+                if fast and self._want:
+                    time.sleep(0.0005)  # let a waiting control take the lock between chunks
         except Exception as exc:  # noqa: BLE001 - a bug here must not kill the kernel quietly
             log.exception("gdwidget: the Playground loop stopped")
             with self._lock:
@@ -604,7 +622,7 @@ class Playground(anywidget.AnyWidget):
             return  # a loop that is running flushes by itself
 
         def go() -> None:
-            with self._lock:
+            with self._control():
                 self._timer = None
                 if not self._closed and self._flush(force=True):
                     self._sync_traits()
