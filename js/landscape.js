@@ -90,6 +90,8 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
     { class: "gd-landscape", "data-testid": "gd-landscape", style: { width: `${width}px`, height: `${height}px` } },
     [heatCanvas, trailCanvas, overlay, resetView],
   );
+  // where the plot area sits inside the element, in CSS px (browser tests click data points)
+  Object.assign(el.dataset, { plotLeft: m.left, plotTop: m.top, plotWidth: pw, plotHeight: ph });
   const heat = sizeCanvas(heatCanvas, width, height);
   const trail = sizeCanvas(trailCanvas, width, height);
   const over = sizeCanvas(overlay, width, height);
