@@ -332,6 +332,8 @@ class Playground(anywidget.AnyWidget):
                     assert self._last_exc is not None
                     raise self._last_exc  # the error is in the widget already
                 left -= k
+                if left > 0 and self._flush():  # a long step(n) animates the page as it goes
+                    self._sync_traits()
             self._flush()
             self._sync_traits()
 
@@ -512,7 +514,7 @@ class Playground(anywidget.AnyWidget):
                         # a paused or slow loop does not build up a burst of steps
                         credit = min(credit + self._speed * (now - last), 1 + self._speed / 10)
                         last = now
-                        n = int(credit)
+                        n = min(int(credit), self._fast_n)  # high speeds: chunks of ~1/30 s
                         credit -= n
                     if n > 0:
                         t0 = time.perf_counter()
@@ -520,8 +522,7 @@ class Playground(anywidget.AnyWidget):
                         dt = time.perf_counter() - t0
                         if self._budget > 0:
                             self._budget = max(0, self._budget - n)
-                        if self._budget == 0 or self._speed == 0:
-                            self._adapt_fast_n(n, dt)
+                        self._adapt_fast_n(n, dt)
                         if not ok or self._run.done:
                             self._playing = False
                             self._budget = 0
