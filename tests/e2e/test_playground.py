@@ -145,6 +145,10 @@ def exercise(page, artifacts: Path, name: str, probe: bool) -> None:
     time.sleep(1.0)
     shot(page, artifacts, f"{name}-3-paused")
     assert step_of(page, 0) == step_of(page, 1)
+    # one step
+    before_step = step_of(page, 0)
+    page.locator('[data-testid="gd-step"]').first.click()
+    wait_until(lambda: step_of(page, 0) == before_step + 1, 20, "one step after gd-step")
     # uncaught errors of the widget's code (anywidget loads it from a blob: URL); errors of the
     # host application itself (Notebook 7 logs one while loading its settings) are not ours
     errors = [
@@ -159,6 +163,22 @@ def test_jupyterlab(lab_server, page, artifacts):
     page.goto(lab_server.page_url())
     run_all_cells(page)
     exercise(page, artifacts, "lab", probe=True)
+
+    # a late view: save, reload the page; the views come back from the running kernel and
+    # ask for the whole history (request_history)
+    step = step_of(page, 0)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    time.sleep(1.0)
+    page.reload()
+    wait_until(lambda: page.locator(PLAY).count() >= 2, 120, "the views after a reload")
+    wait_until(lambda: step_of(page, 0) == step, 30, f"step {step} after the reload")
+    page.locator(LANDSCAPE).first.scroll_into_view_if_needed()
+    time.sleep(1.0)
+    shot(page, artifacts, "lab-4-reloaded")
+    loss_pixels = page.locator(LOSS).first.screenshot()
+    page.locator('[data-testid="gd-logy"]').first.click()  # the loss curve is there to rescale
+    time.sleep(0.5)
+    assert page.locator(LOSS).first.screenshot() != loss_pixels
 
 
 def test_notebook7(notebook_server, page, artifacts):
