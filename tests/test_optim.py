@@ -718,10 +718,13 @@ class _Cubic(Objective):
 
 
 @needs_numba
+@pytest.mark.parametrize("threads", ["serial", "parallel"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", list(FUSED))
-def test_fused_equals_generic(name, dtype, monkeypatch):
+def test_fused_equals_generic(name, dtype, threads, monkeypatch):
     monkeypatch.setattr(_fused, "MIN_SIZE", 0)
+    if threads == "parallel":
+        monkeypatch.setattr(_fused, "PARALLEL_MIN_SIZE", 0)
     kernel = KERNEL_OF.get(name, name)
     calls = []
     real = getattr(_fused, kernel)

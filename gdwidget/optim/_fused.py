@@ -29,6 +29,10 @@ log = logging.getLogger("gdwidget")
 
 #: smallest array (in elements) for which the fused kernels are used
 MIN_SIZE = 1 << 15
+#: smallest array for which the kernels run on several threads; below it a serial
+#: kernel runs, so that numba's threads do not compete with the BLAS threads of a
+#: model's matrix products on every step
+PARALLEL_MIN_SIZE = 1 << 22
 
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _NUMBA: bool | None = None  # None: not tried yet
@@ -99,7 +103,7 @@ def sgd(
     s = p.dtype.type
     b = _empty(p.dtype) if buf is None else _flat(buf)
     with _LOCK:
-        _K["sgd"](
+        _kernel("sgd", p)(
             _flat(p),
             _flat(g),
             b,
@@ -117,7 +121,7 @@ def adagrad(
 ) -> None:
     s = p.dtype.type
     with _LOCK:
-        _K["adagrad"](_flat(p), _flat(g), _flat(acc), s(weight_decay), s(clr), s(eps))
+        _kernel("adagrad", p)(_flat(p), _flat(g), _flat(acc), s(weight_decay), s(clr), s(eps))
 
 
 def rmsprop(
@@ -137,7 +141,7 @@ def rmsprop(
     b = _empty(p.dtype) if buf is None else _flat(buf)
     ga = _empty(p.dtype) if grad_avg is None else _flat(grad_avg)
     with _LOCK:
-        _K["rmsprop"](
+        _kernel("rmsprop", p)(
             _flat(p),
             _flat(g),
             _flat(sq),
@@ -172,7 +176,7 @@ def adam(
     vm = _empty(p.dtype) if vmax is None else _flat(vmax)
     with _LOCK:
         w = 1.0 - b1
-        _K["adam"](
+        _kernel("adam", p)(
             _flat(p),
             _flat(g),
             _flat(m),
@@ -197,7 +201,7 @@ def lion(
 ) -> None:
     s = p.dtype.type
     with _LOCK:
-        _K["lion"](
+        _kernel("lion", p)(
             _flat(p), _flat(g), _flat(m), s(decay), s(b1), s(1.0 - b1), s(b2), s(1.0 - b2), s(lr)
         )
 
@@ -219,7 +223,7 @@ def sophia(
     s = p.dtype.type
     hh = _empty(p.dtype) if h_hat is None else _flat(h_hat)
     with _LOCK:
-        _K["sophia"](
+        _kernel("sophia", p)(
             _flat(p),
             _flat(g),
             _flat(m),
@@ -239,13 +243,26 @@ def sophia(
 
 
 # -- the kernels ------------------------------------------------------------------------
+def _kernel(name: str, p: np.ndarray) -> Any:
+    """The serial or the parallel build of a kernel, by the size of the array."""
+    serial, parallel = _K[name]
+    return parallel if p.size >= PARALLEL_MIN_SIZE else serial
+
+
 def _build() -> dict[str, Any]:
     import numba  # noqa: PLC0415 - optional dependency
-    from numba import prange  # noqa: PLC0415
 
     # error_model="numpy": x / 0 gives inf or nan as in NumPy (no ZeroDivisionError), and
-    # without the per-division check the loops vectorize.
-    jit = numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
+    # without the per-division check the loops vectorize. Each kernel is defined once and
+    # built twice, serial and parallel (prange is a plain range in the serial build).
+    options = dict(cache=True, nogil=True, error_model="numpy")
+    serial = _define(numba.njit(parallel=False, **options))
+    parallel = _define(numba.njit(parallel=True, **options))
+    return {name: (serial[name], parallel[name]) for name in serial}
+
+
+def _define(jit: Any) -> dict[str, Any]:
+    from numba import prange  # noqa: PLC0415
 
     @jit
     def sgd_kernel(p, g, buf, wd, mu, one_minus_damp, nesterov, first, lr):  # pragma: no cover
