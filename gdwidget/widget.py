@@ -431,6 +431,8 @@ class Playground(anywidget.AnyWidget):
                 raise _BadMessage(f"unknown message type {kind!r}")
         except (_BadMessage, ValueError, TypeError) as exc:
             log.warning("gdwidget: ignored a malformed message %r: %s", _short(content), exc)
+        except Exception:  # noqa: BLE001 - a message from the page must never break the kernel
+            log.exception("gdwidget: failed to handle the message %r", _short(content))
 
     @staticmethod
     def _check_number(name: str, value: Any, positive: bool = False) -> float:
