@@ -22,7 +22,7 @@ PAUSE = '[data-testid="gd-pause"]'
 LANDSCAPE = '[data-testid="gd-landscape"]'
 LOSS = '[data-testid="gd-loss"]'
 
-# the landscape's plot box inside its 506 x 440 element (js/landscape.js margins)
+# the landscape's plot box inside its 506 x 440 element, if it does not say (data-plot-*)
 PLOT_LEFT, PLOT_TOP, PLOT_W, PLOT_H = 52, 10, 506 - 52 - 62, 440 - 10 - 40
 ROSENBROCK_VIEW = ((-2.0, 2.0), (-1.0, 3.0))
 
@@ -91,10 +91,16 @@ def probe_start(page, previous: str | None = None) -> str:
 
 
 def click_data_point(page, x: float, y: float) -> None:
-    box = page.locator(LANDSCAPE).first.bounding_box()
+    el = page.locator(LANDSCAPE).first
+    box = el.bounding_box()
+    # the plot box as the landscape states it (data-plot-*), else js/landscape.js's margins
+    left, top, width, height = (
+        float(el.get_attribute(f"data-plot-{k}") or d)
+        for k, d in (("left", PLOT_LEFT), ("top", PLOT_TOP), ("width", PLOT_W), ("height", PLOT_H))
+    )
     (x0, x1), (y0, y1) = ROSENBROCK_VIEW
-    px = box["x"] + PLOT_LEFT + (x - x0) / (x1 - x0) * PLOT_W
-    py = box["y"] + PLOT_TOP + (y1 - y) / (y1 - y0) * PLOT_H  # y grows upwards
+    px = box["x"] + left + (x - x0) / (x1 - x0) * width
+    py = box["y"] + top + (y1 - y) / (y1 - y0) * height  # y grows upwards
     page.mouse.click(px, py)
 
 
