@@ -54,6 +54,10 @@ class Chunk:
     params: np.ndarray | None
     grad_norm: np.ndarray
     lr: np.ndarray
+    #: full-data evaluations taken in these steps (see ``Run(eval_every=...)``): ``"step"``,
+    #: ``"epoch"`` ``(n_evals,)`` and ``"train_loss"``, ``"val_loss"``, ``"train_acc"``,
+    #: ``"val_acc"`` ``(n_evals, n_runs)`` where they apply; ``None`` when not evaluating
+    evals: dict[str, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return int(self.steps.shape[0])
@@ -61,12 +65,16 @@ class Chunk:
     @staticmethod
     def concat(chunks: list[Chunk]) -> Chunk:
         params = None if chunks[0].params is None else np.concatenate([c.params for c in chunks])
+        evals = None
+        if chunks[0].evals is not None:
+            evals = {k: np.concatenate([c.evals[k] for c in chunks]) for k in chunks[0].evals}
         return Chunk(
             steps=np.concatenate([c.steps for c in chunks]),
             loss=np.concatenate([c.loss for c in chunks]),
             params=params,
             grad_norm=np.concatenate([c.grad_norm for c in chunks]),
             lr=np.concatenate([c.lr for c in chunks]),
+            evals=evals,
         )
 
 
@@ -153,6 +161,14 @@ class Run:
         Seed of the batch order.
     record_params : bool, optional
         Record every run's parameters at every step (default: when ``n_params <= 1024``).
+    validation : Objective, optional
+        The same model on held-out data (``gd.models.mlp(X_val, y_val, ...)``): its loss,
+        and its accuracy for classifiers, is evaluated with the training ones.
+    eval_every : int, optional
+        Evaluate the full-data training loss (and accuracy), and the validation ones, every
+        this many steps (0: never). Default: once an epoch for mini-batch runs; every step
+        for full-batch runs with ``validation``; never otherwise. ``evals["epoch"]`` counts
+        the epochs completed when each evaluation was taken.
     """
 
     def __init__(
@@ -168,6 +184,8 @@ class Run:
         batch_size: int | None = None,
         seed: int = 0,
         record_params: bool | None = None,
+        validation: Any = None,
+        eval_every: int | None = None,
     ) -> None:
         self.objective = _as_objective(objective)
         self.optimizers = _as_optimizers(optimizers)
@@ -180,6 +198,8 @@ class Run:
         starts = _starts(self.objective, start)
         self.n_params = self.objective.n_params
         self.record_params = self.n_params <= 1024 if record_params is None else bool(record_params)
+        self.validation = self._check_validation(validation)
+        self.eval_every = self._check_eval_every(eval_every)
 
         n_starts = starts.shape[0]
         self.labels: list[str] = []
@@ -208,6 +228,60 @@ class Run:
         if b > n:
             raise ValueError(f"batch_size must be <= the number of examples ({n}), got {b}")
         return b
+
+    def _check_validation(self, validation: Any) -> Objective | None:
+        if validation is None:
+            return None
+        if not isinstance(validation, Objective):
+            raise ValueError(
+                "validation must be the same model built on the validation data, such as "
+                f"gd.models.logistic_regression(X_val, y_val), got {validation!r}"
+            )
+        if validation.n_params != self.objective.n_params:
+            raise ValueError(
+                f"validation has {validation.n_params} parameters but the objective has "
+                f"{self.objective.n_params}: build it with the same model and sizes"
+            )
+        return validation
+
+    def _check_eval_every(self, eval_every: Any) -> int:
+        if eval_every is not None:  # 0 turns evaluation off
+            return check_int("eval_every", eval_every, low=0)
+        if self.batch_size is not None:  # one epoch: the batches that fit in the data
+            return max(1, self.objective.n_examples // self.batch_size)
+        return 1 if self.validation is not None else 0
+
+    # -- evaluation --------------------------------------------------------------------
+    def _eval_objectives(self) -> list[tuple[str, Objective]]:
+        pairs = [("train", self.objective)]
+        if self.validation is not None:
+            pairs.append(("val", self.validation))
+        return pairs
+
+    def _evaluate(self) -> dict[str, Any]:
+        """Full-data losses (and accuracies of classifiers) of every run, on the device."""
+        out: dict[str, Any] = {}
+        for prefix, obj in self._eval_objectives():
+            out[f"{prefix}_loss"] = obj.value(self.params)
+            if getattr(obj, "task", None) == "classification":
+                out[f"{prefix}_acc"] = obj.accuracy(self.params)
+        return out
+
+    def _evals_chunk(self, records: list[tuple[int, int, dict[str, Any]]]) -> Any:
+        """Evaluations kept on the device, brought to the host in one transfer per kind."""
+        if not self.eval_every:
+            return None
+        evals: dict[str, np.ndarray] = {
+            "step": np.array([r[0] for r in records], dtype=np.int64),
+            "epoch": np.array([r[1] for r in records], dtype=np.int64),
+        }
+        for key in self._eval_keys:
+            if records:
+                stacked = self.xp.stack([r[2][key] for r in records], axis=0)
+                evals[key] = np.array(to_numpy(stacked), dtype=np.float64)
+            else:
+                evals[key] = np.empty((0, self.n_runs))
+        return evals
 
     def _start_array(self, start: Any) -> np.ndarray:
         if start is not None:
@@ -238,20 +312,25 @@ class Run:
         self._host_status = np.zeros(self.n_runs, dtype=np.int32)
         self._host_stop = np.full(self.n_runs, -1, dtype=np.int64)
         try:
-            self.loss, self.grad = self.objective.value_and_grad(self.params, self._next_batch())
+            self._batch = self._next_batch()
+            self.loss, self.grad = self.objective.value_and_grad(self.params, self._batch)
+            first_eval = self._evaluate() if self.eval_every else {}
         except Exception as exc:
             raise ValueError(f"the objective failed at the start point: {exc}") from exc
         bad = ~xp.isfinite(self.loss)
         if bool(xp.any(bad)):
             raise ValueError("the loss is not finite at the start point")
         gnorm = xp.sqrt(xp.sum(self.grad * self.grad, axis=-1))
-        return self._chunk(
+        self._eval_keys = list(first_eval)
+        chunk = self._chunk(
             np.zeros(1, np.int64),
             self.loss[None, :],
             self.params[None, ...] if self.record_params else None,
             gnorm[None, :],
             self._lr_row(0)[None, :],
         )
+        chunk.evals = self._evals_chunk([(0, 0, first_eval)] if self.eval_every else [])
+        return chunk
 
     # -- batches -----------------------------------------------------------------------
     def _next_batch(self) -> Any:
@@ -322,6 +401,7 @@ class Run:
         lr_buf = np.empty((n, R))
         steps = np.arange(self.t + 1, self.t + 1 + n, dtype=np.int64)
         done = 0
+        records: list[tuple[int, int, dict[str, Any]]] = []
         error: BaseException | None = None
         check_every = 64  # how often the host looks at whether every run has stopped
         while done < n:
@@ -337,6 +417,12 @@ class Run:
             if params_buf is not None:
                 params_buf[done, ...] = self.params
             done += 1
+            if self.eval_every and self.t % self.eval_every == 0:
+                try:
+                    records.append((self.t, self.epoch, self._evaluate()))
+                except Exception as exc:
+                    error = exc
+                    break
             if done % check_every == 0 or done == n:
                 self._sync_status()
                 if self.done:
@@ -354,6 +440,7 @@ class Run:
             gnorm_buf[:done, ...],
             lr_buf[:done],
         )
+        chunk.evals = self._evals_chunk([r for r in records if r[0] <= self.t])
         if error is not None:
             raise ObjectiveError(
                 f"the objective raised at step {self.t + 1}: {type(error).__name__}: {error}", chunk
@@ -375,11 +462,12 @@ class Run:
             block = self.params[sl, ...]
             hessian = None
             if opt.hessian_every and state["step"] % opt.hessian_every == 0:
-                hessian = opt.estimate_hessian(self.objective, block, state)
+                hessian = opt.estimate_hessian(self.objective, block, state, batch=self._batch)
             opt.step(block, self.grad[sl, ...], state, hessian=hessian)
             if not _is_view_namespace(xp):
                 self.params[sl, ...] = block
-        loss, grad = self.objective.value_and_grad(self.params, self._next_batch())
+        self._batch = self._next_batch()
+        loss, grad = self.objective.value_and_grad(self.params, self._batch)
         self.t += 1
         finite = xp.isfinite(loss) & xp.all(xp.isfinite(self.params), axis=-1)
         gnorm = xp.sqrt(xp.sum(grad * grad, axis=-1))
@@ -434,6 +522,11 @@ class History:
         The step at which each run stopped, -1 if it did not.
     optimizers : dict
         Each optimizer's description (name and hyperparameters).
+    evals : dict of ndarray, or None
+        Full-data evaluations (``eval_every``): ``step`` and ``epoch`` ``(n_evals,)``;
+        ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc`` ``(n_evals, n_runs)``
+        where they apply. For mini-batch runs ``loss`` is each step's batch loss and
+        ``evals["train_loss"]`` the loss on all the training data.
     """
 
     loss: np.ndarray
@@ -447,6 +540,7 @@ class History:
     stop_step: np.ndarray
     optimizers: dict[str, dict[str, Any]] = field(default_factory=dict)
     device: str = "cpu"
+    evals: dict[str, np.ndarray] | None = None
 
     @property
     def n_runs(self) -> int:
@@ -509,6 +603,8 @@ def run(
     batch_size: int | None = None,
     seed: int = 0,
     record_params: bool | None = None,
+    validation: Any = None,
+    eval_every: int | None = None,
     progress: bool = False,
     chunk_size: int = 1000,
 ) -> History:
@@ -538,6 +634,8 @@ def run(
         batch_size=batch_size,
         seed=seed,
         record_params=record_params,
+        validation=validation,
+        eval_every=eval_every,
     )
     chunks = [r.reset()]
     bar = _progress(progress, steps)
@@ -565,6 +663,7 @@ def run(
         stop_step=r.stop_step,
         optimizers={lb: opt.describe() for lb, opt in r.optimizers.items()},
         device=r.backend.device,
+        evals=c.evals,
     )
 
 

@@ -171,12 +171,12 @@ class Chain(Optimizer):
         self.optimizer.step(params, g, state["inner"], hessian)
         state["step"] += 1
 
-    def estimate_hessian(self, objective: Any, params: Any, state: State) -> Any:
+    def estimate_hessian(self, objective: Any, params: Any, state: State, batch: Any = None) -> Any:
         """The optimizer's Hessian estimate (for Sophia); see ``Sophia.estimate_hessian``."""
         inner = getattr(self.optimizer, "estimate_hessian", None)
         if inner is None:
             raise AttributeError(f"{self.optimizer.name} uses no Hessian estimate")
-        return inner(objective, params, state["inner"])
+        return inner(objective, params, state["inner"], batch=batch)
 
     def describe(self) -> dict[str, Any]:
         d = dict(self.optimizer.describe())

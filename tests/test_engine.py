@@ -179,7 +179,7 @@ def test_objective_error_keeps_completed_steps():
 
 def test_minibatches_cover_each_epoch_and_are_shared_and_seeded():
     obj = LeastSquares(n=50)
-    r = Run(obj, {"a": GD(0.1), "b": GD(0.01)}, batch_size=10, seed=3, device="cpu")
+    r = Run(obj, {"a": GD(0.1), "b": GD(0.01)}, batch_size=10, seed=3, device="cpu", eval_every=0)
     r.advance(10)
     # one objective call at the start and one per step, all runs in one call
     assert len(obj.seen) == 11 and all(len(b) == 10 for b in obj.seen)
@@ -189,11 +189,11 @@ def test_minibatches_cover_each_epoch_and_are_shared_and_seeded():
     assert not np.array_equal(np.concatenate(obj.seen[:5]), np.concatenate(obj.seen[5:10]))
     assert r.epoch == 2
     obj2 = LeastSquares(n=50)
-    Run(obj2, {"a": GD(0.1)}, batch_size=10, seed=3, device="cpu").advance(10)
+    Run(obj2, {"a": GD(0.1)}, batch_size=10, seed=3, device="cpu", eval_every=0).advance(10)
     for x, y in zip(obj.seen, obj2.seen, strict=True):
         np.testing.assert_array_equal(x, y)
     obj3 = LeastSquares(n=50)
-    Run(obj3, {"a": GD(0.1)}, batch_size=10, seed=4, device="cpu").advance(10)
+    Run(obj3, {"a": GD(0.1)}, batch_size=10, seed=4, device="cpu", eval_every=0).advance(10)
     assert any(not np.array_equal(x, y) for x, y in zip(obj.seen, obj3.seen, strict=True))
 
 
@@ -262,3 +262,45 @@ def test_gpu_run_equals_cpu_run():
     cpu = gd.run(Quad(), {"a": GD(0.1)}, steps=50, device="cpu")
     gpu = gd.run(Quad(), {"a": GD(0.1)}, steps=50, device="gpu")
     np.testing.assert_allclose(gpu.loss, cpu.loss, rtol=1e-12)
+
+
+def test_evaluations_each_epoch_on_train_and_validation_data():
+    train, val = LeastSquares(n=40, seed=0), LeastSquares(n=30, seed=1)
+    h = gd.run(
+        train, {"a": GD(0.05), "b": GD(0.2)}, steps=20, batch_size=8, validation=val, device="cpu"
+    )
+    ev = h.evals
+    np.testing.assert_array_equal(ev["step"], [0, 5, 10, 15, 20])  # 40 / 8 = 5 steps an epoch
+    np.testing.assert_array_equal(ev["epoch"], [0, 1, 2, 3, 4])
+    for i, step in enumerate(ev["step"]):
+        p = h.params[step]
+        np.testing.assert_allclose(ev["train_loss"][i], train.value_and_grad(p)[0], rtol=1e-12)
+        np.testing.assert_allclose(ev["val_loss"][i], val.value_and_grad(p)[0], rtol=1e-12)
+    assert "train_acc" not in ev  # a regression has no accuracy
+
+
+def test_full_batch_with_validation_evaluates_every_step_and_eval_every_sets_it():
+    train, val = LeastSquares(n=40, seed=0), LeastSquares(n=30, seed=1)
+    h = gd.run(train, {"a": GD(0.05)}, steps=6, validation=val, device="cpu")
+    np.testing.assert_array_equal(h.evals["step"], np.arange(7))
+    np.testing.assert_allclose(h.evals["train_loss"], h.loss, rtol=1e-12)
+    h = gd.run(train, {"a": GD(0.05)}, steps=6, validation=val, eval_every=3, device="cpu")
+    np.testing.assert_array_equal(h.evals["step"], [0, 3, 6])
+    with pytest.raises(ValueError, match="validation has 3 parameters"):
+        Run(train, {"a": GD(0.1)}, validation=Quad(), device="cpu")
+
+
+def test_sophia_estimates_the_hessian_on_the_current_batch():
+    class Spy(LeastSquares):
+        def gnb_hessian_diag(self, params, rng, batch=None):
+            self.hess_batches.append(np.asarray(batch).copy())
+            return np.ones_like(params)
+
+    obj = Spy(n=40)
+    obj.hess_batches = []
+    r = Run(obj, {"s": gd.optim.sophia(0.01, k=2)}, batch_size=8, device="cpu", eval_every=0)
+    r.advance(4)
+    assert len(obj.hess_batches) == 2  # steps 0 and 2
+    # the estimate at step t uses the batch of the gradient of step t
+    np.testing.assert_array_equal(obj.hess_batches[0], obj.seen[0])
+    np.testing.assert_array_equal(obj.hess_batches[1], obj.seen[2])

@@ -131,20 +131,23 @@ class Sophia(Optimizer):
             )
         return est
 
-    def estimate_hessian(self, objective: Any, params: Any, state: State) -> Any:
+    def estimate_hessian(self, objective: Any, params: Any, state: State, batch: Any = None) -> Any:
         """A Hessian-diagonal estimate at ``params``, shaped like ``params``.
 
         The engine calls this on steps where ``state["step"] % k == 0`` and passes
-        the result to :meth:`step` as ``hessian=``.
+        the result to :meth:`step` as ``hessian=``. ``batch`` (objectives on data)
+        is the mini-batch of the current gradient; the estimate uses the same
+        examples, as in the paper. ``None`` means all examples.
         """
         est = self.resolve_estimator(objective)
+        on_batch = {} if batch is None else {"batch": batch}
         if est == "exact":
             return objective.hess_diag(params)
         rng = state["rng"]
         if est == "gnb":
-            return objective.gnb_hessian_diag(params, rng)
+            return objective.gnb_hessian_diag(params, rng, **on_batch)
         u = rng.rademacher(tuple(params.shape), params.dtype)
-        return u * objective.hvp(params, u)
+        return u * objective.hvp(params, u, **on_batch)
 
     # -- the rule ---------------------------------------------------------------------
     def _update(
