@@ -394,7 +394,12 @@ def unpack(content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
 # Pacing
 # ---------------------------------------------------------------------------------------
 class FrameClock:
-    """Allows at most ``max_fps`` frames a second.
+    """Allows at most ``max_fps`` frames a second, on average.
+
+    Frames are due on a grid of ``1 / max_fps`` seconds rather than a minimum
+    gap after the previous frame, so that a producer whose ticks last a little
+    less than the period still gets ``max_fps`` frames (not one every other
+    tick); no frame comes sooner than half a period after the previous one.
 
     Parameters
     ----------
@@ -410,21 +415,22 @@ class FrameClock:
             raise ValueError(f"max_fps must be > 0, got {max_fps!r}")
         self.period = 1.0 / float(max_fps)
         self.clock = clock
-        self._last = -math.inf
+        self._next = -math.inf
 
     def wait_time(self) -> float:
         """Seconds until the next frame may go (0 when it may go now)."""
-        return max(0.0, self._last + self.period - self.clock())
+        return max(0.0, self._next - self.clock())
 
     def due(self) -> bool:
         return self.wait_time() == 0.0
 
     def mark(self) -> None:
         """Record that a frame went now."""
-        self._last = self.clock()
+        now = self.clock()
+        self._next = max(self._next + self.period, now + 0.5 * self.period)
 
     def reset(self) -> None:
-        self._last = -math.inf
+        self._next = -math.inf
 
 
 @dataclass

@@ -224,6 +224,20 @@ def test_frame_clock_limits_rate():
         FrameClock(0)
 
 
+@pytest.mark.parametrize("tick", [0.020, 0.030, 0.034, 0.050])
+def test_frame_clock_does_not_alias_with_the_producer(tick):
+    clock = FakeClock()
+    fc = FrameClock(30, clock)
+    sent = 0
+    for _ in range(int(3.0 / tick)):  # a producer ticking every `tick` seconds for 3 s
+        clock.now += tick
+        if fc.due():
+            fc.mark()
+            sent += 1
+    expected = min(30.0, 1.0 / tick) * 3.0
+    assert 0.9 * expected <= sent <= expected + 2  # not one frame every other tick
+
+
 def test_streamer_coalesces_and_frames_carry_only_new_rows():
     clock = FakeClock()
     s = Streamer(2, capacity=4096, max_fps=30, clock=clock)
