@@ -58,6 +58,8 @@ class Chunk:
     #: ``"epoch"`` ``(n_evals,)`` and ``"train_loss"``, ``"val_loss"``, ``"train_acc"``,
     #: ``"val_acc"`` ``(n_evals, n_runs)`` where they apply; ``None`` when not evaluating
     evals: dict[str, np.ndarray] | None = None
+    #: ``(n, n_runs, 2)``: each run's point in the plane of ``Run.project`` (large models)
+    xy: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.steps.shape[0])
@@ -68,6 +70,7 @@ class Chunk:
         evals = None
         if chunks[0].evals is not None:
             evals = {k: np.concatenate([c.evals[k] for c in chunks]) for k in chunks[0].evals}
+        xy = None if chunks[0].xy is None else np.concatenate([c.xy for c in chunks])
         return Chunk(
             steps=np.concatenate([c.steps for c in chunks]),
             loss=np.concatenate([c.loss for c in chunks]),
@@ -75,6 +78,7 @@ class Chunk:
             grad_norm=np.concatenate([c.grad_norm for c in chunks]),
             lr=np.concatenate([c.lr for c in chunks]),
             evals=evals,
+            xy=xy,
         )
 
 
@@ -199,7 +203,11 @@ class Run:
         self.n_params = self.objective.n_params
         self.record_params = self.n_params <= 1024 if record_params is None else bool(record_params)
         self.validation = self._check_validation(validation)
+        self._eval_every_arg = eval_every
         self.eval_every = self._check_eval_every(eval_every)
+        #: optional ``params (n_runs, n_params) -> (n_runs, 2)`` on the device, recorded each
+        #: step as ``Chunk.xy``: how a widget follows models too large to record whole
+        self.project: Any = None
 
         n_starts = starts.shape[0]
         self.labels: list[str] = []
@@ -330,6 +338,8 @@ class Run:
             self._lr_row(0)[None, :],
         )
         chunk.evals = self._evals_chunk([(0, 0, first_eval)] if self.eval_every else [])
+        if self.project is not None:
+            chunk.xy = np.array(to_numpy(self.project(self.params)), dtype=np.float64)[None]
         return chunk
 
     # -- batches -----------------------------------------------------------------------
@@ -354,6 +364,16 @@ class Run:
         from ._checks import check_lr  # noqa: PLC0415
 
         self.optimizers[group].lr = check_lr(value)
+
+    def set_batch_size(self, batch_size: int | None) -> None:
+        """Switch between full batch (``None``), stochastic (1) and mini-batch from the next step.
+
+        The batch order starts a new shuffle; the default evaluation period follows.
+        """
+        self.batch_size = self._check_batch_size(batch_size)
+        self.eval_every = self._check_eval_every(self._eval_every_arg)
+        self._order = None
+        self._pos = 0
 
     @property
     def status(self) -> list[str]:
@@ -398,6 +418,7 @@ class Run:
         loss_buf = xp.empty((n, R), dtype=self.backend.dtype)
         gnorm_buf = xp.empty((n, R), dtype=self.backend.dtype)
         params_buf = xp.empty((n, R, P), dtype=self.backend.dtype) if self.record_params else None
+        xy_buf = xp.empty((n, R, 2), dtype=self.backend.dtype) if self.project else None
         lr_buf = np.empty((n, R))
         steps = np.arange(self.t + 1, self.t + 1 + n, dtype=np.int64)
         done = 0
@@ -416,6 +437,8 @@ class Run:
             gnorm_buf[done, ...] = self._gnorm
             if params_buf is not None:
                 params_buf[done, ...] = self.params
+            if xy_buf is not None:
+                xy_buf[done, ...] = self.project(self.params)
             done += 1
             if self.eval_every and self.t % self.eval_every == 0:
                 try:
@@ -441,6 +464,8 @@ class Run:
             lr_buf[:done],
         )
         chunk.evals = self._evals_chunk([r for r in records if r[0] <= self.t])
+        if xy_buf is not None:
+            chunk.xy = np.array(to_numpy(xy_buf[:done, ...]), dtype=np.float64)
         if error is not None:
             raise ObjectiveError(
                 f"the objective raised at step {self.t + 1}: {type(error).__name__}: {error}", chunk

@@ -304,3 +304,26 @@ def test_sophia_estimates_the_hessian_on_the_current_batch():
     # the estimate at step t uses the batch of the gradient of step t
     np.testing.assert_array_equal(obj.hess_batches[0], obj.seen[0])
     np.testing.assert_array_equal(obj.hess_batches[1], obj.seen[2])
+
+
+def test_projection_is_recorded_per_step():
+    d = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]).T  # (n_params, 2)
+    r = Run(Quad(), {"a": GD(0.1), "b": GD(0.01)}, device="cpu")
+    r.project = lambda p: p @ d
+    c0, c = r.reset(), r.advance(5)
+    np.testing.assert_allclose(c0.xy[0], c0.params[0] @ d)
+    np.testing.assert_allclose(c.xy, c.params @ d)
+
+
+def test_set_batch_size_mid_run():
+    obj = LeastSquares(n=40)
+    r = Run(obj, {"a": GD(0.1)}, device="cpu", eval_every=0)
+    r.advance(2)
+    r.set_batch_size(4)
+    r.advance(3)
+    assert [len(b) for b in obj.seen] == [40, 40, 40, 4, 4, 4]  # start, 2 steps, then 4s
+    r.set_batch_size(None)
+    r.advance(1)
+    assert len(obj.seen[-1]) == 40
+    with pytest.raises(ValueError, match="batch_size must be <= the number of examples"):
+        r.set_batch_size(41)
