@@ -116,8 +116,10 @@ def _as_objective(objective: Any) -> Objective:
     )
 
 
-def _starts(objective: Objective, start: Any) -> np.ndarray:
+def _starts(objective: Objective, start: Any, seed: int = 0) -> np.ndarray:
     """Start points as a host array ``(n_starts, n_params)``."""
+    if start is None and objective.default_start is None and hasattr(objective, "init_params"):
+        start = objective.init_params(seed)  # models: their own initialization
     if start is None:
         if objective.default_start is None:
             raise ValueError(f"start is required: {objective.name} has no default start")
@@ -151,7 +153,8 @@ class Run:
         One block of runs per optimizer, labelled by the dict keys.
     start : array_like, optional
         ``(n_params,)`` for one start shared by every optimizer, or
-        ``(n_starts, n_params)`` for several starts each; default the objective's.
+        ``(n_starts, n_params)`` for several starts each; default the objective's
+        (for models, ``objective.init_params(seed)``).
     device : {"cpu", "gpu", "auto"}
     dtype : {"float64", "float32"}
     grad_tol : float
@@ -199,7 +202,7 @@ class Run:
         self.loss_tol = check_real("loss_tol", loss_tol, low=0.0)
         self.seed = check_int("seed", seed)
         self.batch_size = self._check_batch_size(batch_size)
-        starts = _starts(self.objective, start)
+        starts = _starts(self.objective, start, self.seed)
         self.n_params = self.objective.n_params
         self.record_params = self.n_params <= 1024 if record_params is None else bool(record_params)
         self.validation = self._check_validation(validation)
@@ -293,7 +296,7 @@ class Run:
 
     def _start_array(self, start: Any) -> np.ndarray:
         if start is not None:
-            self._starts = _starts(self.objective, start)
+            self._starts = _starts(self.objective, start, self.seed)
             if self._starts.shape[0] not in (1, self.n_runs // len(self.optimizers)):
                 raise ValueError(
                     f"start must give 1 or {self.n_runs // len(self.optimizers)} points, "

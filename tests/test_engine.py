@@ -327,3 +327,10 @@ def test_set_batch_size_mid_run():
     assert len(obj.seen[-1]) == 40
     with pytest.raises(ValueError, match="batch_size must be <= the number of examples"):
         r.set_batch_size(41)
+
+
+def test_models_start_from_their_own_initialization():
+    X, y = gd.data.moons(60, seed=0)
+    m = gd.models.mlp(X, y, hidden=(4,))
+    r = Run(m, {"a": GD(0.1)}, seed=5, device="cpu", eval_every=0)
+    np.testing.assert_array_equal(gd.to_numpy(r.params)[0], m.init_params(5))
