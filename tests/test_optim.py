@@ -771,3 +771,13 @@ def test_works_without_numba(monkeypatch):
         lambda ps: torch.optim.Adam(ps, lr=1e-2, amsgrad=True), "rosenbrock", start, steps=50
     )
     _check(mine, ref)
+
+
+def test_describe_can_leave_out_defaults():
+    from gdwidget import schedules
+
+    opt = go.sgd(1e-3, momentum=0.9)
+    assert opt.describe(changed_only=True) == {"optimizer": "sgd", "lr": 1e-3, "momentum": 0.9}
+    assert set(opt.describe()) >= {"momentum", "dampening", "weight_decay", "nesterov"}
+    short = go.adam(schedules.cosine(0.1, T_max=10)).describe(changed_only=True)
+    assert short == {"optimizer": "adam", "lr": "cosine(lr=0.1, T_max=10, eta_min=0)"}

@@ -14,6 +14,7 @@ one value per run.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from .._checks import check_lr
@@ -71,10 +72,24 @@ class Optimizer:
         raise NotImplementedError
 
     # -- display -----------------------------------------------------------------------
-    def describe(self) -> dict[str, Any]:
-        """Name and hyperparameters, for legends and tables."""
-        lr = getattr(self.lr, "__name__", repr(self.lr)) if callable(self.lr) else self.lr
-        return {"optimizer": self.name, "lr": lr, **self.hyper}
+    def describe(self, changed_only: bool = False) -> dict[str, Any]:
+        """Name and hyperparameters, for legends and tables.
+
+        ``changed_only=True`` leaves out the hyperparameters that have their default
+        value, which keeps a legend short (``sgd lr=0.001 momentum=0.9``).
+        """
+        lr = self.lr
+        if callable(lr):  # a schedule shows its repr, a plain function its name
+            lr = getattr(lr, "__name__", None) or repr(lr)
+        hyper = self.hyper
+        if changed_only:
+            defaults = {
+                name: p.default
+                for name, p in inspect.signature(type(self).__init__).parameters.items()
+                if p.default is not inspect.Parameter.empty
+            }
+            hyper = {k: v for k, v in hyper.items() if k not in defaults or defaults[k] != v}
+        return {"optimizer": self.name, "lr": lr, **hyper}
 
     def __repr__(self) -> str:
         d = self.describe()
