@@ -334,3 +334,10 @@ def test_models_start_from_their_own_initialization():
     m = gd.models.mlp(X, y, hidden=(4,))
     r = Run(m, {"a": GD(0.1)}, seed=5, device="cpu", eval_every=0)
     np.testing.assert_array_equal(gd.to_numpy(r.params)[0], m.init_params(5))
+
+
+def test_progress_bar_counts_the_steps(capsys):
+    pytest.importorskip("tqdm")
+    gd.run(Quad(), {"a": GD(0.01)}, steps=250, chunk_size=100, progress=True, device="cpu")
+    err = capsys.readouterr().err
+    assert "gdwidget" in err and "250/250" in err
