@@ -1,5 +1,6 @@
-// Decoding of what the kernel sends: the binary frames ("frame" / "history" custom messages) and
-// the `grid` bytes trait. See docs/protocol.md for the layout.
+// Decoding of what the kernel sends: the binary frames ("frame" / "history" custom messages, with
+// their optional evaluations), the "arrows" and "model_view" messages, and the `grid` and `data`
+// bytes traits. See docs/protocol.md for the layouts.
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -53,11 +54,13 @@ function exact(array, length, name) {
 /**
  * Decode a "frame" or "history" message.
  *
- * @param {object} content  `{type, n, n_runs, dims, first_step}`
- * @param {Array} buffers   `[steps, loss, xy, lr]` (DataViews in a real page)
+ * @param {object} content  `{type, n, n_runs, dims, first_step, evals?}`
+ * @param {Array} buffers   `[steps, loss, xy, lr, (evals steps, one per evals key)]` (DataViews
+ *   in a real page)
  * @returns {{type: string, n: number, nRuns: number, dims: number, firstStep: number,
- *   steps: Float64Array, loss: Float32Array, xy: Float32Array, lr: Float32Array}}
- *   `loss[i * nRuns + r]`, `xy[(i * nRuns + r) * dims + d]`, `lr[i * nRuns + r]`.
+ *   steps: Float64Array, loss: Float32Array, xy: Float32Array, lr: Float32Array, evals: object|null}}
+ *   `loss[i * nRuns + r]`, `xy[(i * nRuns + r) * dims + d]`, `lr[i * nRuns + r]`; `evals` from
+ *   `decodeEvals`, or null when the message has none.
  * @throws Error when the message is malformed (wrong type, missing or short buffers).
  */
 export function decodeFrame(content, buffers) {
@@ -79,7 +82,130 @@ export function decodeFrame(content, buffers) {
   if (lr === null || lr.length < n * nRuns) lr = new Float32Array(n * nRuns).fill(Number.NaN);
   else lr = exact(lr, n * nRuns, "lr");
   const firstStep = content.first_step == null ? (n ? steps[0] : 0) : Number(content.first_step);
-  return { type: content.type, n, nRuns, dims, firstStep, steps, loss, xy, lr };
+  const evals = content.evals == null ? null : decodeEvals(content.evals, nRuns, bufs.slice(4));
+  return { type: content.type, n, nRuns, dims, firstStep, steps, loss, xy, lr, evals };
+}
+
+/** The evaluation keys the views know; others are decoded too but not drawn. */
+export const EVAL_KEYS = ["train_loss", "val_loss", "train_acc", "val_acc"];
+
+/**
+ * Decode the `evals` part of a frame: `{n: E, keys}` with the buffers after the four standard
+ * ones, `[steps Float64Array(E), key 0 Float32Array(E * R), key 1, ...]`.
+ *
+ * @returns {{n: number, keys: string[], steps: Float64Array, values: Object<string, Float32Array>}}
+ *   `values[key][i * nRuns + r]`.
+ */
+export function decodeEvals(evals, nRuns, buffers) {
+  if (!evals || typeof evals !== "object") throw new Error("gdwidget: message field 'evals' must be an object");
+  const n = count(evals.n, "evals.n");
+  const keys = Array.isArray(evals.keys) ? evals.keys.map(String) : [];
+  if (new Set(keys).size !== keys.length) throw new Error(`gdwidget: repeated evals keys: ${keys}`);
+  if (buffers.length < 1 + keys.length) {
+    throw new Error(`gdwidget: evals with ${keys.length} keys need ${1 + keys.length} buffers, got ${buffers.length}`);
+  }
+  const steps = exact(asTyped(buffers[0], Float64Array), n, "evals steps");
+  const values = {};
+  keys.forEach((key, k) => {
+    values[key] = exact(asTyped(buffers[1 + k], Float32Array), n * nRuns, `evals ${key}`);
+  });
+  return { n, keys, steps, values };
+}
+
+function pair(value, name) {
+  if (!Array.isArray(value) || value.length !== 2) throw new Error(`gdwidget: message field '${name}' must be [lo, hi]`);
+  const out = [Number(value[0]), Number(value[1])];
+  if (!out.every(Number.isFinite)) throw new Error(`gdwidget: message field '${name}' must be finite, got ${value}`);
+  return out;
+}
+
+/**
+ * Decode an "arrows" message: `{type: "arrows", n_runs: R, scale}` with one Float32Array(R * 4),
+ * per run the mini-batch gradient (gx, gy) then the full-batch gradient (gx, gy).
+ *
+ * @returns {{nRuns: number, scale: number, step: number, batch: Float32Array, full: Float32Array}}
+ *   `batch[2 r + d]`, `full[2 r + d]` (gradients, not yet negated).
+ */
+export function decodeArrows(content, buffers) {
+  if (!content || content.type !== "arrows") throw new Error(`gdwidget: not an arrows message: ${content && content.type}`);
+  const nRuns = count(content.n_runs, "n_runs");
+  const values = exact(asTyped((buffers || [])[0], Float32Array), nRuns * 4, "arrows");
+  const batch = new Float32Array(nRuns * 2);
+  const full = new Float32Array(nRuns * 2);
+  for (let r = 0; r < nRuns; r++) {
+    batch[2 * r] = values[4 * r];
+    batch[2 * r + 1] = values[4 * r + 1];
+    full[2 * r] = values[4 * r + 2];
+    full[2 * r + 1] = values[4 * r + 3];
+  }
+  const scale = Number(content.scale);
+  return {
+    nRuns,
+    scale: Number.isFinite(scale) && scale > 0 ? scale : Number.NaN,
+    step: content.step == null ? Number.NaN : Number(content.step),
+    batch,
+    full,
+  };
+}
+
+/**
+ * Decode a "model_view" message.
+ *
+ * line:     `{view: "line", n_runs: R, nx: G, x: [lo, hi]}` + Float32Array(R * G):
+ *           `{view, nRuns, nx, x, values}` with `values[r * nx + i]` run r's prediction at
+ *           `x[0] + i (x[1] - x[0]) / (nx - 1)`.
+ * boundary: `{view: "boundary", run, nx, ny, x0, x1, n_classes}` + Float32Array(ny * nx):
+ *           `{view, run, nx, ny, x0, x1, nClasses, values}`, row-major, row 0 at `x1[0]`.
+ */
+export function decodeModelView(content, buffers) {
+  if (!content || content.type !== "model_view") throw new Error(`gdwidget: not a model_view message: ${content && content.type}`);
+  const buf = (buffers || [])[0];
+  if (content.view === "line") {
+    const nRuns = count(content.n_runs, "n_runs");
+    const nx = count(content.nx, "nx");
+    if (nx < 2) throw new Error("gdwidget: a line model_view needs nx >= 2");
+    const values = exact(asTyped(buf, Float32Array), nRuns * nx, "model_view");
+    return { view: "line", nRuns, nx, x: pair(content.x, "x"), values };
+  }
+  if (content.view === "boundary") {
+    const nx = count(content.nx, "nx");
+    const ny = count(content.ny, "ny");
+    if (nx < 1 || ny < 1) throw new Error("gdwidget: a boundary model_view needs nx, ny >= 1");
+    const values = exact(asTyped(buf, Float32Array), nx * ny, "model_view");
+    return {
+      view: "boundary",
+      run: count(content.run ?? 0, "run"),
+      nx,
+      ny,
+      x0: pair(content.x0, "x0"),
+      x1: pair(content.x1, "x1"),
+      nClasses: count(content.n_classes ?? 2, "n_classes"),
+      values,
+    };
+  }
+  throw new Error(`gdwidget: unknown model_view '${content.view}'`);
+}
+
+/**
+ * Decode the `data` bytes trait with `data_meta`: n rows of (x0, x1, t), little-endian float32.
+ * Returns null when there is none or the size does not match (while the traits arrive).
+ */
+export function decodeData(bytes, meta) {
+  if (!bytes || !meta) return null;
+  const n = Number(meta.n);
+  if (!Number.isInteger(n) || n < 0) return null;
+  const values = asTyped(bytes, Float32Array);
+  if (values.length !== n * 3) return null;
+  const range = (v) => (Array.isArray(v) && v.length === 2 && v.every((a) => Number.isFinite(Number(a))) ? [Number(v[0]), Number(v[1])] : null);
+  return {
+    n,
+    values,
+    view: meta.view ?? null,
+    x0: range(meta.x0),
+    x1: range(meta.x1),
+    t: range(meta.t),
+    nClasses: Number(meta.n_classes) || 0,
+  };
 }
 
 /**

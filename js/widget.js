@@ -10,7 +10,7 @@ import "uplot/dist/uPlot.min.css";
 import "./widget.css";
 
 import { createLrSliders, createStatusLine, createToolbar } from "./controls.js";
-import { decodeFrame } from "./decode.js";
+import { decodeArrows, decodeFrame, decodeModelView } from "./decode.js";
 import { h } from "./dom.js";
 import { createLandscape } from "./landscape.js";
 import { createLossPanel } from "./loss.js";
@@ -18,6 +18,7 @@ import { createLegend } from "./paths.js";
 import { createStore, structureKey } from "./store.js";
 
 const FORWARDED = ["t", "running", "speed", "error"];
+const DECODERS = { frame: decodeFrame, history: decodeFrame, arrows: decodeArrows, model_view: decodeModelView };
 
 /** Make the model-wide store and wire the model to it. Returns the store (with `dispose`). */
 export function connect(model) {
@@ -29,20 +30,29 @@ export function connect(model) {
   };
 
   listen("msg:custom", (msg, buffers) => {
-    if (!msg || (msg.type !== "frame" && msg.type !== "history")) return;
-    let frame;
+    const type = msg?.type;
+    const decoder = DECODERS[type];
+    if (!decoder) return;
+    let decoded;
     try {
-      frame = decodeFrame(msg, buffers);
+      decoded = decoder(msg, buffers);
     } catch (err) {
-      console.warn("gdwidget: dropped a malformed message", err);
+      console.warn(`gdwidget: dropped a malformed '${type}' message`, err);
       return;
     }
-    if (frame.type === "history") store.runs.replace(frame);
-    else if (!store.runs.append(frame)) return;
-    store.events.emit("data", frame.type);
+    if (type === "arrows") store.setArrows(decoded);
+    else if (type === "model_view") store.setModelView(decoded);
+    else store.ingest(decoded);
   });
   listen("change:grid", () => store.invalidateGrid());
   listen("change:grid_meta", () => store.invalidateGrid());
+  listen("change:data", () => store.invalidatePoints());
+  listen("change:data_meta", () => store.invalidatePoints());
+  listen("change:batch_size", () => {
+    // arrows come only while batch_size > 0: the last ones would stay behind
+    if (!(Number(model.get("batch_size")) > 0) && store.arrows) store.setArrows(null);
+    store.events.emit("traits", "batch_size");
+  });
   // A change of a group's lr (the kernel echoes set_lr into meta.groups) must not rebuild the
   // views: that would replace the slider under the user's pointer and recreate the plots.
   let metaKey = structureKey(model.get("meta"));
