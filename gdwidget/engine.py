@@ -332,7 +332,14 @@ class Run:
         if bool(xp.any(bad)):
             raise ValueError("the loss is not finite at the start point")
         gnorm = xp.sqrt(xp.sum(self.grad * self.grad, axis=-1))
-        self._eval_keys = list(first_eval)
+        # the keys do not depend on whether this run evaluates now (set_batch_size may turn
+        # evaluation on later): the same keys in every chunk
+        self._eval_keys = [
+            f"{prefix}_{what}"
+            for prefix, obj in self._eval_objectives()
+            for what in ("loss", "acc")
+            if what == "loss" or getattr(obj, "task", None) == "classification"
+        ]
         chunk = self._chunk(
             np.zeros(1, np.int64),
             self.loss[None, :],
@@ -377,6 +384,19 @@ class Run:
         self.eval_every = self._check_eval_every(self._eval_every_arg)
         self._order = None
         self._pos = 0
+
+    def redraw_batch(self) -> None:
+        """Draw the next batch now and recompute the loss and gradient at the current point.
+
+        The gradient the next step uses was computed on the batch drawn at the end of the
+        previous step; after :meth:`set_batch_size` call this for the next step to use a
+        batch of the new size. Stopped runs keep their recorded loss.
+        """
+        xp = self.xp
+        self._batch = self._next_batch()
+        loss, grad = self.objective.value_and_grad(self.params, self._batch)
+        self.loss = xp.where(self._status == RUNNING, loss, self.loss)
+        self.grad = grad
 
     @property
     def status(self) -> list[str]:
