@@ -11,6 +11,9 @@ This module turns those chunks into what docs/protocol.md describes:
 * :func:`pack` lays rows out as the protocol's message: a small JSON
   ``content`` and four little-endian buffers (Float64 steps, Float32 loss, xy
   and lr). :func:`unpack` is its inverse, for tests and tools.
+* :class:`EvalBuffer` keeps the full-data evaluations (training and validation
+  loss and accuracy) the same way, bounded; packets carry them after the four
+  buffers (docs/protocol.md, "Models on data").
 * :class:`FrameClock` coalesces frames to at most ``max_fps`` a second.
 * :class:`Streamer` ties the three together: ``push`` chunks in, ``flush``
   packets out. A packet is a ``"frame"`` (only the rows accepted since the last
@@ -32,6 +35,7 @@ import numpy as np
 
 __all__ = [
     "DecimatedHistory",
+    "EvalBuffer",
     "FrameClock",
     "HistoryBuffer",
     "Packet",
@@ -331,19 +335,109 @@ class HistoryBuffer:
         self.generation += 1
 
 
+class EvalBuffer:
+    """A bounded history of evaluations: one row per evaluation, one value per run and key.
+
+    Parameters
+    ----------
+    n_runs : int
+    keys : list of str
+        ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc`` (those that apply).
+    capacity : int
+        Most rows held. When full, every other row is dropped (the first and the
+        last are kept) and :attr:`generation` goes up, so a consumer knows that
+        its copy is stale.
+    """
+
+    def __init__(self, n_runs: int, keys: list[str], capacity: int = DEFAULT_CAPACITY) -> None:
+        self.n_runs = int(n_runs)
+        self.keys = list(keys)
+        self.capacity = max(4, int(capacity))
+        self._steps = np.zeros(self.capacity, dtype=np.int64)
+        self._epochs = np.zeros(self.capacity, dtype=np.int64)
+        self._values = np.zeros((len(self.keys), self.capacity, self.n_runs))
+        self.n = 0
+        self.generation = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def nbytes(self) -> int:
+        return self._steps.nbytes + self._epochs.nbytes + self._values.nbytes
+
+    def append(self, evals: dict[str, np.ndarray]) -> int:
+        """Add a chunk's ``evals`` (``step``, ``epoch`` and the keys); returns the rows added."""
+        steps = np.asarray(evals["step"], dtype=np.int64).reshape(-1)
+        e = steps.shape[0]
+        if e == 0:
+            return 0
+        epochs = np.asarray(evals.get("epoch", np.zeros(e)), dtype=np.int64).reshape(-1)
+        vals = np.stack(
+            [np.asarray(evals[k], dtype=np.float64).reshape(e, self.n_runs) for k in self.keys]
+        )
+        i = 0
+        while i < e:
+            if self.n == self.capacity:
+                self._decimate()
+            k = min(e - i, self.capacity - self.n)
+            sl = slice(self.n, self.n + k)
+            self._steps[sl] = steps[i : i + k]
+            self._epochs[sl] = epochs[i : i + k]
+            self._values[:, sl] = vals[:, i : i + k]
+            self.n += k
+            i += k
+        return e
+
+    def _decimate(self) -> None:
+        n = self.n
+        keep = np.zeros(n, dtype=bool)
+        keep[::2] = True
+        keep[n - 1] = True
+        idx = np.flatnonzero(keep)
+        k = idx.size
+        self._steps[:k] = self._steps[idx]
+        self._epochs[:k] = self._epochs[idx]
+        self._values[:, :k] = self._values[:, idx]
+        self.n = k
+        self.generation += 1
+
+    def rows(self, start: int = 0) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Views of rows ``start:``: steps, epochs and ``{key: (E, R)}``."""
+        sl = slice(start, self.n)
+        return (
+            self._steps[sl],
+            self._epochs[sl],
+            {k: self._values[j, sl] for j, k in enumerate(self.keys)},
+        )
+
+
 # ---------------------------------------------------------------------------------------
 # Packing
 # ---------------------------------------------------------------------------------------
-def pack(kind: str, rows: Rows) -> tuple[dict[str, Any], list[bytes]]:
+#: Evaluations for :func:`pack`: their steps ``(E,)`` and ``{key: (E, R)}``.
+Evals = tuple[np.ndarray, dict[str, np.ndarray]]
+
+
+def pack(kind: str, rows: Rows, evals: Evals | None = None) -> tuple[dict[str, Any], list[bytes]]:
     """Lay rows out as a protocol message (``"frame"`` or ``"history"``).
+
+    Parameters
+    ----------
+    kind : {"frame", "history"}
+    rows : Rows
+    evals : (steps, {key: values}), optional
+        Evaluations to carry: ``steps`` ``(E,)`` and ``(E, R)`` values per key.
+        Left out (no ``evals`` field) when None or empty.
 
     Returns
     -------
     content : dict
-        ``{type, n, n_runs, dims, first_step}``.
+        ``{type, n, n_runs, dims, first_step}``, plus ``evals: {n: E, keys}``.
     buffers : list of bytes
         ``[steps, loss, xy, lr]``: little-endian Float64 ``(n,)``, Float32
-        ``(n * R)``, Float32 ``(n * R * 2)``, Float32 ``(n * R)``, row-major.
+        ``(n * R)``, Float32 ``(n * R * 2)``, Float32 ``(n * R)``, row-major;
+        then, with evaluations, Float64 ``(E,)`` steps and one Float32
+        ``(E * R)`` per key.
     """
     if kind not in ("frame", "history"):
         raise ValueError(f"kind must be 'frame' or 'history', got {kind!r}")
@@ -357,13 +451,21 @@ def pack(kind: str, rows: Rows) -> tuple[dict[str, Any], list[bytes]]:
             np.ascontiguousarray(rows.xy, dtype="<f4").tobytes(),
             np.ascontiguousarray(rows.lr, dtype="<f4").tobytes(),
         ]
-    content = {
+    content: dict[str, Any] = {
         "type": kind,
         "n": n,
         "n_runs": n_runs,
         "dims": dims,
         "first_step": int(rows.steps[0]) if n else 0,
     }
+    if evals is not None and len(evals[0]):
+        e_steps, values = evals
+        keys = list(values)
+        content["evals"] = {"n": int(len(e_steps)), "keys": keys}
+        buffers.append(np.ascontiguousarray(e_steps, dtype="<f8").tobytes())
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k in keys:
+                buffers.append(np.ascontiguousarray(values[k], dtype="<f4").tobytes())
     return content, buffers
 
 
@@ -371,7 +473,8 @@ def unpack(content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
     """Decode a packed message back into NumPy arrays (the browser's decoder, in Python).
 
     Returns a dict with ``type``, ``steps`` ``(n,)``, ``loss`` ``(n, R)``,
-    ``xy`` ``(n, R, dims)`` and ``lr`` ``(n, R)``.
+    ``xy`` ``(n, R, dims)``, ``lr`` ``(n, R)`` and ``evals``: None, or
+    ``{"step": (E,), key: (E, R), ...}``.
     """
     n, R, D = int(content["n"]), int(content["n_runs"]), int(content["dims"])
     steps = np.frombuffer(buffers[0], dtype="<f8")
@@ -380,6 +483,17 @@ def unpack(content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
     lr = np.frombuffer(buffers[3], dtype="<f4")
     if steps.size != n or loss.size != n * R or xy.size != n * R * D or lr.size != n * R:
         raise ValueError("buffer sizes do not match the message header")
+    evals = None
+    if "evals" in content:
+        e, keys = int(content["evals"]["n"]), list(content["evals"]["keys"])
+        if len(buffers) != 5 + len(keys):
+            raise ValueError(f"evals with {len(keys)} keys need {5 + len(keys)} buffers")
+        evals = {"step": np.frombuffer(buffers[4], dtype="<f8")}
+        for j, k in enumerate(keys):
+            evals[k] = np.frombuffer(buffers[5 + j], dtype="<f4")
+        if evals["step"].size != e or any(evals[k].size != e * R for k in keys):
+            raise ValueError("evals buffer sizes do not match the message header")
+        evals.update({k: evals[k].reshape(e, R) for k in keys})
     return {
         "type": content["type"],
         "first_step": int(content["first_step"]),
@@ -387,6 +501,7 @@ def unpack(content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
         "loss": loss.reshape(n, R),
         "xy": xy.reshape(n, R, D),
         "lr": lr.reshape(n, R),
+        "evals": evals,
     }
 
 
@@ -470,6 +585,10 @@ class DecimatedHistory:
         The step at which each run stopped, -1 while running.
     stride : int
         The buffer's step stride at the time of the copy (1: nothing dropped yet).
+    evals : dict of ndarray, or None
+        The full-data evaluations held (bounded too): ``step`` and ``epoch``
+        ``(E,)``, and ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``
+        ``(E, n_runs)`` where they apply; None when the run never evaluated.
     """
 
     steps: np.ndarray
@@ -482,6 +601,7 @@ class DecimatedHistory:
     status: list[str] = field(default_factory=list)
     stop_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     stride: int = 1
+    evals: dict[str, np.ndarray] | None = None
 
     @property
     def n_runs(self) -> int:
@@ -519,6 +639,25 @@ class DecimatedHistory:
             }
         )
 
+    def evals_to_pandas(self) -> Any:
+        """One row per evaluation and run: step, epoch, run, optimizer and the evaluated keys."""
+        try:
+            import pandas as pd  # noqa: PLC0415
+        except ImportError as exc:
+            raise ImportError("evals_to_pandas() needs pandas: pip install pandas") from exc
+        ev = self.evals or {"step": np.zeros(0, np.int64), "epoch": np.zeros(0, np.int64)}
+        E, R = len(ev["step"]), self.n_runs
+        cols: dict[str, Any] = {
+            "step": np.repeat(ev["step"], R),
+            "epoch": np.repeat(ev["epoch"], R),
+            "run": np.tile(np.array(self.labels, dtype=object), E),
+            "optimizer": np.tile(np.array(self.groups, dtype=object), E),
+        }
+        for k, v in ev.items():
+            if k not in ("step", "epoch"):
+                cols[k] = v.ravel()
+        return pd.DataFrame(cols)
+
 
 # ---------------------------------------------------------------------------------------
 # Chunks in, packets out
@@ -549,6 +688,10 @@ class Streamer:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.buffer = HistoryBuffer(n_runs, capacity)
+        self.evals: EvalBuffer | None = None  # made on the first chunk that has evaluations
+        self._eval_capacity = int(capacity)
+        self._evals_sent = 0
+        self._evals_generation = 0
         self.clock = FrameClock(max_fps, clock)
         self.project = project or first_two
         self._lock = threading.RLock()
@@ -574,12 +717,26 @@ class Streamer:
                 raise ValueError("the chunk has no params: pass xy")
             xy = self.project(chunk.params)
         with self._lock:
+            self._push_evals(getattr(chunk, "evals", None))
             return self.buffer.append(chunk.steps, chunk.loss, xy, chunk.grad_norm, chunk.lr)
+
+    def _push_evals(self, evals: dict[str, np.ndarray] | None) -> None:
+        if not evals or len(evals.get("step", ())) == 0:
+            return
+        keys = [k for k in evals if k not in ("step", "epoch")]
+        if self.evals is None or self.evals.keys != keys:
+            self.evals = EvalBuffer(self.buffer.n_runs, keys, self._eval_capacity)
+            self._evals_sent = 0
+            self._need_history = True  # the page's evaluations (if any) are another set
+        self.evals.append(evals)
 
     def reset(self, chunk: Any, xy: np.ndarray | None = None) -> None:
         """Forget everything and start again from ``chunk`` (the step-0 row)."""
         with self._lock:
             self.buffer.clear()
+            self.evals = None
+            self._evals_sent = 0
+            self._evals_generation = 0
             self._sent = 0
             self._generation = self.buffer.generation
             self._need_history = True
@@ -599,9 +756,21 @@ class Streamer:
             return (
                 self._need_history
                 or b.generation != self._generation
+                or self._evals_stale()
                 or self._sent < b.n
                 or b.has_pending
+                or (self.evals is not None and self._evals_sent < self.evals.n)
             )
+
+    def _evals_stale(self) -> bool:
+        """The evaluation buffer was decimated since the page got it."""
+        return self.evals is not None and self.evals.generation != self._evals_generation
+
+    def _evals_since(self, start: int) -> Evals | None:
+        if self.evals is None or self.evals.n <= start:
+            return None
+        steps, _, values = self.evals.rows(start)
+        return steps, values
 
     def flush(self, force: bool = False) -> Packet | None:
         """The packet due now, or None (nothing new, or too soon after the last frame).
@@ -613,19 +782,26 @@ class Streamer:
         with self._lock:
             b = self.buffer
             history = self._need_history or b.generation != self._generation
+            history = history or self._evals_stale()
             if not history and not (force or self.clock.due()):
                 return None
             b.commit_pending()
+            new_evals = self.evals is not None and self._evals_sent < self.evals.n
             if history or b.generation != self._generation:
-                content, buffers = pack("history", b.rows())
+                content, buffers = pack("history", b.rows(), self._evals_since(0))
                 self.histories_sent += 1
-            elif self._sent < b.n:
-                content, buffers = pack("frame", b.rows(self._sent))
+            elif self._sent < b.n or new_evals:
+                content, buffers = pack(
+                    "frame", b.rows(self._sent), self._evals_since(self._evals_sent)
+                )
                 self.frames_sent += 1
             else:
                 return None
             self._sent = b.n
             self._generation = b.generation
+            if self.evals is not None:
+                self._evals_sent = self.evals.n
+                self._evals_generation = self.evals.generation
             self._need_history = False
             self.clock.mark()
             packet = Packet(content, buffers)
@@ -635,7 +811,7 @@ class Streamer:
     def history_packet(self) -> Packet:
         """The whole history as a packet, without changing what counts as sent."""
         with self._lock:
-            content, buffers = pack("history", self.buffer.rows())
+            content, buffers = pack("history", self.buffer.rows(), self._evals_since(0))
             return Packet(content, buffers)
 
     def snapshot(
@@ -664,4 +840,13 @@ class Streamer:
                     else np.asarray(stop_step).copy()
                 ),
                 stride=self.buffer.stride,
+                evals=self._evals_copy(),
             )
+
+    def _evals_copy(self) -> dict[str, np.ndarray] | None:
+        if self.evals is None:
+            return None
+        steps, epochs, values = self.evals.rows()
+        return {"step": steps.copy(), "epoch": epochs.copy()} | {
+            k: v.copy() for k, v in values.items()
+        }

@@ -312,3 +312,81 @@ def test_snapshot_is_a_copy():
     df = pytest.importorskip("pandas")
     assert isinstance(h.to_pandas(), df.DataFrame)
     assert len(h.to_pandas()) == 10
+
+
+# ---------------------------------------------------------------------------------------
+# Evaluations (docs/protocol.md, "Models on data")
+# ---------------------------------------------------------------------------------------
+def eval_chunk(chunk: FakeChunk, every: int, keys=("train_loss", "val_loss")) -> FakeChunk:
+    steps = chunk.steps[chunk.steps % every == 0]
+    R = chunk.loss.shape[1]
+    ev = {"step": steps, "epoch": steps // every}
+    for j, k in enumerate(keys):
+        ev[k] = np.stack([steps * 0.1 + r + j for r in range(R)], axis=1).astype(float)
+    chunk.evals = ev  # type: ignore[attr-defined]
+    return chunk
+
+
+def test_pack_carries_evaluations_after_the_four_buffers():
+    rows = Rows(
+        np.arange(3), np.ones((3, 2)), np.zeros((3, 2, 2)), np.zeros((3, 2)), np.ones((3, 2))
+    )
+    ev_steps = np.array([0, 2])
+    values = {"train_loss": np.array([[1.0, 2.0], [3.0, 4.0]]), "val_acc": np.ones((2, 2))}
+    content, buffers = pack("frame", rows, (ev_steps, values))
+    assert content["evals"] == {"n": 2, "keys": ["train_loss", "val_acc"]}
+    assert len(buffers) == 4 + 1 + 2
+    assert np.frombuffer(buffers[4], "<f8").tolist() == [0.0, 2.0]
+    assert np.frombuffer(buffers[5], "<f4").tolist() == [1.0, 2.0, 3.0, 4.0]  # [i * R + r]
+    out = unpack(content, buffers)
+    np.testing.assert_array_equal(out["evals"]["train_loss"], values["train_loss"])
+    # no evaluations: no field, no extra buffer
+    content, buffers = pack("frame", rows, (np.zeros(0), {"train_loss": np.zeros((0, 2))}))
+    assert "evals" not in content and len(buffers) == 4
+    assert unpack(content, buffers)["evals"] is None
+
+
+def test_streamer_frames_carry_new_evaluations_and_history_all_of_them():
+    t = [0.0]
+    s = Streamer(3, capacity=64, max_fps=10, clock=lambda: t[0])
+    s.reset(eval_chunk(make_chunk(0, 1), 5))
+    h = unpack(*_as_message(s.flush()))
+    assert h["type"] == "history" and h["evals"]["step"].tolist() == [0.0]
+    s.push(eval_chunk(make_chunk(1, 12), 5))
+    t[0] += 1
+    f = unpack(*_as_message(s.flush()))
+    assert f["type"] == "frame" and f["evals"]["step"].tolist() == [5.0, 10.0]
+    np.testing.assert_allclose(f["evals"]["val_loss"][1], [2.0, 3.0, 4.0])
+    s.push(eval_chunk(make_chunk(13, 1), 5))  # no evaluation in this chunk
+    t[0] += 1
+    f = unpack(*_as_message(s.flush()))
+    assert f["evals"] is None and f["steps"].tolist() == [13.0]
+    s.request_history()
+    h = unpack(*_as_message(s.flush()))
+    assert h["evals"]["step"].tolist() == [0.0, 5.0, 10.0]
+    snap = s.snapshot(["a", "b", "c"], ["a", "b", "c"])
+    assert snap.evals["epoch"].tolist() == [0, 1, 2]
+    df = snap.evals_to_pandas()
+    assert len(df) == 9 and set(df.columns) >= {"step", "epoch", "run", "train_loss"}
+
+
+def test_evaluations_stay_bounded_and_a_decimation_resends_the_history():
+    t = [0.0]
+    s = Streamer(2, capacity=16, max_fps=10, clock=lambda: t[0])
+    s.reset(eval_chunk(make_chunk(0, 1, R=2), 1))
+    s.flush()
+    kinds = []
+    for start in range(1, 2000, 100):
+        s.push(eval_chunk(make_chunk(start, 100, R=2), 1))
+        t[0] += 1
+        kinds.append(unpack(*_as_message(s.flush()))["type"])
+    assert s.evals is not None and s.evals.n <= s.evals.capacity
+    assert "history" in kinds[1:]
+    ev = s.snapshot(["a", "b"], ["a", "b"]).evals
+    assert ev["step"][0] == 0 and ev["step"][-1] == 2000
+    assert np.all(np.diff(ev["step"]) > 0)
+
+
+def _as_message(packet):
+    assert packet is not None
+    return packet.content, packet.buffers
