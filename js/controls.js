@@ -1,5 +1,5 @@
-// Controls: play / pause / step / N steps / reset, the speed slider, one learning-rate slider
-// per optimizer group, and the status line. Every control sends one message (docs/protocol.md).
+// Controls: play / pause / step / N steps / reset, the batch size (models), the speed slider,
+// one learning-rate slider per optimizer group, and the status line. Every control sends one message (docs/protocol.md).
 
 import { frameScheduler, h, throttle } from "./dom.js";
 import { runInfo, statusByLabel } from "./paths.js";
@@ -125,8 +125,10 @@ export function createToolbar(store) {
     speedLabel.textContent = speedText(s);
   }
 
+  const batch = createBatchControl(store);
   const el = h("div", { class: "gd-toolbar", role: "toolbar" }, [
     h("div", { class: "gd-group" }, [play, pause, step, h("span", { class: "gd-stepn" }, [count, stepN]), reset]),
+    batch.el,
     h("label", { class: "gd-group gd-speed-group", title: "steps per second (right end: as fast as possible)" }, [
       h("span", { class: "gd-muted", text: "speed" }),
       speed,
@@ -140,7 +142,81 @@ export function createToolbar(store) {
     el,
     destroy() {
       off();
+      batch.destroy();
       sendSpeed.cancel();
+    },
+  };
+}
+
+/**
+ * The batch sizes offered for `n` examples: 0 (the full batch), then 1, 2, 4, ... below n; a
+ * `current` value that is not among them (set from Python) is added in order.
+ */
+export function batchOptions(n, current = null) {
+  const out = [0];
+  const count = Math.floor(Number(n));
+  for (let k = 1; k < count; k *= 2) out.push(k);
+  const c = Math.floor(Number(current));
+  if (c > 0 && c < count && !out.includes(c)) {
+    out.push(c);
+    out.sort((a, b) => a - b);
+  }
+  return out;
+}
+
+const batchText = (k, n) => (k > 0 ? String(k) : `full (${n})`);
+
+/**
+ * The batch-size control of a model (`gd-batch-size`), synced to the `batch_size` trait and
+ * sending `set_batch_size`. Hidden for functions.
+ */
+export function createBatchControl(store) {
+  const model = store.model;
+  const select = h("select", { class: "gd-select", "data-testid": "gd-batch-size", "aria-label": "examples per gradient step" });
+  const el = h(
+    "label",
+    { class: "gd-group gd-batch", title: "examples per gradient step: the full batch, one (stochastic), or a mini-batch", hidden: true },
+    [h("span", { class: "gd-muted", text: "batch" }), select],
+  );
+  let heldUntil = 0;
+  select.addEventListener("change", () => {
+    const value = Number(select.value);
+    if (!Number.isInteger(value) || value < 0) return;
+    heldUntil = performance.now() + 1000;
+    model.send({ type: "set_batch_size", value });
+  });
+
+  function sync() {
+    const meta = model.get("meta") ?? {};
+    const n = Number(meta.model?.n_examples);
+    const isModel = meta.kind === "model" && n >= 1;
+    el.hidden = !isModel;
+    if (!isModel) return;
+    const current = Math.max(0, Math.floor(Number(model.get("batch_size") ?? 0))) || 0;
+    // a batch as large as the data is the full batch
+    const shown = current >= n ? 0 : current;
+    const options = batchOptions(n, shown);
+    const keyNow = options.join(",");
+    if (select.dataset.options !== keyNow) {
+      select.replaceChildren(...options.map((k) => h("option", { value: String(k), text: batchText(k, n) })));
+      select.dataset.options = keyNow;
+    }
+    if (performance.now() >= heldUntil || select.value === String(shown)) {
+      heldUntil = 0;
+      select.value = String(shown);
+    }
+    select.dataset.value = String(shown);
+  }
+
+  sync();
+  const offs = [
+    store.events.on("meta", sync),
+    store.events.on("traits", (name) => name === "batch_size" && sync()),
+  ];
+  return {
+    el,
+    destroy() {
+      for (const off of offs) off();
     },
   };
 }

@@ -6,6 +6,7 @@ import { contours } from "d3-contour";
 import { scaleLinear } from "d3-scale";
 import { interpolateViridis } from "d3-scale-chromatic";
 
+import { arrowNote, createArrowLayer } from "./arrows.js";
 import { debounce, frameScheduler, h, sizeCanvas } from "./dom.js";
 import { drawMarkers, drawMinima, drawTrails } from "./paths.js";
 import {
@@ -85,10 +86,12 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
     text: "⤢",
     style: { left: `${m.left + pw - 26}px`, top: `${m.top + 4}px` },
   });
+  const arrowLayer = createArrowLayer(store, { width, height, plot: { left: m.left, top: m.top, width: pw, height: ph } });
+  const note = arrowNote();
   const el = h(
     "div",
     { class: "gd-landscape", "data-testid": "gd-landscape", style: { width: `${width}px`, height: `${height}px` } },
-    [heatCanvas, trailCanvas, overlay, resetView],
+    [heatCanvas, trailCanvas, arrowLayer.el, overlay, resetView],
   );
   // where the plot area sits inside the element, in CSS px (browser tests click data points)
   Object.assign(el.dataset, { plotLeft: m.left, plotTop: m.top, plotWidth: pw, plotHeight: ph });
@@ -286,6 +289,7 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
     drawMinima(ctx, meta, toX, toY);
     drawMarkers(ctx, store, meta, model.get("status"), xa(), xb(), ya(), yb());
     ctx.restore();
+    note.hidden = !arrowLayer.draw(xa(), xb(), ya(), yb());
   }
 
   const heatFrame = frameScheduler(drawHeat);
@@ -400,6 +404,7 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
       redrawAll();
     }),
     store.events.on("data", () => overlayFrame.request()),
+    store.events.on("arrows", () => overlayFrame.request()),
     store.events.on("status", () => overlayFrame.request()),
     store.events.on("ui", (what) => what === "hidden" && overlayFrame.request()),
     store.events.on("theme", redrawAll),
@@ -409,6 +414,8 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
 
   return {
     el,
+    /** the key to the gradient arrows, shown while there are arrows (placed by the caller) */
+    note,
     /** Data coordinates <-> CSS pixels inside `el` (tests and the harness use them). */
     toPixel: (x, y) => [toX(x), toY(y)],
     destroy() {

@@ -9,7 +9,7 @@ import { formatNumber } from "./scales.js";
 
 let syncCount = 0;
 
-function themeOf(el) {
+export function themeOf(el) {
   const cs = getComputedStyle(el);
   const v = (name, fallback) => cs.getPropertyValue(name).trim() || fallback;
   return {
@@ -20,7 +20,7 @@ function themeOf(el) {
   };
 }
 
-function axis(theme, size, values) {
+export function axis(theme, size, values) {
   return {
     stroke: theme.fg,
     font: theme.font,
@@ -32,7 +32,7 @@ function axis(theme, size, values) {
 }
 
 /** Powers of ten only (at most about six) on a log axis: the default minor splits crowd it. */
-function decadeSplits(_u, _axis, min, max) {
+export function decadeSplits(_u, _axis, min, max) {
   if (!(min > 0) || !(max > 0)) return [];
   const a = Math.ceil(Math.log10(min) - 1e-9);
   const b = Math.floor(Math.log10(max) + 1e-9);
@@ -42,15 +42,15 @@ function decadeSplits(_u, _axis, min, max) {
   return out;
 }
 
-const numberTicks = (_u, splits) => splits.map((v) => (v == null ? "" : formatNumber(v, 2)));
+export const numberTicks = (_u, splits) => splits.map((v) => (v == null ? "" : formatNumber(v, 2)));
 
-function xRange(_u, min, max) {
+export function xRange(_u, min, max) {
   if (min == null || !Number.isFinite(min)) return [0, 1];
   if (max <= min) return [min, min + 1];
   return [min, max];
 }
 
-function yRange(log) {
+export function yRange(log) {
   return (_u, min, max) => {
     if (min == null || !Number.isFinite(min) || !Number.isFinite(max)) return log ? [0.1, 10] : [0, 1];
     if (log) return uPlot.rangeLog(min, max, 10, false);

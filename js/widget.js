@@ -12,8 +12,10 @@ import "./widget.css";
 import { createLrSliders, createStatusLine, createToolbar } from "./controls.js";
 import { decodeArrows, decodeFrame, decodeModelView } from "./decode.js";
 import { h } from "./dom.js";
+import { createEvalsPanel } from "./evals.js";
 import { createLandscape } from "./landscape.js";
 import { createLossPanel } from "./loss.js";
+import { createModelView } from "./modelview.js";
 import { createLegend } from "./paths.js";
 import { createStore, structureKey } from "./store.js";
 
@@ -95,17 +97,22 @@ export function renderView(store, el) {
   const legend = createLegend(store);
   const sliders = createLrSliders(store);
   const loss = createLossPanel(store);
+  const evals = createEvalsPanel(store);
+  const modelView = createModelView(store);
   const status = createStatusLine(store);
-  const parts = [toolbar, landscape, legend, sliders, loss, status];
+  const parts = [toolbar, landscape, legend, sliders, loss, evals, modelView, status];
 
+  // a model adds its view of the data under the landscape and its evaluations under the loss
   const root = h("div", { class: "gd-root" }, [
     toolbar.el,
     h("div", { class: "gd-body" }, [
       h("div", { class: "gd-col gd-col-left" }, [
         landscape.el,
         h("div", { class: "gd-hint gd-muted", text: "drag to pan · wheel to zoom · click to start every run there" }),
+        landscape.note,
+        modelView.el,
       ]),
-      h("div", { class: "gd-col gd-col-right" }, [legend.el, sliders.el, loss.el]),
+      h("div", { class: "gd-col gd-col-right" }, [legend.el, sliders.el, loss.el, evals.el]),
     ]),
     status.el,
   ]);

@@ -199,3 +199,47 @@ test("store.ingest: a history replaces the evaluations and clears stale arrows; 
   assert.equal(store.evals.length, 0);
   assert.deepEqual(seen, ["evals", "evals", "evals"]);
 });
+
+test("arrows point downhill, share one factor per run, and are clamped to the cap", async () => {
+  const { arrowVectors } = await import("../arrows.js");
+  // 10 px per unit on both axes; scale 0.5: batch (2, 0) -> (-1, 0), full (0, -4) -> (0, 2)
+  const v = arrowVectors([2, 0], [0, -4], 0.5, 10, 10, 1000, 0);
+  assert.deepEqual(v.batch, [-1, -0]);
+  assert.deepEqual(v.full, [-0, 2]);
+  assert.equal(v.factor, 1);
+  // the full arrow would be 20 px long; a cap of 10 px halves both
+  const c = arrowVectors([2, 0], [0, -4], 0.5, 10, 10, 10, 0);
+  assert.equal(c.factor, 0.5);
+  assert.deepEqual(c.batch, [-0.5, -0]);
+  assert.deepEqual(c.full, [-0, 1]);
+  // too short to see: both grow by the same factor until the longer is minPx long
+  const s = arrowVectors([0.01, 0], [0.02, 0], 1, 10, 10, 100, 18);
+  assert.ok(Math.abs(Math.hypot(s.full[0] * 10, s.full[1] * 10) - 18) < 1e-9);
+  assert.ok(Math.abs(s.batch[0] / s.full[0] - 0.5) < 1e-9, "the ratio of the two stays");
+  assert.equal(arrowVectors([Number.NaN, 0], [1, 1], 1, 1, 1, 10), null);
+});
+
+test("batch sizes offered: full, then powers of two below n, and a custom current value", async () => {
+  const { batchOptions } = await import("../controls.js");
+  assert.deepEqual(batchOptions(100), [0, 1, 2, 4, 8, 16, 32, 64]);
+  assert.deepEqual(batchOptions(64), [0, 1, 2, 4, 8, 16, 32]);
+  assert.deepEqual(batchOptions(100, 10), [0, 1, 2, 4, 8, 10, 16, 32, 64]);
+  assert.deepEqual(batchOptions(100, 500), [0, 1, 2, 4, 8, 16, 32, 64]);
+  assert.deepEqual(batchOptions(1), [0]);
+});
+
+test("decision regions: p(class 1) on a diverging map, class indices in categorical colours", async () => {
+  const { fillRegions, CLASS_COLORS } = await import("../modelview.js");
+  const { parseColor } = await import("../scales.js");
+  // 2 x 2 grid, row 0 at the bottom: p = 0, 1 (bottom), NaN, 0.5 (top)
+  const px = fillRegions(Float32Array.from([0, 1, Number.NaN, 0.5]), 2, 2, 2, 200);
+  const at = (i, j) => [...px.subarray((j * 2 + i) * 4, (j * 2 + i) * 4 + 4)];
+  const low = at(0, 1); // image row 1 = grid row 0
+  const high = at(1, 1);
+  assert.ok(low[2] > low[0], "p = 0 is blue");
+  assert.ok(high[0] > high[2], "p = 1 is red");
+  assert.equal(at(0, 0)[3], 0, "NaN is transparent");
+  assert.ok(Math.min(...at(1, 0).slice(0, 3)) > 200, "p = 1/2 is near white");
+  const cls = fillRegions(Float32Array.from([2]), 1, 1, 3, 99);
+  assert.deepEqual([...cls], [...parseColor(CLASS_COLORS[2]), 99]);
+});

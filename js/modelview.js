@@ -1,0 +1,438 @@
+// The model view: the training data and what the runs have learnt, from the `data` trait and
+// the "model_view" messages. "line": data points (x, t) and each visible run's fitted curve;
+// "boundary": the decision regions of one run (picked with a selector that sends `select_run`)
+// under the data points coloured by class.
+
+import { contours } from "d3-contour";
+import { scaleLinear } from "d3-scale";
+import { interpolateRdBu } from "d3-scale-chromatic";
+
+import { frameScheduler, h, sizeCanvas } from "./dom.js";
+import { runInfo } from "./paths.js";
+import { colorLUT, parseColor } from "./scales.js";
+
+/** Class colours of the points and of the regions when there are more than two classes. */
+export const CLASS_COLORS = ["#2c7bb6", "#d7301f", "#1a9850", "#984ea3", "#ff7f00", "#a6761d", "#e7298a", "#666666"];
+// two classes: p(class 1) from blue (0) through white to red (1), as the points; the ends of
+// the scheme are left out so that the points stay darker than the regions under them
+const DIVERGING = colorLUT((t) => interpolateRdBu(0.88 - 0.76 * t));
+const LIMIT = 1e6;
+const clampPx = (v) => (v > LIMIT ? LIMIT : v < -LIMIT ? -LIMIT : v);
+
+/** [lo, hi] widened by `pad` of its span on each side (and made non-empty). */
+export function padRange(range, pad = 0.06) {
+  let [lo, hi] = range;
+  if (!(hi > lo)) {
+    const c = Number.isFinite(lo) ? lo : 0;
+    const d = Math.abs(c) * 0.1 || 1;
+    return [c - d, c + d];
+  }
+  const d = (hi - lo) * pad;
+  return [lo - d, hi + d];
+}
+
+/**
+ * RGBA pixels (image row 0 at the top) of a boundary grid whose row 0 is at the bottom: for two
+ * classes `values` are p(class 1) on a diverging map, otherwise class indices in categorical
+ * colours. `alpha` 0..255. Non-finite values are transparent.
+ */
+export function fillRegions(values, nx, ny, nClasses, alpha, out = new Uint8ClampedArray(nx * ny * 4)) {
+  const classes = CLASS_COLORS.map(parseColor);
+  const n = DIVERGING.length / 3;
+  for (let j = 0; j < ny; j++) {
+    const src = j * nx;
+    const dst = (ny - 1 - j) * nx * 4;
+    for (let i = 0; i < nx; i++) {
+      const v = values[src + i];
+      const o = dst + i * 4;
+      if (!Number.isFinite(v)) {
+        out[o] = out[o + 1] = out[o + 2] = out[o + 3] = 0;
+        continue;
+      }
+      let r;
+      let g;
+      let b;
+      if (nClasses <= 2) {
+        const k = Math.round(Math.min(1, Math.max(0, v)) * (n - 1)) * 3;
+        r = DIVERGING[k];
+        g = DIVERGING[k + 1];
+        b = DIVERGING[k + 2];
+      } else {
+        [r, g, b] = classes[Math.max(0, Math.round(v)) % classes.length];
+      }
+      out[o] = r;
+      out[o + 1] = g;
+      out[o + 2] = b;
+      out[o + 3] = alpha;
+    }
+  }
+  return out;
+}
+
+function themeOf(el) {
+  const cs = getComputedStyle(el);
+  const v = (name, fallback) => cs.getPropertyValue(name).trim() || fallback;
+  return {
+    fg: v("--gd-fg", cs.color || "#333"),
+    muted: v("--gd-fg-muted", "#888"),
+    bg: v("--gd-bg", "#fff"),
+    bgAlt: v("--gd-bg-alt", "#eee"),
+    grid: v("--gd-grid", "rgba(128,128,128,0.25)"),
+    font: `11px ${cs.fontFamily || "sans-serif"}`,
+  };
+}
+
+export function createModelView(store, { width = 506, height = 300 } = {}) {
+  const model = store.model;
+  const m = { left: 52, right: 14, top: 8, bottom: 34 };
+  const pw = width - m.left - m.right;
+  const ph = height - m.top - m.bottom;
+
+  const canvas = h("canvas", { class: "gd-model-canvas" });
+  const title = h("span", { class: "gd-panel-title", text: "model" });
+  const note = h("span", { class: "gd-muted gd-model-note" });
+  const select = h("select", { class: "gd-select", "data-testid": "gd-model-run", "aria-label": "the run whose decision regions are shown" });
+  const selectWrap = h("label", { class: "gd-check", title: "the run whose decision regions are shown" }, [
+    h("span", { class: "gd-muted", text: "regions of" }),
+    select,
+  ]);
+  const plot = h("div", { class: "gd-model-plot", "data-testid": "gd-model-view", style: { width: `${width}px`, height: `${height}px` } }, [canvas]);
+  const el = h("div", { class: "gd-model-panel", hidden: true }, [
+    h("div", { class: "gd-panel-head" }, [h("span", {}, [title, " ", note]), selectWrap]),
+    plot,
+  ]);
+  const { ctx } = sizeCanvas(canvas, width, height);
+  let selectedRun = 0;
+  let selectHeldUntil = 0;
+
+  select.addEventListener("change", () => {
+    const index = Number(select.value);
+    if (!Number.isInteger(index)) return;
+    selectedRun = index;
+    // until the kernel's next boundary view, the older one must not move the selector back
+    selectHeldUntil = performance.now() + 1500;
+    model.send({ type: "select_run", index });
+    frame.request();
+  });
+
+  const viewKind = () => {
+    const meta = model.get("meta") ?? {};
+    return meta.kind === "model" ? (meta.model?.view ?? null) : null;
+  };
+
+  function buildSelect() {
+    const meta = model.get("meta") ?? {};
+    const runs = Array.isArray(meta.runs) ? meta.runs : [];
+    select.replaceChildren(...runs.map((_, r) => h("option", { value: String(r), text: runInfo(meta, r).label })));
+    if (selectedRun >= runs.length) selectedRun = 0;
+    select.value = String(selectedRun);
+  }
+
+  function layout() {
+    const kind = viewKind();
+    el.hidden = !kind;
+    plot.dataset.view = kind ?? "";
+    selectWrap.hidden = kind !== "boundary";
+    title.textContent = kind === "boundary" ? "model: decision regions" : "model: data and fits";
+    buildSelect();
+  }
+
+  // scales of the plot: domain -> pixels
+  function scales(kind, points, mv) {
+    let xr = points?.x0;
+    let yr = kind === "line" ? points?.t : points?.x1;
+    if (kind === "line" && mv) {
+      xr = xr ? [Math.min(xr[0], mv.x[0]), Math.max(xr[1], mv.x[1])] : mv.x;
+      if (!yr) yr = rangeOf(mv.values);
+    }
+    if (kind === "boundary" && mv) {
+      xr = mv.x0;
+      yr = mv.x1;
+    }
+    xr = kind === "line" ? padRange(xr ?? [-1, 1], 0.03) : padRange(xr ?? [-1, 1], 0);
+    yr = padRange(yr ?? [-1, 1], kind === "line" ? 0.1 : 0);
+    return {
+      sx: scaleLinear().domain(xr).range([m.left, m.left + pw]),
+      sy: scaleLinear().domain(yr).range([m.top + ph, m.top]),
+    };
+  }
+
+  function rangeOf(values) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of values) {
+      if (!Number.isFinite(v)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    return lo <= hi ? [lo, hi] : null;
+  }
+
+  function drawAxes(theme, sx, sy, names) {
+    ctx.save();
+    ctx.strokeStyle = theme.muted;
+    ctx.lineWidth = 1;
+    ctx.strokeRect(m.left - 0.5, m.top - 0.5, pw + 1, ph + 1);
+    ctx.fillStyle = theme.fg;
+    ctx.font = theme.font;
+    const fx = sx.tickFormat(6);
+    const fy = sy.tickFormat(5);
+    ctx.beginPath();
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    for (const t of sx.ticks(6)) {
+      const px = Math.round(sx(t)) + 0.5;
+      ctx.moveTo(px, m.top + ph);
+      ctx.lineTo(px, m.top + ph + 5);
+      ctx.fillText(fx(t), px, m.top + ph + 7);
+    }
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    for (const t of sy.ticks(5)) {
+      const py = Math.round(sy(t)) + 0.5;
+      ctx.moveTo(m.left - 5, py);
+      ctx.lineTo(m.left, py);
+      ctx.fillText(fy(t), m.left - 7, py);
+    }
+    ctx.stroke();
+    ctx.font = `italic ${theme.font}`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    ctx.fillText(names[0], m.left + pw / 2, height - 1);
+    ctx.save();
+    ctx.translate(12, m.top + ph / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textBaseline = "middle";
+    ctx.fillText(names[1], 0, 0);
+    ctx.restore();
+    ctx.restore();
+  }
+
+  function drawGridLines(theme, sx, sy) {
+    ctx.save();
+    ctx.strokeStyle = theme.grid;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (const t of sx.ticks(6)) {
+      const px = Math.round(sx(t)) + 0.5;
+      ctx.moveTo(px, m.top);
+      ctx.lineTo(px, m.top + ph);
+    }
+    for (const t of sy.ticks(5)) {
+      const py = Math.round(sy(t)) + 0.5;
+      ctx.moveTo(m.left, py);
+      ctx.lineTo(m.left + pw, py);
+    }
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  function drawLine(theme, points, mv, sx, sy) {
+    drawGridLines(theme, sx, sy);
+    // the data under the fits
+    if (points) {
+      const v = points.values;
+      ctx.save();
+      ctx.fillStyle = theme.fg;
+      ctx.globalAlpha = 0.42;
+      const r = points.n > 400 ? 1.6 : 2.6;
+      ctx.beginPath();
+      for (let i = 0; i < points.n; i++) {
+        const x = sx(v[3 * i]);
+        const y = sy(v[3 * i + 2]);
+        if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+        ctx.moveTo(x + r, y);
+        ctx.arc(x, y, r, 0, 2 * Math.PI);
+      }
+      ctx.fill();
+      ctx.restore();
+    }
+    let drawn = 0;
+    if (mv) {
+      const meta = model.get("meta") ?? {};
+      const G = mv.nx;
+      const dx = (mv.x[1] - mv.x[0]) / (G - 1);
+      const lines = [];
+      for (let r = 0; r < mv.nRuns; r++) {
+        const { label, color } = runInfo(meta, r);
+        if (store.ui.hidden.has(label)) continue;
+        const path = new Path2D();
+        let pen = false;
+        for (let i = 0; i < G; i++) {
+          const y = mv.values[r * G + i];
+          if (!Number.isFinite(y)) {
+            pen = false;
+            continue;
+          }
+          const px = clampPx(sx(mv.x[0] + i * dx));
+          const py = clampPx(sy(y));
+          if (pen) path.lineTo(px, py);
+          else path.moveTo(px, py);
+          pen = true;
+        }
+        lines.push([path, color]);
+        drawn++;
+      }
+      ctx.save();
+      ctx.lineJoin = "round";
+      ctx.lineCap = "round";
+      ctx.strokeStyle = theme.bg;
+      ctx.globalAlpha = 0.8;
+      ctx.lineWidth = 4.5;
+      for (const [path] of lines) ctx.stroke(path);
+      ctx.globalAlpha = 1;
+      ctx.lineWidth = 2.2;
+      for (const [path, color] of lines) {
+        ctx.strokeStyle = color;
+        ctx.stroke(path);
+      }
+      ctx.restore();
+    }
+    return drawn;
+  }
+
+  function drawBoundary(theme, points, mv, sx, sy) {
+    const nClasses = Math.max(2, mv?.nClasses ?? points?.nClasses ?? 2);
+    if (mv) {
+      const image = document.createElement("canvas");
+      image.width = mv.nx;
+      image.height = mv.ny;
+      const ictx = image.getContext("2d");
+      const data = ictx.createImageData(mv.nx, mv.ny);
+      fillRegions(mv.values, mv.nx, mv.ny, nClasses, nClasses <= 2 ? 190 : 110, data.data);
+      ictx.putImageData(data, 0, 0);
+      // sample i sits at the centre of image pixel i; the grid spans x0[0]..x0[1]
+      const ddx = mv.nx > 1 ? (mv.x0[1] - mv.x0[0]) / (mv.nx - 1) : 0;
+      const ddy = mv.ny > 1 ? (mv.x1[1] - mv.x1[0]) / (mv.ny - 1) : 0;
+      const left = sx(mv.x0[0] - ddx / 2);
+      const right = sx(mv.x0[1] + ddx / 2);
+      const top = sy(mv.x1[1] + ddy / 2);
+      const bottom = sy(mv.x1[0] - ddy / 2);
+      ctx.save();
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(image, left, top, right - left, bottom - top);
+      ctx.restore();
+      if (nClasses <= 2 && mv.nx >= 2 && mv.ny >= 2) {
+        // the decision boundary p = 0.5, in the run's colour
+        const meta = model.get("meta") ?? {};
+        const { color } = runInfo(meta, mv.run);
+        const values = Float64Array.from(mv.values, (v) => (Number.isFinite(v) ? v : Number.NaN));
+        const multi = contours().size([mv.nx, mv.ny]).contour(values, 0.5);
+        const ux = (sx(mv.x0[0] + ddx) - sx(mv.x0[0])) || 0;
+        const vy = (sy(mv.x1[0] + ddy) - sy(mv.x1[0])) || 0;
+        const bu = sx(mv.x0[0]) - 0.5 * ux;
+        const bv = sy(mv.x1[0]) - 0.5 * vy;
+        const path = new Path2D();
+        for (const polygon of multi.coordinates) {
+          for (const ring of polygon) {
+            ring.forEach(([u, v], k) => {
+              // d3-contour closes rings along the grid's edge: leave those segments out
+              const px = ux * u + bu;
+              const py = vy * v + bv;
+              const edge = u <= 0.5 || u >= mv.nx - 0.5 || v <= 0.5 || v >= mv.ny - 0.5;
+              if (k && !edge && !ring[k - 1].edge) path.lineTo(px, py);
+              else path.moveTo(px, py);
+              ring[k].edge = edge;
+            });
+          }
+        }
+        ctx.save();
+        ctx.lineJoin = "round";
+        ctx.strokeStyle = "rgba(255,255,255,0.9)";
+        ctx.lineWidth = 4.5;
+        ctx.stroke(path);
+        ctx.strokeStyle = color;
+        ctx.lineWidth = 2.2;
+        ctx.stroke(path);
+        ctx.restore();
+      }
+    }
+    drawGridLines(theme, sx, sy);
+    if (points) {
+      const v = points.values;
+      const r = points.n > 400 ? 2.4 : 3.6;
+      const byClass = new Map();
+      for (let i = 0; i < points.n; i++) {
+        const c = Math.max(0, Math.round(v[3 * i + 2]));
+        if (!byClass.has(c)) byClass.set(c, new Path2D());
+        const x = sx(v[3 * i]);
+        const y = sy(v[3 * i + 1]);
+        if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+        const p = byClass.get(c);
+        p.moveTo(x + r, y);
+        p.arc(x, y, r, 0, 2 * Math.PI);
+      }
+      ctx.save();
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = "rgba(255,255,255,0.9)";
+      for (const [c, path] of byClass) {
+        ctx.fillStyle = CLASS_COLORS[c % CLASS_COLORS.length];
+        ctx.fill(path);
+        ctx.stroke(path);
+      }
+      ctx.restore();
+    }
+    return mv ? 1 : 0;
+  }
+
+  function draw() {
+    const kind = viewKind();
+    if (!kind) return;
+    if (!el.isConnected) {
+      if (waiting++ < 600) frame.request();
+      return;
+    }
+    waiting = 0;
+    const theme = themeOf(el);
+    const points = store.points();
+    const mv = store.modelViews[kind] ?? null;
+    const { sx, sy } = scales(kind, points, mv);
+    ctx.clearRect(0, 0, width, height);
+    ctx.save();
+    ctx.fillStyle = theme.bgAlt;
+    ctx.fillRect(m.left, m.top, pw, ph);
+    ctx.beginPath();
+    ctx.rect(m.left, m.top, pw, ph);
+    ctx.clip();
+    const drawn = kind === "line" ? drawLine(theme, points, mv, sx, sy) : drawBoundary(theme, points, mv, sx, sy);
+    ctx.restore();
+    drawAxes(theme, sx, sy, kind === "line" ? ["x", "y"] : ["x₀", "x₁"]);
+    plot.dataset.drawn = String(drawn);
+    plot.dataset.points = String(points?.n ?? 0);
+    if (kind === "boundary" && mv && (mv.run === selectedRun || performance.now() > selectHeldUntil)) {
+      selectHeldUntil = 0;
+      selectedRun = mv.run;
+      if (select.value !== String(mv.run)) select.value = String(mv.run);
+    }
+    const meta = model.get("meta") ?? {};
+    note.textContent =
+      kind === "boundary"
+        ? points?.nClasses > 2 || (mv?.nClasses ?? 2) > 2
+          ? "· regions: most probable class"
+          : "· colour: p(class 1), line: p = ½"
+        : `· ${points?.n ?? 0} examples${meta.model?.n_examples && points && meta.model.n_examples !== points.n ? ` of ${meta.model.n_examples}` : ""}`;
+  }
+  let waiting = 0;
+  const frame = frameScheduler(draw);
+  const request = () => frame.request();
+
+  layout();
+  const offs = [
+    store.events.on("meta", () => {
+      layout();
+      request();
+    }),
+    store.events.on("model_view", request),
+    store.events.on("points", request),
+    store.events.on("theme", request),
+    store.events.on("ui", (what) => what === "hidden" && request()),
+  ];
+  request();
+  return {
+    el,
+    destroy() {
+      for (const off of offs) off();
+      frame.cancel();
+    },
+  };
+}
