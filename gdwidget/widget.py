@@ -33,6 +33,7 @@ plots, and the Python API keeps working.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import threading
@@ -48,7 +49,8 @@ import traitlets as tl
 
 from ._checks import check_int, check_real
 from .backend import to_numpy
-from .engine import ObjectiveError, Run
+from .engine import ObjectiveError, Run, _as_objective
+from .projection import Plane, loss_grid, params_plane, pca_plane, random_plane
 from .stream import DEFAULT_CAPACITY, DEFAULT_MAX_FPS, DecimatedHistory, Packet, Streamer
 
 __all__ = ["Playground"]
@@ -90,6 +92,12 @@ PALETTE = (
 _MAX_CHUNK = 8192  # most steps per engine call from Python's step(n)
 _MAX_STEP_MESSAGE = 10_000_000  # most steps one browser "step" message may ask for
 _FAST_TARGET_S = 1.0 / 30.0  # an engine call at speed 0 lasts about this long
+_ARROWS_PERIOD = 0.1  # gradient arrows at most 10 a second
+_MODEL_VIEW_PERIOD = 0.2  # model views at most 5 a second
+_MAX_DATA_ROWS = 2000  # training examples sent for the model view
+_LINE_POINTS = 128  # inputs of the fitted curves ("line" view)
+_BOUNDARY_GRID = 64  # decision regions: a 64 x 64 grid ("boundary" view)
+PLANES = ("auto", "params", "pca", "random")
 
 
 def _bundle_present() -> bool:
@@ -131,8 +139,10 @@ class Playground(anywidget.AnyWidget):
     speed : float
         Steps per second while playing; ``0`` means as fast as possible (the
         loop then advances in chunks of about 1/30 s).
-    grid_size : (int, int)
-        Landscape resolution ``(nx, ny)``.
+    grid_size : (int, int), optional
+        Landscape resolution ``(nx, ny)``. Default ``(160, 120)``; for a model
+        on a PCA or random plane on the CPU ``(64, 48)`` (each point of the grid
+        is a full-data forward pass).
     max_history : int
         Rows of history held in the kernel and in the page. Past it the
         history is decimated (every other step, keeping the first and last
@@ -142,8 +152,31 @@ class Playground(anywidget.AnyWidget):
         A run converges (and stops) when its gradient norm, or the change of its
         loss in one step, is at most this; ``0`` never. Playing stops when every
         run has stopped.
-    batch_size, seed : optional
-        Mini-batches for objectives on data (see :class:`gdwidget.engine.Run`).
+    batch_size : int, optional
+        Models on data: ``None`` (or 0) for the full batch, ``1`` for stochastic,
+        ``k`` for mini-batches; the page's batch-size control changes it live.
+        Every run sees the same batches.
+    seed : int
+        Seed of the batch order (and of the model's initialization and of a
+        random plane).
+    validation : Objective, optional
+        The same model on held-out data: its loss (and accuracy) is evaluated
+        with the full training loss and drawn as curves (see ``eval_every``).
+    eval_every : int, optional
+        Evaluate every this many steps (default: once an epoch for mini-batches,
+        every step for the full batch with ``validation``; see
+        :class:`gdwidget.engine.Run`).
+    plane : {"auto", "params", "pca", "random"}
+        Models on data: the plane of parameter space the landscape shows.
+        ``"params"``: the two parameters themselves (two-parameter models such as
+        ``y = w x + b``); ``"pca"``: the top two principal directions of a short
+        pilot run of the same race from the same start (Li et al. 2018);
+        ``"random"``: two filter-normalized random directions through the
+        start. ``"auto"`` is ``"params"`` for two parameters, else ``"pca"``.
+        Paths are drawn at their least-squares coordinates in the plane, and
+        the landscape over the plane is computed on the device.
+    pilot_steps : int
+        Steps of the pilot run for ``plane="pca"`` (and to frame the view).
     max_fps : float
         Frames sent to the page per second, at most.
     **kwargs
@@ -180,6 +213,9 @@ class Playground(anywidget.AnyWidget):
     t = tl.Int(0).tag(sync=True)
     status = tl.List().tag(sync=True)
     error = tl.Unicode("").tag(sync=True)
+    batch_size = tl.Int(0).tag(sync=True)
+    data = tl.Bytes(b"").tag(sync=True)
+    data_meta = tl.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -190,12 +226,16 @@ class Playground(anywidget.AnyWidget):
         device: str = "auto",
         dtype: Any = "float64",
         speed: float = 60.0,
-        grid_size: tuple[int, int] = (160, 120),
+        grid_size: tuple[int, int] | None = None,
         max_history: int = DEFAULT_CAPACITY,
         grad_tol: float = 1e-6,
         loss_tol: float = 0.0,
         batch_size: int | None = None,
         seed: int = 0,
+        validation: Any = None,
+        eval_every: int | None = None,
+        plane: str = "auto",
+        pilot_steps: int = 200,
         max_fps: float = DEFAULT_MAX_FPS,
         **kwargs: Any,
     ) -> None:
@@ -203,7 +243,7 @@ class Playground(anywidget.AnyWidget):
         max_history = check_int("max_history", max_history, low=16)
         max_fps = check_real("max_fps", max_fps, low=0.0, low_open=True)
         try:
-            nx, ny = (check_int("grid_size", g, low=2) for g in grid_size)
+            nx, ny = (check_int("grid_size", g, low=2) for g in grid_size or (160, 120))
         except TypeError:
             raise ValueError(f"grid_size must be a pair (nx, ny), got {grid_size!r}") from None
         if nx * ny > 4_000_000:
@@ -217,18 +257,38 @@ class Playground(anywidget.AnyWidget):
                 stacklevel=2,
             )
 
+        obj = _as_objective(objective)
+        is_model = getattr(obj, "n_examples", None) is not None
+        plane_kind = self._choose_plane(obj, plane, is_model)
+        pilot_steps = check_int("pilot_steps", pilot_steps, low=1)
         run = Run(
-            objective,
+            obj,
             optimizers,
             start,
             device=device,
             dtype=dtype,
             grad_tol=grad_tol,
             loss_tol=loss_tol,
-            batch_size=batch_size,
+            batch_size=None if batch_size == 0 else batch_size,
             seed=seed,
+            validation=validation,
+            eval_every=eval_every,
+            record_params=False if plane_kind in ("pca", "random") else None,
         )
         self._run = run
+        self._kind = "model" if is_model else "function"
+        self._plane: Plane | None = None
+        self._plane_bounds: list[list[float]] | None = None
+        self._selected = 0  # the run whose decision regions the "boundary" view shows
+        self._last_arrows = -math.inf
+        self._last_model_view = -math.inf
+        self._model_view = self._choose_model_view(obj) if is_model else None
+        if is_model:
+            self._plane, self._plane_bounds = self._make_plane(plane_kind, pilot_steps)
+            if self._plane.kind != "params":
+                run.project = self._plane.coords
+        if grid_size is None and self._plane is not None and self._plane.kind != "params":
+            nx, ny = (64, 48) if run.backend.device == "cpu" else (160, 120)
         self._grid_size = (nx, ny)
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
@@ -249,9 +309,18 @@ class Playground(anywidget.AnyWidget):
 
         meta = self._build_meta()
         bounds = meta["bounds"]
-        super().__init__(meta=meta, speed=speed, **kwargs)
+        data, data_meta = self._data_trait()
+        super().__init__(
+            meta=meta,
+            speed=speed,
+            batch_size=run.batch_size or 0,
+            data=data,
+            data_meta=data_meta,
+            **kwargs,
+        )
         self.on_msg(self._on_msg)
         self.observe(self._on_speed, names="speed")
+        self.observe(self._on_batch_size, names="batch_size")
 
         with self._control():
             first = run.reset()
@@ -277,8 +346,10 @@ class Playground(anywidget.AnyWidget):
 
         Rows are not contiguous once the run outgrows ``max_history`` (the first
         and last steps and each run's loss extremes are kept), and points are the
-        drawn first two parameters (``xy``). For every step and every parameter
-        use :func:`gdwidget.run` headless.
+        drawn ones (``xy``: the first two parameters, or a model's coordinates in
+        its plane). ``evals`` holds the full-data evaluations (training and
+        validation loss and accuracy), bounded too. For every step and every
+        parameter use :func:`gdwidget.run` headless.
         """
         with self._control():
             r = self._run
@@ -335,6 +406,7 @@ class Playground(anywidget.AnyWidget):
                 if left > 0 and self._flush():  # a long step(n) animates the page as it goes
                     self._sync_traits()
             self._flush()
+            self._send_extras(force=True)  # the arrows and the model view where it stopped
             self._sync_traits()
 
     def reset(self, start: Any = None) -> None:
@@ -351,7 +423,7 @@ class Playground(anywidget.AnyWidget):
             self._push(chunk, reset=True)
             self._flush(force=True)
             self._sync_traits()
-            if self._run.n_params > 2 and start is not None:
+            if self._plane is None and self._run.n_params > 2 and start is not None:
                 self._set_view(self.view)  # the landscape is a slice through the start
 
     def set_lr(self, label: str, value: Any) -> None:
@@ -359,6 +431,46 @@ class Playground(anywidget.AnyWidget):
         with self._control():
             self._run.set_lr(label, value)
             self.meta = {**self.meta, "groups": self._group_meta()}
+
+    def set_batch_size(self, batch_size: int | None) -> None:
+        """Examples per gradient from the next step: ``None`` or 0 full batch, 1, or k.
+
+        Every run gets the same new shuffle of the data. Only for models on data.
+        """
+        n = self._run.objective.n_examples
+        if n is None:
+            raise ValueError(
+                f"batch_size needs a model on data; {self._run.objective.name} is a function"
+            )
+        b = None if batch_size is None else check_int("batch_size", batch_size, low=0)
+        b = None if b == 0 else b
+        with self._control():
+            if b == self._run.batch_size:
+                return
+            self._run.set_batch_size(b)  # checks b <= n_examples
+            try:
+                self._run.redraw_batch()
+            except Exception as exc:  # noqa: BLE001 - shown in the widget
+                self._fail(exc)
+            if self.batch_size != (b or 0):
+                self.batch_size = b or 0
+            self._send_extras(force=True)
+
+    def select_run(self, index: int) -> None:
+        """Show run ``index``'s decision regions in the model view (two-feature classifiers)."""
+        index = check_int("index", index, low=0)
+        if index >= self._run.n_runs:
+            raise ValueError(
+                f"index must be < {self._run.n_runs} (the number of runs), got {index}"
+            )
+        with self._control():
+            self._selected = index
+            self._send_model_view(force=True)
+
+    @property
+    def plane(self) -> Plane | None:
+        """The plane of parameter space the landscape shows (models on data), else None."""
+        return self._plane
 
     def set_view(self, bounds: Sequence[Sequence[float]]) -> None:
         """Show the landscape over ``[[x0, x1], [y0, y1]]`` (recomputed on the device)."""
@@ -392,6 +504,7 @@ class Playground(anywidget.AnyWidget):
                 self._streamer.request_history()
                 with self._control():
                     self._flush(force=True)
+                    self._send_extras(force=True)
                     self._sync_traits()
             elif kind == "play":
                 self.play()
@@ -427,6 +540,19 @@ class Playground(anywidget.AnyWidget):
                 self.speed = self._check_number("set_speed value", content.get("value"))
             elif kind == "set_view":
                 self.set_view(content.get("bounds"))
+            elif kind == "set_batch_size":
+                n = self._run.objective.n_examples
+                if n is None:
+                    raise _BadMessage("set_batch_size: the objective has no data")
+                v = self._check_number("set_batch_size value", content.get("value"))
+                if v != int(v):
+                    raise _BadMessage(f"set_batch_size needs an integer, got {v!r}")
+                self.set_batch_size(min(int(v), n))  # 0: full batch; clamped to n_examples
+            elif kind == "select_run":
+                i = content.get("index")
+                if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < self._run.n_runs:
+                    raise _BadMessage(f"select_run needs an index in 0..{self._run.n_runs - 1}")
+                self.select_run(i)
             else:
                 raise _BadMessage(f"unknown message type {kind!r}")
         except (_BadMessage, ValueError, TypeError) as exc:
@@ -473,6 +599,17 @@ class Playground(anywidget.AnyWidget):
         with self._control():
             self._speed = float(v)
             self._wake.notify_all()
+
+    def _on_batch_size(self, change: dict[str, Any]) -> None:
+        """The ``batch_size`` trait set from Python or the page (``set_batch_size`` sets it too)."""
+        new = change["new"]
+        if (self._run.batch_size or 0) == new:
+            return
+        try:
+            self.set_batch_size(new)
+        except ValueError as exc:
+            log.warning("gdwidget: batch_size: %s", exc)
+            self.batch_size = change["old"]
 
     # ----------------------------------------------------------------------------------
     # The loop
@@ -597,8 +734,8 @@ class Playground(anywidget.AnyWidget):
     # Rows, frames, traits
     # ----------------------------------------------------------------------------------
     def _push(self, chunk: Any, reset: bool = False) -> None:
-        xy = None
-        if chunk.params is None and len(chunk.steps):
+        xy = getattr(chunk, "xy", None)
+        if xy is None and chunk.params is None and len(chunk.steps):
             # the engine did not record every parameter: draw the current point
             cur = to_numpy(self._run.params)[:, :2].astype(np.float64)
             xy = np.broadcast_to(cur, (len(chunk.steps), *cur.shape))
@@ -613,8 +750,11 @@ class Playground(anywidget.AnyWidget):
         if packet is None:
             if self._streamer.pending:
                 self._flush_later(self._streamer.clock.wait_time())
+            elif force:
+                self._send_extras(force=True)
             return False
         self._send_packet(packet)
+        self._send_extras(force=force)
         return True
 
     def _send_packet(self, packet: Packet) -> None:
@@ -680,24 +820,50 @@ class Playground(anywidget.AnyWidget):
                 }
             )
         names = getattr(obj, "param_names", None)
-        if names and len(names) >= 2:
+        if self._plane is not None:
+            axes = list(self._plane.axes)
+        elif names and len(names) >= 2:
             axes = [str(names[0]), str(names[1])]
         elif r.n_params == 2:
             axes = ["x", "y"]
         else:
             axes = ["p[0]", "p[1]"]
+        model = None
+        if self._kind == "model":
+            assert self._plane is not None
+            model = {
+                "task": getattr(obj, "task", "regression"),
+                "n_examples": int(obj.n_examples),
+                "n_features": int(getattr(obj, "n_features", 0)),
+                "n_classes": int(getattr(obj, "n_classes", 0) or 0),
+                "plane": self._plane.kind,
+                "view": self._model_view,
+            }
+            if self._plane.kind == "pca":
+                model["explained"] = list(self._plane.info.get("explained", []))
         return {
             "objective": obj.name,
+            "kind": self._kind,
+            "model": model,
             "n_params": r.n_params,
             "bounds": self._default_bounds(),
-            "minima": _points(obj.minima),
-            "global_minima": _points(obj.global_minima),
+            "minima": self._plane_points(obj.minima),
+            "global_minima": self._plane_points(obj.global_minima),
             "log_scale": bool(obj.log_scale),
             "runs": runs,
             "groups": self._group_meta(),
             "axes": axes,
             "device": r.backend.device,
         }
+
+    def _plane_points(self, pts: Any) -> list[list[float]]:
+        """Known minima where the landscape shows them (projected onto a model's plane)."""
+        if self._plane is None or self._plane.kind == "params":
+            return _points(pts)
+        rows = [p for p in pts or [] if len(p) == self._run.n_params]
+        if not rows:
+            return []
+        return _points(self._plane.coords(np.asarray(rows, dtype=np.float64)).tolist())
 
     def _group_meta(self) -> list[dict[str, Any]]:
         out = []
@@ -722,6 +888,8 @@ class Playground(anywidget.AnyWidget):
 
     def _default_bounds(self) -> list[list[float]]:
         obj = self._run.objective
+        if self._plane_bounds is not None:
+            return self._plane_bounds
         b = obj.bounds
         if b is not None and len(b) >= 2:
             (x0, x1), (y0, y1) = b[0], b[1]
@@ -741,6 +909,8 @@ class Playground(anywidget.AnyWidget):
         if start is None or self._run.n_params <= 2:
             return start
         s = np.asarray(start, dtype=np.float64)
+        if self._plane is not None and s.shape == (2,):  # a point of the model's plane
+            return np.asarray(self._plane.points(s[:1], s[1:])[0])
         if s.shape == (2,):
             full = self._slice_point.copy()
             full[:2] = s
@@ -756,7 +926,9 @@ class Playground(anywidget.AnyWidget):
         xs = xp.linspace(x0, x1, nx, dtype=dtype)
         ys = xp.linspace(y0, y1, ny, dtype=dtype)
         gx, gy = xp.meshgrid(xs, ys)  # (ny, nx): row 0 at y0, column 0 at x0
-        if r.n_params == 2:
+        if self._plane is not None:
+            pts = None  # the model's loss over its plane, in chunks on the device
+        elif r.n_params == 2:
             pts = xp.stack([xp.reshape(gx, (-1,)), xp.reshape(gy, (-1,))], axis=1)
         else:
             pts = xp.tile(xp.asarray(self._slice_point, dtype=dtype), (nx * ny, 1))
@@ -764,9 +936,12 @@ class Playground(anywidget.AnyWidget):
             if r.n_params > 1:
                 pts[:, 1] = xp.reshape(gy, (-1,))
         try:
-            with np.errstate(all="ignore"):
-                z = to_numpy(r.objective.value(pts))
-            z = np.asarray(z, dtype=np.float64).reshape(ny, nx)
+            if self._plane is not None:
+                z = loss_grid(r.objective, self._plane, bounds, nx, ny, r.backend)
+            else:
+                with np.errstate(all="ignore"):
+                    z = to_numpy(r.objective.value(pts))
+                z = np.asarray(z, dtype=np.float64).reshape(ny, nx)
         except Exception as exc:  # noqa: BLE001 - a landscape failure must not stop the widget
             log.warning("gdwidget: the landscape could not be computed: %s", exc)
             self.error = f"landscape: {type(exc).__name__}: {exc}"
@@ -791,6 +966,266 @@ class Playground(anywidget.AnyWidget):
                 "zmax": zmax,
                 "log": bool(r.objective.log_scale),
             }
+
+    # ----------------------------------------------------------------------------------
+    # Models on data: the plane, the data, gradient arrows, model views
+    # ----------------------------------------------------------------------------------
+    @staticmethod
+    def _choose_plane(obj: Any, plane: Any, is_model: bool) -> str | None:
+        if plane not in PLANES:
+            raise ValueError(f"plane must be one of {PLANES}, got {plane!r}")
+        if not is_model:
+            if plane != "auto":
+                raise ValueError(
+                    f"plane={plane!r} is for models on data; {obj.name} is a function "
+                    "(its landscape is over its first two parameters)"
+                )
+            return None
+        if plane == "auto":
+            return "params" if obj.n_params == 2 else "pca"
+        if plane == "params" and obj.n_params != 2:
+            raise ValueError(
+                f"plane='params' needs a model with 2 parameters; {obj.name} has "
+                f"{obj.n_params}: use plane='pca' or plane='random'"
+            )
+        return plane
+
+    @staticmethod
+    def _choose_model_view(obj: Any) -> str | None:
+        if not (hasattr(obj, "predict") and hasattr(obj, "_X")):
+            return None
+        task, d = getattr(obj, "task", None), getattr(obj, "n_features", 0)
+        if task == "regression" and d == 1:
+            return "line"
+        if task == "classification" and d == 2:
+            return "boundary"
+        return None
+
+    def _pilot(self, steps: int) -> Any:
+        """A headless run of the same race from the same start: ``(n_snapshots, R, P)``.
+
+        On the device; about 50 snapshots, whatever ``steps`` is.
+        """
+        r = self._run
+        pilot = Run(
+            r.objective,
+            copy.deepcopy(r.optimizers),
+            r._starts,
+            device=r.backend,
+            batch_size=r.batch_size,
+            seed=r.seed,
+            record_params=False,
+            eval_every=0,
+        )
+        every = max(1, steps // 50)
+        xp = r.xp
+        snaps = [pilot.params.copy()]
+        done = 0
+        while done < steps and not pilot.done:
+            k = min(every, steps - done)
+            pilot.advance(k)
+            done += k
+            snaps.append(pilot.params.copy())
+        return xp.stack(snaps)
+
+    def _make_plane(self, kind: str, pilot_steps: int) -> tuple[Plane, list[list[float]] | None]:
+        """The plane of a model and, when it is not the objective's own box, a view box."""
+        r = self._run
+        obj = r.objective
+        origin = np.asarray(r._starts[0], dtype=np.float64)
+        if kind == "params":
+            plane = params_plane(obj)
+            if obj.bounds is not None:
+                return plane, None
+            try:  # frame the box on where a pilot run goes
+                traj = to_numpy(self._pilot(pilot_steps))
+            except Exception as exc:  # noqa: BLE001 - framing is a nicety
+                log.warning("gdwidget: the pilot run failed (%s); default view", exc)
+                return plane, None
+            return plane, _frame(np.asarray(traj, dtype=np.float64))
+        if kind == "random":
+            plane = random_plane(obj, origin, seed=r.seed)
+            return plane, [[-1.0, 1.0], [-1.0, 1.0]]
+        try:
+            traj = self._pilot(pilot_steps)
+        except Exception as exc:
+            raise ValueError(
+                f"plane='pca': the pilot run failed ({type(exc).__name__}: {exc}); "
+                "try plane='random'"
+            ) from exc
+        try:
+            plane = pca_plane(traj, origin, seed=r.seed)
+        except ValueError as exc:
+            log.warning("gdwidget: %s; using random directions (plane='random')", exc)
+            plane = random_plane(obj, origin, seed=r.seed)
+            return plane, [[-1.0, 1.0], [-1.0, 1.0]]
+        coords = np.asarray(to_numpy(plane.coords(traj)), dtype=np.float64)
+        return plane, _frame(coords)
+
+    def _data_trait(self) -> tuple[bytes, dict[str, Any]]:
+        """The training examples for the model view (protocol: ``data``, ``data_meta``)."""
+        view = self._model_view
+        if view is None:
+            return b"", {}
+        obj = self._run.objective
+        X = np.asarray(to_numpy(obj._X), dtype=np.float64)[:_MAX_DATA_ROWS]
+        t = np.asarray(to_numpy(obj._y), dtype=np.float64)[:_MAX_DATA_ROWS]
+        n = X.shape[0]
+        rows = np.zeros((n, 3))
+        rows[:, 0] = X[:, 0]
+        if view == "boundary":
+            rows[:, 1] = X[:, 1]
+        rows[:, 2] = t
+        pad = 0.05 if view == "line" else 0.1
+        k = int(getattr(obj, "n_classes", 0) or 0)
+        meta = {
+            "n": n,
+            "view": view,
+            "x0": _padded(rows[:, 0], pad),
+            "x1": _padded(rows[:, 1], pad) if view == "boundary" else [0.0, 0.0],
+            "t": _padded(t, 0.05) if view == "line" else [0.0, float(max(k - 1, 1))],
+            "n_classes": k,
+        }
+        with np.errstate(over="ignore", invalid="ignore"):
+            return rows.astype("<f4").tobytes(), meta
+
+    def _send_extras(self, force: bool = False) -> None:
+        """Gradient arrows and the model view, each at its own pace (lock held)."""
+        if self._kind != "model" or self._closed:
+            return
+        self._send_arrows(force)
+        self._send_model_view(force)
+
+    def _send_arrows(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._run.batch_size is None:
+            return
+        if not force and now - self._last_arrows < _ARROWS_PERIOD:
+            return
+        try:
+            content, buffers = self.arrows_message()
+        except Exception as exc:  # noqa: BLE001 - arrows are a view, not the run
+            log.warning("gdwidget: the gradient arrows could not be computed: %s", exc)
+            return
+        self._last_arrows = now
+        self.send(content, buffers)
+
+    def _send_model_view(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._model_view is None:
+            return
+        if not force and now - self._last_model_view < _MODEL_VIEW_PERIOD:
+            return
+        try:
+            content, buffers = self.model_view_message()
+        except Exception as exc:  # noqa: BLE001 - a view, not the run
+            log.warning("gdwidget: the model view could not be computed: %s", exc)
+            return
+        self._last_model_view = now
+        self.send(content, buffers)
+
+    def gradients(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each run's current mini-batch gradient and full-batch gradient, in plane coordinates.
+
+        The mini-batch gradient is the one the next step will use (on the batch
+        the engine drew); both are mapped into the landscape's coordinates by the
+        linear part of the plane's coordinate map (identity for ``plane="params"``).
+
+        Returns
+        -------
+        batch, full : ndarray, shape (n_runs, 2)
+        """
+        with self._control():
+            r = self._run
+            if self._plane is None:
+                raise ValueError("gradients() is for models on data")
+            _, full = r.objective.value_and_grad(r.params, None)
+            with np.errstate(all="ignore"):
+                gb = np.asarray(to_numpy(self._plane.vectors(r.grad)), dtype=np.float64)
+                gf = np.asarray(to_numpy(self._plane.vectors(full)), dtype=np.float64)
+            return gb, gf
+
+    def arrows_message(self) -> tuple[dict[str, Any], list[bytes]]:
+        """The protocol's ``arrows`` message for the current point of every run."""
+        gb, gf = self.gradients()
+        (x0, x1), (y0, y1) = self.view
+        norms = np.hypot(gf[:, 0], gf[:, 1])
+        norms = norms[np.isfinite(norms) & (norms > 0)]
+        # the longest full-batch arrow spans 15% of the view's shorter side
+        scale = 0.15 * min(x1 - x0, y1 - y0) / float(norms.max()) if norms.size else 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            buf = np.concatenate([gb, gf], axis=1).astype("<f4")
+        content = {"type": "arrows", "n_runs": self._run.n_runs, "scale": scale}
+        return content, [buf.tobytes()]
+
+    def model_view_message(self) -> tuple[dict[str, Any], list[bytes]]:
+        """The protocol's ``model_view`` message for the current parameters."""
+        r = self._run
+        obj = r.objective
+        meta = self.data_meta
+        if self._model_view == "line":
+            lo, hi = meta["x0"]
+            xs = np.linspace(lo, hi, _LINE_POINTS)
+            with np.errstate(all="ignore"):
+                pred = np.asarray(to_numpy(obj.predict(r.params, xs[:, None])), dtype=np.float64)
+            content = {
+                "type": "model_view",
+                "view": "line",
+                "n_runs": r.n_runs,
+                "nx": _LINE_POINTS,
+                "x": [float(lo), float(hi)],
+            }
+            return content, [pred.reshape(r.n_runs, _LINE_POINTS).astype("<f4").tobytes()]
+        if self._model_view != "boundary":
+            raise ValueError("this model has no model view")
+        g = _BOUNDARY_GRID
+        (a0, a1), (b0, b1) = meta["x0"], meta["x1"]
+        gx, gy = np.meshgrid(np.linspace(a0, a1, g), np.linspace(b0, b1, g))  # row 0 at b0
+        pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        sel = min(self._selected, r.n_runs - 1)
+        with np.errstate(all="ignore"):
+            p = np.asarray(to_numpy(obj.predict(r.params[sel], pts)), dtype=np.float64)
+        k = int(meta["n_classes"])
+        if p.ndim == 2:  # class probabilities
+            p = p[:, 1] if p.shape[1] == 2 else np.argmax(p, axis=1).astype(np.float64)
+        content = {
+            "type": "model_view",
+            "view": "boundary",
+            "run": sel,
+            "nx": g,
+            "ny": g,
+            "x0": [float(a0), float(a1)],
+            "x1": [float(b0), float(b1)],
+            "n_classes": k,
+        }
+        return content, [p.reshape(g, g).astype("<f4").tobytes()]
+
+
+def _padded(v: np.ndarray, pad: float) -> list[float]:
+    """``[lo, hi]`` of the finite values, widened by ``pad`` of the span on each side."""
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return [-1.0, 1.0]
+    lo, hi = float(v.min()), float(v.max())
+    span = hi - lo if hi > lo else max(1.0, abs(lo))
+    return [lo - pad * span, hi + pad * span]
+
+
+def _frame(coords: np.ndarray) -> list[list[float]]:
+    """A view box around plane coordinates ``(..., 2)`` and the origin, with a margin."""
+    c = coords.reshape(-1, 2)
+    c = np.vstack([c[np.all(np.isfinite(c), axis=1)], np.zeros((1, 2))])
+    lo, hi = c.min(axis=0), c.max(axis=0)
+    centre, half = (lo + hi) / 2, (hi - lo) / 2 * 1.3
+    big = float(half.max())
+    if big <= 0:
+        big = 1.0
+    # neither axis thinner than a quarter of the other, so the landscape stays readable
+    half = np.maximum(half, 0.25 * big)
+    return [
+        [float(centre[0] - half[0]), float(centre[0] + half[0])],
+        [float(centre[1] - half[1]), float(centre[1] + half[1])],
+    ]
 
 
 def _points(pts: Any) -> list[list[float]]:
