@@ -38,6 +38,20 @@ function copyView(v) {
   ];
 }
 
+/**
+ * The landscape's axis titles: `meta.axes`, with the share of variance of each direction of a
+ * model's PCA plane when the kernel gives it (`meta.model.explained`, fractions).
+ */
+export function axisNames(meta) {
+  const names = Array.isArray(meta?.axes) ? meta.axes.map(String) : ["x", "y"];
+  const explained = meta?.model?.plane === "pca" ? meta.model.explained : null;
+  if (!Array.isArray(explained)) return names;
+  return names.map((name, i) => {
+    const e = Number(explained[i]);
+    return e >= 0 && e <= 1 ? `${name} (${Math.round(e * 100)}% of the variance)` : name;
+  });
+}
+
 /** Heatmap image and iso-lines of one grid (built once per grid, drawn on every view change). */
 function buildGridLayer(grid) {
   if (!grid) return null;
@@ -188,7 +202,7 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
 
   function drawAxes(ctx, theme) {
     const meta = model.get("meta") ?? {};
-    const names = Array.isArray(meta.axes) ? meta.axes : ["x", "y"];
+    const names = axisNames(meta);
     ctx.save();
     ctx.strokeStyle = theme.muted;
     ctx.lineWidth = 1;

@@ -63,6 +63,14 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
   const sync = `gdwidget-${++syncCount}`;
 
   const logBox = h("input", { type: "checkbox", "data-testid": "gd-logy" });
+  // a model's loss at each step is that step's mini-batch loss: say so, it is noisy
+  const lossNote = h("span", { class: "gd-muted gd-loss-note" });
+  const updateNote = () => {
+    const isModel = model.get("meta")?.kind === "model";
+    const b = Number(model.get("batch_size") ?? 0);
+    lossNote.textContent = isModel && b > 0 ? ` · on each step's mini-batch of ${b}` : "";
+  };
+  updateNote();
   const lossDiv = h("div", { class: "gd-plot", "data-testid": "gd-loss" });
   const lrDiv = h("div", { class: "gd-plot", "data-testid": "gd-lr-panel" });
   const lrBlock = h("div", { class: "gd-lr-block" }, [
@@ -71,7 +79,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
   ]);
   const el = h("div", { class: "gd-loss-panel" }, [
     h("div", { class: "gd-panel-head" }, [
-      h("span", { class: "gd-panel-title", text: "loss" }),
+      h("span", {}, [h("span", { class: "gd-panel-title", text: "loss" }), lossNote]),
       h("label", { class: "gd-check", title: "logarithmic loss axis" }, [logBox, "log y"]),
     ]),
     lossDiv,
@@ -238,6 +246,8 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
       frame.request();
     }),
     store.events.on("meta", rebuild),
+    store.events.on("meta", updateNote),
+    store.events.on("traits", (name) => name === "batch_size" && updateNote()),
     store.events.on("theme", rebuild),
     store.events.on("ui", (what) => {
       if (what === "logY") rebuild();
