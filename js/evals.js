@@ -20,6 +20,12 @@ export function modeKeys(held, mode) {
   return MODES[mode].filter((k) => held.includes(k));
 }
 
+/** The bottom of the accuracy axis: a tenth below the lowest accuracy, in [0, 0.9]. */
+export function accuracyFloor(min) {
+  if (!Number.isFinite(min)) return 0;
+  return Math.max(0, Math.min(0.9, Math.floor(min * 10 - 1e-9) / 10));
+}
+
 export function createEvalsPanel(store, { width = 360, height = 170 } = {}) {
   const model = store.model;
   const accBox = h("input", { type: "checkbox", "data-testid": "gd-evals-acc" });
@@ -98,7 +104,7 @@ export function createEvalsPanel(store, { width = 360, height = 170 } = {}) {
     }
     const y =
       md === "acc"
-        ? { range: (_u, min) => [Math.min(0, Number.isFinite(min) ? Math.floor(min * 10) / 10 : 0), 1] }
+        ? { range: (_u, min) => [accuracyFloor(min), 1] }
         : { distr: logY ? 3 : 1, log: 10, range: yRange(logY) };
     const yAxis = logY ? { ...axis(theme, 52, numberTicks), splits: decadeSplits, filter: (_u, s) => s } : axis(theme, 52, numberTicks);
     plot = new uPlot(

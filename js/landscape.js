@@ -105,7 +105,9 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
   const el = h(
     "div",
     { class: "gd-landscape", "data-testid": "gd-landscape", style: { width: `${width}px`, height: `${height}px` } },
-    [heatCanvas, trailCanvas, arrowLayer.el, overlay, resetView],
+    // the arrows over the markers (their tails start at the marker's centre), under nothing
+    // that takes the pointer: the SVG lets events through to the overlay
+    [heatCanvas, trailCanvas, overlay, arrowLayer.el, resetView],
   );
   // where the plot area sits inside the element, in CSS px (browser tests click data points)
   Object.assign(el.dataset, { plotLeft: m.left, plotTop: m.top, plotWidth: pw, plotHeight: ph });

@@ -243,3 +243,14 @@ test("decision regions: p(class 1) on a diverging map, class indices in categori
   const cls = fillRegions(Float32Array.from([2]), 1, 1, 3, 99);
   assert.deepEqual([...cls], [...parseColor(CLASS_COLORS[2]), 99]);
 });
+
+test("evaluation panel: which keys a mode draws, and the accuracy axis floor", async () => {
+  const { accuracyFloor, modeKeys } = await import("../evals.js");
+  assert.deepEqual(modeKeys(["val_acc", "train_loss", "train_acc"], "acc"), ["train_acc", "val_acc"]);
+  assert.deepEqual(modeKeys(["train_loss"], "loss"), ["train_loss"]);
+  assert.equal(accuracyFloor(0.76), 0.7);
+  assert.equal(accuracyFloor(0.7), 0.6);
+  assert.equal(accuracyFloor(0.02), 0);
+  assert.equal(accuracyFloor(1), 0.9);
+  assert.equal(accuracyFloor(null), 0);
+});
