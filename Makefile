@@ -1,15 +1,21 @@
-# The two commands of the README. Both work on a fresh machine: they make the
-# virtual environment in .venv and install what they need into it.
+# The commands of the README. Each works on a fresh machine: it makes the virtual
+# environment in .venv and installs what it needs into it.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test lint clean
+.PHONY: lab demo test lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+# The main job: the quickstart notebook in JupyterLab (installs gdwidget with the demo extras).
+lab: $(PY)
+	$(PY) -m pip install -q -e ".[demo]"
+	$(VENV)/bin/jupyter lab notebooks/01_quickstart.ipynb
+
+# The same race without a browser: a table in the terminal.
 demo: $(PY)
 	$(PY) -m pip install -q -e ".[demo]"
 	$(PY) -m gdwidget.demo
@@ -31,8 +37,3 @@ lint: $(PY)
 clean:
 	rm -rf $(VENV) build dist node_modules gdwidget/static
 
-# Opens the quickstart notebook in JupyterLab (installs gdwidget with the demo extras first).
-.PHONY: lab
-lab: $(PY)
-	$(PY) -m pip install -q -e ".[demo]"
-	$(VENV)/bin/jupyter lab notebooks/01_quickstart.ipynb
