@@ -13,7 +13,7 @@ $(PY):
 # The main job: the quickstart notebook in JupyterLab (installs gdwidget with the demo extras).
 lab: $(PY)
 	$(PY) -m pip install -q -e ".[demo]"
-	$(VENV)/bin/jupyter lab notebooks/01_quickstart.ipynb
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/01_quickstart.ipynb
 
 # The same race without a browser: a table in the terminal.
 demo: $(PY)
