@@ -8,6 +8,7 @@ numpy or cupy for its math, so that one code path runs on both. Host transfer
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 from dataclasses import dataclass
 from types import ModuleType
@@ -44,11 +45,12 @@ class Backend:
 def _cupy_or_reason() -> tuple[ModuleType | None, str]:
     try:
         import cupy  # noqa: PLC0415
-    except Exception as exc:  # ImportError, or a broken CUDA install raising at import
+    except ModuleNotFoundError:
+        return None, "CuPy is not installed (`pip install gdwidget[gpu]` on a CUDA 12 machine)"
+    except Exception as exc:  # a broken CUDA install raising at import
         return None, (
-            f"CuPy is not importable ({type(exc).__name__}: {exc}). "
-            "Install it with `pip install gdwidget[gpu]` (CUDA 12) or the cupy wheel "
-            "matching your CUDA version"
+            f"CuPy failed to import ({type(exc).__name__}: {exc}); install the cupy wheel "
+            "that matches your CUDA version"
         )
     try:
         n = cupy.cuda.runtime.getDeviceCount()
@@ -99,11 +101,21 @@ def get_backend(device: str = "auto", dtype: Any = "float64") -> Backend:
     if not _auto_warned:
         _auto_warned = True
         warnings.warn(
-            f"device='auto': no GPU ({reason}); running on the CPU with NumPy.",
+            f"gdwidget runs on the CPU: no GPU for device='auto' ({reason}).",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=_caller_stacklevel(),
         )
     return Backend("cpu", np, np.dtype(dtype_name))
+
+
+def _caller_stacklevel() -> int:
+    """The stacklevel that makes a warning point at the first caller outside gdwidget."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("gdwidget"):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _is_dtype_like(dtype: Any) -> bool:
