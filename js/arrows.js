@@ -99,8 +99,10 @@ export function createArrowLayer(store, { width, height, plot }) {
       "data-dx": fmt(d[0]),
       "data-dy": fmt(d[1]),
     }, [
-      svg("path", { d: shaft, class: "gd-arrow-halo", "stroke-width": light ? 4.5 : 5.5 }),
-      svg("path", { d: head, class: "gd-arrow-halo", "stroke-width": 2.5 }),
+      // a dark halo under the light dashed arrow, a light one under the solid arrow in the run's
+      // colour: both stand out on the dark valley floor where the runs end up
+      svg("path", { d: shaft, class: `gd-arrow-halo${light ? "" : " gd-arrow-halo-light"}`, "stroke-width": light ? 4.5 : 6 }),
+      svg("path", { d: head, class: `gd-arrow-halo${light ? "" : " gd-arrow-halo-light"}`, "stroke-width": 3 }),
       svg("path", {
         d: shaft,
         fill: "none",

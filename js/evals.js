@@ -30,15 +30,18 @@ export function createEvalsPanel(store, { width = 360, height = 170 } = {}) {
   const model = store.model;
   const accBox = h("input", { type: "checkbox", "data-testid": "gd-evals-acc" });
   const accLabel = h("label", { class: "gd-check", title: "training and validation accuracy instead of loss" }, [accBox, "accuracy"]);
+  const valKey = h("span", {}, [
+    h("svg:svg", { width: "18", height: "6", "aria-hidden": "true" }, [
+      h("svg:path", { d: "M0,3L18,3", stroke: "currentColor", "stroke-width": "2", "stroke-dasharray": "4 3" }),
+    ]),
+    " validation",
+  ]);
   const key = h("span", { class: "gd-evals-key gd-muted" }, [
     h("svg:svg", { width: "18", height: "6", "aria-hidden": "true" }, [
       h("svg:path", { d: "M0,3L18,3", stroke: "currentColor", "stroke-width": "2" }),
     ]),
     " training ",
-    h("svg:svg", { width: "18", height: "6", "aria-hidden": "true" }, [
-      h("svg:path", { d: "M0,3L18,3", stroke: "currentColor", "stroke-width": "2", "stroke-dasharray": "4 3" }),
-    ]),
-    " validation",
+    valKey,
   ]);
   const title = h("span", { class: "gd-panel-title", text: "full-data loss" });
   const plotDiv = h("div", { class: "gd-plot" });
@@ -138,6 +141,7 @@ export function createEvalsPanel(store, { width = 360, height = 170 } = {}) {
     accBox.checked = md === "acc";
     title.textContent = md === "acc" ? "accuracy (all data)" : "loss (all data)";
     const keys = modeKeys(ev.keys, md);
+    valKey.hidden = !keys.some((k) => k.startsWith("val"));
     const logY = md === "loss" && store.logY();
     if (needBuild || !plot || JSON.stringify([md, keys, ev.nRuns, logY]) !== builtKey) build();
     else plot.setData(columns(keys, logY));
