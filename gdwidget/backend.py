@@ -174,6 +174,7 @@ class Random:
     def __init__(self, xp: ModuleType, seed: int | None = 0) -> None:
         self.xp = xp
         self.seed = seed
+        self._host: Any = None  # the generator of batch orders, made on first use
         if _is_cupy_module(xp):
             self._gen = xp.random.default_rng(seed)
         else:
@@ -198,8 +199,10 @@ class Random:
 
     def permutation(self, n: int) -> np.ndarray:
         """A permutation of ``range(n)`` on the host (batch orders are chosen on the host)."""
-        gen = self._gen if not _is_cupy_module(self.xp) else np.random.default_rng(self.seed)
-        return gen.permutation(n)
+        if self._host is None:  # on CuPy the device generator stays for device draws
+            on_host = not _is_cupy_module(self.xp)
+            self._host = self._gen if on_host else np.random.default_rng(self.seed)
+        return self._host.permutation(n)
 
 
 def _is_cupy_module(xp: ModuleType) -> bool:

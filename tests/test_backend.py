@@ -55,3 +55,20 @@ def test_random_is_seeded_and_rademacher_is_signs():
     np.testing.assert_array_equal(a, b)
     assert set(np.unique(a)) == {-1.0, 1.0}
     assert abs(a.mean()) < 0.15
+
+
+@pytest.mark.parametrize("module", ["numpy", "array_api_strict"])
+def test_permutations_differ_from_epoch_to_epoch_and_repeat_by_seed(module):
+    xp = pytest.importorskip(module)
+    a, b = Random(xp, 7), Random(xp, 7)
+    first, second = a.permutation(50), a.permutation(50)
+    assert sorted(first) == list(range(50)) and not np.array_equal(first, second)
+    np.testing.assert_array_equal(b.permutation(50), first)
+
+
+@pytest.mark.gpu
+def test_gpu_permutations_differ_from_epoch_to_epoch():
+    import cupy
+
+    r = Random(cupy, 7)
+    assert not np.array_equal(r.permutation(50), r.permutation(50))
