@@ -48,7 +48,7 @@ export function axisNames(meta) {
   if (!Array.isArray(explained)) return names;
   return names.map((name, i) => {
     const e = Number(explained[i]);
-    return e >= 0 && e <= 1 ? `${name} (${Math.round(e * 100)}% of the variance)` : name;
+    return e >= 0 && e <= 1 ? `${name} (${Math.round(e * 100)}% of the pilot run's variance)` : name;
   });
 }
 

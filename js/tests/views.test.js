@@ -46,8 +46,8 @@ test("landscape axis titles: meta.axes, with the PCA plane's share of variance w
   const { axisNames } = await import("../landscape.js");
   assert.deepEqual(axisNames({ axes: ["w", "b"], model: { plane: "params" } }), ["w", "b"]);
   assert.deepEqual(axisNames({ axes: ["PC 1", "PC 2"], model: { plane: "pca", explained: [0.834, 0.1] } }), [
-    "PC 1 (83% of the variance)",
-    "PC 2 (10% of the variance)",
+    "PC 1 (83% of the pilot run's variance)",
+    "PC 2 (10% of the pilot run's variance)",
   ]);
   assert.deepEqual(axisNames({ axes: ["PC 1", "PC 2"], model: { plane: "pca", explained: [12.5] } }), ["PC 1", "PC 2"]);
   assert.deepEqual(axisNames({}), ["x", "y"]);
