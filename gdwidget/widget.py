@@ -809,7 +809,7 @@ class Playground(anywidget.AnyWidget):
         group_index = {label: i for i, label in enumerate(r.optimizers)}
         runs = []
         for label, group in zip(r.labels, r.groups, strict=True):
-            d = r.optimizers[group].describe()
+            d = r.optimizers[group].describe(changed_only=True)
             hyper = {k: _fmt(v) for k, v in d.items() if k not in ("optimizer", "lr")}
             runs.append(
                 {

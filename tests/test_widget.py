@@ -156,7 +156,9 @@ def test_initial_traits_follow_the_protocol():
     assert {g["label"]: g["lr"] for g in m["groups"]} == {"gd": 0.1, "adam": 0.05}
     for g in m["groups"]:
         assert g["lr_min"] < g["lr"] < g["lr_max"] and g["schedule"] is None
-    assert m["runs"][1]["hyper"]["betas"] == "(0.9, 0.999)"
+    assert m["runs"][1]["hyper"] == {}  # adam with its defaults: nothing to list
+    w2, _ = make(optimizers={"m": gd.optim.sgd(0.1, momentum=0.9, nesterov=True)})
+    assert w2.meta["runs"][0]["hyper"] == {"momentum": "0.9", "nesterov": "True"}
     assert m["axes"] == ["x", "y"]
     gm = w.grid_meta
     assert (gm["nx"], gm["ny"]) == (40, 30) and len(w.grid) == 40 * 30 * 4
