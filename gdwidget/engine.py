@@ -599,26 +599,17 @@ class History:
         return self.loss[-1]
 
     def to_pandas(self) -> Any:
-        """One row per step and run: step, run, optimizer, status, loss, grad_norm, lr, x0.."""
-        try:
-            import pandas as pd  # noqa: PLC0415
-        except ImportError as exc:
-            raise ImportError("History.to_pandas() needs pandas: pip install pandas") from exc
-        S, R = self.loss.shape
-        cols: dict[str, Any] = {
-            "step": np.repeat(self.steps, R),
-            "run": np.tile(np.array(self.labels, dtype=object), S),
-            "optimizer": np.tile(np.array(self.groups, dtype=object), S),
-            "loss": self.loss.ravel(),
-            "grad_norm": self.grad_norm.ravel(),
-            "lr": self.lr.ravel(),
-        }
+        """One row per step and run: step, run, optimizer, loss, grad_norm, lr, x0.., status."""
+        cols = {"loss": self.loss, "grad_norm": self.grad_norm, "lr": self.lr}
         if self.params is not None:
-            for j in range(self.params.shape[-1]):
-                cols[f"x{j}"] = self.params[:, :, j].ravel()
-        df = pd.DataFrame(cols)
+            cols.update({f"x{j}": self.params[:, :, j] for j in range(self.params.shape[-1])})
+        df = long_table(self.steps, self.labels, self.groups, cols)
         df["status"] = df["run"].map(dict(zip(self.labels, self.status, strict=True)))
         return df
+
+    def evals_to_pandas(self) -> Any:
+        """One row per evaluation and run: step, epoch, run, optimizer and the evaluated keys."""
+        return evals_table(self.evals, self.labels, self.groups)
 
     def summary(self) -> list[dict[str, Any]]:
         """One dict per run: label, optimizer, status, stop step, final loss and point."""
@@ -636,6 +627,39 @@ class History:
                 row["point"] = tuple(float(v) for v in self.params[-1, r])
             rows.append(row)
         return rows
+
+
+def long_table(
+    steps: np.ndarray,
+    labels: list[str],
+    groups: list[str],
+    columns: dict[str, np.ndarray],
+    index: dict[str, np.ndarray] | None = None,
+) -> Any:
+    """A pandas DataFrame with one row per recorded row and run.
+
+    ``steps`` (and each array of ``index``) has one value per row; every array of
+    ``columns`` is ``(n_rows, n_runs)``. Columns: step, the ``index`` ones, run,
+    optimizer, then ``columns``.
+    """
+    try:
+        import pandas as pd  # noqa: PLC0415
+    except ImportError as exc:
+        raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
+    S, R = len(steps), len(labels)
+    cols: dict[str, Any] = {"step": np.repeat(steps, R)}
+    cols.update({k: np.repeat(v, R) for k, v in (index or {}).items()})
+    cols["run"] = np.tile(np.array(labels, dtype=object), S)
+    cols["optimizer"] = np.tile(np.array(groups, dtype=object), S)
+    cols.update({k: np.asarray(v).reshape(S * R) for k, v in columns.items()})
+    return pd.DataFrame(cols)
+
+
+def evals_table(evals: dict[str, np.ndarray] | None, labels: list[str], groups: list[str]) -> Any:
+    """The evaluations (``History.evals``) as a long pandas DataFrame (empty without any)."""
+    ev = evals or {"step": np.zeros(0, np.int64), "epoch": np.zeros(0, np.int64)}
+    columns = {k: v for k, v in ev.items() if k not in ("step", "epoch")}
+    return long_table(ev["step"], labels, groups, columns, index={"epoch": ev["epoch"]})
 
 
 def run(

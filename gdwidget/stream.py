@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .engine import evals_table, long_table
+
 __all__ = [
     "DecimatedHistory",
     "EvalBuffer",
@@ -621,42 +623,13 @@ class DecimatedHistory:
 
     def to_pandas(self) -> Any:
         """One row per kept step and run: step, run, optimizer, loss, grad_norm, lr, x, y."""
-        try:
-            import pandas as pd  # noqa: PLC0415
-        except ImportError as exc:
-            raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
-        S, R = self.loss.shape
-        return pd.DataFrame(
-            {
-                "step": np.repeat(self.steps, R),
-                "run": np.tile(np.array(self.labels, dtype=object), S),
-                "optimizer": np.tile(np.array(self.groups, dtype=object), S),
-                "loss": self.loss.ravel(),
-                "grad_norm": self.grad_norm.ravel(),
-                "lr": self.lr.ravel(),
-                "x": self.xy[:, :, 0].ravel(),
-                "y": self.xy[:, :, 1].ravel(),
-            }
-        )
+        cols = {"loss": self.loss, "grad_norm": self.grad_norm, "lr": self.lr}
+        cols.update(x=self.xy[:, :, 0], y=self.xy[:, :, 1])
+        return long_table(self.steps, self.labels, self.groups, cols)
 
     def evals_to_pandas(self) -> Any:
         """One row per evaluation and run: step, epoch, run, optimizer and the evaluated keys."""
-        try:
-            import pandas as pd  # noqa: PLC0415
-        except ImportError as exc:
-            raise ImportError("evals_to_pandas() needs pandas: pip install pandas") from exc
-        ev = self.evals or {"step": np.zeros(0, np.int64), "epoch": np.zeros(0, np.int64)}
-        E, R = len(ev["step"]), self.n_runs
-        cols: dict[str, Any] = {
-            "step": np.repeat(ev["step"], R),
-            "epoch": np.repeat(ev["epoch"], R),
-            "run": np.tile(np.array(self.labels, dtype=object), E),
-            "optimizer": np.tile(np.array(self.groups, dtype=object), E),
-        }
-        for k, v in ev.items():
-            if k not in ("step", "epoch"):
-                cols[k] = v.ravel()
-        return pd.DataFrame(cols)
+        return evals_table(self.evals, self.labels, self.groups)
 
 
 # ---------------------------------------------------------------------------------------

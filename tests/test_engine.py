@@ -341,3 +341,15 @@ def test_progress_bar_counts_the_steps(capsys):
     gd.run(Quad(), {"a": GD(0.01)}, steps=250, chunk_size=100, progress=True, device="cpu")
     err = capsys.readouterr().err
     assert "gdwidget" in err and "250/250" in err
+
+
+def test_evals_to_pandas():
+    pytest.importorskip("pandas")
+    train, val = LeastSquares(n=40, seed=0), LeastSquares(n=30, seed=1)
+    h = gd.run(
+        train, {"a": GD(0.05), "b": GD(0.2)}, steps=10, batch_size=8, validation=val, device="cpu"
+    )
+    df = h.evals_to_pandas()
+    assert list(df.columns) == ["step", "epoch", "run", "optimizer", "train_loss", "val_loss"]
+    assert len(df) == 3 * 2  # evaluations at steps 0, 5, 10 for two runs
+    np.testing.assert_allclose(df[df.run == "b"]["val_loss"], h.evals["val_loss"][:, 1])
