@@ -112,6 +112,12 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+#: models on at most this many examples are evaluated on all their data every
+#: DISPLAY_EVAL_EVERY steps (cheap there), so the widget's curves fill in quickly
+DISPLAY_EVAL_EXAMPLES = 20_000
+DISPLAY_EVAL_EVERY = 10
+
+
 class _BadMessage(ValueError):
     """A browser message that does not follow docs/protocol.md."""
 
@@ -163,9 +169,10 @@ class Playground(anywidget.AnyWidget):
         The same model on held-out data: its loss (and accuracy) is evaluated
         with the full training loss and drawn as curves (see ``eval_every``).
     eval_every : int, optional
-        Evaluate every this many steps (default: once an epoch for mini-batches,
-        every step for the full batch with ``validation``; see
-        :class:`gdwidget.engine.Run`).
+        Evaluate the full-data losses every this many steps. Default for models on
+        up to 20,000 examples: every 10 steps, so that the curves fill in at the
+        pace of a class whatever the batch size; on more data, the engine's
+        default (once an epoch; see :class:`gdwidget.engine.Run`).
     plane : {"auto", "params", "pca", "random"}
         Models on data: the plane of parameter space the landscape shows.
         ``"params"``: the two parameters themselves (two-parameter models such as
@@ -260,6 +267,8 @@ class Playground(anywidget.AnyWidget):
         obj = _as_objective(objective)
         is_model = getattr(obj, "n_examples", None) is not None
         plane_kind = self._choose_plane(obj, plane, is_model)
+        if eval_every is None and is_model and obj.n_examples <= DISPLAY_EVAL_EXAMPLES:
+            eval_every = DISPLAY_EVAL_EVERY
         pilot_steps = check_int("pilot_steps", pilot_steps, low=1)
         run = Run(
             obj,

@@ -198,9 +198,10 @@ def test_every_optimizer_sees_the_same_batches():
 # ---------------------------------------------------------------------------------------
 def test_evaluations_in_frames_and_the_full_history():
     train, val = moons()
-    w, comm = make(train, batch_size=10, validation=val, pilot_steps=20)
+    # 90 examples / 10 = 9 steps an epoch; evaluated once an epoch, as gd.run does
+    w, comm = make(train, batch_size=10, validation=val, pilot_steps=20, eval_every=9)
     comm.page_sends({"type": "request_history"})
-    w.step(25)  # 90 examples / 10 = 9 steps an epoch
+    w.step(25)
     assert wait_for(lambda: comm.packets()[-1]["steps"][-1] == 25)  # the last frame went
     packets = comm.packets()
     assert packets[0]["type"] == "history" and packets[0]["evals"]["step"].tolist() == [0]
@@ -221,6 +222,16 @@ def test_evaluations_in_frames_and_the_full_history():
     assert comm.packets()[0]["evals"]["step"].tolist() == [0, 9, 18]
     df = w.history.evals_to_pandas()
     assert len(df) == 6 and "val_acc" in df.columns
+
+
+def test_models_on_small_data_are_evaluated_every_ten_steps_by_default():
+    train, val = moons()
+    w, _ = make(train, batch_size=1, validation=val, pilot_steps=5)
+    w.step(25)
+    assert w.history.evals["step"].tolist() == [0, 10, 20]
+    w, _ = make(train, pilot_steps=5)  # full batch, no validation: the all-data curve too
+    w.step(10)
+    assert w.history.evals["step"].tolist() == [0, 10]
 
 
 def test_evaluations_stay_bounded():
