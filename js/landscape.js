@@ -7,6 +7,7 @@ import { scaleLinear } from "d3-scale";
 import { interpolateViridis } from "d3-scale-chromatic";
 
 import { arrowNote, createArrowLayer } from "./arrows.js";
+import { drawAxes as drawFrameAxes } from "./axes.js";
 import { debounce, frameScheduler, h, sizeCanvas } from "./dom.js";
 import { drawMarkers, drawMinima, drawTrails } from "./paths.js";
 import {
@@ -203,47 +204,10 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
   }
 
   function drawAxes(ctx, theme) {
-    const meta = model.get("meta") ?? {};
-    const names = axisNames(meta);
-    ctx.save();
-    ctx.strokeStyle = theme.muted;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(m.left - 0.5, m.top - 0.5, pw + 1, ph + 1);
-    ctx.fillStyle = theme.fg;
-    ctx.font = theme.font;
+    const names = axisNames(model.get("meta") ?? {});
     const sx = scaleLinear().domain(view[0]).range([m.left, m.left + pw]);
     const sy = scaleLinear().domain(view[1]).range([m.top + ph, m.top]);
-    const fx = sx.tickFormat(6);
-    const fy = sy.tickFormat(6);
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    ctx.beginPath();
-    for (const t of sx.ticks(6)) {
-      const px = Math.round(sx(t)) + 0.5;
-      ctx.moveTo(px, m.top + ph);
-      ctx.lineTo(px, m.top + ph + 5);
-      ctx.fillText(fx(t), px, m.top + ph + 7);
-    }
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const t of sy.ticks(6)) {
-      const py = Math.round(sy(t)) + 0.5;
-      ctx.moveTo(m.left - 5, py);
-      ctx.lineTo(m.left, py);
-      ctx.fillText(fy(t), m.left - 7, py);
-    }
-    ctx.stroke();
-    ctx.font = `italic ${theme.font}`;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "bottom";
-    ctx.fillText(String(names[0] ?? "x"), m.left + pw / 2, height - 2);
-    ctx.save();
-    ctx.translate(12, m.top + ph / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = "middle";
-    ctx.fillText(String(names[1] ?? "y"), 0, 0);
-    ctx.restore();
-    ctx.restore();
+    drawFrameAxes(ctx, { margin: m, width: pw, height: ph, canvasHeight: height, sx, sy, names, theme });
   }
 
   function drawColorbar(ctx, theme) {

@@ -7,6 +7,7 @@ import { contours } from "d3-contour";
 import { scaleLinear } from "d3-scale";
 import { interpolateRdBu } from "d3-scale-chromatic";
 
+import { drawAxes as drawFrameAxes } from "./axes.js";
 import { frameScheduler, h, sizeCanvas } from "./dom.js";
 import { runInfo } from "./paths.js";
 import { colorLUT, parseColor } from "./scales.js";
@@ -169,43 +170,9 @@ export function createModelView(store, { width = 506, height = 300 } = {}) {
   }
 
   function drawAxes(theme, sx, sy, names) {
-    ctx.save();
-    ctx.strokeStyle = theme.muted;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(m.left - 0.5, m.top - 0.5, pw + 1, ph + 1);
-    ctx.fillStyle = theme.fg;
-    ctx.font = theme.font;
-    const fx = sx.tickFormat(6);
-    const fy = sy.tickFormat(5);
-    ctx.beginPath();
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const t of sx.ticks(6)) {
-      const px = Math.round(sx(t)) + 0.5;
-      ctx.moveTo(px, m.top + ph);
-      ctx.lineTo(px, m.top + ph + 5);
-      ctx.fillText(fx(t), px, m.top + ph + 7);
-    }
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const t of sy.ticks(5)) {
-      const py = Math.round(sy(t)) + 0.5;
-      ctx.moveTo(m.left - 5, py);
-      ctx.lineTo(m.left, py);
-      ctx.fillText(fy(t), m.left - 7, py);
-    }
-    ctx.stroke();
-    ctx.font = `italic ${theme.font}`;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "bottom";
-    ctx.fillText(names[0], m.left + pw / 2, height - 1);
-    ctx.save();
-    ctx.translate(12, m.top + ph / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = "middle";
-    ctx.fillText(names[1], 0, 0);
-    ctx.restore();
-    ctx.restore();
+    drawFrameAxes(ctx, {
+      margin: m, width: pw, height: ph, canvasHeight: height, sx, sy, names, theme, yTicks: 5,
+    });
   }
 
   function drawGridLines(theme, sx, sy) {
