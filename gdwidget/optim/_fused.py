@@ -176,16 +176,17 @@ def adam(
     vm = _empty(p.dtype) if vmax is None else _flat(vmax)
     with _LOCK:
         w = 1.0 - b1
-        _kernel("adam", p)(
+        kernel = _adam_kernel(
+            p.size >= PARALLEL_MIN_SIZE, coupled_wd != 0, w < 0.5, vmax is not None
+        )
+        kernel(
             _flat(p),
             _flat(g),
             _flat(m),
             _flat(v),
             vm,
-            vmax is not None,
             s(coupled_wd),
             s(decay),
-            w < 0.5,
             s(w),
             s(1.0 - w),
             s(b2),
@@ -258,7 +259,78 @@ def _build() -> dict[str, Any]:
     options = dict(cache=True, nogil=True, error_model="numpy")
     serial = _define(numba.njit(parallel=False, **options))
     parallel = _define(numba.njit(parallel=True, **options))
+    _ADAM_JIT.update(
+        {
+            False: numba.njit(parallel=False, nogil=True, error_model="numpy"),
+            True: numba.njit(parallel=True, nogil=True, error_model="numpy"),
+        }
+    )
     return {name: (serial[name], parallel[name]) for name in serial}
+
+
+_ADAM_JIT: dict[bool, Any] = {}
+_ADAM: dict[tuple[bool, bool, bool, bool], Any] = {}
+
+
+def _adam_kernel(parallel: bool, coupled: bool, small_w: bool, amsgrad: bool) -> Any:
+    """The Adam kernel for one combination of its switches, compiled on first use.
+
+    The switches are constants of the compiled loop (numba freezes closure
+    variables), so its body has no branch and vectorizes: with the switches as
+    run-time arguments the loop took about 1.8 times as long on 16M float32.
+    """
+    key = (parallel, coupled, small_w, amsgrad)
+    kernel = _ADAM.get(key)
+    if kernel is None:
+        kernel = _ADAM[key] = _define_adam(_ADAM_JIT[parallel], coupled, small_w, amsgrad)
+    return kernel
+
+
+def _define_adam(jit: Any, coupled: bool, small_w: bool, amsgrad: bool) -> Any:
+    from numba import prange  # noqa: PLC0415
+
+    @jit
+    def adam_kernel(
+        p,
+        g,
+        m,
+        v,
+        vmax,
+        coupled_wd,
+        decay,
+        w,
+        one_minus_w,
+        b2,
+        one_minus_b2,
+        bc2_sqrt,
+        eps,
+        step_size,
+    ):  # pragma: no cover
+        for i in prange(p.shape[0]):
+            gi = g[i]
+            pi = p[i]
+            if coupled:
+                gi = gi + coupled_wd * pi
+            else:
+                pi = pi * decay
+            mi = m[i]
+            if small_w:  # the two forms of torch's lerp(m, g, w)
+                mi = mi + w * (gi - mi)
+            else:
+                mi = gi - (gi - mi) * one_minus_w
+            m[i] = mi
+            vi = v[i] * b2 + one_minus_b2 * gi * gi
+            v[i] = vi
+            if amsgrad:
+                mx = vmax[i]
+                if vi > mx or vi != vi:
+                    mx = vi
+                vmax[i] = mx
+                vi = mx
+            denom = np.sqrt(vi) / bc2_sqrt + eps
+            p[i] = pi - (step_size * mi) / denom
+
+    return adam_kernel
 
 
 def _define(jit: Any) -> dict[str, Any]:
@@ -318,49 +390,6 @@ def _define(jit: Any) -> dict[str, Any]:
                 p[i] = p[i] - (lr * gi) / avg
 
     @jit
-    def adam_kernel(
-        p,
-        g,
-        m,
-        v,
-        vmax,
-        amsgrad,
-        coupled_wd,
-        decay,
-        small_w,
-        w,
-        one_minus_w,
-        b2,
-        one_minus_b2,
-        bc2_sqrt,
-        eps,
-        step_size,
-    ):  # pragma: no cover
-        for i in prange(p.shape[0]):
-            gi = g[i]
-            pi = p[i]
-            if coupled_wd != 0:
-                gi = gi + coupled_wd * pi
-            else:
-                pi = pi * decay
-            mi = m[i]
-            if small_w:  # the two forms of torch's lerp(m, g, w)
-                mi = mi + w * (gi - mi)
-            else:
-                mi = gi - (gi - mi) * one_minus_w
-            m[i] = mi
-            vi = v[i] * b2 + one_minus_b2 * gi * gi
-            v[i] = vi
-            if amsgrad:
-                mx = vmax[i]
-                if vi > mx or vi != vi:
-                    mx = vi
-                vmax[i] = mx
-                vi = mx
-            denom = np.sqrt(vi) / bc2_sqrt + eps
-            p[i] = pi - (step_size * mi) / denom
-
-    @jit
     def lion_kernel(p, g, m, decay, b1, one_minus_b1, b2, one_minus_b2, lr):  # pragma: no cover
         for i in prange(p.shape[0]):
             gi = g[i]
@@ -394,7 +423,6 @@ def _define(jit: Any) -> dict[str, Any]:
         "sgd": sgd_kernel,
         "adagrad": adagrad_kernel,
         "rmsprop": rmsprop_kernel,
-        "adam": adam_kernel,
         "lion": lion_kernel,
         "sophia": sophia_kernel,
     }
