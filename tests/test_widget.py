@@ -134,7 +134,7 @@ def make(objective: Objective | None = None, optimizers: Any = None, **kw: Any):
 
 
 def loop_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "gdwidget-playground"]
+    return [t for t in threading.enumerate() if t.name == "gdwidget-session"]
 
 
 @pytest.fixture(autouse=True)
@@ -231,7 +231,7 @@ def test_speed_paces_the_loop():
     comm.page_sends({"type": "set_speed", "value": 0})
     assert w.speed == 0
     w.speed = 25.0  # the trait works from Python too
-    assert w._speed == 25.0
+    assert w.session.speed == 25.0
 
 
 def test_reset_with_and_without_start():
@@ -436,13 +436,13 @@ def test_late_view_gets_the_whole_history():
 @pytest.mark.slow
 def test_long_run_keeps_memory_bounded():
     w, comm = make(optimizers={"gd": gd.optim.sgd(1e-4)}, max_history=1024, grad_tol=0.0)
-    nbytes = w._streamer.buffer.nbytes()
+    nbytes = w.session.streamer.buffer.nbytes()
     w.step(120_000)  # about 8 decimations of a 1024-row history
     assert w.t == 120_000
     h = w.history
     assert len(h) <= 1024 and h.steps[0] == 0 and h.steps[-1] == 120_000
     assert np.all(np.diff(h.steps) > 0)
-    assert w._streamer.buffer.nbytes() == nbytes
+    assert w.session.streamer.buffer.nbytes() == nbytes
     comm.page_sends({"type": "request_history"})
     state = page_state(comm.packets())
     assert len(state["steps"]) <= 1024
@@ -486,7 +486,7 @@ def test_high_speed_is_chunked():
     w.play()
     assert wait_for(lambda: w.run.t > 100)
     w.pause()
-    assert w._fast_n <= 1 << 16
+    assert w.session._chunk_n() <= 1 << 16
 
 
 @pytest.mark.gpu

@@ -1,0 +1,160 @@
+"""What each command does: one function per command, applied by the session's baton holder.
+
+The session (:mod:`gdwidget.live.session`) decides *when* a command is applied
+(between chunks, in the thread that owns the source); this module says *what*
+it does to the source, the streamer and the page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from . import interrupt
+from . import meta as meta_mod
+from . import protocol as p
+
+if TYPE_CHECKING:
+    from .session import Session
+
+log = logging.getLogger("gdwidget")
+
+
+def apply(s: Session, cmd: p.Command) -> None:
+    """Apply ``cmd`` to session ``s``; raises what the command refuses (nothing changed then)."""
+    _HANDLERS[type(cmd)](s, cmd)
+
+
+def _play(s: Session, cmd: p.Play) -> None:
+    if s.source.done:
+        log.info("gdwidget: every run has stopped; reset() to start again")
+        return
+    s.clear_error()
+    s.set_playing(True)
+    interrupt.watch(s)
+
+
+def _pause(s: Session, cmd: p.Pause) -> None:
+    s.flush(force=True)
+    s.send_extras(force=True)
+
+
+def _step(s: Session, cmd: p.Step) -> None:
+    s.clear_error()
+    s.set_budget(cmd.n)
+    interrupt.watch(s)
+
+
+def _reset(s: Session, cmd: p.Reset) -> None:
+    try:
+        chunk = s.source.reset(cmd.start)
+    except ValueError as exc:
+        s.error = f"reset refused: {exc}"
+        s.sink.update(error=s.error)
+        raise
+    s.clear_error()
+    s.marks = []
+    s.streamer.reset(chunk, s.source.points(chunk))
+    s.sink.update(marks=[])
+    run = s.source.run
+    if s.source.plane is None and run.n_params > 2 and cmd.start is not None:
+        s.set_view(s.view)  # the landscape is a slice through the start
+    s.flush(force=True)
+    s.send_extras(force=True)
+
+
+def _set_lr(s: Session, cmd: p.SetLr) -> None:
+    s.source.run.set_lr(cmd.group, cmd.value)
+    _groups_changed(s)
+
+
+def _slide_lr(s: Session, cmd: p.SlideLr) -> None:
+    run = s.source.run
+    opt = run.optimizers.get(cmd.group)
+    if opt is None:
+        raise p.BadMessage(f"set_lr: unknown optimizer {cmd.group!r}")
+    if callable(opt.lr):
+        from ..schedules import schedule_peak  # noqa: PLC0415
+
+        peak = schedule_peak(opt.lr)
+        if not peak or peak <= 0:
+            raise ValueError(f"the schedule of {cmd.group!r} has no positive peak to scale")
+        run.scale_lr(cmd.group, cmd.value / peak)
+    else:
+        run.set_lr(cmd.group, cmd.value)
+    _groups_changed(s)
+
+
+def _scale_lr(s: Session, cmd: p.ScaleLr) -> None:
+    s.source.run.scale_lr(cmd.group, cmd.factor)
+    _groups_changed(s)
+
+
+def _groups_changed(s: Session) -> None:
+    s.sink.update_meta(groups=meta_mod.groups_meta(s.source.run, s.lr_ranges))
+
+
+def _set_speed(s: Session, cmd: p.SetSpeed) -> None:
+    s.set_speed(cmd.value)
+    s.sink.update(speed=cmd.value)
+
+
+def _set_view(s: Session, cmd: p.SetView) -> None:
+    if cmd.px is not None:
+        s.px = cmd.px
+    s.set_view([list(cmd.bounds[0]), list(cmd.bounds[1])])
+
+
+def _set_batch_size(s: Session, cmd: p.SetBatchSize) -> None:
+    run = s.source.run
+    n = run.objective.n_examples
+    if n is None:
+        raise ValueError(f"batch_size needs a model on data; {run.objective.name} is a function")
+    new = min(int(cmd.value), n) or None
+    old = run.batch_size
+    if new == old:
+        return
+    run.set_batch_size(new)
+    try:
+        run.redraw_batch()
+    except Exception as exc:  # noqa: BLE001 - shown in the widget
+        s.fail(exc)
+    s.marks = [
+        *s.marks,
+        {
+            "step": int(run.t),
+            "kind": "batch_size",
+            "text": f"batch {old or 'full'} → {new or 'full'}",
+        },
+    ]
+    s.sink.update(batch_size=new or 0, marks=s.marks)
+    s.send_extras(force=True)
+
+
+def _select_run(s: Session, cmd: p.SelectRun) -> None:
+    if cmd.index >= s.source.n_runs:
+        raise ValueError(f"index must be < {s.source.n_runs} (the number of runs), got {cmd.index}")
+    s.selected = cmd.index
+    s.send_extras(force=True)
+
+
+def _request_history(s: Session, cmd: p.RequestHistory) -> None:
+    s.streamer.request_history()
+    s.flush(force=True)
+    s.send_extras(force=True)
+
+
+_HANDLERS = {
+    p.Play: _play,
+    p.Pause: _pause,
+    p.Step: _step,
+    p.Reset: _reset,
+    p.SetLr: _set_lr,
+    p.SlideLr: _slide_lr,
+    p.ScaleLr: _scale_lr,
+    p.SetSpeed: _set_speed,
+    p.SetView: _set_view,
+    p.SetBatchSize: _set_batch_size,
+    p.SelectRun: _select_run,
+    p.RequestHistory: _request_history,
+}

@@ -1,0 +1,245 @@
+"""Browser messages in, typed commands out: the one place a message from the page is parsed.
+
+Every message the page may send (docs/protocol.md) becomes one of the frozen
+dataclasses below, checked by one set of validators. Anything else, or anything
+out of range, raises :class:`BadMessage`; the session logs it once and changes
+nothing. The Python methods of a Playground build the same commands, so each
+control has one path into the session.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "BadMessage",
+    "Command",
+    "Pause",
+    "Play",
+    "RequestHistory",
+    "Reset",
+    "ScaleLr",
+    "SelectRun",
+    "SetBatchSize",
+    "SetLr",
+    "SetSpeed",
+    "SetView",
+    "SlideLr",
+    "Step",
+    "ViewClose",
+    "ViewOpen",
+    "parse",
+]
+
+#: Most steps one "step" message may ask for (the page's step box allows up to 10**9).
+MAX_STEPS = 10**9
+#: Largest coordinate accepted from the page (a zoom or click far beyond this is refused).
+MAX_COORD = 1e150
+#: Longest string accepted (labels, view ids).
+MAX_TEXT = 200
+
+
+class BadMessage(ValueError):
+    """A browser message that does not follow docs/protocol.md."""
+
+
+class Command:
+    """Base of the commands a session applies between chunks."""
+
+
+@dataclass(frozen=True)
+class Play(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Pause(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Step(Command):
+    """Take ``n`` steps in the background, then stop (the page's step buttons)."""
+
+    n: int
+
+
+@dataclass(frozen=True)
+class Reset(Command):
+    """Back to step 0; ``start`` is a point of the landscape (or a full start from Python)."""
+
+    start: Any = None
+
+
+@dataclass(frozen=True)
+class SetLr(Command):
+    """From Python: a float sets a constant rate, a schedule replaces the schedule."""
+
+    group: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class SlideLr(Command):
+    """From the page's slider: a constant rate, or the new peak of a schedule (scaled)."""
+
+    group: str
+    value: float
+
+
+@dataclass(frozen=True)
+class ScaleLr(Command):
+    group: str
+    factor: float
+
+
+@dataclass(frozen=True)
+class SetSpeed(Command):
+    value: float
+
+
+@dataclass(frozen=True)
+class SetView(Command):
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    px: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class SetBatchSize(Command):
+    """``0`` for the full batch; clamped to the number of examples by the session."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class SelectRun(Command):
+    index: int
+
+
+@dataclass(frozen=True)
+class RequestHistory(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class ViewOpen(Command):
+    id: str
+
+
+@dataclass(frozen=True)
+class ViewClose(Command):
+    id: str
+
+
+# -- validators ------------------------------------------------------------------------------
+def number(name: str, value: Any, *, low: float | None = None, positive: bool = False) -> float:
+    """A finite JSON number (not a bool), optionally ``>= low`` or ``> 0``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadMessage(f"{name} must be a number, got {_short(value)}")
+    try:
+        v = float(value)
+    except OverflowError:
+        raise BadMessage(f"{name} is too large: {_short(value)}") from None
+    if not math.isfinite(v):
+        raise BadMessage(f"{name} must be finite, got {_short(value)}")
+    if positive and v <= 0:
+        raise BadMessage(f"{name} must be > 0, got {_short(value)}")
+    if low is not None and v < low:
+        raise BadMessage(f"{name} must be >= {low:g}, got {_short(value)}")
+    return v
+
+
+def integer(name: str, value: Any, *, low: int = 0, high: int | None = None) -> int:
+    v = number(name, value, low=low)
+    if v != int(v):
+        raise BadMessage(f"{name} must be an integer, got {_short(value)}")
+    if high is not None and v > high:
+        raise BadMessage(f"{name} must be <= {high}, got {_short(value)}")
+    return int(v)
+
+
+def text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
+        raise BadMessage(f"{name} must be a non-empty string, got {_short(value)}")
+    return value
+
+
+def point(value: Any) -> tuple[float, float]:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise BadMessage(f"a point must be [x, y], got {_short(value)}")
+    x, y = (number("a coordinate", v) for v in value)
+    if abs(x) > MAX_COORD or abs(y) > MAX_COORD:
+        raise BadMessage(f"a point must lie within +-{MAX_COORD:g}, got {_short(value)}")
+    return x, y
+
+
+def bounds(value: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise BadMessage(f"bounds must be [[x0, x1], [y0, y1]], got {_short(value)}")
+    (x0, x1), (y0, y1) = point(value[0]), point(value[1])
+    if not (x0 < x1 and y0 < y1):
+        raise BadMessage(f"bounds need x0 < x1 and y0 < y1, got {_short(value)}")
+    # a box thinner than float precision cannot be drawn
+    if (x1 - x0) <= 1e-12 * max(abs(x0), abs(x1), 1e-300) or (y1 - y0) <= 1e-12 * max(
+        abs(y0), abs(y1), 1e-300
+    ):
+        raise BadMessage(f"bounds are too thin to draw: {_short(value)}")
+    return (x0, x1), (y0, y1)
+
+
+def pixels(value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise BadMessage(f"px must be [w, h], got {_short(value)}")
+    w, h = (integer("px", v, low=1, high=100_000) for v in value)
+    return w, h
+
+
+# -- the parser ------------------------------------------------------------------------------
+def parse(content: Any) -> Command:
+    """Turn one message of the page into a command, or raise :class:`BadMessage`."""
+    if not isinstance(content, dict):
+        raise BadMessage(f"a message must be an object, got {type(content).__name__}")
+    kind = content.get("type")
+    if not isinstance(kind, str):
+        raise BadMessage(f"a message needs a string 'type', got {_short(kind)}")
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        raise BadMessage(f"unknown message type {_short(kind)}")
+    return parser(content)
+
+
+def _reset(c: dict[str, Any]) -> Reset:
+    start = c.get("start")
+    return Reset(None if start is None else point(start))
+
+
+_PARSERS = {
+    "play": lambda c: Play(),
+    "pause": lambda c: Pause(),
+    "request_history": lambda c: RequestHistory(),
+    "step": lambda c: Step(integer("step n", c.get("n", 1), low=1, high=MAX_STEPS)),
+    "reset": _reset,
+    "set_lr": lambda c: SlideLr(
+        text("set_lr group", c.get("group")), number("set_lr value", c.get("value"), positive=True)
+    ),
+    "set_speed": lambda c: SetSpeed(number("set_speed value", c.get("value"), low=0.0)),
+    "set_view": lambda c: SetView(bounds(c.get("bounds")), pixels(c.get("px"))),
+    "set_batch_size": lambda c: SetBatchSize(
+        integer("set_batch_size value", c.get("value"), low=0, high=10**12)
+    ),
+    "select_run": lambda c: SelectRun(integer("select_run index", c.get("index"), low=0)),
+    "view_open": lambda c: ViewOpen(text("view id", c.get("id"))),
+    "view_close": lambda c: ViewClose(text("view id", c.get("id"))),
+}
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    try:
+        s = repr(value)
+    except Exception:  # noqa: BLE001 - a repr of a hostile value
+        s = f"<{type(value).__name__}>"
+    return s if len(s) <= limit else s[:limit] + "..."

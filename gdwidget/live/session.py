@@ -1,0 +1,466 @@
+"""The session: one source, one loop thread, one queue of commands, one lock.
+
+Whoever holds the *baton* owns the source: the loop thread while it plays, or
+else the thread that submitted a command (it applies the queue itself, then
+hands over to a loop thread if playing was asked for). Commands are applied
+between chunks; a chunk lasts about 1/30 s (or one step, if a step takes
+longer), so a pause acts within a chunk. The lock guards the queue and the flags,
+never a step; nobody spins.
+
+A session knows nothing of widgets: it hands packets, messages and state to its
+sink (:mod:`gdwidget.live.sinks`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from ..engine import ObjectiveError
+from . import controls, interrupt, landscape, modelview
+from . import meta as meta_mod
+from . import protocol as p
+
+log = logging.getLogger("gdwidget")
+
+CHUNK_SECONDS = 1.0 / 30.0  # an engine call lasts about this long
+MAX_CHUNK = 1 << 16
+VIEW_GRACE_S = 1.0  # a playing session pauses this long after its last view went
+WAIT_S = 0.1  # longest sleep of a waiting loop (so interrupts and closed views are seen)
+ARROWS_PERIOD = 0.1  # gradient arrows at most 10 a second
+MODEL_VIEW_PERIOD = 0.2  # model views at most 5 a second
+
+
+class _Pending:
+    __slots__ = ("cmd", "done", "error", "waited")
+
+    def __init__(self, cmd: p.Command, waited: bool) -> None:
+        self.cmd = cmd
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.waited = waited  # someone waits for it (else its error is logged here)
+
+
+class Session:
+    """Steps a source and streams it to a sink; every control is a :mod:`protocol` command."""
+
+    def __init__(
+        self,
+        source: Any,
+        streamer: Any,
+        sink: Any,
+        *,
+        speed: float,
+        bounds: list[list[float]],
+        grid_size: tuple[int, int],
+        plot_px: tuple[int, int],
+        model_view: str | None = None,
+        data_meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.source = source
+        self.streamer = streamer
+        self.sink = sink
+        self.grid_size = grid_size
+        self.model_view = model_view
+        self.data_meta = data_meta or {}
+        self.view = [list(b) for b in bounds]
+        self.px = tuple(plot_px)
+        self.selected = 0
+        self.marks: list[dict[str, Any]] = []
+        self.lr_ranges: dict[str, tuple[float, float]] = {}
+        self.error = ""
+        self.halted = False
+        #: set from a SIGINT handler: the loop pauses at its next look
+        self.interrupted = False
+
+        self._cv = threading.Condition(threading.RLock())
+        self._queue: deque[_Pending] = deque()
+        self._busy = False  # someone holds the baton
+        self._holder = 0  # the thread that holds it
+        self._loop: threading.Thread | None = None
+        self._playing = False
+        self._budget = 0
+        self._speed = float(speed)
+        self._closed = False
+        self._views: set[str] = set()
+        self._had_view = False
+        self._no_view_since = time.monotonic()
+        self._step_s = 0.0  # seconds per step, smoothed
+        self._last_arrows = -1e9
+        self._last_model_view = -1e9
+
+    # -- state read by the widget ----------------------------------------------------------
+    @property
+    def playing(self) -> bool:
+        with self._cv:
+            return self._playing or self._budget > 0
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def views(self) -> int:
+        with self._cv:
+            return len(self._views)
+
+    def set_playing(self, on: bool) -> None:
+        with self._cv:
+            self._playing = bool(on) and not self._closed
+            self._cv.notify_all()
+
+    def set_budget(self, n: int) -> None:
+        """Steps still to take in the background (the page's step buttons)."""
+        with self._cv:
+            self._budget = int(n)
+            self._cv.notify_all()
+
+    def set_speed(self, value: float) -> None:
+        with self._cv:
+            self._speed = float(value)
+            self._cv.notify_all()
+
+    # -- submitting ------------------------------------------------------------------------
+    def submit(self, cmd: p.Command, wait: bool = True) -> None:
+        """Apply ``cmd`` between chunks; with ``wait``, return once applied (raising its error)."""
+        with self._cv:
+            if self._closed:
+                if wait:
+                    raise RuntimeError("this Playground was closed")
+                return
+            if isinstance(cmd, p.ViewOpen | p.ViewClose):
+                if not self._note_view(cmd):
+                    return  # no step involved: done at once
+                cmd, wait = p.RequestHistory(), False  # a view came back: it needs the history
+            if self._busy and self._holder == threading.get_ident():
+                try:  # called back from the thread that holds the baton
+                    self._apply(cmd)
+                except (ValueError, RuntimeError) as exc:
+                    if wait:
+                        raise
+                    _log_refusal(exc)
+                return
+            if isinstance(cmd, p.Pause | p.Step):
+                self._playing = False  # the loop stops after its current chunk
+                self._budget = 0
+            pend = _Pending(cmd, wait)
+            self._queue.append(pend)
+            self._cv.notify_all()
+            take = not self._busy
+            if take:
+                self._busy = True
+                self._holder = threading.get_ident()
+        if take:
+            self._hold_baton()
+        if wait:
+            pend.done.wait()
+            if pend.error is not None:
+                raise pend.error
+
+    def run_steps(self, n: int) -> None:
+        """Pause, then take ``n`` steps in this thread (Python's ``w.step(n)``).
+
+        Ctrl-C stops it between chunks, with every step taken kept and shown.
+        """
+        with self._cv:
+            if self._closed:
+                raise RuntimeError("this Playground was closed")
+            self._playing = False
+            self._budget = 0
+            self._cv.notify_all()
+            while self._busy:
+                self._cv.wait(WAIT_S)
+            self._busy = True
+            self._holder = threading.get_ident()
+        try:
+            self._drain()
+            self.clear_error()
+            with interrupt.deferred() as stop:
+                left = n
+                while left > 0 and not self.source.done:
+                    k = min(left, self._chunk_n())
+                    err = self._advance(k)
+                    if err is not None:
+                        raise err
+                    left -= k
+                    if stop[0]:
+                        raise KeyboardInterrupt
+                    self.flush()
+        finally:
+            self.flush(force=True)
+            self.send_extras(force=True)
+            self._release()
+
+    def close(self) -> None:
+        """Stop the loop (within a chunk) and refuse further commands."""
+        with self._cv:
+            self._closed = True
+            self._playing = False
+            self._budget = 0
+            for pend in self._queue:
+                pend.error = RuntimeError("this Playground was closed")
+                pend.done.set()
+            self._queue.clear()
+            self._cv.notify_all()
+            loop = self._loop
+        interrupt.forget(self)
+        if loop is not None and loop is not threading.current_thread():
+            loop.join(timeout=5.0)
+
+    # -- the baton ---------------------------------------------------------------------------
+    def _hold_baton(self) -> None:
+        """Apply the queue in this thread, then start the loop or let go of the baton."""
+        try:
+            self._drain()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while True:
+            with self._cv:
+                if self._queue:
+                    pass  # more commands came: apply them first
+                elif self._active():
+                    self._loop = threading.Thread(
+                        target=self._run_loop, name="gdwidget-session", daemon=True
+                    )
+                    self._loop.start()  # the loop holds the baton now
+                    return
+                else:
+                    self._busy = False
+                    self._cv.notify_all()
+                    return
+            self._drain()
+
+    def _active(self) -> bool:
+        return not self._closed and (self._playing or self._budget > 0)
+
+    def _drain(self) -> None:
+        while True:
+            with self._cv:
+                if not self._queue:
+                    return
+                pend = self._queue.popleft()
+            try:
+                self._apply(pend.cmd)
+            except BaseException as exc:  # noqa: BLE001 - handed to the submitter, or logged
+                pend.error = exc
+                if not pend.waited:
+                    _log_refusal(exc)
+            finally:
+                pend.done.set()
+
+    # -- the loop ------------------------------------------------------------------------------
+    def _run_loop(self) -> None:
+        credit, last = 0.0, time.monotonic()
+        with self._cv:
+            self._holder = threading.get_ident()
+        self.sink.update(running=True)
+        try:
+            while True:
+                self._drain()
+                with self._cv:
+                    if self.interrupted or self._no_view_left():
+                        self.interrupted = False
+                        self._playing = False
+                        self._budget = 0
+                    if not self._active():
+                        if self._queue:
+                            continue
+                        break
+                    now = time.monotonic()
+                    cap = self._chunk_n()
+                    if self._budget > 0 or self._speed == 0:
+                        n = min(cap, self._budget) if self._budget > 0 else cap
+                        credit, last = 0.0, now
+                    else:
+                        # a slow loop does not build up a burst of steps
+                        credit = min(credit + self._speed * (now - last), 1 + self._speed / 10)
+                        last = now
+                        n = min(int(credit), cap)
+                        credit -= n
+                    if n == 0:
+                        wait = (1.0 - credit) / self._speed
+                        if self.streamer.pending:
+                            wait = min(wait, self.streamer.clock.wait_time())
+                        self._cv.wait(timeout=min(max(wait, 0.001), WAIT_S))
+                        self.flush()
+                        continue
+                err = self._advance(n)
+                with self._cv:
+                    if self._budget > 0:
+                        self._budget = max(0, self._budget - n)
+                    if err is not None or self.source.done:
+                        self._playing = False
+                        self._budget = 0
+                self.flush()
+        except BaseException as exc:  # noqa: BLE001 - a bug here must not kill the kernel quietly
+            log.exception("gdwidget: the session loop stopped")
+            self.fail(exc)
+        finally:
+            with self._cv:
+                self._playing = False
+                self._budget = 0
+                self._loop = None
+            if not self._closed:
+                self.flush(force=True)
+                self.send_extras(force=True)
+                self.sink.update(running=False)
+            self._release()
+
+    def _no_view_left(self) -> bool:
+        return (
+            self._had_view
+            and not self._views
+            and time.monotonic() - self._no_view_since > VIEW_GRACE_S
+        )
+
+    def _chunk_n(self) -> int:
+        if self._step_s <= 0:
+            return 1
+        return int(max(1, min(MAX_CHUNK, CHUNK_SECONDS / self._step_s)))
+
+    def _advance(self, n: int) -> BaseException | None:
+        """``n`` steps of the source; the rows taken are kept whatever happens."""
+        t0 = time.perf_counter()
+        err: BaseException | None = None
+        try:
+            chunk = self.source.advance(n)
+        except ObjectiveError as exc:
+            chunk, err = exc.chunk, exc
+        except BaseException as exc:  # noqa: BLE001 - Ctrl-C or SystemExit in the objective
+            chunk, err = getattr(exc, "gdwidget_chunk", None), exc
+        dt = time.perf_counter() - t0
+        if chunk is not None and len(chunk):
+            self.streamer.push(chunk, self.source.points(chunk))
+            per = dt / len(chunk)
+            self._step_s = per if self._step_s <= 0 else 0.5 * (self._step_s + per)
+        if err is not None:
+            at = self.source.t + 1 if isinstance(err, ObjectiveError) else None
+            cause = err.__cause__ if isinstance(err, ObjectiveError) and err.__cause__ else err
+            self.fail(cause, at)
+        return err
+
+    def fail(self, exc: BaseException, at: int | None = None) -> None:
+        where = f" at step {at}" if at is not None else ""
+        name = type(exc).__name__
+        self.error = f"{name}{where}: {exc}" if str(exc) else f"{name}{where}"
+        self.halted = True
+        with self._cv:
+            self._playing = False
+            self._budget = 0
+        log.warning("gdwidget: the run stopped%s: %s", where, self.error)
+        self.sink.update(error=self.error)
+
+    def clear_error(self) -> None:
+        self.halted = False
+        if self.error:
+            self.error = ""
+            self.sink.update(error="")
+
+    # -- frames --------------------------------------------------------------------------------
+    def _may_send(self) -> bool:
+        """No frames to a Playground whose views have all gone (a view asks for the history)."""
+        return not self._closed and not (self._had_view and not self._views)
+
+    def flush(self, force: bool = False) -> None:
+        packet = self.streamer.flush(force=force)
+        if packet is None:
+            if force:
+                self._sync()
+            return
+        if self._may_send():
+            self.sink.send(packet.content, packet.buffers)
+            self.send_extras(force=force)
+        self._sync()
+
+    def _sync(self) -> None:
+        if self._closed:
+            return
+        run = self.source.run
+        buf = self.streamer.buffer
+        loss = buf.rows(buf.n - 1).loss[0] if buf.n else np.full(run.n_runs, np.nan)
+        notes = getattr(run, "notes", None) or [None] * run.n_runs
+        self.sink.update(
+            t=int(run.t), status=meta_mod.status(run, np.asarray(loss), self.halted, notes)
+        )
+
+    def send_extras(self, force: bool = False) -> None:
+        """Gradient arrows and the model view of a model, each at its own pace."""
+        if not self.source.is_model or not self._may_send():
+            return
+        now = time.monotonic()
+        if self.source.run.batch_size is not None and (
+            force or now - self._last_arrows >= ARROWS_PERIOD
+        ):
+            self._last_arrows = now
+            self._try_send("gradient arrows", modelview.arrows_message, self.source, self.view)
+        if self.model_view is not None and (
+            force or now - self._last_model_view >= MODEL_VIEW_PERIOD
+        ):
+            self._last_model_view = now
+            self._try_send(
+                "model view",
+                modelview.model_view_message,
+                self.source,
+                self.model_view,
+                self.data_meta,
+                self.selected,
+            )
+
+    def _try_send(self, what: str, build: Any, *args: Any) -> None:
+        try:
+            content, buffers = build(*args)
+        except Exception as exc:  # noqa: BLE001 - a view, not the run
+            log.warning("gdwidget: the %s could not be computed: %s", what, exc)
+            return
+        self.sink.send(content, buffers)
+
+    # -- views of the page -----------------------------------------------------------------------
+    def _note_view(self, cmd: p.Command) -> bool:
+        """Count the page's views; True when a view came after all had gone."""
+        revived = False
+        if isinstance(cmd, p.ViewOpen):
+            revived = self._had_view and not self._views
+            self._views.add(cmd.id)
+            self._had_view = True
+        else:
+            self._views.discard(cmd.id)
+            if not self._views:
+                self._no_view_since = time.monotonic()
+        self._cv.notify_all()
+        return revived
+
+    # -- applying commands (the baton holder only) ----------------------------------------------
+    def _apply(self, cmd: p.Command) -> None:
+        controls.apply(self, cmd)
+
+    def set_view(self, bounds: list[list[float]]) -> None:
+        """Recompute the landscape over ``bounds`` and tell the page (baton holder only)."""
+        grid, grid_meta, error = landscape.grid(self.source, bounds, self.grid_size)
+        self.view = bounds
+        if hasattr(self.streamer, "set_view"):
+            self.streamer.set_view(bounds, px=self.px)
+        self.sink.update(view=bounds, grid=grid, grid_meta=grid_meta)
+        if error:
+            self.sink.update(error=error)
+        self.send_extras(force=True)
+
+
+def _log_refusal(exc: BaseException) -> None:
+    """One short line for a command from the page that was refused (nothing changed)."""
+    if isinstance(exc, p.BadMessage):
+        log.warning("gdwidget: ignored a malformed message: %s", exc)
+    elif isinstance(exc, ValueError | RuntimeError):
+        log.warning("gdwidget: refused: %s", exc)
+    else:
+        log.error("gdwidget: a command failed: %s: %s", type(exc).__name__, exc)
