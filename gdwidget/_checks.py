@@ -5,12 +5,24 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any
 
 
 def _is_real(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _as_float(value: Any) -> float | None:
+    """``float(value)`` for a real number (not a bool), else None; huge ints become inf."""
+    if not _is_real(value):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int such as 10**400
+        return math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
+        return None
 
 
 def check_real(
@@ -23,25 +35,43 @@ def check_real(
     high_open: bool = False,
 ) -> float:
     """Return ``float(value)`` if it is a finite real in the given interval, else raise."""
-    if not _is_real(value) or not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    v = float(value)
+    v = _as_float(value)
+    if v is None or not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {_show(value)}")
     if low is not None and (v < low or (low_open and v == low)):
         op = ">" if low_open else ">="
-        raise ValueError(f"{name} must be {op} {low:g}, got {value!r}")
+        raise ValueError(f"{name} must be {op} {low:g}, got {_show(value)}")
     if high is not None and (v > high or (high_open and v == high)):
         op = "<" if high_open else "<="
-        raise ValueError(f"{name} must be {op} {high:g}, got {value!r}")
+        raise ValueError(f"{name} must be {op} {high:g}, got {_show(value)}")
     return v
 
 
-def check_int(name: str, value: Any, *, low: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | Real) or int(value) != value:
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    v = int(value)
-    if low is not None and v < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return v
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``int(value)`` for an integer (or an integer-valued finite float) in
+    ``[low, high]``; anything else (``inf``, ``nan``, ``2.5``, ``"5"``, ``True``) raises
+    ``ValueError``, never ``OverflowError``."""
+    ok = _is_real(value)
+    if ok and not isinstance(value, Integral):
+        v = _as_float(value)
+        ok = v is not None and math.isfinite(v) and v == math.floor(v)
+    if not ok:
+        raise ValueError(f"{name} must be an integer, got {_show(value)}")
+    n = int(value)
+    if low is not None and n < low:
+        raise ValueError(f"{name} must be >= {low}, got {_show(value)}")
+    if high is not None and n > high:
+        raise ValueError(f"{name} must be <= {high:,}, got {_show(value)}")
+    return n
+
+
+def _show(value: Any) -> str:
+    """``repr(value)``, shortened so that a 10**400 or a long string stays readable."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond sys.get_int_max_str_digits()
+        text = f"an integer of {value.bit_length()} bits"
+    return text if len(text) <= 80 else f"{text[:60]}...{text[-10:]} ({len(text)} characters)"
 
 
 def check_lr(value: Any, name: str = "lr") -> Any:
