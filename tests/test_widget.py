@@ -3,138 +3,19 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import uuid
-from typing import Any
 
 import numpy as np
 import pytest
 
 import gdwidget as gd
-from gdwidget.backend import namespace_of
 from gdwidget.engine import ObjectiveError
-from gdwidget.objectives.base import Objective
-from gdwidget.stream import unpack
 from gdwidget.widget import Playground
 
 pytestmark = pytest.mark.filterwarnings("ignore:gdwidget's JavaScript bundle is missing")
 
 
-# ---------------------------------------------------------------------------------------
-# Helpers: objectives, a fake comm standing for the page, waiting
-# ---------------------------------------------------------------------------------------
-class Bowl(Objective):
-    """0.5 * (x^2 + 4 y^2): a gradient step is easy to predict."""
-
-    name = "bowl"
-    n_params = 2
-    bounds = ((-2.0, 2.0), (-1.0, 3.0))
-    default_start = (1.5, 1.0)
-    minima = [(0.0, 0.0)]
-    global_minima = [(0.0, 0.0)]
-
-    def __init__(self, fail_at: int | None = None) -> None:
-        self.calls = 0
-        self.fail_at = fail_at
-        self.lock = threading.Lock()
-
-    def value(self, params: Any, batch: Any = None) -> Any:
-        xp = namespace_of(params)
-        return 0.5 * (params[..., 0] ** 2 + 4.0 * params[..., 1] ** 2) + 0.0 * xp.sum(params, -1)
-
-    def value_and_grad(self, params: Any, batch: Any = None) -> tuple[Any, Any]:
-        with self.lock:
-            self.calls += 1
-            if self.fail_at is not None and self.calls >= self.fail_at:
-                raise ZeroDivisionError("boom in the user's objective")
-        xp = namespace_of(params)
-        grad = xp.stack([params[..., 0], 4.0 * params[..., 1]], axis=-1)
-        return self.value(params), grad
-
-
-class FakeComm:
-    """Stands for the page: records what the kernel sends, delivers what the page sends."""
-
-    kernel = object()  # ipywidgets sends only when the comm has a kernel
-
-    def __init__(self) -> None:
-        self.comm_id = uuid.uuid4().hex
-        self.sent: list[tuple[dict[str, Any], list[Any]]] = []
-        self.lock = threading.Lock()
-        self._handler = None
-
-    def send(self, data: dict[str, Any], buffers: Any = None, **_: Any) -> None:
-        with self.lock:
-            self.sent.append((data, list(buffers or [])))
-
-    def on_msg(self, handler: Any) -> None:
-        self._handler = handler
-
-    def close(self, *_: Any, **__: Any) -> None:
-        pass
-
-    # -- the page's side --
-    def page_sends(self, content: Any) -> None:
-        self._handler(
-            {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
-        )
-
-    def packets(self) -> list[dict[str, Any]]:
-        with self.lock:
-            msgs = list(self.sent)
-        return [
-            unpack(d["content"], b)
-            for d, b in msgs
-            if d.get("method") == "custom" and d["content"].get("type") in ("frame", "history")
-        ]
-
-    def updates(self, key: str) -> list[Any]:
-        with self.lock:
-            msgs = list(self.sent)
-        return [
-            d["state"][key] for d, _ in msgs if d.get("method") == "update" and key in d["state"]
-        ]
-
-    def clear(self) -> None:
-        with self.lock:
-            self.sent.clear()
-
-
-def page_state(packets: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    """What a page holds after these packets: a history replaces, a frame appends."""
-    steps = loss = xy = None
-    for p in packets:
-        if p["type"] == "history" or steps is None:
-            steps, loss, xy = p["steps"], p["loss"], p["xy"]
-        else:
-            steps = np.concatenate([steps, p["steps"]])
-            loss = np.concatenate([loss, p["loss"]])
-            xy = np.concatenate([xy, p["xy"]])
-    return {"steps": steps, "loss": loss, "xy": xy}
-
-
-def wait_for(cond: Any, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
-
-
-def make(objective: Objective | None = None, optimizers: Any = None, **kw: Any):
-    kw.setdefault("device", "cpu")
-    kw.setdefault("grad_tol", 0.0)
-    optimizers = optimizers or {"gd": gd.optim.sgd(0.1), "adam": gd.optim.adam(0.05)}
-    w = Playground(objective or Bowl(), optimizers, **kw)
-    comm = FakeComm()
-    w.comm = comm
-    return w, comm
-
-
-def loop_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "gdwidget-session"]
+from widget_helpers import Bowl, loop_threads, make, page_state, wait_for  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -285,6 +166,8 @@ def test_set_lr_while_playing_takes_effect():
     w.play()
     assert wait_for(lambda: w.run.t > 10)
     comm.page_sends({"type": "set_lr", "group": "gd", "value": 0.3})
+    # applied between two chunks of the loop: the page hears it back in meta
+    assert wait_for(lambda: w.meta["groups"][0]["lr"] == pytest.approx(0.3))
     t_set = w.run.t
     assert wait_for(lambda: w.run.t > t_set + 10)
     w.pause()
