@@ -125,11 +125,15 @@ def _starts(objective: Objective, start: Any, seed: int = 0) -> np.ndarray:
             raise ValueError(f"start is required: {objective.name} has no default start")
         start = objective.default_start
     try:
-        s = np.array(
-            to_numpy(start) if not isinstance(start, list | tuple) else start, dtype=np.float64
-        )
-    except (TypeError, ValueError):
+        s = np.asarray(to_numpy(start) if not isinstance(start, list | tuple) else start)
+        kind = s.dtype.kind
+        s = s.astype(np.float64) if kind in "biuf" else s
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"start must be numbers, got {start!r}") from None
+    if kind == "c":
+        raise ValueError(f"start must be real numbers, got complex values {start!r}")
+    if kind not in "biuf":
+        raise ValueError(f"start must be numbers, got {start!r} (dtype {s.dtype})")
     if s.ndim == 1:
         s = s[None, :]
     if s.ndim != 2 or s.shape[1] != objective.n_params or s.shape[0] < 1:
