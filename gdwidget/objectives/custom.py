@@ -16,7 +16,7 @@ import numpy as np
 
 from .._checks import check_int, check_real
 from ..backend import namespace_of
-from ._expr import Expr
+from ._expr import MAX_PARAMS, Expr, short
 from .base import Objective
 from .functions import as_params, match_v, unbatch
 
@@ -81,17 +81,21 @@ class Function(Objective):
     ``hvp``) raises a ``ValueError`` that says what was expected.
     """
 
-    def __init__(self, f: str | Callable[[Any], Any],
-                 grad: Callable[[Any], Any] | None = None,
-                 hvp: Callable[[Any, Any], Any] | None = None, *,
-                 n_params: int | None = None,
-                 bounds: Sequence[Any] | None = None,
-                 start: Sequence[float] | None = None,
-                 minima: Sequence[Sequence[float]] | None = None,
-                 name: str | None = None,
-                 log_scale: bool | None = None) -> None:
+    def __init__(
+        self,
+        f: str | Callable[[Any], Any],
+        grad: Callable[[Any], Any] | None = None,
+        hvp: Callable[[Any, Any], Any] | None = None,
+        *,
+        n_params: int | None = None,
+        bounds: Sequence[Any] | None = None,
+        start: Sequence[float] | None = None,
+        minima: Sequence[Sequence[float]] | None = None,
+        name: str | None = None,
+        log_scale: bool | None = None,
+    ) -> None:
         if n_params is not None:
-            n_params = check_int("n_params", n_params, low=1)
+            n_params = check_int("n_params", n_params, low=1, high=MAX_PARAMS)
         self._expr: Expr | None = None
         self._f = self._grad = self._hvp = None
         if isinstance(f, str):
@@ -99,10 +103,11 @@ class Function(Objective):
                 if val is not None:
                     raise ValueError(
                         f"{arg}= is for callables; the derivatives of an expression are "
-                        f"computed exactly from it (got {arg}={val!r} with f={f!r})")
+                        f"computed exactly from it (got {arg}={val!r} with f={f!r})"
+                    )
             self._expr = Expr(f, n_params)
             self.n_params = self._expr.n_params
-            self.name = name if name is not None else f.strip()
+            self.name = name if name is not None else short(f.strip(), 200)[1:-1]
             self.exact_grad = self.exact_hvp = True
         elif callable(f):
             for arg, val in (("grad", grad), ("hvp", hvp)):
@@ -111,8 +116,7 @@ class Function(Objective):
             self._f, self._grad, self._hvp = f, grad, hvp
             self.n_params = n_params if n_params is not None else 2
             fname = getattr(f, "__name__", "function")
-            self.name = name if name is not None else (
-                "function" if fname == "<lambda>" else fname)
+            self.name = name if name is not None else ("function" if fname == "<lambda>" else fname)
             self.exact_grad = grad is not None
             self.exact_hvp = hvp is not None
         else:
@@ -123,8 +127,11 @@ class Function(Objective):
         n = self.n_params
         pts = [] if minima is None else _points("minima", minima, n)
         st = None if start is None else _point("start", start, n)
-        self.bounds = (_bounds(bounds, n) if bounds is not None
-                       else _default_bounds(n, pts + ([st] if st else [])))
+        self.bounds = (
+            _bounds(bounds, n)
+            if bounds is not None
+            else _default_bounds(n, pts + ([st] if st else []))
+        )
         self.default_start = st if st is not None else _default_start(self.bounds)
         if log_scale is not None and not isinstance(log_scale, bool):
             raise ValueError(f"log_scale must be True, False or None, got {log_scale!r}")
@@ -181,7 +188,8 @@ class Function(Objective):
         xp, P, single = as_params(params, self.n_params)
         if self._expr is not None:
             return unbatch(xp, self._expr.value(xp, P), single)
-        return unbatch(xp, self._call_f(xp, P), single)
+        with np.errstate(all="ignore"):
+            return unbatch(xp, self._call_f(xp, P), single)
 
     def value_and_grad(self, params: Any, batch: Any = None) -> tuple[Any, Any]:
         """Loss ``(n_runs,)`` and gradient ``(n_runs, n_params)``.
@@ -193,8 +201,9 @@ class Function(Objective):
         if self._expr is not None:
             loss, g = self._expr.value_and_grad(xp, P)
         else:
-            loss = self._call_f(xp, P)
-            g = self._call_grad(xp, P) if self._grad is not None else self._fd_grad(xp, P)
+            with np.errstate(all="ignore"):
+                loss = self._call_f(xp, P)
+                g = self._call_grad(xp, P) if self._grad is not None else self._fd_grad(xp, P)
         return unbatch(xp, loss, single), unbatch(xp, g, single)
 
     def grad(self, params: Any) -> Any:
@@ -202,10 +211,9 @@ class Function(Objective):
         xp, P, single = as_params(params, self.n_params)
         if self._expr is not None:
             g = self._expr.value_and_grad(xp, P)[1]
-        elif self._grad is not None:
-            g = self._call_grad(xp, P)
         else:
-            g = self._fd_grad(xp, P)
+            with np.errstate(all="ignore"):
+                g = self._call_grad(xp, P) if self._grad is not None else self._fd_grad(xp, P)
         return unbatch(xp, g, single)
 
     def hvp(self, params: Any, v: Any) -> Any:
@@ -215,25 +223,36 @@ class Function(Objective):
         V = match_v(xp, P, V, params, v)
         if self._expr is not None:
             out = self._expr.hvp(xp, P, V)
-        elif self._hvp is not None:
-            out = _check_out(self._hvp(P, V), xp, P, "hvp", P.shape)
         else:
-            out = self._fd_hvp(xp, P, V)
+            with np.errstate(all="ignore"):
+                out = (
+                    self._check_out(self._hvp(P, V), xp, P, "hvp", P.shape)
+                    if self._hvp is not None
+                    else self._fd_hvp(xp, P, V)
+                )
         return unbatch(xp, out, single)
 
     def hess_diag(self, params: Any) -> Any:
         xp, P, single = as_params(params, self.n_params)
         eye = xp.eye(self.n_params, dtype=P.dtype)
-        cols = [self.hvp(P, xp.broadcast_to(eye[i:i + 1, :], P.shape))[:, i]
-                for i in range(self.n_params)]
+        cols = [
+            self.hvp(P, xp.broadcast_to(eye[i : i + 1, :], P.shape))[:, i]
+            for i in range(self.n_params)
+        ]
         return unbatch(xp, xp.stack(cols, axis=1), single)
 
     # --------------------------------------------------------------------- callable path
     def _call_f(self, xp: Any, P: Any) -> Any:
-        return _check_out(self._f(P), xp, P, "f", (P.shape[0],))
+        return self._check_out(self._f(P), xp, P, "f", (P.shape[0],))
 
     def _call_grad(self, xp: Any, P: Any) -> Any:
-        return _check_out(self._grad(P), xp, P, "grad", P.shape)
+        return self._check_out(self._grad(P), xp, P, "grad", P.shape)
+
+    def _check_out(self, out: Any, xp: Any, P: Any, what: str, shape: tuple[int, ...]) -> Any:
+        try:
+            return _check_out(out, xp, P, what, shape)
+        except ValueError as exc:
+            raise ValueError(f"Function {self.name!r}: {exc}") from None
 
     def _fd_grad(self, xp: Any, P: Any) -> Any:
         """Central differences, all ``2 n_params`` shifted copies in one call of ``f``."""
@@ -241,17 +260,17 @@ class Function(Objective):
         h = _step(xp, P, 1.0 / 3.0)  # (m, n)
         blocks = []
         for i in range(n):
-            col = P[:, i:i + 1]
-            hi = (col + h[:, i:i + 1]) - col  # a step that is exact in floating point
+            col = P[:, i : i + 1]
+            hi = (col + h[:, i : i + 1]) - col  # a step that is exact in floating point
             for sgn in (1.0, -1.0):  # (+h, -h) per coordinate, in order
-                blocks.append(_cat(xp, [P[:, :i], col + sgn * hi, P[:, i + 1:]], axis=1))
+                blocks.append(_cat(xp, [P[:, :i], col + sgn * hi, P[:, i + 1 :]], axis=1))
         vals = self._call_f(xp, _vconcat(xp, blocks))
         cols = []
         for i in range(n):
             col = P[:, i]
             hi = (col + h[:, i]) - col
-            fp = vals[(2 * i) * m:(2 * i + 1) * m]
-            fm = vals[(2 * i + 1) * m:(2 * i + 2) * m]
+            fp = vals[(2 * i) * m : (2 * i + 1) * m]
+            fm = vals[(2 * i + 1) * m : (2 * i + 2) * m]
             cols.append((fp - fm) / (2.0 * hi))
         return xp.stack(cols, axis=1)
 
@@ -264,7 +283,7 @@ class Function(Objective):
         scale = xp.where(scale > 1.0, scale, xp.ones_like(scale))
         vnorm = xp.sqrt(xp.sum(V * V, axis=1))
         vsafe = xp.where(vnorm > 0, vnorm, xp.ones_like(vnorm))
-        h = (eps ** power) * scale / vsafe
+        h = (eps**power) * scale / vsafe
         h = xp.reshape(h, (m, 1))
         both = _vconcat(xp, [P + h * V, P - h * V])
         g = self._call_grad(xp, both) if self._grad is not None else self._fd_grad(xp, both)
@@ -290,19 +309,24 @@ def _vconcat(xp: Any, arrays: list[Any]) -> Any:
 def _step(xp: Any, P: Any, power: float) -> Any:
     eps = float(xp.finfo(P.dtype).eps)
     a = xp.abs(P)
-    return (eps ** power) * xp.where(a > 1.0, a, xp.ones_like(a))
+    return (eps**power) * xp.where(a > 1.0, a, xp.ones_like(a))
 
 
 def _check_out(out: Any, xp: Any, P: Any, what: str, shape: tuple[int, ...]) -> Any:
     """The user's result as an array of ``shape`` and ``P``'s dtype, or a clear error."""
-    hint = ("it gets all runs at once, an array of shape (n_runs, n_params), and must be "
-            "vectorized, e.g. lambda p: p[:, 0]**2 + 10 * p[:, 1]**2")
-    if not hasattr(out, "shape"):
+    hint = (
+        "it gets all runs at once, an array of shape (n_runs, n_params), and must be "
+        "vectorized, e.g. lambda p: p[:, 0]**2 + 10 * p[:, 1]**2"
+    )
+    if not hasattr(out, "shape") or not hasattr(out, "dtype"):
         if isinstance(out, list | tuple):
-            raise ValueError(f"{what} must return an array of shape {shape}, got a "
-                             f"{type(out).__name__}; {hint}")
-        raise ValueError(f"{what} must return an array of shape {shape}, got "
-                         f"{type(out).__name__} {out!r}; {hint}")
+            raise ValueError(
+                f"{what} must return an array of shape {shape}, got a {type(out).__name__}; {hint}"
+            )
+        raise ValueError(
+            f"{what} must return an array of shape {shape}, got "
+            f"{type(out).__name__} {out!r}; {hint}"
+        )
     if tuple(out.shape) != tuple(shape):
         extra = ""
         if what == "f" and tuple(out.shape) == (shape[0], 1):
@@ -311,8 +335,20 @@ def _check_out(out: Any, xp: Any, P: Any, what: str, shape: tuple[int, ...]) -> 
             extra = f"; {hint}"
         elif what == "f" and tuple(out.shape) == tuple(P.shape):
             extra = " (sum over axis 1?)"
-        raise ValueError(f"{what} must return shape {shape} for params of shape "
-                         f"{tuple(P.shape)}, got {tuple(out.shape)}{extra}")
+        raise ValueError(
+            f"{what} must return shape {shape} for params of shape "
+            f"{tuple(P.shape)}, got {tuple(out.shape)}{extra}"
+        )
+    kind = _dtype_kind(out)
+    if kind == "c":
+        raise ValueError(
+            f"{what} must return real numbers, got complex values (dtype "
+            f"{out.dtype}); take the real part or the modulus yourself"
+        )
+    if kind not in ("f", "i", "u", "b"):
+        raise ValueError(
+            f"{what} must return an array of numbers of shape {shape}, got dtype {out.dtype}"
+        )
     if namespace_of(out) is not xp:
         out = xp.asarray(out)
     if out.dtype != P.dtype:
@@ -320,10 +356,29 @@ def _check_out(out: Any, xp: Any, P: Any, what: str, shape: tuple[int, ...]) -> 
     return out
 
 
+def _dtype_kind(a: Any) -> str:
+    """NumPy's dtype kind letter, also for array-API arrays whose dtypes have none."""
+    kind = getattr(a.dtype, "kind", None)
+    if isinstance(kind, str):
+        return kind
+    isdtype = getattr(namespace_of(a), "isdtype", None)
+    if isdtype is None:
+        return "?"
+    for k, name in (
+        ("b", "bool"),
+        ("c", "complex floating"),
+        ("f", "real floating"),
+        ("i", "integral"),
+    ):
+        if isdtype(a.dtype, name):
+            return k
+    return "?"
+
+
 def _point(name: str, p: Any, n: int) -> tuple[float, ...]:
     try:
         coords = [float(c) for c in p]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{name} must be a point of {n} numbers, got {p!r}") from None
     if len(coords) != n or not all(math.isfinite(c) for c in coords):
         raise ValueError(f"{name} must be a point of {n} finite numbers, got {p!r}")
@@ -345,12 +400,14 @@ def _bounds(bounds: Any, n: int) -> tuple[tuple[float, float], ...]:
         items = list(bounds)
     except TypeError:
         raise ValueError(f"bounds must be pairs (low, high), got {bounds!r}") from None
-    if len(items) == 2 and all(isinstance(c, int | float) and not isinstance(c, bool)
-                               for c in items):
+    if len(items) == 2 and all(
+        isinstance(c, int | float) and not isinstance(c, bool) for c in items
+    ):
         items = [items] * n  # one pair for every axis
     if len(items) != n:
-        raise ValueError(f"bounds must have one (low, high) pair per parameter ({n}), "
-                         f"got {bounds!r}")
+        raise ValueError(
+            f"bounds must have one (low, high) pair per parameter ({n}), got {bounds!r}"
+        )
     out = []
     for i, pair in enumerate(items):
         try:
@@ -374,6 +431,8 @@ def _default_bounds(n: int, points: list[tuple[float, ...]]) -> tuple[tuple[floa
 
 
 def _default_start(bounds: tuple[tuple[float, float], ...]) -> tuple[float, ...]:
-    pts = (lo + 0.2 * (hi - lo) if i % 2 == 0 else hi - 0.2 * (hi - lo)
-           for i, (lo, hi) in enumerate(bounds))
+    pts = (
+        lo + 0.2 * (hi - lo) if i % 2 == 0 else hi - 0.2 * (hi - lo)
+        for i, (lo, hi) in enumerate(bounds)
+    )
     return tuple(float(f"{p:.12g}") for p in pts)  # -1.8, not -1.7999999999999998

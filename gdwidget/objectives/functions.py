@@ -56,15 +56,34 @@ __all__ = [
 
 Point = tuple[float, ...]
 
+#: the largest ``n`` of the n-dimensional functions (``quadratic`` stores an n x n matrix)
+MAX_DIM = 1_000_000
+MAX_DENSE_DIM = 4096
+#: local minima are listed up to this dimension (there are 2n of them or more)
+MAX_LISTED = 100
+
 
 # --------------------------------------------------------------------------- array helpers
 
 
-def _is_float(xp: ModuleType, a: Any) -> bool:
-    isdtype = getattr(xp, "isdtype", None)
-    if isdtype is not None:
-        return bool(isdtype(a.dtype, "real floating"))
-    return getattr(a.dtype, "kind", "") == "f"
+def dtype_kind(a: Any) -> str:
+    """NumPy's dtype kind letter (``"f"``, ``"c"``, ``"i"``, ...), also for array-API arrays
+    whose dtypes have none; ``"?"`` when unknown."""
+    kind = getattr(a.dtype, "kind", None)
+    if isinstance(kind, str):
+        return kind
+    isdtype = getattr(namespace_of(a), "isdtype", None)
+    if isdtype is None:
+        return "?"
+    for k, name in (
+        ("b", "bool"),
+        ("c", "complex floating"),
+        ("f", "real floating"),
+        ("i", "integral"),
+    ):
+        if isdtype(a.dtype, name):
+            return k
+    return "?"
 
 
 def as_params(params: Any, n_params: int, name: str = "params") -> tuple[ModuleType, Any, bool]:
@@ -75,13 +94,22 @@ def as_params(params: Any, n_params: int, name: str = "params") -> tuple[ModuleT
     """
     xp = namespace_of(params)
     if not hasattr(params, "shape") or not hasattr(params, "dtype"):
-        params = np.asarray(params, dtype=np.float64)
+        try:
+            params = np.asarray(params)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{name} must be an array of numbers, got {params!r}") from None
         xp = np
+    kind = dtype_kind(params)
+    if kind == "c":
+        raise ValueError(f"{name} must be real numbers, got complex values (dtype {params.dtype})")
+    if kind not in ("f", "i", "u", "b"):
+        raise ValueError(f"{name} must be an array of numbers, got dtype {params.dtype}")
     shape = tuple(params.shape)
     if len(shape) not in (1, 2) or shape[-1] != n_params:
         raise ValueError(
-            f"{name} must have shape (n_runs, {n_params}) or ({n_params},), got {shape}")
-    if not _is_float(xp, params):
+            f"{name} must have shape (n_runs, {n_params}) or ({n_params},), got {shape}"
+        )
+    if kind != "f":
         params = xp.asarray(params, dtype=xp.float64)
     if len(shape) == 1:
         return xp, xp.reshape(params, (1, n_params)), True
@@ -108,8 +136,9 @@ def xp_func(xp: ModuleType, name: str, alias: str | None = None) -> Callable[...
 def match_v(xp: ModuleType, P: Any, V: Any, params: Any, v: Any) -> Any:
     """``V`` (one row, or one per run) broadcast to ``P``'s shape and dtype."""
     if V.shape[0] not in (P.shape[0], 1):
-        raise ValueError(f"v must have the shape of params {tuple(params.shape)}, "
-                         f"got {tuple(v.shape)}")
+        raise ValueError(
+            f"v must have the shape of params {tuple(params.shape)}, got {tuple(v.shape)}"
+        )
     if V.dtype != P.dtype:
         V = xp.asarray(V, dtype=P.dtype)
     if V.shape != P.shape:
@@ -149,10 +178,17 @@ class TestFunction(Objective):
     __test__ = False  # not a pytest test class, despite the name
     has_hvp = True
 
-    def _setup(self, name: str, n: int, bounds: Sequence[tuple[float, float]],
-               start: Sequence[float], global_minima: Sequence[Point] = (),
-               local_minima: Sequence[Point] = (), log_scale: bool = False,
-               refine: bool = True) -> None:
+    def _setup(
+        self,
+        name: str,
+        n: int,
+        bounds: Sequence[tuple[float, float]],
+        start: Sequence[float],
+        global_minima: Sequence[Point] = (),
+        local_minima: Sequence[Point] = (),
+        log_scale: bool = False,
+        refine: bool = True,
+    ) -> None:
         self.name = name
         self.n_params = n
         self.bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
@@ -165,12 +201,12 @@ class TestFunction(Objective):
             global_minima = [tuple(float(c) for c in p) for p in global_minima]
             local_minima = [tuple(float(c) for c in p) for p in local_minima]
         self.global_minima = list(global_minima)
-        self.min_value = (float(self._f(np, np.asarray([global_minima[0]]))[0])
-                          if global_minima else None)
+        self.min_value = (
+            float(self._f(np, np.asarray([global_minima[0]]))[0]) if global_minima else None
+        )
         if local_minima:
             vals = self._f(np, np.asarray(local_minima))
-            local_minima = [p for _, p in sorted(zip(vals.tolist(), local_minima,
-                                                     strict=True))]
+            local_minima = [p for _, p in sorted(zip(vals.tolist(), local_minima, strict=True))]
         self.minima = self.global_minima + list(local_minima)
 
     # subclass hooks -----------------------------------------------------------------------
@@ -187,30 +223,37 @@ class TestFunction(Objective):
     def value(self, params: Any, batch: Any = None) -> Any:
         """Loss ``(n_runs,)`` at ``params`` ``(n_runs, n_params)``."""
         xp, P, single = as_params(params, self.n_params)
-        return unbatch(xp, self._f(xp, P), single)
+        with np.errstate(all="ignore"):  # overflow gives inf, which the caller reports
+            return unbatch(xp, self._f(xp, P), single)
 
     def value_and_grad(self, params: Any, batch: Any = None) -> tuple[Any, Any]:
         """Loss ``(n_runs,)`` and exact gradient ``(n_runs, n_params)``."""
         xp, P, single = as_params(params, self.n_params)
-        return unbatch(xp, self._f(xp, P), single), unbatch(xp, self._g(xp, P), single)
+        with np.errstate(all="ignore"):
+            return unbatch(xp, self._f(xp, P), single), unbatch(xp, self._g(xp, P), single)
 
     def grad(self, params: Any) -> Any:
         """Exact gradient ``(n_runs, n_params)``."""
         xp, P, single = as_params(params, self.n_params)
-        return unbatch(xp, self._g(xp, P), single)
+        with np.errstate(all="ignore"):
+            return unbatch(xp, self._g(xp, P), single)
 
     def hvp(self, params: Any, v: Any) -> Any:
         """Exact Hessian-vector product ``H(params) @ v`` per run, ``(n_runs, n_params)``."""
         xp, P, single = as_params(params, self.n_params)
         _, V, _ = as_params(v, self.n_params, "v")
-        return unbatch(xp, self._hv(xp, P, match_v(xp, P, V, params, v)), single)
+        with np.errstate(all="ignore"):
+            return unbatch(xp, self._hv(xp, P, match_v(xp, P, V, params, v)), single)
 
     def hessian(self, params: Any) -> Any:
         """Dense Hessian ``(n_runs, n_params, n_params)`` from ``n_params`` HVPs."""
         xp, P, single = as_params(params, self.n_params)
         eye = xp.eye(self.n_params, dtype=P.dtype)
-        cols = [self._hv(xp, P, xp.broadcast_to(eye[i:i + 1, :], P.shape))
-                for i in range(self.n_params)]
+        with np.errstate(all="ignore"):
+            cols = [
+                self._hv(xp, P, xp.broadcast_to(eye[i : i + 1, :], P.shape))
+                for i in range(self.n_params)
+            ]
         H = xp.stack(cols, axis=2)
         return unbatch(xp, H, single)
 
@@ -230,12 +273,35 @@ def _newton(f: TestFunction, point: Sequence[float], iters: int = 60) -> Point:
     n = x.shape[1]
     for _ in range(iters):
         g = f._g(np, x)[0]
-        H = np.stack([f._hv(np, x, np.eye(n)[i:i + 1])[0] for i in range(n)], axis=1)
+        H = np.stack([f._hv(np, x, np.eye(n)[i : i + 1])[0] for i in range(n)], axis=1)
         dx = np.linalg.solve(H, g)
         x = x - dx
         if np.max(np.abs(dx)) <= 4e-16 * (1.0 + np.max(np.abs(x))):
             break
     return tuple(float(c) for c in x[0])
+
+
+def _newton_1d(
+    grad: Callable[[float], float], curv: Callable[[float], float], x: float, iters: int = 60
+) -> float:
+    """A stationary point of a function of one variable, refined from ``x`` by Newton."""
+    for _ in range(iters):
+        dx = grad(x) / curv(x)
+        x -= dx
+        if abs(dx) <= 4e-16 * (1.0 + abs(x)):
+            break
+    return x
+
+
+def _one_off(n: int, base: float, values: Sequence[float]) -> list[Point]:
+    """Points with every coordinate at ``base`` except one, set to each of ``values``."""
+    out = []
+    for i in range(n):
+        for v in values:
+            p = [base] * n
+            p[i] = v
+            out.append(tuple(p))
+    return out
 
 
 def _tile(pattern: Sequence[float], n: int) -> tuple[float, ...]:
@@ -255,9 +321,12 @@ class Quadratic(TestFunction):
     def __init__(self, cond: float = 10.0, angle: float = 0.0, n: int = 2) -> None:
         self.cond = check_real("cond", cond, low=1.0)
         self.angle = check_real("angle", angle)
-        n = check_int("n", n, low=1)
-        lam = np.asarray([self.cond ** (i / max(n - 1, 1)) for i in range(n)]) if n > 1 \
+        n = check_int("n", n, low=1, high=MAX_DENSE_DIM)
+        lam = (
+            np.asarray([self.cond ** (i / max(n - 1, 1)) for i in range(n)])
+            if n > 1
             else np.asarray([1.0])
+        )
         R = np.eye(n)
         if n >= 2:
             c, s = math.cos(math.radians(self.angle)), math.sin(math.radians(self.angle))
@@ -265,8 +334,9 @@ class Quadratic(TestFunction):
         A = R @ np.diag(lam) @ R.T
         self.A = 0.5 * (A + A.T)  # exactly symmetric
         self._cache: dict[tuple[str, str], Any] = {}
-        self._setup("quadratic", n, [(-2.0, 2.0)] * n, _tile((-1.5, 1.0), n),
-                    [(0.0,) * n], refine=False)
+        self._setup(
+            "quadratic", n, [(-2.0, 2.0)] * n, _tile((-1.5, 1.0), n), [(0.0,) * n], refine=False
+        )
 
     def _mat(self, xp: ModuleType, P: Any) -> Any:
         key = (getattr(xp, "__name__", str(id(xp))), str(P.dtype))
@@ -301,20 +371,19 @@ class Rosenbrock(TestFunction):
     def __init__(self, a: float = 1.0, b: float = 100.0, n: int = 2) -> None:
         self.a = check_real("a", a)
         self.b = check_real("b", b, low=0.0, low_open=True)
-        n = check_int("n", n, low=2)
+        n = check_int("n", n, low=2, high=MAX_DIM)
         start = (-1.5, 2.0) if n == 2 else _tile((-1.2, 1.0), n)
         bounds = [(-2.0, 2.0)] + [(-1.0, 3.0)] * (n - 1)
         glob: list[Point] = []
         local: list[Point] = []
         if n == 2:
-            glob = [(self.a, self.a ** 2)]
+            glob = [(self.a, self.a**2)]
         elif self.a in (0.0, 1.0):
             glob = [(self.a,) * n]
         if self.a == 1.0 and self.b == 100.0 and 4 <= n <= 7:
             # the classic local minimum near (-1, 1, ..., 1)
             local = [(-1.0,) + (1.0,) * (n - 1)]
-        self._setup("rosenbrock", n, bounds, start, glob, local, log_scale=True,
-                    refine=bool(local))
+        self._setup("rosenbrock", n, bounds, start, glob, local, log_scale=True, refine=bool(local))
 
     def _f(self, xp, P):
         x, xn = P[:, :-1], P[:, 1:]
@@ -354,9 +423,14 @@ class Himmelblau(TestFunction):
     r""":math:`(x^2 + y - 11)^2 + (x + y^2 - 7)^2`: four global minima of value 0."""
 
     def __init__(self) -> None:
-        self._setup("himmelblau", 2, [(-5.0, 5.0)] * 2, (0.0, 0.0),
-                    [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
-                     (3.584428, -1.848126)], log_scale=True)
+        self._setup(
+            "himmelblau",
+            2,
+            [(-5.0, 5.0)] * 2,
+            (0.0, 0.0),
+            [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)],
+            log_scale=True,
+        )
 
     def _f(self, xp, P):
         x, y = P[:, 0], P[:, 1]
@@ -392,8 +466,7 @@ class Beale(TestFunction):
     def _f(self, xp, P):
         x, y = P[:, 0], P[:, 1]
         y2 = y * y
-        return ((1.5 - x + x * y) ** 2 + (2.25 - x + x * y2) ** 2
-                + (2.625 - x + x * y2 * y) ** 2)
+        return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y2) ** 2 + (2.625 - x + x * y2 * y) ** 2
 
     def _g(self, xp, P):
         x, y = P[:, 0], P[:, 1]
@@ -480,17 +553,28 @@ class Rastrigin(TestFunction):
     r""":math:`A n + \sum_i x_i^2 - A \cos(2\pi x_i)`."""
 
     def __init__(self, n: int = 2, A: float = 10.0) -> None:
-        n = check_int("n", n, low=1)
+        n = check_int("n", n, low=1, high=MAX_DIM)
         self.A = check_real("A", A, low=0.0)
-        # the nearest local minima: one coordinate near +-1, the others 0
-        local = []
-        for i in range(n if self.A > 0 else 0):
-            for s in (1.0, -1.0):
-                p = [0.0] * n
-                p[i] = s
-                local.append(tuple(p))
-        self._setup("rastrigin", n, [(-5.12, 5.12)] * n, _tile((-4.4, 3.6), n),
-                    [(0.0,) * n], local)
+        # the nearest local minima: one coordinate near +-1, the others 0 (the function is
+        # a sum over coordinates, so the coordinate is refined in one dimension)
+        local: list[Point] = []
+        if self.A > 0 and n <= MAX_LISTED:
+            tau, a = 2.0 * math.pi, self.A
+            x1 = _newton_1d(
+                lambda x: 2.0 * x + tau * a * math.sin(tau * x),
+                lambda x: 2.0 + tau * tau * a * math.cos(tau * x),
+                1.0,
+            )
+            local = _one_off(n, 0.0, (x1, -x1))
+        self._setup(
+            "rastrigin",
+            n,
+            [(-5.12, 5.12)] * n,
+            _tile((-4.4, 3.6), n),
+            [(0.0,) * n],
+            local,
+            refine=False,
+        )
 
     def _f(self, xp, P):
         tau = 2.0 * math.pi
@@ -508,8 +592,8 @@ class Rastrigin(TestFunction):
 def rastrigin(n: int = 2, A: float = 10.0) -> Rastrigin:
     """Rastrigin's function: a bowl covered in a grid of local minima; global minimum 0 at 0.
 
-    ``minima`` lists the global minimum and the 2n nearest local minima (one
-    coordinate near ±0.995, value near 0.995).
+    ``minima`` lists the global minimum and, for ``n <= 100``, the 2n nearest local
+    minima (one coordinate near ±0.995, value near 0.995).
     """
     return Rastrigin(n, A)
 
@@ -517,14 +601,16 @@ def rastrigin(n: int = 2, A: float = 10.0) -> Rastrigin:
 class Ackley(TestFunction):
     r""":math:`-a e^{-b\sqrt{\mathrm{mean}(x^2)}} - e^{\mathrm{mean}(\cos c x)} + a + e`."""
 
-    def __init__(self, n: int = 2, a: float = 20.0, b: float = 0.2,
-                 c: float = 2.0 * math.pi) -> None:
-        n = check_int("n", n, low=1)
+    def __init__(
+        self, n: int = 2, a: float = 20.0, b: float = 0.2, c: float = 2.0 * math.pi
+    ) -> None:
+        n = check_int("n", n, low=1, high=MAX_DIM)
         self.a = check_real("a", a)
         self.b = check_real("b", b)
         self.c = check_real("c", c)
-        self._setup("ackley", n, [(-5.0, 5.0)] * n, _tile((-4.0, 3.3), n), [(0.0,) * n],
-                    refine=False)
+        self._setup(
+            "ackley", n, [(-5.0, 5.0)] * n, _tile((-4.0, 3.3), n), [(0.0,) * n], refine=False
+        )
 
     def _parts(self, xp, P):
         n = P.shape[1]
@@ -546,8 +632,7 @@ class Ackley(TestFunction):
     def _g(self, xp, P):
         n, r, m = self._parts(xp, P)
         pos, safe = self._radial(xp, r)
-        g1 = xp.where(pos, self.a * self.b * xp.exp(-self.b * r) / (n * safe),
-                      xp.zeros_like(r))
+        g1 = xp.where(pos, self.a * self.b * xp.exp(-self.b * r) / (n * safe), xp.zeros_like(r))
         g2 = xp.exp(m) * self.c / n
         return g1[:, None] * P + g2[:, None] * xp.sin(self.c * P)
 
@@ -562,14 +647,15 @@ class Ackley(TestFunction):
         gp = self.a * self.b * e  # g'(r)
         gpp = -self.a * self.b * self.b * e  # g''(r)
         k1 = xp.where(pos, gp / (n * safe), zero)
-        k2 = xp.where(pos, (gpp / (n * n * safe * safe) - gp / (n * n * safe ** 3)) * xv, zero)
+        k2 = xp.where(pos, (gpp / (n * n * safe * safe) - gp / (n * n * safe**3)) * xv, zero)
         h1 = k1[:, None] * V + k2[:, None] * P
         # cosine part
         em = xp.exp(m)
         s = xp.sin(self.c * P)
         sv = xp.sum(s * V, axis=1)
-        h2 = (em * self.c * self.c / n)[:, None] * xp.cos(self.c * P) * V \
-            - (em * self.c * self.c / (n * n) * sv)[:, None] * s
+        h2 = (em * self.c * self.c / n)[:, None] * xp.cos(self.c * P) * V - (
+            em * self.c * self.c / (n * n) * sv
+        )[:, None] * s
         return h1 + h2
 
 
@@ -612,7 +698,7 @@ class MonkeySaddle(TestFunction):
 
     def _f(self, xp, P):
         x, y = P[:, 0], P[:, 1]
-        return x ** 3 - 3.0 * x * y * y
+        return x**3 - 3.0 * x * y * y
 
     def _g(self, xp, P):
         x, y = P[:, 0], P[:, 1]
@@ -636,19 +722,26 @@ class StyblinskiTang(TestFunction):
     r""":math:`\tfrac12 \sum_i x_i^4 - 16 x_i^2 + 5 x_i`."""
 
     def __init__(self, n: int = 2) -> None:
-        n = check_int("n", n, low=1)
+        n = check_int("n", n, low=1, high=MAX_DIM)
+        # a sum over coordinates: each minimum is refined in one dimension
+        lo, hi = (
+            _newton_1d(lambda x: 2.0 * x**3 - 16.0 * x + 2.5, lambda x: 6.0 * x * x - 16.0, x0)
+            for x0 in (_ST_GLOBAL, _ST_LOCAL)
+        )
         local: list[Point] = []
         if n <= 4:  # every corner of the 2^n local minima
-            for combo in itertools.product((_ST_GLOBAL, _ST_LOCAL), repeat=n):
-                if any(c == _ST_LOCAL for c in combo):
-                    local.append(combo)
-        else:  # the best ones: a single coordinate in the other well
-            for i in range(n):
-                p = [_ST_GLOBAL] * n
-                p[i] = _ST_LOCAL
-                local.append(tuple(p))
-        self._setup("styblinski_tang", n, [(-5.0, 5.0)] * n, _tile((-0.5, 4.5), n),
-                    [(_ST_GLOBAL,) * n], local)
+            local = [c for c in itertools.product((lo, hi), repeat=n) if hi in c]
+        elif n <= MAX_LISTED:  # the best ones: a single coordinate in the other well
+            local = _one_off(n, lo, (hi,))
+        self._setup(
+            "styblinski_tang",
+            n,
+            [(-5.0, 5.0)] * n,
+            _tile((-0.5, 4.5), n),
+            [(lo,) * n],
+            local,
+            refine=False,
+        )
 
     def _f(self, xp, P):
         P2 = P * P
@@ -665,7 +758,7 @@ def styblinski_tang(n: int = 2) -> StyblinskiTang:
     """Styblinski-Tang: minimum about -39.166 n at x_i = -2.9035; 2^n - 1 local minima.
 
     ``minima`` lists the global minimum, then (for ``n <= 4``) every local
-    minimum by value, or (``n > 4``) the n local minima with one coordinate at 2.7468.
+    minimum by value, or (``4 < n <= 100``) the n local minima with one coordinate at 2.7468.
     """
     return StyblinskiTang(n)
 
@@ -674,10 +767,14 @@ class SixHumpCamel(TestFunction):
     r""":math:`(4 - 2.1 x^2 + x^4/3) x^2 + x y + (4 y^2 - 4) y^2`."""
 
     def __init__(self) -> None:
-        self._setup("six_hump_camel", 2, [(-2.0, 2.0), (-1.0, 1.0)], (-1.5, 0.9),
-                    [(0.0898, -0.7126), (-0.0898, 0.7126)],
-                    [(-1.7036, 0.7961), (1.7036, -0.7961), (1.6071, 0.5687),
-                     (-1.6071, -0.5687)])
+        self._setup(
+            "six_hump_camel",
+            2,
+            [(-2.0, 2.0), (-1.0, 1.0)],
+            (-1.5, 0.9),
+            [(0.0898, -0.7126), (-0.0898, 0.7126)],
+            [(-1.7036, 0.7961), (1.7036, -0.7961), (1.6071, 0.5687), (-1.6071, -0.5687)],
+        )
 
     def _f(self, xp, P):
         x, y = P[:, 0], P[:, 1]
@@ -687,8 +784,9 @@ class SixHumpCamel(TestFunction):
     def _g(self, xp, P):
         x, y = P[:, 0], P[:, 1]
         x2 = x * x
-        return _stack(xp, [8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y,
-                           x - 8.0 * y + 16.0 * y * y * y])
+        return _stack(
+            xp, [8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y, x - 8.0 * y + 16.0 * y * y * y]
+        )
 
     def _hv(self, xp, P, V):
         x, y, vx, vy = P[:, 0], P[:, 1], V[:, 0], V[:, 1]
@@ -707,8 +805,14 @@ class ThreeHumpCamel(TestFunction):
     r""":math:`2x^2 - 1.05x^4 + x^6/6 + xy + y^2`."""
 
     def __init__(self) -> None:
-        self._setup("three_hump_camel", 2, [(-2.0, 2.0)] * 2, (-1.5, -1.5), [(0.0, 0.0)],
-                    [(1.7476, -0.8738), (-1.7476, 0.8738)])
+        self._setup(
+            "three_hump_camel",
+            2,
+            [(-2.0, 2.0)] * 2,
+            (-1.5, -1.5),
+            [(0.0, 0.0)],
+            [(1.7476, -0.8738), (-1.7476, 0.8738)],
+        )
 
     def _f(self, xp, P):
         x, y = P[:, 0], P[:, 1]
@@ -736,8 +840,15 @@ class GoldsteinPrice(TestFunction):
     r""":math:`[1 + (x+y+1)^2 q(x,y)]\,[30 + (2x-3y)^2 t(x,y)]`."""
 
     def __init__(self) -> None:
-        self._setup("goldstein_price", 2, [(-2.0, 2.0)] * 2, (-1.5, 1.5), [(0.0, -1.0)],
-                    [(-0.6, -0.4), (1.8, 0.2), (1.2, 0.8)], log_scale=True)
+        self._setup(
+            "goldstein_price",
+            2,
+            [(-2.0, 2.0)] * 2,
+            (-1.5, 1.5),
+            [(0.0, -1.0)],
+            [(-0.6, -0.4), (1.8, 0.2), (1.2, 0.8)],
+            log_scale=True,
+        )
 
     @staticmethod
     def _ab(P):
@@ -815,8 +926,9 @@ def get(name: str, **kwargs: Any) -> TestFunction:
     Case, spaces and hyphens are forgiven (``"Six-hump camel"``); an unknown name
     raises ``ValueError`` listing the close names.
     """
-    key = name.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(name, str) \
-        else name
+    key = (
+        name.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(name, str) else name
+    )
     key = check_choice("function", key, _REGISTRY)
     try:
         return _REGISTRY[key](**kwargs)
