@@ -13,6 +13,7 @@ All models share :class:`Model`: ``value_and_grad(params, batch=None)``,
 follow the parameters onto the GPU.
 """
 
+from .compat import check_validation
 from .network import Model
 from .zoo import (
     MLP,
@@ -26,6 +27,14 @@ from .zoo import (
 )
 
 __all__ = [
-    "Model", "LinearRegression", "LogisticRegression", "SoftmaxRegression", "MLP",
-    "linear_regression", "logistic_regression", "softmax_regression", "mlp",
+    "Model",
+    "LinearRegression",
+    "LogisticRegression",
+    "SoftmaxRegression",
+    "MLP",
+    "linear_regression",
+    "logistic_regression",
+    "softmax_regression",
+    "mlp",
+    "check_validation",
 ]

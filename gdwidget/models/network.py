@@ -46,7 +46,9 @@ stays on the GPU.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -60,6 +62,21 @@ __all__ = ["Model"]
 
 HEADS = ("mse", "bce", "ce")
 ACTIVATIONS = ("tanh", "relu")
+#: the widest hidden layer and the most parameters a model may have
+MAX_WIDTH = 1_000_000
+MAX_PARAMS = 100_000_000
+
+
+def _quiet(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``method`` with NumPy's floating-point warnings off: overflow gives inf or nan,
+    which the caller reports (a diverged run), not a RuntimeWarning."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 def _mT(a: Any) -> Any:
@@ -118,9 +135,18 @@ class Model(Objective):
 
     has_hvp = True
 
-    def __init__(self, X: Any, y: Any, *, hidden: tuple[int, ...] = (),
-                 activation: str = "tanh", head: str = "mse", n_classes: int | None = None,
-                 l2: float = 0.0, name: str = "model") -> None:
+    def __init__(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        hidden: tuple[int, ...] = (),
+        activation: str = "tanh",
+        head: str = "mse",
+        n_classes: int | None = None,
+        l2: float = 0.0,
+        name: str = "model",
+    ) -> None:
         self.head = check_choice("head", head, HEADS)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         self.l2 = check_real("l2", l2, low=0.0)
@@ -128,7 +154,7 @@ class Model(Objective):
             hidden = tuple(hidden)
         except TypeError:
             raise ValueError(f"hidden must be a tuple of layer widths, got {hidden!r}") from None
-        hidden = tuple(check_int("hidden width", h, low=1) for h in hidden)
+        hidden = tuple(check_int("hidden width", h, low=1, high=MAX_WIDTH) for h in hidden)
         Xa = as_features(X, "X")
         task = {"mse": "regression", "bce": "binary", "ce": "classification"}[self.head]
         ya, k = as_targets(y, Xa.shape[0], task, n_classes=n_classes)
@@ -144,9 +170,25 @@ class Model(Objective):
         for fi, fo in zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True):
             self._layout.append((off, fi, fo, off + fi * fo))
             off += fi * fo + fo
+        if off > MAX_PARAMS:
+            raise ValueError(
+                f"{name} with layers {self.layer_sizes} would have {off:,} "
+                f"parameters, more than {MAX_PARAMS:,}: use fewer or narrower "
+                f"layers, or fewer features or classes"
+            )
         self.n_params = off
         self._X, self._y = Xa, ya
         self._cache: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+    def structure(self) -> tuple[Any, ...]:
+        """What a model and its validation model must share: ``(kind, head, activation,
+        layer_sizes)`` (the activation is ``None`` without hidden layers).
+
+        Two models with equal structures have the same parameter layout and compute the
+        same function of their parameters; only their data differ.
+        """
+        act = self.activation if len(self._layout) > 1 else None
+        return (type(self).__name__, self.head, act, tuple(self.layer_sizes))
 
     # -- data placement ----------------------------------------------------------------
     def _data(self, xp: Any, dtype: Any) -> tuple[Any, Any]:
@@ -184,8 +226,10 @@ class Model(Objective):
         if single:
             params = xp.reshape(params, (1, -1))
         if params.ndim != 2 or params.shape[1] != self.n_params:
-            raise ValueError(f"{name} must have shape (n_runs, {self.n_params}) or "
-                             f"({self.n_params},) for {self.name}, got {tuple(params.shape)}")
+            raise ValueError(
+                f"{name} must have shape (n_runs, {self.n_params}) or "
+                f"({self.n_params},) for {self.name}, got {tuple(params.shape)}"
+            )
         if not _is_float_dtype(xp, params.dtype):
             raise ValueError(f"{name} must be float32 or float64, got dtype {params.dtype}")
         return params, xp, single
@@ -200,15 +244,18 @@ class Model(Objective):
         if kind is None:  # array-API dtype objects have no .kind
             kind = "i" if namespace_of(b).isdtype(b.dtype, "integral") else "f"
         if b.ndim != 1 or kind not in "iu":
-            raise ValueError(f"batch must be None or a 1-D integer array of example indices, "
-                             f"got shape {tuple(b.shape)} and dtype {b.dtype}")
+            raise ValueError(
+                f"batch must be None or a 1-D integer array of example indices, "
+                f"got shape {tuple(b.shape)} and dtype {b.dtype}"
+            )
         if b.shape[0] == 0:
             raise ValueError("batch is empty: give at least one example index")
         bxp = namespace_of(b)
         lo, hi = int(bxp.min(b)), int(bxp.max(b))
         if lo < 0 or hi >= self.n_examples:
-            raise ValueError(f"batch indices must be in 0..{self.n_examples - 1}, "
-                             f"got {lo if lo < 0 else hi}")
+            raise ValueError(
+                f"batch indices must be in 0..{self.n_examples - 1}, got {lo if lo < 0 else hi}"
+            )
         if bxp is not xp:
             b = xp.asarray(to_numpy(b))
         return b
@@ -225,7 +272,7 @@ class Model(Objective):
     def _layer(self, P: Any, xp: Any, i: int) -> tuple[Any, Any]:
         wo, fi, fo, bo = self._layout[i]
         W = xp.reshape(P[:, wo:bo], (P.shape[0], fi, fo))
-        b = xp.reshape(P[:, bo:bo + fo], (P.shape[0], 1, fo))
+        b = xp.reshape(P[:, bo : bo + fo], (P.shape[0], 1, fo))
         return W, b
 
     def _forward(self, P: Any, X: Any, xp: Any) -> tuple[Any, list[Any]]:
@@ -254,7 +301,7 @@ class Model(Objective):
                 np.matmul(_mT(a_in), dz, out=G[:, wo:bo].reshape(R, fi, fo))
             else:
                 G[:, wo:bo] = xp.reshape(xp.matmul(_mT(a_in), dz), (R, fi * fo))
-            G[:, bo:bo + fo] = xp.sum(dz, axis=1)
+            G[:, bo : bo + fo] = xp.sum(dz, axis=1)
             if i > 0:
                 W, _ = self._layer(P, xp, i)
                 da = xp.matmul(dz, _mT(W))
@@ -323,6 +370,7 @@ class Model(Objective):
         return pdu - p * xp.sum(pdu, axis=-1, keepdims=True)
 
     # -- the objective -----------------------------------------------------------------
+    @_quiet
     def value_and_grad(self, params: Any, batch: Any = None) -> tuple[Any, Any]:
         """Mean loss and its gradient over the batch, for every run.
 
@@ -349,6 +397,7 @@ class Model(Objective):
             self._add_l2_grad(G, P)
         return (loss[0], G[0, ...]) if single else (loss, G)
 
+    @_quiet
     def value(self, params: Any, batch: Any = None) -> Any:
         """Mean loss over the batch (``None``: all examples), ``(n_runs,)``."""
         P, X, y, xp, single = self._inputs(params, batch)
@@ -358,6 +407,7 @@ class Model(Objective):
             loss = loss + self._weights_l2(P, xp)
         return loss[0] if single else loss
 
+    @_quiet
     def hvp(self, params: Any, v: Any, batch: Any = None) -> Any:
         r"""Hessian-vector product :math:`\nabla^2 L(\theta)\, v`, one per run.
 
@@ -378,8 +428,9 @@ class Model(Objective):
         P, X, y, xp, single = self._inputs(params, batch)
         V, _, _ = self._check_params(v, "v")
         if V.shape != P.shape:
-            raise ValueError(f"v must have the shape of params {tuple(P.shape)}, "
-                             f"got {tuple(V.shape)}")
+            raise ValueError(
+                f"v must have the shape of params {tuple(P.shape)}, got {tuple(V.shape)}"
+            )
         if len(self._layout) == 1:
             z, acts = self._forward(P, X, xp)
             W, b = self._layer(V, xp, 0)
@@ -394,13 +445,17 @@ class Model(Objective):
             vscale = xp.max(xp.abs(V), axis=1, keepdims=True)
             vscale = xp.where(vscale > 0, vscale, 1.0)
             eps = u ** (1 / 3) * pscale / vscale
-            both = xp.concat([P + eps * V, P - eps * V], axis=0) if hasattr(xp, "concat") \
+            both = (
+                xp.concat([P + eps * V, P - eps * V], axis=0)
+                if hasattr(xp, "concat")
                 else xp.concatenate([P + eps * V, P - eps * V], axis=0)
+            )
             _, G = self.value_and_grad(both, batch)
             R = P.shape[0]
             out = (G[:R, :] - G[R:, :]) / (2 * eps)
         return out[0, ...] if single else out
 
+    @_quiet
     def gnb_hessian_diag(self, params: Any, rng: Random | int, batch: Any = None) -> Any:
         r"""Gauss-Newton-Bartlett estimate of the Hessian diagonal (Sophia's estimator).
 
@@ -446,8 +501,11 @@ class Model(Objective):
         elif self.head == "bce":
             y_hat = _astype(xp, draw("u", (R, B)) < self._probs(z, xp), P.dtype)
         else:
-            cdf = xp.cumulative_sum(self._probs(z, xp), axis=-1) \
-                if hasattr(xp, "cumulative_sum") else xp.cumsum(self._probs(z, xp), axis=-1)
+            cdf = (
+                xp.cumulative_sum(self._probs(z, xp), axis=-1)
+                if hasattr(xp, "cumulative_sum")
+                else xp.cumsum(self._probs(z, xp), axis=-1)
+            )
             u = draw("u", (R, B, 1))
             k = self.layer_sizes[-1]
             y_hat = xp.minimum(xp.sum(_astype(xp, cdf <= u, xp.int64), axis=-1), k - 1)
@@ -486,15 +544,17 @@ class Model(Objective):
             params = np.asarray(params, dtype=np.float64)
         xp = namespace_of(params)
         if params.shape[-1] != self.n_params or params.ndim not in (1, 2):
-            raise ValueError(f"params must have shape ({self.n_params},) or (n_runs, "
-                             f"{self.n_params}), got {tuple(params.shape)}")
+            raise ValueError(
+                f"params must have shape ({self.n_params},) or (n_runs, "
+                f"{self.n_params}), got {tuple(params.shape)}"
+            )
         lead = tuple(params.shape[:-1])
         out = {}
         for i, (wname, bname) in enumerate(self._param_names()):
             wo, _fi, fo, bo = self._layout[i]
             wshape, bshape = self._shapes(i)
             out[wname] = xp.reshape(params[..., wo:bo], (*lead, *wshape))
-            out[bname] = xp.reshape(params[..., bo:bo + fo], (*lead, *bshape))
+            out[bname] = xp.reshape(params[..., bo : bo + fo], (*lead, *bshape))
         return out
 
     def init_params(self, seed: int = 0, dtype: Any = "float64") -> np.ndarray:
@@ -518,6 +578,7 @@ class Model(Objective):
         return theta.astype(dt)
 
     # -- predictions -------------------------------------------------------------------
+    @_quiet
     def predict(self, params: Any, X: Any = None) -> Any:
         """Model outputs on ``X`` (default: the training data).
 
@@ -541,6 +602,7 @@ class Model(Objective):
         out = z[..., 0] if self.head == "mse" else self._probs(z, xp)
         return out[0, ...] if single else out
 
+    @_quiet
     def accuracy(self, params: Any, batch: Any = None) -> Any:
         """Share of examples whose most probable class is the label, ``(n_runs,)``.
 
@@ -548,8 +610,10 @@ class Model(Objective):
         ``task="classification"``).
         """
         if self.task != "classification":
-            raise ValueError(f"accuracy is defined for classifiers; {self.name} is a "
-                             "regression model (use value() for its mean squared error)")
+            raise ValueError(
+                f"accuracy is defined for classifiers; {self.name} is a "
+                "regression model (use value() for its mean squared error)"
+            )
         P, X, y, xp, single = self._inputs(params, batch)
         z, _ = self._forward(P, X, xp)
         if self.head == "bce":
@@ -561,5 +625,7 @@ class Model(Objective):
         return acc[0] if single else acc
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} {self.name} layers={self.layer_sizes} "
-                f"n_params={self.n_params} n_examples={self.n_examples}>")
+        return (
+            f"<{type(self).__name__} {self.name} layers={self.layer_sizes} "
+            f"n_params={self.n_params} n_examples={self.n_examples}>"
+        )

@@ -11,8 +11,14 @@ from ..backend import to_numpy
 from .network import Model
 
 __all__ = [
-    "LinearRegression", "LogisticRegression", "SoftmaxRegression", "MLP",
-    "linear_regression", "logistic_regression", "softmax_regression", "mlp",
+    "LinearRegression",
+    "LogisticRegression",
+    "SoftmaxRegression",
+    "MLP",
+    "linear_regression",
+    "logistic_regression",
+    "softmax_regression",
+    "mlp",
 ]
 
 
@@ -69,8 +75,7 @@ class SoftmaxRegression(Model):
     """Multinomial logistic regression; see :func:`softmax_regression`."""
 
     def __init__(self, X: Any, y: Any, n_classes: int | None = None, l2: float = 0.0) -> None:
-        super().__init__(X, y, head="ce", n_classes=n_classes, l2=l2,
-                         name="softmax_regression")
+        super().__init__(X, y, head="ce", n_classes=n_classes, l2=l2, name="softmax_regression")
 
     def _param_names(self) -> list[tuple[str, str]]:
         return [("W", "b")]
@@ -79,15 +84,29 @@ class SoftmaxRegression(Model):
 class MLP(Model):
     """A multilayer perceptron; see :func:`mlp`."""
 
-    def __init__(self, X: Any, y: Any, hidden: Any = (16,), activation: str = "tanh",
-                 task: str = "classification", n_classes: int | None = None,
-                 l2: float = 0.0) -> None:
+    def __init__(
+        self,
+        X: Any,
+        y: Any,
+        hidden: Any = (16,),
+        activation: str = "tanh",
+        task: str = "classification",
+        n_classes: int | None = None,
+        l2: float = 0.0,
+    ) -> None:
         task = check_choice("task", task, ("classification", "regression"))
         if isinstance(hidden, int):
             hidden = (hidden,)
-        super().__init__(X, y, hidden=hidden, activation=activation,
-                         head="ce" if task == "classification" else "mse",
-                         n_classes=n_classes, l2=l2, name="mlp")
+        super().__init__(
+            X,
+            y,
+            hidden=hidden,
+            activation=activation,
+            head="ce" if task == "classification" else "mse",
+            n_classes=n_classes,
+            l2=l2,
+            name="mlp",
+        )
 
 
 def linear_regression(X: Any, y: Any, l2: float = 0.0) -> LinearRegression:
@@ -135,8 +154,9 @@ def logistic_regression(X: Any, y: Any, l2: float = 0.0) -> LogisticRegression:
     return LogisticRegression(X, y, l2=l2)
 
 
-def softmax_regression(X: Any, y: Any, n_classes: int | None = None,
-                       l2: float = 0.0) -> SoftmaxRegression:
+def softmax_regression(
+    X: Any, y: Any, n_classes: int | None = None, l2: float = 0.0
+) -> SoftmaxRegression:
     r"""Multinomial logistic regression: cross-entropy on ``x @ W + b``.
 
     .. math:: L(W, b) = \frac1B \sum_i \left[\operatorname{logsumexp}(z_i) - z_{i, y_i}\right]
@@ -149,8 +169,15 @@ def softmax_regression(X: Any, y: Any, n_classes: int | None = None,
     return SoftmaxRegression(X, y, n_classes=n_classes, l2=l2)
 
 
-def mlp(X: Any, y: Any, hidden: Any = (16,), activation: str = "tanh",
-        task: str = "classification", n_classes: int | None = None, l2: float = 0.0) -> MLP:
+def mlp(
+    X: Any,
+    y: Any,
+    hidden: Any = (16,),
+    activation: str = "tanh",
+    task: str = "classification",
+    n_classes: int | None = None,
+    l2: float = 0.0,
+) -> MLP:
     r"""A multilayer perceptron with a hand-written backward pass.
 
     Layers ``d -> hidden[0] -> ... -> out`` compute ``a @ W + b``; hidden layers
@@ -171,5 +198,4 @@ def mlp(X: Any, y: Any, hidden: Any = (16,), activation: str = "tanh",
     l2 : float
         L2 penalty ``0.5 * l2 * sum ||W||^2`` on the weights, not the biases.
     """
-    return MLP(X, y, hidden=hidden, activation=activation, task=task, n_classes=n_classes,
-               l2=l2)
+    return MLP(X, y, hidden=hidden, activation=activation, task=task, n_classes=n_classes, l2=l2)
