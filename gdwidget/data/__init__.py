@@ -18,8 +18,17 @@ from .synthetic import blobs, circles, linear, moons, spirals, xor
 from .validate import as_features, as_targets
 
 __all__ = [
-    "linear", "blobs", "moons", "circles", "xor", "spirals",
-    "iris", "IRIS_FEATURES", "IRIS_CLASSES",
-    "train_val_split", "standardize",
-    "as_features", "as_targets",
+    "linear",
+    "blobs",
+    "moons",
+    "circles",
+    "xor",
+    "spirals",
+    "iris",
+    "IRIS_FEATURES",
+    "IRIS_CLASSES",
+    "train_val_split",
+    "standardize",
+    "as_features",
+    "as_targets",
 ]

@@ -32,8 +32,9 @@ def _take(a: Any, idx: np.ndarray) -> Any:
     return xp.take(a, xp.asarray(idx), axis=0)
 
 
-def train_val_split(X: Any, y: Any, val_fraction: float = 0.2, seed: int | None = 0
-                    ) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+def train_val_split(
+    X: Any, y: Any, val_fraction: float = 0.2, seed: int | None = 0
+) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
     """Shuffle the examples and split them into a training and a validation set.
 
     Parameters
@@ -58,8 +59,7 @@ def train_val_split(X: Any, y: Any, val_fraction: float = 0.2, seed: int | None 
     >>> len(train[1]), len(val[1])
     (75, 25)
     """
-    vf = check_real("val_fraction", val_fraction, low=0.0, high=1.0, low_open=True,
-                    high_open=True)
+    vf = check_real("val_fraction", val_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
     n, ny = _length(X, "X"), _length(y, "y")
     if n != ny:
         raise ValueError(f"X and y have different lengths: {n} examples in X, {ny} in y")

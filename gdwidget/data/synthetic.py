@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_int, check_real
+from .validate import MAX_CLASSES
 
 __all__ = ["linear", "blobs", "moons", "circles", "xor", "spirals"]
 
@@ -23,8 +24,13 @@ def _rng(seed: Any) -> np.random.Generator:
     return np.random.default_rng(check_int("seed", seed, low=0))
 
 
+#: the most examples and features a generator makes (a typo such as n=10**12 fails at once)
+MAX_EXAMPLES = 10_000_000
+MAX_FEATURES = 100_000
+
+
 def _check_n(n: Any, k: int = 1) -> int:
-    n = check_int("n", n)
+    n = check_int("n", n, high=MAX_EXAMPLES)
     if n < k:
         raise ValueError(f"n must be >= {k} (at least one example per class), got {n}")
     return n
@@ -35,14 +41,21 @@ def _split(n: int, k: int) -> list[int]:
     return [n // k + (1 if i < n % k else 0) for i in range(k)]
 
 
-def _shuffle(rng: np.random.Generator, X: np.ndarray, y: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _shuffle(
+    rng: np.random.Generator, X: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     order = rng.permutation(len(y))
     return np.ascontiguousarray(X[order], dtype=np.float64), y[order]
 
 
-def linear(n: int = 100, noise: float = 0.1, seed: int | None = 0, n_features: int = 1,
-           w: Any = None, b: float = -1.0) -> tuple[np.ndarray, np.ndarray]:
+def linear(
+    n: int = 100,
+    noise: float = 0.1,
+    seed: int | None = 0,
+    n_features: int = 1,
+    w: Any = None,
+    b: float = -1.0,
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Points around a line (or hyperplane): :math:`y = x^\top w + b + \varepsilon`.
 
     Parameters
@@ -68,7 +81,7 @@ def linear(n: int = 100, noise: float = 0.1, seed: int | None = 0, n_features: i
     """
     n = _check_n(n)
     noise = check_real("noise", noise, low=0.0)
-    d = check_int("n_features", n_features, low=1)
+    d = check_int("n_features", n_features, low=1, high=MAX_FEATURES)
     b = check_real("b", b)
     rng = _rng(seed)
     if w is None:
@@ -82,9 +95,14 @@ def linear(n: int = 100, noise: float = 0.1, seed: int | None = 0, n_features: i
     return X, y
 
 
-def blobs(n: int = 200, centers: Any = 3, noise: float = 1.0, seed: int | None = 0,
-          n_features: int = 2, box: tuple[float, float] = (-5.0, 5.0)
-          ) -> tuple[np.ndarray, np.ndarray]:
+def blobs(
+    n: int = 200,
+    centers: Any = 3,
+    noise: float = 1.0,
+    seed: int | None = 0,
+    n_features: int = 2,
+    box: tuple[float, float] = (-5.0, 5.0),
+) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian clusters, one class per cluster.
 
     Parameters
@@ -110,17 +128,28 @@ def blobs(n: int = 200, centers: Any = 3, noise: float = 1.0, seed: int | None =
     noise = check_real("noise", noise, low=0.0)
     rng = _rng(seed)
     if isinstance(centers, int | np.integer) and not isinstance(centers, bool):
-        k = check_int("centers", centers, low=1)
-        d = check_int("n_features", n_features, low=1)
+        k = check_int("centers", centers, low=1, high=MAX_CLASSES)
+        d = check_int("n_features", n_features, low=1, high=MAX_FEATURES)
         lo, hi = (check_real("box[0]", box[0]), check_real("box[1]", box[1]))
         if not lo < hi:
             raise ValueError(f"box must be (low, high) with low < high, got {box!r}")
         C = rng.uniform(lo, hi, size=(k, d))
     else:
-        C = np.asarray(centers, dtype=np.float64)
-        if C.ndim != 2 or C.shape[0] < 1 or C.shape[1] < 1 or not np.all(np.isfinite(C)):
-            raise ValueError(f"centers must be an integer or a finite (k, d) array, "
-                             f"got {centers!r}")
+        try:
+            C = np.asarray(centers)
+            C = C.astype(np.float64) if C.dtype.kind in "biuf" else None
+        except (TypeError, ValueError, OverflowError):
+            C = None
+        if (
+            C is None
+            or C.ndim != 2
+            or C.shape[0] < 1
+            or C.shape[1] < 1
+            or not np.all(np.isfinite(C))
+        ):
+            raise ValueError(
+                f"centers must be an integer or a finite (k, d) array, got {centers!r}"
+            )
         k, d = C.shape
     n = _check_n(n, k)
     sizes = _split(n, k)
@@ -129,8 +158,7 @@ def blobs(n: int = 200, centers: Any = 3, noise: float = 1.0, seed: int | None =
     return _shuffle(rng, X, y)
 
 
-def moons(n: int = 200, noise: float = 0.1, seed: int | None = 0
-          ) -> tuple[np.ndarray, np.ndarray]:
+def moons(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (class 0 on top, class 1 below).
 
     Parameters
@@ -158,8 +186,9 @@ def moons(n: int = 200, noise: float = 0.1, seed: int | None = 0
     return _shuffle(rng, X, y)
 
 
-def circles(n: int = 200, noise: float = 0.05, seed: int | None = 0, factor: float = 0.5
-            ) -> tuple[np.ndarray, np.ndarray]:
+def circles(
+    n: int = 200, noise: float = 0.05, seed: int | None = 0, factor: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
     """A small circle (class 1) inside a large one (class 0).
 
     Parameters
@@ -190,8 +219,7 @@ def circles(n: int = 200, noise: float = 0.05, seed: int | None = 0, factor: flo
     return _shuffle(rng, X, y)
 
 
-def xor(n: int = 200, noise: float = 0.1, seed: int | None = 0
-        ) -> tuple[np.ndarray, np.ndarray]:
+def xor(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """The XOR picture: class 1 where exactly one coordinate is negative.
 
     Points are drawn uniformly in ``[-1, 1]^2`` away from the axes (a margin of
@@ -221,8 +249,9 @@ def xor(n: int = 200, noise: float = 0.1, seed: int | None = 0
     return np.ascontiguousarray(X), y
 
 
-def spirals(n: int = 200, noise: float = 0.1, seed: int | None = 0, n_classes: int = 2,
-            turns: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+def spirals(
+    n: int = 200, noise: float = 0.1, seed: int | None = 0, n_classes: int = 2, turns: float = 1.5
+) -> tuple[np.ndarray, np.ndarray]:
     """Interleaved spiral arms, one class per arm.
 
     Arm ``c`` has points at radius ``r`` in (0, 1] and angle
@@ -244,7 +273,7 @@ def spirals(n: int = 200, noise: float = 0.1, seed: int | None = 0, n_classes: i
     X : ndarray, shape (n, 2), float64
     y : ndarray, shape (n,), int64 in ``0 .. n_classes-1``
     """
-    k = check_int("n_classes", n_classes, low=2)
+    k = check_int("n_classes", n_classes, low=2, high=MAX_CLASSES)
     n = _check_n(n, k)
     noise = check_real("noise", noise, low=0.0)
     turns = check_real("turns", turns, low=0.0, low_open=True)

@@ -11,7 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import _is_cupy, namespace_of
+from ..backend import _is_cupy, namespace_of, to_numpy
+
+#: the most classes a classifier may have, and the count above which at least half of the
+#: classes ``0..max(y)`` must appear in ``y`` when the count is inferred
+MAX_CLASSES = 10_000
+SPARSE_CLASSES = 64
+_ENCODE = "; encode the labels as 0..k-1 first, e.g. with numpy.unique(y, return_inverse=True)"
 
 
 def _is_pandas(a: Any) -> bool:
@@ -94,8 +100,28 @@ def as_features(X: Any, name: str = "X", n_features: int | None = None) -> Any:
     return a
 
 
-def as_targets(y: Any, n: int, task: str, n_classes: int | None = None,
-               name: str = "y") -> tuple[Any, int | None]:
+def _inferred_classes(labels: Any, hi: int, name: str) -> int:
+    """``max(y) + 1`` classes (at least 2), if that is a sane, dense enough count."""
+    k = max(hi + 1, 2)
+    if k > MAX_CLASSES:
+        raise ValueError(
+            f"class labels {name} go up to {hi:,}, which would make {k:,} "
+            f"classes (at most {MAX_CLASSES:,}){_ENCODE}"
+        )
+    if k > SPARSE_CLASSES:
+        used = int(np.unique(to_numpy(labels)).size)
+        if 2 * used < k:
+            raise ValueError(
+                f"class labels {name} go up to {hi:,} but only {used:,} distinct "
+                f"labels are used: that would make {k:,} classes, most of them "
+                f"empty{_ENCODE}, or pass n_classes={k} if you mean it"
+            )
+    return k
+
+
+def as_targets(
+    y: Any, n: int, task: str, n_classes: int | None = None, name: str = "y"
+) -> tuple[Any, int | None]:
     """Validate targets for ``n`` examples.
 
     Parameters
@@ -108,7 +134,10 @@ def as_targets(y: Any, n: int, task: str, n_classes: int | None = None,
         (integer-valued floats and booleans are accepted) in ``0 .. n_classes-1``;
         ``"binary"`` means ``n_classes = 2``.
     n_classes : int, optional
-        For ``"classification"``: inferred as ``max(y) + 1`` when not given.
+        For ``"classification"``: inferred as ``max(y) + 1`` when not given. At most
+        :data:`MAX_CLASSES`; an inferred count above :data:`SPARSE_CLASSES` must have at
+        least half of its classes present in ``y`` (labels such as 0 and 10**6 are refused
+        rather than building a model of a million outputs).
 
     Returns
     -------
@@ -123,15 +152,18 @@ def as_targets(y: Any, n: int, task: str, n_classes: int | None = None,
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D (one target per example), got shape {a.shape}")
     if a.shape[0] != n:
-        raise ValueError(f"X and {name} have different lengths: {n} examples in X, "
-                         f"{a.shape[0]} in {name}")
+        raise ValueError(
+            f"X and {name} have different lengths: {n} examples in X, {a.shape[0]} in {name}"
+        )
     if a.shape[0] == 0:
         raise ValueError(f"{name} is empty")
     if a.dtype.kind not in "biuf":
         if task == "regression":
             raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
-        raise ValueError(f"class labels {name} must be integers 0, 1, ..., got dtype {a.dtype}; "
-                         "encode them first (for example with pandas.factorize)")
+        raise ValueError(
+            f"class labels {name} must be integers 0, 1, ..., got dtype {a.dtype}; "
+            "encode them first (for example with pandas.factorize)"
+        )
     if a.dtype.kind == "f" and not bool(xp.all(xp.isfinite(a))):
         raise ValueError(f"{name} contains NaN or Inf (first at index {_first_bad_row(xp, a)})")
     if task == "regression":
@@ -140,21 +172,34 @@ def as_targets(y: Any, n: int, task: str, n_classes: int | None = None,
         frac = a != xp.round(a)
         if bool(xp.any(frac)):
             i = int(xp.argmax(frac))
-            raise ValueError(f"class labels {name} must be integers, got {float(a[i])!r} "
-                             f"at index {i}")
+            raise ValueError(
+                f"class labels {name} must be integers, got {float(a[i])!r} at index {i}"
+            )
+    if a.dtype.kind == "f" and bool(xp.any(xp.abs(a) > MAX_CLASSES)):
+        i = int(xp.argmax(xp.abs(a) > MAX_CLASSES))
+        raise ValueError(
+            f"class label {float(a[i])!r} at index {i} of {name} is too large "
+            f"(at most {MAX_CLASSES - 1:,}){_ENCODE}"
+        )
     labels = xp.asarray(a, dtype=xp.int64)
     lo, hi = int(xp.min(labels)), int(xp.max(labels))
     if task == "binary":
         n_classes = 2
     elif n_classes is None:
-        n_classes = max(hi + 1, 2)
-    elif isinstance(n_classes, bool) or not isinstance(n_classes, int | np.integer) \
-            or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+        n_classes = _inferred_classes(labels, hi, name)
+    elif (
+        isinstance(n_classes, bool)
+        or not isinstance(n_classes, int | np.integer)
+        or not 2 <= n_classes <= MAX_CLASSES
+    ):
+        raise ValueError(
+            f"n_classes must be an integer >= 2 and <= {MAX_CLASSES:,}, got {n_classes!r}"
+        )
     n_classes = int(n_classes)
     if lo < 0 or hi >= n_classes:
         bad = lo if lo < 0 else hi
-        raise ValueError(f"class labels {name} must be in 0..{n_classes - 1}, got {bad}"
-                         + (" (logistic regression needs labels 0 and 1)" if task == "binary"
-                            else ""))
+        raise ValueError(
+            f"class labels {name} must be in 0..{n_classes - 1}, got {bad}"
+            + (" (logistic regression needs labels 0 and 1)" if task == "binary" else "")
+        )
     return labels, n_classes
