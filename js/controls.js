@@ -1,14 +1,18 @@
-// Controls: play / pause / step / N steps / reset, the batch size (models), the speed slider,
-// one learning-rate slider per optimizer group, and the status line. Every control sends one message (docs/protocol.md).
+// The toolbar: play / pause / step / N steps / reset, the batch size (models) and the speed
+// slider. Every control sends one message (docs/protocol.md) through `store.send`. The
+// learning-rate sliders are in sliders.js, the status line in statusline.js.
 
-import { frameScheduler, h, throttle } from "./dom.js";
-import { runInfo, statusByLabel } from "./paths.js";
+import { h, throttle } from "./dom.js";
 import { formatNumber, logMap } from "./scales.js";
+
+export { createLrSliders } from "./sliders.js";
+export { createStatusLine } from "./statusline.js";
 
 // speed slider: positions 0..SPEED_MAX_POS-1 are 1..1000 steps/s on a log scale; the last is "max"
 const SPEED_POSITIONS = 100;
 const SPEED = logMap(1, 1000);
-const LR_POSITIONS = 1000;
+/** The most steps the step box sends at once. */
+export const MAX_STEPS = 1e9;
 
 export function speedFromPos(pos) {
   const p = Number(pos);
@@ -20,6 +24,20 @@ export function posFromSpeed(speed) {
   const s = Number(speed);
   if (!(s > 0)) return SPEED_POSITIONS;
   return Math.round(SPEED.toPos(s) * (SPEED_POSITIONS - 1));
+}
+
+/**
+ * The step box's value as a count: `{n}` for a whole number in 1..MAX_STEPS, else `{error}`
+ * (the message shown under the box).
+ */
+export function parseStepCount(text) {
+  const str = String(text ?? "").trim();
+  const v = Number(str);
+  if (str === "" || !Number.isFinite(v)) return { error: "enter a number of steps" };
+  if (!Number.isInteger(v)) return { error: "a whole number of steps" };
+  if (v < 1) return { error: "at least 1 step" };
+  if (v > MAX_STEPS) return { error: "at most 10^9 steps at once" };
+  return { n: v };
 }
 
 const speedText = (s) => (s > 0 ? `${formatNumber(s, 2)} steps/s` : "max");
@@ -59,7 +77,7 @@ function button(testid, text, title, onClick, iconName = null) {
 /** The toolbar: play, pause, step, N steps, reset and speed. */
 export function createToolbar(store) {
   const model = store.model;
-  const send = (msg) => model.send(msg);
+  const send = (msg) => store.send(msg);
 
   const play = button("gd-play", "play", "run until paused", () => send({ type: "play" }), "play");
   const pause = button("gd-pause", "pause", "stop the run loop", () => send({ type: "pause" }), "pause");
@@ -69,25 +87,26 @@ export function createToolbar(store) {
     class: "gd-step-count",
     "data-testid": "gd-step-n-input",
     min: "1",
-    max: "100000",
+    max: String(MAX_STEPS),
     step: "1",
     value: "10",
     "aria-label": "number of steps",
   });
+  const countError = h("span", { class: "gd-step-error", role: "status", hidden: true });
   const stepN = button("gd-step-n", "run 10", "take this many steps", () => {
-    const n = Math.floor(Number(count.value));
-    if (!(n >= 1)) {
-      count.classList.add("gd-invalid");
-      return;
-    }
-    count.classList.remove("gd-invalid");
-    send({ type: "step", n: Math.min(n, 100000) });
+    const { n } = updateStepN();
+    if (n !== undefined) send({ type: "step", n });
   });
-  const updateStepN = () => {
-    const n = Math.floor(Number(count.value));
-    stepN.lastChild.textContent = n >= 1 ? `run ${n}` : "run N";
-    count.classList.toggle("gd-invalid", !(n >= 1));
-  };
+  function updateStepN() {
+    const parsed = parseStepCount(count.value);
+    stepN.lastChild.textContent = parsed.n !== undefined ? `run ${formatCount(parsed.n)}` : "run N";
+    count.classList.toggle("gd-invalid", parsed.error !== undefined);
+    count.setCustomValidity?.(parsed.error ?? "");
+    count.title = parsed.error ?? "number of steps (1 to 10^9)";
+    countError.textContent = parsed.error ?? "";
+    countError.hidden = parsed.error === undefined;
+    return parsed;
+  }
   count.addEventListener("input", updateStepN);
   count.addEventListener("keydown", (ev) => ev.key === "Enter" && stepN.click());
   const reset = button("gd-reset", "reset", "back to step 0", () => send({ type: "reset", start: null }), "reset");
@@ -127,7 +146,7 @@ export function createToolbar(store) {
 
   const batch = createBatchControl(store);
   const el = h("div", { class: "gd-toolbar", role: "toolbar" }, [
-    h("div", { class: "gd-group" }, [play, pause, step, h("span", { class: "gd-stepn" }, [count, stepN]), reset]),
+    h("div", { class: "gd-group" }, [play, pause, step, h("span", { class: "gd-stepn" }, [count, stepN, countError]), reset]),
     batch.el,
     h("label", { class: "gd-group gd-speed-group", title: "steps per second (right end: as fast as possible)" }, [
       h("span", { class: "gd-muted", text: "speed" }),
@@ -146,6 +165,14 @@ export function createToolbar(store) {
       sendSpeed.cancel();
     },
   };
+}
+
+/** 1234567 -> "1.23M", 10 -> "10" (the step button's label stays short). */
+export function formatCount(n) {
+  if (n >= 1e9) return `${Number((n / 1e9).toPrecision(3))}G`;
+  if (n >= 1e6) return `${Number((n / 1e6).toPrecision(3))}M`;
+  if (n >= 1e4) return `${Number((n / 1e3).toPrecision(3))}k`;
+  return String(n);
 }
 
 /**
@@ -183,7 +210,7 @@ export function createBatchControl(store) {
     const value = Number(select.value);
     if (!Number.isInteger(value) || value < 0) return;
     heldUntil = performance.now() + 1000;
-    model.send({ type: "set_batch_size", value });
+    store.send({ type: "set_batch_size", value });
   });
 
   function sync() {
@@ -217,177 +244,6 @@ export function createBatchControl(store) {
     el,
     destroy() {
       for (const off of offs) off();
-    },
-  };
-}
-
-/** One log-scale learning-rate slider per optimizer group (`gd-lr-<label>`), sending `set_lr`. */
-export function createLrSliders(store) {
-  const model = store.model;
-  const el = h("div", { class: "gd-lr-sliders" });
-  let sliders = new Map();
-
-  function build() {
-    const groups = model.get("meta")?.groups ?? [];
-    el.replaceChildren();
-    sliders = new Map();
-    for (const g of groups) {
-      if (!g || g.label == null) continue;
-      const label = String(g.label);
-      let map;
-      try {
-        const lo = Number(g.lr_min);
-        const hi = Number(g.lr_max);
-        map = logMap(lo > 0 ? lo : 1e-5, hi > 0 ? hi : 10);
-      } catch {
-        map = logMap(1e-5, 10);
-      }
-      const initial = Number(g.lr) > 0 ? Number(g.lr) : Math.sqrt(map.min * map.max);
-      const value = store.ui.lr[label] ?? initial;
-      const input = h("input", {
-        type: "range",
-        class: "gd-lr",
-        "data-testid": `gd-lr-${label}`,
-        min: "0",
-        max: String(LR_POSITIONS),
-        step: "1",
-        "aria-label": `learning rate of ${label}`,
-      });
-      input.value = String(Math.round(map.toPos(value) * LR_POSITIONS));
-      input.dataset.value = String(value);
-      const text = h("span", { class: "gd-lr-value", text: formatNumber(value) });
-      const send = throttle((v) => model.send({ type: "set_lr", group: label, value: v }), 80);
-      // while the user holds the slider (and a moment after), echoes from the kernel wait
-      let heldUntil = 0;
-      const hold = (ms) => {
-        heldUntil = performance.now() + ms;
-      };
-      input.addEventListener("pointerdown", () => hold(1e9));
-      input.addEventListener("pointerup", () => hold(400));
-      input.addEventListener("change", () => hold(400));
-      input.addEventListener("input", () => {
-        if (heldUntil < performance.now() + 400) hold(400);
-        const v = Number(map.toValue(Number(input.value) / LR_POSITIONS).toPrecision(3));
-        text.textContent = formatNumber(v);
-        input.dataset.value = String(v);
-        send(v);
-        store.setLr(label, v);
-      });
-      const schedule = h("span", {
-        class: "gd-muted gd-schedule",
-        text: g.schedule ? "×sched" : "",
-        title: g.schedule ? `the schedule ${g.schedule} scales this base rate` : null,
-      });
-      const colors = runColors(label);
-      el.append(
-        h("label", { class: "gd-lr-row", title: `${g.optimizer ?? ""} learning rate${g.schedule ? ` (base of ${g.schedule})` : ""}` }, [
-          h("span", { class: "gd-lr-name" }, [...colors, h("span", { text: label })]),
-          input,
-          text,
-          schedule,
-        ]),
-      );
-      sliders.set(label, { input, text, map, send, held: () => performance.now() < heldUntil });
-    }
-  }
-
-  function runColors(group) {
-    const meta = model.get("meta") ?? {};
-    const out = [];
-    (meta.runs ?? []).forEach((run, r) => {
-      if (run && run.group === group) out.push(h("span", { class: "gd-swatch gd-swatch-small", style: { background: runInfo(meta, r).color } }));
-    });
-    return out;
-  }
-
-  function syncFromStore(group) {
-    const s = sliders.get(group);
-    const v = store.ui.lr[group];
-    if (!s || v == null || s.held()) return;
-    s.input.value = String(Math.round(s.map.toPos(v) * LR_POSITIONS));
-    s.input.dataset.value = String(v);
-    s.text.textContent = formatNumber(v);
-  }
-
-  // the kernel's lr for each group (after a set_lr from any view, or from Python)
-  function syncFromMeta() {
-    for (const g of model.get("meta")?.groups ?? []) {
-      if (!g || g.label == null || !(Number(g.lr) > 0)) continue;
-      const label = String(g.label);
-      const s = sliders.get(label);
-      if (!s || s.held()) continue;
-      store.ui.lr[label] = Number(g.lr);
-      syncFromStore(label);
-    }
-  }
-
-  build();
-  const offs = [
-    store.events.on("meta", build),
-    store.events.on("meta-values", syncFromMeta),
-    store.events.on("ui", (what, group) => what === "lr" && syncFromStore(group)),
-  ];
-  return {
-    el,
-    destroy() {
-      for (const off of offs) off();
-      for (const s of sliders.values()) s.send.cancel();
-    },
-  };
-}
-
-/** The status line: step, each run's loss, and the `error` trait in red. */
-export function createStatusLine(store) {
-  const model = store.model;
-  const stepEl = h("span", { class: "gd-status-step" });
-  const runsEl = h("span", { class: "gd-status-runs" });
-  const errorEl = h("span", { class: "gd-error", role: "alert" });
-  const el = h("div", { class: "gd-status", "data-testid": "gd-status", "aria-live": "polite" }, [stepEl, runsEl, errorEl]);
-
-  function update() {
-    const meta = model.get("meta") ?? {};
-    const step = store.step();
-    stepEl.textContent = `step ${Number.isFinite(step) ? step : 0}${model.get("running") ? " ▸" : ""}`;
-    const statuses = statusByLabel(model.get("status"));
-    const parts = [];
-    const n = Array.isArray(meta.runs) ? meta.runs.length : 0;
-    for (let r = 0; r < n; r++) {
-      const { label, color } = runInfo(meta, r);
-      const s = statuses.get(label);
-      const held = lastLoss(r);
-      const loss = held != null && Number.isFinite(held) ? held : (s?.loss ?? held);
-      const span = h("span", { class: "gd-status-run" }, [
-        h("span", { class: "gd-swatch gd-swatch-small", style: { background: color } }),
-        `${label} ${formatNumber(loss)}`,
-        s && s.status !== "running" ? h("span", { class: "gd-muted", text: ` (${s.status})` }) : null,
-      ]);
-      parts.push(span);
-    }
-    runsEl.replaceChildren(...parts);
-    const err = model.get("error") ?? "";
-    errorEl.textContent = err;
-    errorEl.hidden = !err;
-  }
-
-  function lastLoss(r) {
-    const runs = store.runs;
-    return runs.length && r < runs.nRuns ? runs.loss[r][runs.length - 1] : null;
-  }
-
-  update();
-  const frame = frameScheduler(update);
-  const request = () => frame.request();
-  const offs = [
-    store.events.on("traits", (name) => (name === "t" || name === "error" || name === "running") && request()),
-    store.events.on("status", request),
-    store.events.on("meta", request),
-    store.events.on("data", request),
-  ];
-  return {
-    el,
-    destroy() {
-      for (const off of offs) off();
-      frame.cancel();
     },
   };
 }

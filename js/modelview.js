@@ -112,7 +112,7 @@ export function createModelView(store, { width = 506, height = 300 } = {}) {
     selectedRun = index;
     // until the kernel's next boundary view, the older one must not move the selector back
     selectHeldUntil = performance.now() + 1500;
-    model.send({ type: "select_run", index });
+    store.send({ type: "select_run", index });
     frame.request();
   });
 

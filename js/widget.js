@@ -1,128 +1,15 @@
 // Entry point of the Playground's front end (anywidget).
 //
 // The default export is a factory: anywidget calls it once per model, so the closure holds that
-// model's state. `initialize` makes the store (decoded, bounded run data), installs the one
-// custom-message handler, forwards trait changes to the store's events, and asks the kernel for
-// the history once. `render` only builds DOM and subscribes to the store; several views of one
-// model share it and so always agree.
+// model's state. `initialize` makes the model-wide store and connection (app.js: `connect`);
+// `render` builds one view (`renderView`) and returns its cleanup.
 
 import "uplot/dist/uPlot.min.css";
 import "./widget.css";
 
-import { createLrSliders, createStatusLine, createToolbar } from "./controls.js";
-import { decodeArrows, decodeFrame, decodeModelView } from "./decode.js";
-import { h } from "./dom.js";
-import { createEvalsPanel } from "./evals.js";
-import { createLandscape } from "./landscape.js";
-import { createLossPanel } from "./loss.js";
-import { createModelView } from "./modelview.js";
-import { createLegend } from "./paths.js";
-import { createStore, structureKey } from "./store.js";
+import { connect, renderView } from "./app.js";
 
-const FORWARDED = ["t", "running", "speed", "error"];
-const DECODERS = { frame: decodeFrame, history: decodeFrame, arrows: decodeArrows, model_view: decodeModelView };
-
-/** Make the model-wide store and wire the model to it. Returns the store (with `dispose`). */
-export function connect(model) {
-  const store = createStore(model);
-  const listeners = [];
-  const listen = (event, fn) => {
-    model.on(event, fn);
-    listeners.push([event, fn]);
-  };
-
-  listen("msg:custom", (msg, buffers) => {
-    const type = msg?.type;
-    const decoder = DECODERS[type];
-    if (!decoder) return;
-    let decoded;
-    try {
-      decoded = decoder(msg, buffers);
-    } catch (err) {
-      console.warn(`gdwidget: dropped a malformed '${type}' message`, err);
-      return;
-    }
-    if (type === "arrows") store.setArrows(decoded);
-    else if (type === "model_view") store.setModelView(decoded);
-    else store.ingest(decoded);
-  });
-  listen("change:grid", () => store.invalidateGrid());
-  listen("change:grid_meta", () => store.invalidateGrid());
-  listen("change:data", () => store.invalidatePoints());
-  listen("change:data_meta", () => store.invalidatePoints());
-  listen("change:batch_size", () => {
-    // arrows come only while batch_size > 0: the last ones would stay behind
-    if (!(Number(model.get("batch_size")) > 0) && store.arrows) store.setArrows(null);
-    store.events.emit("traits", "batch_size");
-  });
-  // A change of a group's lr (the kernel echoes set_lr into meta.groups) must not rebuild the
-  // views: that would replace the slider under the user's pointer and recreate the plots.
-  let metaKey = structureKey(model.get("meta"));
-  listen("change:meta", () => {
-    const key = structureKey(model.get("meta"));
-    if (key === metaKey) {
-      store.events.emit("meta-values");
-      return;
-    }
-    metaKey = key;
-    store.ui.lr = {};
-    store.events.emit("meta");
-  });
-  listen("change:view", () => store.events.emit("view"));
-  listen("change:status", () => store.events.emit("status"));
-  for (const name of FORWARDED) listen(`change:${name}`, () => store.events.emit("traits", name));
-  // early kernels called `t` "step"
-  listen("change:step", () => store.events.emit("traits", "t"));
-
-  // JupyterLab switches themes by changing attributes on <body>: redraw the canvases then.
-  let observer = null;
-  if (typeof MutationObserver !== "undefined" && globalThis.document?.body) {
-    observer = new MutationObserver(() => store.events.emit("theme"));
-    observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light", "class"] });
-  }
-
-  store.dispose = () => {
-    for (const [event, fn] of listeners) model.off(event, fn);
-    observer?.disconnect();
-    store.events.clear();
-  };
-  model.send({ type: "request_history" });
-  return store;
-}
-
-/** Build one view of the Playground into `el`; returns its cleanup function. */
-export function renderView(store, el) {
-  const toolbar = createToolbar(store);
-  const landscape = createLandscape(store);
-  const legend = createLegend(store);
-  const sliders = createLrSliders(store);
-  const loss = createLossPanel(store);
-  const evals = createEvalsPanel(store);
-  const modelView = createModelView(store);
-  const status = createStatusLine(store);
-  const parts = [toolbar, landscape, legend, sliders, loss, evals, modelView, status];
-
-  // a model adds its view of the data under the landscape and its evaluations under the loss
-  const root = h("div", { class: "gd-root" }, [
-    toolbar.el,
-    h("div", { class: "gd-body" }, [
-      h("div", { class: "gd-col gd-col-left" }, [
-        landscape.el,
-        h("div", { class: "gd-hint gd-muted", text: "drag to pan · wheel to zoom · click to start every run there" }),
-        landscape.note,
-        modelView.el,
-      ]),
-      h("div", { class: "gd-col gd-col-right" }, [legend.el, sliders.el, loss.el, evals.el]),
-    ]),
-    status.el,
-  ]);
-  el.classList.add("gd-host");
-  el.replaceChildren(root);
-  return () => {
-    for (const part of parts) part.destroy();
-    root.remove();
-  };
-}
+export { connect, renderView };
 
 export default function createWidget() {
   let store = null;
