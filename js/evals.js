@@ -5,7 +5,7 @@
 import uPlot from "uplot";
 
 import { frameScheduler, h } from "./dom.js";
-import { axis, decadeSplits, numberTicks, themeOf, xRange, yRange } from "./loss.js";
+import { axis, decadeSplits, numberTicks, themeOf, xRange, yRange, ySize } from "./loss.js";
 import { runInfo } from "./paths.js";
 import { formatNumber } from "./scales.js";
 
@@ -109,7 +109,7 @@ export function createEvalsPanel(store, { width = 360, height = 170 } = {}) {
       md === "acc"
         ? { range: (_u, min) => [accuracyFloor(min), 1] }
         : { distr: logY ? 3 : 1, log: 10, range: yRange(logY) };
-    const yAxis = logY ? { ...axis(theme, 52, numberTicks), splits: decadeSplits, filter: (_u, s) => s } : axis(theme, 52, numberTicks);
+    const yAxis = logY ? { ...axis(theme, ySize(theme), numberTicks), splits: decadeSplits, filter: (_u, s) => s } : axis(theme, ySize(theme), numberTicks);
     plot = new uPlot(
       {
         width,

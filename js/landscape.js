@@ -1,26 +1,20 @@
 // The loss landscape: a heatmap of the `grid` trait with iso-lines, axes, a colour bar, the
-// known minima and the runs' paths. Wheel zooms, drag pans (both send `set_view`, debounced),
-// a click without drag restarts every run from the clicked point (`reset`).
+// known minima and the runs' paths, with an arrow on the edge for each run out of view and a
+// tooltip for the run under the pointer. Wheel zooms, drag pans, "fit" frames the paths (all
+// send `set_view` with the plot's size in px), a click without drag restarts every run from the
+// clicked point (`reset`).
 
-import { contours } from "d3-contour";
 import { scaleLinear } from "d3-scale";
-import { interpolateViridis } from "d3-scale-chromatic";
 
 import { arrowNote, createArrowLayer } from "./arrows.js";
-import { drawAxes as drawFrameAxes } from "./axes.js";
+import { drawAxes as drawFrameAxes, drawColorbar as drawBar } from "./axes.js";
 import { debounce, frameScheduler, h, sizeCanvas } from "./dom.js";
-import { drawMarkers, drawMinima, drawTrails } from "./paths.js";
-import {
-  colorLUT,
-  colorTransform,
-  contourLevels,
-  fillGridImage,
-  finiteExtent,
-  formatNumber,
-  transformGrid,
-} from "./scales.js";
-
-const LUT = colorLUT(interpolateViridis);
+import { fitBounds, pickNearest, visibleIndices } from "./geometry.js";
+import { LUT, buildGridLayer, drawGridLayer } from "./heatmap.js";
+import { createHoverTip, hoverText } from "./hover.js";
+import { drawMarkers, drawMinima, drawTrails, runInfo } from "./paths.js";
+import { createRunMarks } from "./runmarks.js";
+import { contourLevels } from "./scales.js";
 const CLICK_SLOP = 4; // px a pointer may move and still count as a click
 const VIEW_DEBOUNCE_MS = 200;
 
@@ -53,33 +47,6 @@ export function axisNames(meta) {
   });
 }
 
-/** Heatmap image and iso-lines of one grid (built once per grid, drawn on every view change). */
-function buildGridLayer(grid) {
-  if (!grid) return null;
-  const { values, nx, ny } = grid;
-  let { zmin, zmax } = grid;
-  if (!Number.isFinite(zmin) || !Number.isFinite(zmax)) [zmin, zmax] = finiteExtent(values);
-  const tr = colorTransform(zmin, zmax, grid.log);
-  const image = document.createElement("canvas");
-  image.width = nx;
-  image.height = ny;
-  const ictx = image.getContext("2d");
-  const data = ictx.createImageData(nx, ny);
-  fillGridImage(values, nx, ny, tr, LUT, data.data);
-  ictx.putImageData(data, 0, 0);
-
-  let lines = [];
-  if (nx >= 2 && ny >= 2) {
-    const t = transformGrid(values, tr);
-    const gen = contours().size([nx, ny]).smooth(true);
-    lines = contourLevels(tr, 12).map((level) => gen.contour(t, level).coordinates);
-  }
-  // sample i sits at grid coordinate i + 0.5 (pixel centres; d3-contour uses the same)
-  const dx = nx > 1 ? (grid.x1 - grid.x0) / (nx - 1) : Math.abs(grid.x1 - grid.x0) || 1;
-  const dy = ny > 1 ? (grid.y1 - grid.y0) / (ny - 1) : Math.abs(grid.y1 - grid.y0) || 1;
-  return { grid, tr, image, lines, dx, dy };
-}
-
 export function createLandscape(store, { width = 506, height = 440 } = {}) {
   const model = store.model;
   const m = { left: 52, right: 62, top: 10, bottom: 40 };
@@ -94,21 +61,32 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
     "aria-label": "loss landscape: drag to pan, wheel to zoom, click to restart the runs there",
   });
   const resetView = h("button", {
-    class: "gd-view-reset",
+    class: "gd-view-btn gd-view-reset",
     type: "button",
     "data-testid": "gd-view-reset",
     title: "back to the default view",
     text: "⤢",
     style: { left: `${m.left + pw - 26}px`, top: `${m.top + 4}px` },
   });
-  const arrowLayer = createArrowLayer(store, { width, height, plot: { left: m.left, top: m.top, width: pw, height: ph } });
+  const fitView = h("button", {
+    class: "gd-view-btn gd-view-fit",
+    type: "button",
+    "data-testid": "gd-fit",
+    title: "fit the view to the paths shown",
+    text: "fit",
+    style: { right: `${m.right + 30}px`, top: `${m.top + 4}px` },
+  });
+  const rect = { left: m.left, top: m.top, width: pw, height: ph };
+  const arrowLayer = createArrowLayer(store, { width, height, plot: rect });
+  const runMarks = createRunMarks(store, { width, height });
+  const tip = createHoverTip(width);
   const note = arrowNote();
   const el = h(
     "div",
     { class: "gd-landscape", "data-testid": "gd-landscape", style: { width: `${width}px`, height: `${height}px` } },
     // the arrows over the markers (their tails start at the marker's centre), under nothing
-    // that takes the pointer: the SVG lets events through to the overlay
-    [heatCanvas, trailCanvas, overlay, arrowLayer.el, resetView],
+    // that takes the pointer: the SVGs let events through to the overlay
+    [heatCanvas, trailCanvas, overlay, arrowLayer.el, runMarks.el, fitView, resetView, tip.el],
   );
   // where the plot area sits inside the element, in CSS px (browser tests click data points)
   Object.assign(el.dataset, { plotLeft: m.left, plotTop: m.top, plotWidth: pw, plotHeight: ph });
@@ -142,6 +120,7 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
   const toY = (v) => ya() * v + yb();
   const fromX = (px) => (px - xb()) / xa();
   const fromY = (py) => (py - yb()) / ya();
+  const toPx = (x, y) => [toX(x), toY(y)];
 
   function themeColors() {
     const cs = getComputedStyle(el);
@@ -167,37 +146,7 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
     ctx.clip();
     ctx.fillStyle = theme.bg;
     ctx.fillRect(m.left, m.top, pw, ph);
-    if (layer) {
-      const { grid, image, lines, dx, dy } = layer;
-      // the image spans half a cell beyond the first and last samples
-      const left = toX(grid.x0 - dx / 2);
-      const right = toX(grid.x1 + dx / 2);
-      const top = toY(grid.y1 + dy / 2);
-      const bottom = toY(grid.y0 - dy / 2);
-      ctx.imageSmoothingEnabled = true;
-      ctx.drawImage(image, left, top, right - left, bottom - top);
-      // iso-lines: grid coordinate u -> x = x0 + (u - 0.5) dx
-      const ux = xa() * dx;
-      const bu = toX(grid.x0 - dx / 2);
-      const vy = ya() * dy;
-      const bv = toY(grid.y0 - dy / 2);
-      const path = new Path2D();
-      for (const multi of lines) {
-        for (const polygon of multi) {
-          for (const ring of polygon) {
-            for (let k = 0; k < ring.length; k++) {
-              const px = ux * ring[k][0] + bu;
-              const py = vy * ring[k][1] + bv;
-              if (k) path.lineTo(px, py);
-              else path.moveTo(px, py);
-            }
-          }
-        }
-      }
-      ctx.strokeStyle = "rgba(255,255,255,0.38)";
-      ctx.lineWidth = 0.8;
-      ctx.stroke(path);
-    }
+    if (layer) drawGridLayer(ctx, layer, toX, toY, xa(), ya());
     ctx.restore();
     drawAxes(ctx, theme);
     drawColorbar(ctx, theme);
@@ -207,37 +156,17 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
     const names = axisNames(model.get("meta") ?? {});
     const sx = scaleLinear().domain(view[0]).range([m.left, m.left + pw]);
     const sy = scaleLinear().domain(view[1]).range([m.top + ph, m.top]);
-    drawFrameAxes(ctx, { margin: m, width: pw, height: ph, canvasHeight: height, sx, sy, names, theme });
+    drawFrameAxes(ctx, { margin: m, width: pw, height: ph, canvasHeight: height, canvasWidth: width, sx, sy, names, theme });
   }
 
   function drawColorbar(ctx, theme) {
     if (!layer) return;
     const { tr } = layer;
     const x = m.left + pw + 12;
-    const w = 10;
-    ctx.save();
-    const n = LUT.length / 3;
-    const step = ph / n;
-    for (let i = 0; i < n; i++) {
-      ctx.fillStyle = `rgb(${LUT[i * 3]},${LUT[i * 3 + 1]},${LUT[i * 3 + 2]})`;
-      ctx.fillRect(x, m.top + ph - (i + 1) * step, w, step + 0.6);
-    }
-    ctx.strokeStyle = theme.muted;
-    ctx.strokeRect(x - 0.5, m.top - 0.5, w + 1, ph + 1);
-    ctx.fillStyle = theme.fg;
-    ctx.font = theme.font;
-    ctx.textAlign = "left";
-    ctx.textBaseline = "middle";
+    const barWidth = 10;
     const ticks = tr.log ? [0, 0.2, 0.4, 0.6, 0.8, 1] : contourLevels(tr, 5).concat([0, 1]).sort((a, b) => a - b);
-    let lastY = Infinity;
-    for (const t of ticks) {
-      const py = m.top + ph - t * ph;
-      if (lastY - py < 14) continue;
-      lastY = py;
-      ctx.fillRect(x + w, py - 0.5, 3, 1);
-      ctx.fillText(formatNumber(tr.inv(t), 2), x + w + 5, py);
-    }
-    ctx.restore();
+    const room = width - (x + barWidth) - 2;
+    drawBar(ctx, { x, top: m.top, height: ph, barWidth, room, lut: LUT, tr, ticks, theme });
   }
 
   function drawOverlay() {
@@ -270,7 +199,46 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
     drawMarkers(ctx, store, meta, model.get("status"), xa(), xb(), ya(), yb());
     ctx.restore();
     note.hidden = !arrowLayer.draw(xa(), xb(), ya(), yb());
+    runMarks.draw(toPx, rect);
+    if (hover) showHover(hover.x, hover.y);
   }
+
+  // ---- the tooltip of the run under the pointer ----
+  let hover = null; // the pointer's last position over the plot, while it is there
+  const labelOf = (r) => runInfo(model.get("meta") ?? {}, r).label;
+  function showHover(qx, qy) {
+    const runs = store.runs;
+    const meta = model.get("meta") ?? {};
+    let hit = pickNearest(runs, visibleIndices(store, labelOf), toPx, qx, qy, 8);
+    // an edge arrow stands for its run's current point
+    for (const node of runMarks.el.children) {
+      const dx = Number(node.getAttribute("data-x")) - qx;
+      const dy = Number(node.getAttribute("data-y")) - qy;
+      const d = Math.hypot(dx, dy);
+      if (d > 10 || (hit && hit.dist <= d)) continue;
+      const r = Number(node.getAttribute("data-run"));
+      if (r < runs.nRuns) hit = { r, i: runs.lastFinite(r), dist: d };
+    }
+    if (!hit || hit.i < 0) {
+      tip.hide();
+      return;
+    }
+    const info = runInfo(meta, hit.r);
+    tip.show(hoverText(meta, runs, hit.r, hit.i), qx, qy, info.color, { label: info.label, step: String(runs.steps[hit.i]) });
+  }
+  function onHover(ev) {
+    if (press) return;
+    const rect0 = overlay.getBoundingClientRect();
+    const qx = ev.clientX - rect0.left;
+    const qy = ev.clientY - rect0.top;
+    hover = { x: qx, y: qy };
+    hoverFrame.request();
+  }
+  function onLeave() {
+    hover = null;
+    tip.hide();
+  }
+  const hoverFrame = frameScheduler(() => hover && showHover(hover.x, hover.y));
 
   const heatFrame = frameScheduler(drawHeat);
   const overlayFrame = frameScheduler(drawOverlay);
@@ -280,7 +248,7 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
   };
 
   const sendView = debounce(() => {
-    model.send({ type: "set_view", bounds: copyView(view) });
+    store.send({ type: "set_view", bounds: copyView(view), px: [pw, ph] });
   }, VIEW_DEBOUNCE_MS);
 
   function setLocalView(v) {
@@ -321,6 +289,7 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
   let press = null;
   function onPointerDown(ev) {
     if (ev.button !== 0) return;
+    onLeave();
     overlay.setPointerCapture?.(ev.pointerId);
     press = { x: ev.clientX, y: ev.clientY, view: copyView(view), dragging: false };
   }
@@ -352,11 +321,19 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
     const px = ev.clientX - rect.left;
     const py = ev.clientY - rect.top;
     if (px < m.left || px > m.left + pw || py < m.top || py > m.top + ph) return;
-    model.send({ type: "reset", start: [fromX(px), fromY(py)] });
+    store.send({ type: "reset", start: [fromX(px), fromY(py)] });
   }
   function onPointerCancel() {
     press = null;
     el.classList.remove("gd-dragging");
+  }
+  /** Frame every visible run's held points (with a margin); returns the bounds sent, or null. */
+  function onFit() {
+    const bounds = fitBounds(store.runs, visibleIndices(store, labelOf));
+    if (!bounds || !validView(bounds)) return null;
+    setLocalView(bounds);
+    sendView.flush();
+    return bounds;
   }
   function onResetView() {
     const b = model.get("meta")?.bounds;
@@ -371,7 +348,10 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
   overlay.addEventListener("pointermove", onPointerMove);
   overlay.addEventListener("pointerup", onPointerUp);
   overlay.addEventListener("pointercancel", onPointerCancel);
+  overlay.addEventListener("pointermove", onHover);
+  overlay.addEventListener("pointerleave", onLeave);
   resetView.addEventListener("click", onResetView);
+  fitView.addEventListener("click", onFit);
 
   const offs = [
     store.events.on("grid", () => {
@@ -398,10 +378,16 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
     note,
     /** Data coordinates <-> CSS pixels inside `el` (tests and the harness use them). */
     toPixel: (x, y) => [toX(x), toY(y)],
+    /** the plot box in CSS px inside `el` */
+    plot: rect,
+    fit: onFit,
+    /** the tooltip for the pointer at (x, y) px inside `el` (tests) */
+    hoverAt: showHover,
     destroy() {
       for (const off of offs) off();
       heatFrame.cancel();
       overlayFrame.cancel();
+      hoverFrame.cancel();
       sendView.cancel();
       overlay.removeEventListener("wheel", onWheel);
     },

@@ -1,11 +1,15 @@
 // Loss curves (every run, step on x, loss on y, optional log y) and the learning-rate panel
 // (each run's lr over the steps, shown when any optimizer group has a schedule), with uPlot.
+// The y range comes from robustRange (a diverging run leaves the chart instead of crushing the
+// other curves), a diverged run's curve ends with a mark, and the `marks` trait's events (a
+// change of batch size) are drawn as vertical lines.
 
 import uPlot from "uplot";
 
 import { frameScheduler, h } from "./dom.js";
-import { runInfo } from "./paths.js";
-import { formatNumber } from "./scales.js";
+import { divergedEnds, lossMarksHook, lossNote, validMarks } from "./lossmarks.js";
+import { isDiverged, runInfo, statusByLabel } from "./paths.js";
+import { formatNumber, formatTicks, niceTicks, robustRange } from "./scales.js";
 
 let syncCount = 0;
 
@@ -19,6 +23,26 @@ export function themeOf(el) {
     font: `11px ${cs.fontFamily || "sans-serif"}`,
   };
 }
+
+let measureCtx = null;
+/** Width in px of the widest of `labels` in `font` (an estimate where there is no canvas). */
+export function textWidth(labels, font) {
+  if (measureCtx === null) measureCtx = globalThis.document?.createElement("canvas").getContext?.("2d") ?? false;
+  let widest = 0;
+  for (const s of labels) {
+    if (s == null) continue;
+    if (measureCtx) {
+      measureCtx.font = font;
+      widest = Math.max(widest, measureCtx.measureText(String(s)).width);
+    } else {
+      widest = Math.max(widest, String(s).length * 6.5);
+    }
+  }
+  return widest;
+}
+
+/** A y axis's width: its widest label plus the ticks and gaps, at least `min` px. */
+export const ySize = (theme, min = 40) => (_u, values) => Math.max(min, Math.ceil(textWidth(values ?? [], theme.font)) + 14);
 
 export function axis(theme, size, values) {
   return {
@@ -43,6 +67,10 @@ export function decadeSplits(_u, _axis, min, max) {
 }
 
 export const numberTicks = (_u, splits) => splits.map((v) => (v == null ? "" : formatNumber(v, 2)));
+/** Labels of a linear axis's splits: one style, "0" within rounding of zero. */
+export const linearTicks = (_u, splits) => formatTicks(splits.map((v) => (v == null ? Number.NaN : v))).map((t) => (t === "–" ? "" : t));
+/** Round splits of a linear axis over any finite range (uPlot's own stop at about 1e15). */
+export const linearSplits = (_u, _axis, min, max) => niceTicks(min, max, 5);
 
 export function xRange(_u, min, max) {
   if (min == null || !Number.isFinite(min)) return [0, 1];
@@ -64,11 +92,11 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
 
   const logBox = h("input", { type: "checkbox", "data-testid": "gd-logy" });
   // a model's loss at each step is that step's mini-batch loss: say so, it is noisy
-  const lossNote = h("span", { class: "gd-muted gd-loss-note" });
+  const noteEl = h("span", { class: "gd-muted gd-loss-note" });
   const updateNote = () => {
     const isModel = model.get("meta")?.kind === "model";
-    const b = Number(model.get("batch_size") ?? 0);
-    lossNote.textContent = isModel && b > 0 ? ` · on each step's mini-batch of ${b}` : "";
+    const text = lossNote(isModel, model.get("batch_size") ?? 0, model.get("marks"));
+    noteEl.textContent = text ? ` · ${text}` : "";
   };
   updateNote();
   const lossDiv = h("div", { class: "gd-plot", "data-testid": "gd-loss" });
@@ -79,7 +107,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
   ]);
   const el = h("div", { class: "gd-loss-panel" }, [
     h("div", { class: "gd-panel-head" }, [
-      h("span", {}, [h("span", { class: "gd-panel-title", text: "loss" }), lossNote]),
+      h("span", {}, [h("span", { class: "gd-panel-title", text: "loss" }), noteEl]),
       h("label", { class: "gd-check", title: "logarithmic loss axis" }, [logBox, "log y"]),
     ]),
     lossDiv,
@@ -92,6 +120,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
   let needData = true;
   let needMarker = false; // the current-step line in the lr panel moved
   let waiting = 0;
+  let yLimits = null; // the loss chart's y range, from the visible runs' values
 
   logBox.checked = store.logY();
   logBox.addEventListener("change", () => store.setLogY(logBox.checked));
@@ -110,10 +139,11 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     const n = runCount();
     const out = [{}];
     for (let r = 0; r < n; r++) {
-      const { label, color } = runInfo(meta, r);
+      const { label, color, dash } = runInfo(meta, r);
       out.push({
         label,
         stroke: color,
+        dash: dash.length ? dash : undefined,
         width: kind === "loss" ? 1.6 : 1.3,
         show: !store.ui.hidden.has(label),
         spanGaps: false,
@@ -138,12 +168,15 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
         height: lossHeight,
         legend: { show: false },
         cursor,
-        scales: { x: { time: false, range: xRange }, y: { distr: logY ? 3 : 1, log: 10, range: yRange(logY) } },
+        scales: { x: { time: false, range: xRange }, y: { distr: logY ? 3 : 1, log: 10, range: (u, lo, hi) => yLimits ?? yRange(logY)(u, lo, hi) } },
         axes: [
           axis(theme, 28, numberTicks),
-          logY ? { ...axis(theme, 52, numberTicks), splits: decadeSplits, filter: (_u, splits) => splits } : axis(theme, 52, numberTicks),
+          logY
+            ? { ...axis(theme, ySize(theme), numberTicks), splits: decadeSplits, filter: (_u, splits) => splits }
+            : { ...axis(theme, ySize(theme), linearTicks), splits: linearSplits },
         ],
         series: series("loss"),
+        hooks: { draw: [lossMarksHook(() => divergedMarks(), () => validMarks(model.get("marks")), theme)] },
       },
       columns("loss", logY),
       lossDiv,
@@ -173,7 +206,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
           legend: { show: false },
           cursor,
           scales: { x: { time: false, range: xRange }, y: { range: yRange(false) } },
-          axes: [axis(theme, 26, numberTicks), axis(theme, 52, numberTicks)],
+          axes: [axis(theme, 26, numberTicks), { ...axis(theme, ySize(theme), linearTicks), splits: linearSplits }],
           series: series("lr"),
           hooks: { draw: [marker] },
         },
@@ -183,6 +216,17 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     }
     needBuild = false;
     needData = false;
+  }
+
+  /** The diverged visible runs' last finite losses, with their colours. */
+  function divergedMarks() {
+    const meta = model.get("meta") ?? {};
+    const statuses = statusByLabel(model.get("status"));
+    const runs = store.runs;
+    const visible = [];
+    for (let r = 0; r < runs.nRuns; r++) if (!store.ui.hidden.has(runInfo(meta, r).label)) visible.push(r);
+    const diverged = (r) => isDiverged(runs, r, statuses.get(runInfo(meta, r).label));
+    return divergedEnds(runs, visible, diverged).map((e) => ({ ...e, color: runInfo(meta, e.r).color }));
   }
 
   /** uPlot's aligned data: [steps, run 0, run 1, ...]; non-finite (and, on log y, <= 0) -> null. */
@@ -202,6 +246,11 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
         col[i] = Number.isFinite(v) && (!positive || v > 0) ? v : null;
       }
       data.push(col);
+    }
+    if (kind === "loss") {
+      const meta = model.get("meta") ?? {};
+      const shown = data.slice(1).filter((_, r) => !store.ui.hidden.has(runInfo(meta, r).label));
+      yLimits = robustRange(shown, { log: positive });
     }
     return data;
   }
@@ -247,11 +296,17 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     }),
     store.events.on("meta", rebuild),
     store.events.on("meta", updateNote),
-    store.events.on("traits", (name) => name === "batch_size" && updateNote()),
+    store.events.on("traits", (name) => (name === "batch_size" || name === "marks") && updateNote()),
+    store.events.on("traits", (name) => name === "marks" && lossPlot?.redraw(false, false)),
+    store.events.on("status", () => lossPlot?.redraw(false, false)),
     store.events.on("theme", rebuild),
     store.events.on("ui", (what) => {
       if (what === "logY") rebuild();
-      else if (what === "hidden") updateShown();
+      else if (what === "hidden") {
+        updateShown();
+        needData = true; // the y range follows the runs shown
+        frame.request();
+      }
     }),
     store.events.on("traits", (name) => {
       if (name !== "t" || !lrPlot) return;

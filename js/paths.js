@@ -2,19 +2,53 @@
 
 import { h } from "./dom.js";
 
-const FALLBACK_COLORS = ["#e6550d", "#3182bd", "#31a354", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+// twelve colours that stay apart on the viridis landscape and on a white chart, then dashes
+export const FALLBACK_COLORS = [
+  "#e6550d",
+  "#1f77b4",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#17becf",
+  "#bcbd22",
+  "#7f7f7f",
+  "#ff9896",
+  "#393b79",
+];
+export const FALLBACK_DASHES = [[], [7, 4], [2, 3], [9, 3, 2, 3], [4, 4], [12, 3, 2, 3, 2, 3]];
 const MIN_SEGMENT_PX = 0.75; // shorter segments are merged into the next one
 const LIMIT = 1e6; // clamp pixel coordinates so a diverging run does not upset the canvas
 
-/** Label and colour of run r from meta (with fallbacks). */
+/** Run r's dash pattern when meta gives none: solid for the first twelve, then dashes. */
+export function fallbackDash(r) {
+  return FALLBACK_DASHES[Math.floor(r / FALLBACK_COLORS.length) % FALLBACK_DASHES.length];
+}
+
+/** Label, colour and dash (`[]`: solid) of run r from meta (with fallbacks). */
 export function runInfo(meta, r) {
   const run = meta?.runs?.[r] ?? {};
+  const dash = Array.isArray(run.dash) && run.dash.every((v) => Number.isFinite(v) && v >= 0) ? run.dash : fallbackDash(r);
   return {
-    label: run.label ?? `run ${r}`,
+    label: run.label != null ? String(run.label) : `run ${r}`,
     color: run.color ?? FALLBACK_COLORS[r % FALLBACK_COLORS.length],
+    dash,
     group: run.group ?? null,
     hyper: run.hyper ?? {},
   };
+}
+
+/**
+ * Whether run r diverged: its status says so, or its newest held row is not finite (a late
+ * status, or an old kernel).
+ */
+export function isDiverged(runs, r, status) {
+  const n = runs.length;
+  if (!n) return false;
+  if (status?.status === "diverged") return true;
+  const last = runs.lastFinite(r);
+  return last < n - 1 || !Number.isFinite(runs.loss[r][n - 1]);
 }
 
 /** Map of run label -> entry of the `status` trait. */
@@ -24,9 +58,14 @@ export function statusByLabel(status) {
   return map;
 }
 
-/** The legend's words for a run's status entry. */
-export function statusText(s) {
+/**
+ * The legend's words for a run's status entry: its `note` when the kernel gives one, "paused"
+ * for a run still going while the loop is paused (`paused` true).
+ */
+export function statusText(s, paused = false) {
   if (!s) return "";
+  if (typeof s.note === "string" && s.note) return s.note;
+  if (paused && (s.status === "running" || s.status == null)) return "paused";
   const at = s.step == null ? "" : ` at step ${s.step}`;
   switch (s.status) {
     case "converged":
@@ -41,21 +80,6 @@ export function statusText(s) {
 }
 
 const clampPx = (v) => (v > LIMIT ? LIMIT : v < -LIMIT ? -LIMIT : v);
-
-function cross(ctx, x, y, size, color) {
-  ctx.beginPath();
-  ctx.moveTo(x - size, y - size);
-  ctx.lineTo(x + size, y + size);
-  ctx.moveTo(x + size, y - size);
-  ctx.lineTo(x - size, y + size);
-  ctx.lineCap = "round";
-  ctx.strokeStyle = "rgba(255,255,255,0.95)";
-  ctx.lineWidth = 5;
-  ctx.stroke();
-  ctx.strokeStyle = color;
-  ctx.lineWidth = 2.5;
-  ctx.stroke();
-}
 
 function star(ctx, x, y, outer) {
   const inner = outer * 0.45;
@@ -133,7 +157,7 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0) {
   const first = Math.max(0, from - 1);
   if (n - first < 1) return;
   const lines = [];
-  for (const [r, { color }] of visibleRuns(store, meta)) {
+  for (const [r, { color, dash }] of visibleRuns(store, meta)) {
     const xs = runs.x[r];
     const ys = runs.y[r];
     const path = new Path2D();
@@ -171,7 +195,7 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0) {
       skipped = false;
     }
     if (skipped) path.lineTo(pendX, pendY);
-    lines.push([path, color]);
+    lines.push([path, color, dash]);
   }
   ctx.save();
   ctx.lineJoin = "round";
@@ -180,18 +204,23 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0) {
   // colours stay visible instead of being covered by the next run's halo
   ctx.strokeStyle = "rgba(0,0,0,0.4)";
   ctx.lineWidth = 4;
-  for (const [path] of lines) ctx.stroke(path);
+  for (const [path, , dash] of lines) {
+    ctx.setLineDash(dash);
+    ctx.stroke(path);
+  }
   ctx.lineWidth = 2;
-  for (const [path, color] of lines) {
+  for (const [path, color, dash] of lines) {
+    ctx.setLineDash(dash);
     ctx.strokeStyle = color;
     ctx.stroke(path);
   }
+  ctx.setLineDash([]);
   ctx.restore();
 }
 
 /**
- * Draw the visible runs' markers: a hollow circle at the start, a filled dot at the current
- * point, and an ✕ at the last finite point of a run that diverged.
+ * Draw the visible runs' markers: a hollow circle at the start and a filled dot at the current
+ * point (a diverged run's end mark is in the SVG layer of runmarks.js).
  */
 export function drawMarkers(ctx, store, meta, status, ax, bx, ay, by) {
   const runs = store.runs;
@@ -218,11 +247,8 @@ export function drawMarkers(ctx, store, meta, status, ax, bx, ay, by) {
     if (last < 0) continue;
     const px = clampPx(ax * runs.x[r][last] + bx);
     const py = clampPx(ay * runs.y[r][last] + by);
-    const diverged =
-      statuses.get(label)?.status === "diverged" || last < n - 1 || !Number.isFinite(runs.loss[r][n - 1]);
-    if (diverged) {
-      cross(ctx, px, py, 6, color);
-    } else {
+    if (isDiverged(runs, r, statuses.get(label))) continue;
+    {
       ctx.beginPath();
       ctx.arc(px, py, 5.5, 0, 2 * Math.PI);
       ctx.fillStyle = color;
@@ -238,6 +264,14 @@ export function drawMarkers(ctx, store, meta, status, ax, bx, ay, by) {
     }
   }
   ctx.restore();
+}
+
+/** A run's key: a colour square, or a short line sample when the run is dashed. */
+export function swatch(color, dash = [], small = false) {
+  if (!dash.length) return h("span", { class: `gd-swatch${small ? " gd-swatch-small" : ""}`, style: { background: color } });
+  return h("svg:svg", { class: "gd-swatch-line", width: "18", height: "8", viewBox: "0 0 18 8", "aria-hidden": "true" }, [
+    h("svg:path", { d: "M0,4L18,4", stroke: color, "stroke-width": "2.5", "stroke-dasharray": dash.join(" ") }),
+  ]);
 }
 
 function hyperText(hyper) {
@@ -263,7 +297,7 @@ export function createLegend(store) {
     el.replaceChildren();
     rows = new Map();
     runs.forEach((_, r) => {
-      const { label, color, hyper } = runInfo(meta, r);
+      const { label, color, dash, hyper } = runInfo(meta, r);
       const box = h("input", {
         type: "checkbox",
         "data-testid": `gd-visible-${label}`,
@@ -276,7 +310,7 @@ export function createLegend(store) {
       const hyperStr = hyperText(hyper);
       const row = h("label", { class: "gd-legend-row", role: "listitem", dataset: { label } }, [
         box,
-        h("span", { class: "gd-swatch", style: { background: color } }),
+        swatch(color, dash),
         h("span", { class: "gd-legend-label", text: label }),
         h("span", { class: "gd-legend-hyper", text: hyperStr, title: hyperStr }),
         status,
@@ -290,9 +324,14 @@ export function createLegend(store) {
 
   function updateStatus() {
     const statuses = statusByLabel(model.get("status"));
+    const step = store.step();
+    const paused = !model.get("running") && step > 0;
     for (const [label, { row, status }] of rows) {
       const s = statuses.get(label);
-      status.textContent = statusText(s);
+      const text = statusText(s, paused);
+      status.textContent = text;
+      status.title = text;
+      row.classList.toggle("gd-legend-long", text.length > 28);
       row.dataset.status = s?.status ?? "";
     }
   }
@@ -312,6 +351,7 @@ export function createLegend(store) {
       updateHidden();
     }),
     store.events.on("status", updateStatus),
+    store.events.on("traits", (name) => (name === "running" || name === "t") && updateStatus()),
     store.events.on("ui", (what) => what === "hidden" && updateHidden()),
   ];
   return {

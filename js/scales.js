@@ -176,3 +176,109 @@ export function formatNumber(v, digits = 3) {
   }
   return String(Number(v.toPrecision(digits)));
 }
+
+/** "Nice" round tick values over [lo, hi] (about `count` of them); [] for a bad range. */
+export function niceTicks(lo, hi, count = 5) {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
+  if (hi < lo) [lo, hi] = [hi, lo];
+  if (hi === lo) return [lo];
+  return scaleLinear().domain([lo, hi]).ticks(count);
+}
+
+function trimExp(s) {
+  const [m, e] = s.split("e");
+  return e === undefined ? m : `${Number(m)}e${Number(e)}`;
+}
+
+/**
+ * Labels for the tick values `ticks` of one axis: as short as the spacing allows, the same style
+ * for all, and "0" for a value within rounding of zero (1e-17 among ticks 0.5 apart reads "0").
+ */
+export function formatTicks(ticks) {
+  const vals = Array.from(ticks, Number);
+  const finite = vals.filter(Number.isFinite);
+  if (!finite.length) return vals.map((v) => formatNumber(v));
+  const sorted = [...finite].sort((a, b) => a - b);
+  let step = Infinity;
+  for (let i = 1; i < sorted.length; i++) {
+    const d = sorted[i] - sorted[i - 1];
+    if (d > 0 && d < step) step = d;
+  }
+  const maxAbs = Math.max(...finite.map(Math.abs));
+  if (!Number.isFinite(step)) step = maxAbs > 0 ? maxAbs : 1;
+  const tiny = step * 1e-6;
+  const zeroed = vals.map((v) => (Math.abs(v) < tiny ? 0 : v));
+  if (maxAbs >= 1e5 || maxAbs < 1e-3) {
+    // significant digits enough to tell neighbours apart
+    const digits = Math.min(6, Math.max(1, Math.ceil(Math.log10(maxAbs / step) - 1e-9) + 1));
+    return zeroed.map((v) => (!Number.isFinite(v) ? formatNumber(v) : v === 0 ? "0" : trimExp(v.toExponential(digits - 1))));
+  }
+  // each value with the decimals it needs, never more than the spacing needs
+  const most = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9) + 1);
+  return zeroed.map((v) => {
+    if (!Number.isFinite(v)) return formatNumber(v);
+    let d = 0;
+    while (d < most && Math.abs(Math.round(v * 10 ** d) - v * 10 ** d) > 1e-6 * Math.max(1, Math.abs(v * 10 ** d))) d++;
+    const s = v.toFixed(d);
+    return Number(s) === 0 ? "0" : s;
+  });
+}
+
+/**
+ * The loss chart's y range over the runs' loss columns (arrays, NaN / null / ±inf ignored), so
+ * that one diverging run does not crush the others: a value of run r counts only while it stays
+ * within 1000 times the losses' scale of that run's first finite value (the kernel's own test
+ * for divergence); beyond, its curve leaves the chart. On a log axis only values > 0 count, and
+ * the range is widened to whole decades.
+ *
+ * @param {ArrayLike<number|null>[]} columns  one per (visible) run
+ * @param {{log?: boolean}} [opts]
+ * @returns {[number, number] | null}  null when there is no usable value
+ */
+export function robustRange(columns, { log = false } = {}) {
+  const ok = (v) => v != null && Number.isFinite(v) && (!log || v > 0);
+  const starts = [];
+  for (const col of columns) {
+    let first = Number.NaN;
+    for (let i = 0; i < col.length; i++) {
+      if (ok(col[i])) {
+        first = col[i];
+        break;
+      }
+    }
+    starts.push(first);
+  }
+  let ref = 0;
+  for (const s of starts) if (Number.isFinite(s)) ref = Math.max(ref, Math.abs(s));
+  if (!(ref > 0)) ref = 1;
+  let lo = Infinity;
+  let hi = -Infinity;
+  columns.forEach((col, r) => {
+    const s = starts[r];
+    if (!Number.isFinite(s)) return;
+    const reach = 1000 * Math.max(Math.abs(s), ref);
+    const top = log ? 1000 * Math.max(s, ref) : s + reach;
+    const bottom = log ? 0 : s - reach;
+    for (let i = 0; i < col.length; i++) {
+      const v = col[i];
+      if (!ok(v) || v > top || v < bottom) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  });
+  if (!(lo <= hi)) return null;
+  if (log) {
+    let a = Math.floor(Math.log10(lo) + 1e-9);
+    let b = Math.ceil(Math.log10(hi) - 1e-9);
+    if (b <= a) b = a + 1;
+    a = Math.max(a, -300);
+    b = Math.min(b, 300);
+    return [10 ** a, 10 ** b];
+  }
+  let span = hi - lo;
+  if (!(span > 0)) span = Math.abs(hi) > 0 ? Math.abs(hi) * 0.2 : 1;
+  const pad = span * 0.05;
+  // a loss that is never negative keeps 0 as its floor
+  const low = lo >= 0 && lo - pad < 0 ? 0 : lo - pad;
+  return [low, hi + pad];
+}

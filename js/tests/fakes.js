@@ -22,6 +22,8 @@ export function installDom() {
       return true;
     },
     listenerCount: (type) => winListeners.get(type)?.size ?? 0,
+    // linkedom's Event, for dispatching on elements ("input", "change")
+    __gdEvent: win.Event,
   };
   const g = globalThis;
   g.window = window;

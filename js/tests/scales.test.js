@@ -98,3 +98,44 @@ test("formatNumber", () => {
   assert.equal(formatNumber(null), "–");
   assert.equal(formatNumber(2.5e7), "2.5e7");
 });
+
+test("tick labels: a value within rounding of zero reads 0, one style per axis", async () => {
+  const { formatTicks, niceTicks } = await import("../scales.js");
+  assert.deepEqual(formatTicks([-1, -0.5, 1e-17, 0.5, 1]), ["-1", "-0.5", "0", "0.5", "1"]);
+  assert.deepEqual(formatTicks([0.1 + 0.2, 0.4, 0.5]), ["0.3", "0.4", "0.5"]);
+  assert.deepEqual(formatTicks([0, 2e5, 4e5]), ["0", "2e5", "4e5"]);
+  assert.deepEqual(formatTicks([-2e-4, -1e-4, 2.7e-20, 1e-4]), ["-2e-4", "-1e-4", "0", "1e-4"]);
+  // ticks over a range far beyond uPlot's increments still exist and read as numbers
+  const t = niceTicks(0, 3e38, 5);
+  assert.ok(t.length >= 3);
+  for (const s of formatTicks(t)) assert.match(s, /^-?[\d.]+(e-?\d+)?$/);
+});
+
+test("colour-bar labels: 0 near zero relative to the bar's span", async () => {
+  const { colorbarLabels } = await import("../axes.js");
+  const tr = colorTransform(-1, 1, false);
+  assert.deepEqual(colorbarLabels([tr.inv(0), tr.inv(0.5) + 1e-17, tr.inv(1)], 2), ["-1", "0", "1"]);
+  assert.deepEqual(colorbarLabels([1e-13, 2e-4, 5e-4], 1e-3), ["0", "2e-4", "5e-4"]);
+});
+
+test("the loss chart's y range ignores an overflowing run and keeps the others' scale", async () => {
+  const { robustRange } = await import("../scales.js");
+  // sgd(0.1) from (-1.5, 2) on Rosenbrock: 12.5, then 3.6e6 at step 1, ..., inf within a few steps
+  const diverged = [12.5, 3.6e6, 3.2e13, 3e38, Number.POSITIVE_INFINITY, null, Number.NaN];
+  const fine = [12.5, 6, 3, 1.2, 0.4, 0.1, 0.05];
+  const [lo, hi] = robustRange([fine, diverged]);
+  assert.ok(lo <= 0.05 && lo >= 0, `${lo}`);
+  assert.ok(hi >= 12.5 && hi < 20, `${hi}`);
+  // alone, the overflowing run still gives a finite range with its start
+  const [a, b] = robustRange([diverged]);
+  assert.ok(Number.isFinite(a) && Number.isFinite(b) && a <= 12.5 && b >= 12.5 && b < 1e5);
+  // log axis: whole decades around the finite, positive values of the runs that stay
+  const [l0, l1] = robustRange([fine, diverged], { log: true });
+  assert.equal(l0, 0.01);
+  assert.equal(l1, 100);
+  // a run whose loss legitimately drops fast keeps its whole curve
+  const drop = [1e3, 10, 1, 0.1];
+  assert.deepEqual(robustRange([drop]).map((v) => v >= 0), [true, true]);
+  assert.ok(robustRange([drop])[1] >= 1e3);
+  assert.equal(robustRange([[Number.NaN, null]]), null);
+});

@@ -52,3 +52,51 @@ test("landscape axis titles: meta.axes, with the PCA plane's share of variance w
   assert.deepEqual(axisNames({ axes: ["PC 1", "PC 2"], model: { plane: "pca", explained: [12.5] } }), ["PC 1", "PC 2"]);
   assert.deepEqual(axisNames({}), ["x", "y"]);
 });
+
+test("legend words: the kernel's note first, 'paused' for a run still going while paused", () => {
+  const note = "diverged: loss x1000 above its start from step 12, overflow at step 171";
+  assert.equal(statusText({ status: "diverged", step: 171, note }), note);
+  assert.equal(statusText({ status: "diverged", step: 171, note: null }), "diverged at step 171");
+  assert.equal(statusText({ status: "running", step: 5 }, true), "paused");
+  assert.equal(statusText({ status: "converged", step: 5 }, true), "converged at step 5");
+});
+
+test("runs stay apart: twelve colours, then dashes; meta's dash wins", async () => {
+  const { FALLBACK_COLORS, fallbackDash } = await import("../paths.js");
+  assert.equal(new Set(FALLBACK_COLORS).size, 12);
+  const styles = new Set();
+  for (let r = 0; r < 36; r++) {
+    const { color, dash } = runInfo(undefined, r);
+    styles.add(`${color}|${dash.join(",")}`);
+  }
+  assert.equal(styles.size, 36);
+  assert.deepEqual(fallbackDash(0), []);
+  assert.notDeepEqual(fallbackDash(12), []);
+  assert.deepEqual(runInfo({ runs: [{ label: "a", color: "#111111", dash: [6, 3] }] }, 0).dash, [6, 3]);
+  assert.deepEqual(runInfo({ runs: [{ label: "a", color: "#111111" }] }, 0).dash, []);
+  assert.deepEqual(runInfo({ runs: [{ label: "a", dash: "bad" }] }, 0).dash, []);
+});
+
+test("the step box takes any count up to 10^9 and says why beyond", async () => {
+  const { parseStepCount, formatCount } = await import("../controls.js");
+  assert.deepEqual(parseStepCount("10"), { n: 10 });
+  assert.deepEqual(parseStepCount("1000000000"), { n: 1e9 });
+  assert.match(parseStepCount("1000000001").error, /10\^9/);
+  assert.match(parseStepCount("0").error, /at least 1/);
+  assert.match(parseStepCount("2.5").error, /whole/);
+  assert.match(parseStepCount("").error, /number/);
+  assert.equal(formatCount(1e9), "1G");
+  assert.equal(formatCount(250000), "250k");
+});
+
+test("a scheduled group's slider starts at its peak and says it scales the schedule", async () => {
+  const { sliderLabel, sliderStart } = await import("../sliders.js");
+  const { logMap } = await import("../scales.js");
+  const map = logMap(1e-4, 1);
+  const g = { label: "adam", optimizer: "adam", lr: 0.02, scale: 2, peak: 0.01, schedule: "cosine(0.01)" };
+  assert.equal(sliderLabel(g), "adam · peak lr (scales schedule)");
+  assert.equal(sliderStart(g, map), 0.02);
+  assert.equal(sliderStart({ ...g, lr: null }, map), 0.02);
+  assert.equal(sliderStart({ label: "x" }, map), 0.01);
+  assert.equal(sliderLabel({ label: "sgd", schedule: null }), "sgd");
+});
