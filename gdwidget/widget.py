@@ -46,6 +46,7 @@ import anywidget
 import traitlets as tl
 
 from ._checks import check_int, check_real
+from .backend import Backend, get_backend
 from .engine import Run
 from .live import landscape, modelview
 from .live import meta as meta_mod
@@ -227,7 +228,7 @@ class Playground(anywidget.AnyWidget):
             objective,
             optimizers,
             start,
-            device=device,
+            device=_quiet_backend(device, dtype),
             dtype=dtype,
             grad_tol=grad_tol,
             loss_tol=loss_tol,
@@ -446,6 +447,15 @@ class Playground(anywidget.AnyWidget):
             except ValueError:
                 self.set_trait("batch_size", change["old"])
                 raise
+
+
+def _quiet_backend(device: Any, dtype: Any) -> Backend:
+    """The backend, without the CPU fallback warning: the status line says the device."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="gdwidget runs on the CPU", category=RuntimeWarning
+        )
+        return get_backend(device, dtype)
 
 
 def _grid_size(grid_size: Any) -> tuple[int, int]:

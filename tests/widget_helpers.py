@@ -124,7 +124,13 @@ def make(objective: Objective | None = None, optimizers: Any = None, **kw: Any):
     optimizers = optimizers or {"gd": gd.optim.sgd(0.1), "adam": gd.optim.adam(0.05)}
     w = Playground(objective or Bowl(), optimizers, **kw)
     comm = FakeComm()
+    original = w.comm
+    if original is not None:
+        comm.comm_id = original.comm_id  # the same model id, so close() unregisters the widget
     w.comm = comm
+    if original is not None:
+        original.on_msg(None)  # the stand-in comm alone leads to the widget now
+        original.close()
     return w, comm
 
 

@@ -351,15 +351,16 @@ class Session:
         return err
 
     def fail(self, exc: BaseException, at: int | None = None) -> None:
+        """Stop playing and show why (the error is set before playing stops)."""
         where = f" at step {at}" if at is not None else ""
         name = type(exc).__name__
         self.error = f"{name}{where}: {exc}" if str(exc) else f"{name}{where}"
         self.halted = True
+        self.sink.update(error=self.error)
         with self._cv:
             self._playing = False
             self._budget = 0
         log.warning("gdwidget: the run stopped%s: %s", where, self.error)
-        self.sink.update(error=self.error)
 
     def clear_error(self) -> None:
         self.halted = False

@@ -1,0 +1,262 @@
+"""The live layer's promises: no orphaned, stuck or dead Playground.
+
+Driven through the fake comm of widget_helpers, as the page would drive them.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import threading
+import time
+import tracemalloc
+import weakref
+from typing import Any
+
+import numpy as np
+import pytest
+from widget_helpers import Bowl, loop_threads, page_state, wait_for
+from widget_helpers import make as _make
+
+import gdwidget as gd
+from gdwidget.backend import namespace_of
+from gdwidget.live import interrupt
+
+pytestmark = pytest.mark.filterwarnings("ignore:gdwidget's JavaScript bundle is missing")
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_loops():
+    yield
+    assert wait_for(lambda: not loop_threads(), 5.0), "a session loop outlived its test"
+
+
+class SlowBowl(Bowl):
+    """The bowl, at ``delay`` seconds a step; raises ``exc`` on call number ``raise_at``."""
+
+    def __init__(self, delay: float = 0.0, raise_at: int | None = None, exc: Any = None) -> None:
+        super().__init__()
+        self.delay, self.raise_at, self.exc = delay, raise_at, exc
+
+    def value_and_grad(self, params: Any, batch: Any = None) -> tuple[Any, Any]:
+        if self.delay:
+            time.sleep(self.delay)
+        with self.lock:
+            self.calls += 1
+            if self.raise_at is not None and self.calls == self.raise_at:
+                raise self.exc
+        xp = namespace_of(params)
+        return self.value(params), xp.stack([params[..., 0], 4.0 * params[..., 1]], axis=-1)
+
+
+def make(*args: Any, **kw: Any) -> tuple[Any, Any]:
+    """A Playground and its fake page, which has asked for the history as a page does."""
+    w, comm = _make(*args, **kw)
+    comm.page_sends({"type": "request_history"})
+    return w, comm
+
+
+def consistent(w: Any, comm: Any) -> None:
+    """The widget, its run, its history and what the page holds agree on the step."""
+    h = w.history
+    assert w.t == w.run.t == int(h.steps[-1])
+    held = page_state(comm.packets())
+    assert int(held["steps"][-1]) == w.t
+    np.testing.assert_array_equal(held["steps"], h.steps)
+
+
+# ---------------------------------------------------------------------------------------
+# Views come and go
+# ---------------------------------------------------------------------------------------
+def test_a_playground_whose_views_are_gone_stops_within_two_seconds_and_sends_nothing():
+    w, comm = make(speed=0)
+    comm.page_sends({"type": "view_open", "id": "v1"})
+    comm.page_sends({"type": "view_open", "id": "v2"})
+    w.play()
+    assert wait_for(lambda: w.run.t > 5)
+    comm.page_sends({"type": "view_close", "id": "v1"})
+    time.sleep(1.5)
+    assert w.playing  # one view remains
+    comm.page_sends({"type": "view_close", "id": "v2"})
+    t0 = time.monotonic()
+    assert wait_for(lambda: not w.playing, 3.0)
+    assert time.monotonic() - t0 < 2.0
+    assert wait_for(lambda: not loop_threads(), 1.0)
+    t = w.run.t
+    comm.clear()
+    w.step(10)  # no view: the steps are taken and kept, but nothing is sent
+    assert w.run.t == t + 10 and not comm.packets()
+    comm.page_sends({"type": "view_open", "id": "v3"})  # a view again: it gets the history
+    packets = comm.packets()
+    assert packets and packets[0]["type"] == "history"
+    consistent(w, comm)
+    w.close()
+
+
+def test_a_playground_never_shown_still_plays_from_python():
+    w, _ = make(speed=0)
+    w.play()
+    assert wait_for(lambda: w.run.t > 50)
+    time.sleep(1.2)
+    assert w.playing  # no view ever: nothing to lose
+    w.pause()
+    w.close()
+
+
+# ---------------------------------------------------------------------------------------
+# Pause, interrupts, errors
+# ---------------------------------------------------------------------------------------
+def test_pause_acts_within_a_step_on_a_slow_objective():
+    w, _ = make(SlowBowl(delay=0.1), speed=0)
+    w.play()
+    assert wait_for(lambda: w.run.t >= 2)
+    t0 = time.monotonic()
+    w.pause()
+    took = time.monotonic() - t0
+    assert took < 0.1 + 0.05  # at most the step in flight
+    t = w.run.t
+    time.sleep(0.3)
+    assert w.run.t == t and not w.playing
+    w.close()
+
+
+def test_the_interrupt_pauses_every_playing_playground():
+    ws = [make(speed=0) for _ in range(2)]
+    for w, _ in ws:
+        w.play()
+    assert wait_for(lambda: all(w.run.t > 3 for w, _ in ws))
+    interrupt.pause_all()
+    assert wait_for(lambda: not any(w.playing for w, _ in ws), 0.5)
+    for w, comm in ws:
+        assert not w.running
+        consistent(w, comm)
+        w.close()
+
+
+def test_the_interrupt_hooks_pause_and_then_do_what_was_there():
+    w, _ = make(speed=0)
+    w.play()
+    assert wait_for(lambda: w.run.t > 3)
+    interrupt._PauseThenChain(signal.SIG_IGN)(signal.SIGINT, None)  # idle kernel: ignored
+    assert wait_for(lambda: not w.playing, 0.5)
+    w.play()
+    with pytest.raises(KeyboardInterrupt):
+        interrupt._PauseThenChain(signal.SIG_DFL)(signal.SIGINT, None)
+    assert wait_for(lambda: not w.playing, 0.5)
+    w.play()
+
+    class Result:
+        error_in_exec = KeyboardInterrupt()
+
+    interrupt._after_cell(Result())  # a cell was interrupted
+    assert wait_for(lambda: not w.playing, 0.5)
+    w.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to oneself")
+def test_ctrl_c_during_a_long_step_keeps_every_step():
+    w, comm = make(speed=0)
+    timer = threading.Timer(0.4, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        w.step(10**8)
+    timer.join()
+    assert w.run.t > 0 and not w.playing
+    consistent(w, comm)
+    t = w.t
+    w.step(5)
+    assert w.t == t + 5
+    consistent(w, comm)
+    # the run equals a headless run of as many steps
+    ref = gd.run(Bowl(), {"gd": gd.optim.sgd(0.1), "adam": gd.optim.adam(0.05)}, steps=w.t)
+    np.testing.assert_allclose(w.history.loss[-1], ref.loss[-1], rtol=1e-12)
+    w.close()
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), SystemExit(3), ZeroDivisionError("boom")])
+def test_an_objective_that_raises_keeps_every_step_and_a_consistent_state(exc):
+    w, comm = make(SlowBowl(raise_at=40, exc=exc), speed=0)
+    w.play()
+    assert wait_for(lambda: not w.playing)
+    assert type(exc).__name__ in w.error
+    consistent(w, comm)
+    t = w.t
+    assert 30 <= t <= 40
+    w.step(3)  # goes on from there
+    assert w.t == t + 3
+    consistent(w, comm)
+    w.close()
+
+
+def test_a_refused_reset_changes_nothing():
+    f = gd.Function("x - log(x) + y**2")
+    w, comm = make(f, {"gd": gd.optim.sgd(0.05)}, start=(2.0, 1.0))
+    w.step(5)
+    before = (w.t, w.run.t, w.run.params.copy(), w.history.steps.copy(), w.history.loss.copy())
+    comm.page_sends({"type": "reset", "start": [-1.0, 0.5]})  # outside the domain
+    assert "reset refused" in w.error
+    assert (w.t, w.run.t) == before[:2]
+    np.testing.assert_array_equal(w.run.params, before[2])
+    np.testing.assert_array_equal(w.history.steps, before[3])
+    np.testing.assert_array_equal(w.history.loss, before[4])
+    with pytest.raises(ValueError):
+        w.reset((-1.0, 0.5))
+    w.step(3)
+    assert w.t == 8 and w.error == ""
+    consistent(w, comm)
+    ref = gd.run(f, {"gd": gd.optim.sgd(0.05)}, start=(2.0, 1.0), steps=8)
+    np.testing.assert_allclose(w.history.loss[-1], ref.loss[-1], rtol=1e-12)
+    w.close()
+
+
+# ---------------------------------------------------------------------------------------
+# Resources
+# ---------------------------------------------------------------------------------------
+def test_a_closed_playground_is_freed():
+    def played_and_closed() -> weakref.ref:
+        w, _ = make(speed=0)
+        w.play()
+        assert wait_for(lambda: w.run.t > 3)
+        w.close()
+        return weakref.ref(w)
+
+    ref = played_and_closed()
+    gc.collect()
+    assert ref() is None
+
+
+def test_create_and_close_a_hundred_times_costs_little_memory():
+    def cycle() -> None:
+        w, _ = make(grid_size=(40, 30))
+        w.step(5)
+        w.close()
+
+    for _ in range(5):
+        cycle()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(100):
+            cycle()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert grown < 5_000_000, f"100 create/close cycles kept {grown / 1e6:.1f} MB"
+
+
+def test_a_thousand_runs_stay_under_200_mb():
+    starts = np.random.default_rng(0).uniform(-2, 2, size=(1000, 2))
+    tracemalloc.start()
+    try:
+        w, comm = make(gd.functions.rosenbrock(), {"adam": gd.optim.adam(0.01)}, start=starts)
+        w.step(3000)
+        peak = tracemalloc.get_traced_memory()[1]
+        assert w.session.streamer.buffer.n <= w.meta["max_history"]
+        assert len(page_state(comm.packets())["steps"]) <= w.meta["max_history"]
+    finally:
+        tracemalloc.stop()
+    w.close()
+    assert peak < 200_000_000, f"peak {peak / 1e6:.0f} MB"
