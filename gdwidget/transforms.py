@@ -11,6 +11,7 @@ clipped by its own norm.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ._checks import check_int, check_real
@@ -42,9 +43,20 @@ class GradientTransform:
     def apply(self, grad: Any, state: State, params: Any) -> None:
         raise NotImplementedError
 
-    def describe(self) -> str:
-        """A short text such as ``clip_by_global_norm(max_norm=1.0)``."""
-        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
+    def describe(self, changed_only: bool = False) -> str:
+        """A short text such as ``clip_by_global_norm(max_norm=1.0)``.
+
+        ``changed_only=True`` leaves out the arguments that have their default value.
+        """
+        hyper = self._hyper()
+        if changed_only:
+            defaults = {
+                k: p.default
+                for k, p in inspect.signature(type(self).__init__).parameters.items()
+                if p.default is not inspect.Parameter.empty
+            }
+            hyper = {k: v for k, v in hyper.items() if k not in defaults or defaults[k] != v}
+        args = ", ".join(f"{k}={v!r}" for k, v in hyper.items())
         return f"{self.name}({args})"
 
     def _hyper(self) -> dict[str, Any]:
@@ -135,8 +147,10 @@ class Chain(Optimizer):
     """Transforms applied in order to a copy of the gradient, then an optimizer.
 
     The state is ``{"step", "transforms": [their states], "inner": the optimizer's
-    state}``. ``lr``, ``hessian_every`` and :meth:`estimate_hessian` are the
-    optimizer's, so a chained Sophia still gets its Hessian estimates from the engine.
+    state}``. ``lr``, ``lr_scale``, the hyperparameters, ``hessian_every`` and
+    :meth:`estimate_hessian` are the optimizer's (read and set through the chain, nested
+    chains too), so ``Run.set_lr`` on a chain changes the optimizer's steps and a chained
+    Sophia still gets its Hessian estimates from the engine.
     """
 
     def __init__(self, transforms: tuple[GradientTransform, ...], optimizer: Optimizer) -> None:
@@ -149,13 +163,44 @@ class Chain(Optimizer):
             raise ValueError(f"chain: the last argument must be an optimizer, got {optimizer!r}")
         self.transforms = tuple(transforms)
         self.optimizer = optimizer
-        self.lr = optimizer.lr
-        self.hyper = {}
-        self.name = optimizer.name
-        self.hessian_every = optimizer.hessian_every
+
+    # -- everything but the transforms is the optimizer's ------------------------------
+    @property
+    def lr(self) -> Any:  # type: ignore[override]
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value: Any) -> None:
+        self.optimizer.lr = value
+
+    @property
+    def lr_scale(self) -> float:  # type: ignore[override]
+        return self.optimizer.lr_scale
+
+    @lr_scale.setter
+    def lr_scale(self, value: float) -> None:
+        self.optimizer.lr_scale = value
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.optimizer.name
+
+    @property
+    def hessian_every(self) -> int:  # type: ignore[override]
+        return self.optimizer.hessian_every
+
+    @property
+    def hyper(self) -> dict[str, Any]:  # type: ignore[override]
+        return self.optimizer.hyper
+
+    def defaults(self) -> dict[str, Any]:
+        return self.optimizer.defaults()
 
     def lr_at(self, step: int) -> float:
         return self.optimizer.lr_at(step)
+
+    def checked_lr_at(self, step: int) -> float:
+        return self.optimizer.checked_lr_at(step)
 
     def init(self, params: Any) -> State:
         return {
@@ -164,11 +209,13 @@ class Chain(Optimizer):
             "inner": self.optimizer.init(params),
         }
 
-    def step(self, params: Any, grad: Any, state: State, hessian: Any = None) -> None:
+    def step(
+        self, params: Any, grad: Any, state: State, hessian: Any = None, lr: float | None = None
+    ) -> None:
         g = _copy(grad)
         for t, s in zip(self.transforms, state["transforms"], strict=True):
             t.apply(g, s, params)
-        self.optimizer.step(params, g, state["inner"], hessian)
+        self.optimizer.step(params, g, state["inner"], hessian, lr=lr)
         state["step"] += 1
 
     def estimate_hessian(self, objective: Any, params: Any, state: State, batch: Any = None) -> Any:
@@ -178,9 +225,15 @@ class Chain(Optimizer):
             raise AttributeError(f"{self.optimizer.name} uses no Hessian estimate")
         return inner(objective, params, state["inner"], batch=batch)
 
-    def describe(self) -> dict[str, Any]:
-        d = dict(self.optimizer.describe())
-        d["transforms"] = [t.describe() for t in self.transforms]
+    def describe(self, changed_only: bool = False) -> dict[str, Any]:
+        """The optimizer's description plus ``"transforms"``: the texts of the transforms.
+
+        A nested chain lists its transforms in the order they apply.
+        """
+        d = dict(self.optimizer.describe(changed_only=changed_only))
+        inner = d.pop("transforms", [])
+        d["transforms"] = [t.describe(changed_only=changed_only) for t in self.transforms]
+        d["transforms"] += inner
         return d
 
     def __repr__(self) -> str:

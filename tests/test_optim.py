@@ -270,7 +270,9 @@ CASES = {
             {"amsgrad": True},
             {"weight_decay": 0.1},
             {"betas": (0.8, 0.99), "eps": 1e-6, "amsgrad": True, "weight_decay": 0.05},
-            {"betas": (0.3, 0.999)},  # torch's lerp takes its other form for beta1 < 0.5
+            # torch's lerp takes its other form for beta1 < 0.5; at the full rate this run is
+            # chaotic on Rosenbrock (one ulp at step 64 grows to 1e-2 by step 200)
+            {"betas": (0.3, 0.999), "lr_scale": 0.3},
         ],
     ),
     "adamw": (

@@ -37,6 +37,7 @@ class Adagrad(Optimizer):
     """
 
     name = "adagrad"
+    hyper_names = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(
         self,
@@ -52,17 +53,14 @@ class Adagrad(Optimizer):
             "initial_accumulator_value", initial_accumulator_value, low=0.0
         )
         eps = check_real("eps", eps, low=0.0)
-        super().__init__(
-            lr,
-            lr_decay=lr_decay,
-            weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value,
-            eps=eps,
-        )
+        super().__init__(lr)
         self.lr_decay = lr_decay
         self.weight_decay = weight_decay
         self.initial_accumulator_value = initial_accumulator_value
         self.eps = eps
+
+    def _factory(self) -> Any:
+        return adagrad
 
     def _init(self, params: Any, xp: Any) -> State:
         return {"sum": xp.full_like(params, self.initial_accumulator_value)}

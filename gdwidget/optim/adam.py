@@ -49,6 +49,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    hyper_names = ("betas", "eps", "weight_decay", "amsgrad")
 
     def __init__(
         self,
@@ -63,7 +64,7 @@ class Adam(Optimizer):
         eps = check_real("eps", eps, low=0.0)
         weight_decay = check_real("weight_decay", weight_decay, low=0.0)
         amsgrad = bool(amsgrad)
-        super().__init__(lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        super().__init__(lr)
         self.betas = betas
         self.eps = eps
         self.weight_decay = weight_decay
@@ -71,6 +72,9 @@ class Adam(Optimizer):
         self.decoupled = bool(decoupled_weight_decay)
         if self.decoupled:
             self.name = "adamw"
+
+    def _factory(self) -> Any:
+        return adamw if self.decoupled else adam
 
     def _init(self, params: Any, xp: Any) -> State:
         state: State = {"exp_avg": xp.zeros_like(params), "exp_avg_sq": xp.zeros_like(params)}

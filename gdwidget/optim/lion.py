@@ -33,15 +33,19 @@ class Lion(Optimizer):
     """
 
     name = "lion"
+    hyper_names = ("betas", "weight_decay")
 
     def __init__(
         self, lr: Any = 1e-4, betas: tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0
     ) -> None:
         betas = check_betas(betas)
         weight_decay = check_real("weight_decay", weight_decay, low=0.0)
-        super().__init__(lr, betas=betas, weight_decay=weight_decay)
+        super().__init__(lr)
         self.betas = betas
         self.weight_decay = weight_decay
+
+    def _factory(self) -> Any:
+        return lion
 
     def _init(self, params: Any, xp: Any) -> State:
         return {"exp_avg": xp.zeros_like(params)}

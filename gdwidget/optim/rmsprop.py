@@ -45,6 +45,7 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
+    hyper_names = ("alpha", "eps", "weight_decay", "momentum", "centered")
 
     def __init__(
         self,
@@ -60,19 +61,15 @@ class RMSprop(Optimizer):
         weight_decay = check_real("weight_decay", weight_decay, low=0.0)
         momentum = check_real("momentum", momentum, low=0.0)
         centered = bool(centered)
-        super().__init__(
-            lr,
-            alpha=alpha,
-            eps=eps,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            centered=centered,
-        )
+        super().__init__(lr)
         self.alpha = alpha
         self.eps = eps
         self.weight_decay = weight_decay
         self.momentum = momentum
         self.centered = centered
+
+    def _factory(self) -> Any:
+        return rmsprop
 
     def _init(self, params: Any, xp: Any) -> State:
         state: State = {"square_avg": xp.zeros_like(params)}

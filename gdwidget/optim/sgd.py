@@ -27,6 +27,9 @@ class GD(Optimizer):
     def __init__(self, lr: Any) -> None:
         super().__init__(lr)
 
+    def _factory(self) -> Any:
+        return gd
+
     def _update(
         self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
     ) -> None:
@@ -80,6 +83,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    hyper_names = ("momentum", "dampening", "weight_decay", "nesterov")
 
     def __init__(
         self,
@@ -98,13 +102,14 @@ class SGD(Optimizer):
                 "nesterov=True requires momentum > 0 and dampening == 0, "
                 f"got momentum={momentum!r}, dampening={dampening!r}"
             )
-        super().__init__(
-            lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov
-        )
+        super().__init__(lr)
         self.momentum = momentum
         self.dampening = dampening
         self.weight_decay = weight_decay
         self.nesterov = nesterov
+
+    def _factory(self) -> Any:
+        return sgd
 
     def _init(self, params: Any, xp: Any) -> State:
         if self.momentum == 0.0:

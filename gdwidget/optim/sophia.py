@@ -59,6 +59,7 @@ class Sophia(Optimizer):
     """
 
     name = "sophia"
+    hyper_names = ("betas", "rho", "weight_decay", "eps", "k", "estimator", "seed")
 
     def __init__(
         self,
@@ -78,17 +79,22 @@ class Sophia(Optimizer):
         k = check_int("k", k, low=1)
         estimator = check_choice("estimator", estimator, ESTIMATORS)
         seed = check_int("seed", seed, low=0)
-        super().__init__(
-            lr, betas=betas, rho=rho, weight_decay=weight_decay, eps=eps, k=k, estimator=estimator
-        )
+        super().__init__(lr)
         self.betas = betas
         self.rho = rho
         self.weight_decay = weight_decay
         self.eps = eps
         self.k = k
-        self.hessian_every = k
         self.estimator = estimator
         self.seed = seed
+
+    @property
+    def hessian_every(self) -> int:  # type: ignore[override]
+        """Every ``k`` steps: the Hessian estimate's period is the hyperparameter ``k``."""
+        return self.k
+
+    def _factory(self) -> Any:
+        return sophia
 
     def _init(self, params: Any, xp: Any) -> State:
         return {
