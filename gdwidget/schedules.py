@@ -39,7 +39,11 @@ __all__ = [
     "warmup_cosine",
     "one_cycle",
     "join",
+    "schedule_peak",
 ]
+
+#: how many steps :func:`schedule_peak` looks at for a callable without a ``peak``
+PEAK_STEPS = 1000
 
 
 def _check_step(step: Any) -> int:
@@ -72,6 +76,15 @@ class Schedule:
 
     def _value(self, t: int) -> float:
         raise NotImplementedError
+
+    @property
+    def peak(self) -> float:
+        """The largest rate this schedule gives (``inf`` if it grows without bound).
+
+        Each schedule computes it from its parameters; this fallback, for subclasses
+        that do not, is the largest of the first :data:`PEAK_STEPS` rates.
+        """
+        return max(self.values(PEAK_STEPS))
 
     def values(self, n: int) -> list[float]:
         """The rates of the first ``n`` updates, ``[self(0), ..., self(n - 1)]``."""
@@ -128,6 +141,10 @@ class _Constant(Schedule):
     def _value(self, t: int) -> float:
         return self.lr
 
+    @property
+    def peak(self) -> float:
+        return self.lr
+
 
 def constant(lr: float) -> Schedule:
     """The same rate at every step: :math:`\\eta_t = \\eta`."""
@@ -157,6 +174,10 @@ class _Step(_Recursive):
     def _next(self, t: int, prev: float) -> float:
         return prev if t % self.step_size else prev * self.gamma
 
+    @property
+    def peak(self) -> float:
+        return self.lr if self.gamma <= 1.0 else math.inf
+
 
 def step(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     """Decay by ``gamma`` every ``step_size`` steps (PyTorch ``StepLR``).
@@ -181,6 +202,10 @@ class _Exponential(_Recursive):
 
     def _next(self, t: int, prev: float) -> float:
         return prev * self.gamma
+
+    @property
+    def peak(self) -> float:
+        return self.lr if self.gamma <= 1.0 else math.inf
 
 
 def exponential(lr: float, gamma: float) -> Schedule:
@@ -213,6 +238,10 @@ class _Cosine(_Recursive):
             prev - lo
         ) + lo
 
+    @property
+    def peak(self) -> float:  # the cosine swings between lr and eta_min
+        return max(self.lr, self.eta_min)
+
 
 def cosine(lr: float, T_max: int, eta_min: float = 0.0) -> Schedule:
     """Cosine annealing from ``lr`` to ``eta_min`` in ``T_max`` steps (``CosineAnnealingLR``).
@@ -232,15 +261,21 @@ def cosine(lr: float, T_max: int, eta_min: float = 0.0) -> Schedule:
 class _LinearWarmup(_Recursive):
     _name = "linear_warmup"
 
-    def __init__(self, lr: float, warmup_steps: int, start_factor: float,
-                 end_factor: float) -> None:
+    def __init__(
+        self, lr: float, warmup_steps: int, start_factor: float, end_factor: float
+    ) -> None:
         self.lr = check_real("lr", lr, low=0.0, low_open=True)
         self.warmup_steps = check_int("warmup_steps", warmup_steps, low=1)
-        self.start_factor = check_real("start_factor", start_factor, low=0.0, high=1.0,
-                                       low_open=True)
+        self.start_factor = check_real(
+            "start_factor", start_factor, low=0.0, high=1.0, low_open=True
+        )
         self.end_factor = check_real("end_factor", end_factor, low=0.0, high=1.0)
-        self._args = {"lr": self.lr, "warmup_steps": self.warmup_steps,
-                      "start_factor": self.start_factor, "end_factor": self.end_factor}
+        self._args = {
+            "lr": self.lr,
+            "warmup_steps": self.warmup_steps,
+            "start_factor": self.start_factor,
+            "end_factor": self.end_factor,
+        }
         super().__init__()
 
     def _first(self) -> float:
@@ -252,9 +287,14 @@ class _LinearWarmup(_Recursive):
         a, b = self.start_factor, self.end_factor
         return prev * (1.0 + (b - a) / (self.warmup_steps * a + (t - 1) * (b - a)))
 
+    @property
+    def peak(self) -> float:
+        return self.lr * max(self.start_factor, self.end_factor)
 
-def linear_warmup(lr: float, warmup_steps: int, start_factor: float = 1.0 / 3,
-                  end_factor: float = 1.0) -> Schedule:
+
+def linear_warmup(
+    lr: float, warmup_steps: int, start_factor: float = 1.0 / 3, end_factor: float = 1.0
+) -> Schedule:
     """Scale ``lr`` linearly from ``start_factor`` to ``end_factor`` (PyTorch ``LinearLR``).
 
     :math:`\\eta_t = \\eta\\,(a + (b - a)\\min(t, W)/W)` with ``a = start_factor``,
@@ -267,8 +307,14 @@ def linear_warmup(lr: float, warmup_steps: int, start_factor: float = 1.0 / 3,
 class _WarmupCosine(Schedule):
     _name = "warmup_cosine"
 
-    def __init__(self, init_value: float, peak_value: float, warmup_steps: int,
-                 decay_steps: int, end_value: float) -> None:
+    def __init__(
+        self,
+        init_value: float,
+        peak_value: float,
+        warmup_steps: int,
+        decay_steps: int,
+        end_value: float,
+    ) -> None:
         self.init_value = check_real("init_value", init_value, low=0.0)
         self.peak_value = check_real("peak_value", peak_value, low=0.0, low_open=True)
         self.warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
@@ -276,12 +322,17 @@ class _WarmupCosine(Schedule):
         if self.decay_steps <= self.warmup_steps:
             raise ValueError(
                 f"decay_steps must be > warmup_steps (it counts the warmup too, as in optax), "
-                f"got decay_steps={decay_steps!r} and warmup_steps={warmup_steps!r}")
+                f"got decay_steps={decay_steps!r} and warmup_steps={warmup_steps!r}"
+            )
         self.end_value = check_real("end_value", end_value, low=0.0)
         self._alpha = self.end_value / self.peak_value
-        self._args = {"init_value": self.init_value, "peak_value": self.peak_value,
-                      "warmup_steps": self.warmup_steps, "decay_steps": self.decay_steps,
-                      "end_value": self.end_value}
+        self._args = {
+            "init_value": self.init_value,
+            "peak_value": self.peak_value,
+            "warmup_steps": self.warmup_steps,
+            "decay_steps": self.decay_steps,
+            "end_value": self.end_value,
+        }
 
     def _value(self, t: int) -> float:
         W = self.warmup_steps
@@ -293,9 +344,18 @@ class _WarmupCosine(Schedule):
         decay = 0.5 * (1 + math.cos(math.pi * count / D))
         return self.peak_value * ((1 - self._alpha) * decay + self._alpha)
 
+    @property
+    def peak(self) -> float:  # linear, then a half cosine: the extremes are the ends
+        return max(self.init_value, self.peak_value, self.end_value)
 
-def warmup_cosine(init_value: float, peak_value: float, warmup_steps: int, decay_steps: int,
-                  end_value: float = 0.0) -> Schedule:
+
+def warmup_cosine(
+    init_value: float,
+    peak_value: float,
+    warmup_steps: int,
+    decay_steps: int,
+    end_value: float = 0.0,
+) -> Schedule:
     """Linear warmup then cosine decay (``optax.warmup_cosine_decay_schedule``).
 
     The rate goes linearly from ``init_value`` to ``peak_value`` over
@@ -309,31 +369,46 @@ def warmup_cosine(init_value: float, peak_value: float, warmup_steps: int, decay
 class _OneCycle(Schedule):
     _name = "one_cycle"
 
-    def __init__(self, max_lr: float, total_steps: int, pct_start: float, div_factor: float,
-                 final_div_factor: float, anneal_strategy: str, three_phase: bool) -> None:
+    def __init__(
+        self,
+        max_lr: float,
+        total_steps: int,
+        pct_start: float,
+        div_factor: float,
+        final_div_factor: float,
+        anneal_strategy: str,
+        three_phase: bool,
+    ) -> None:
         self.max_lr = check_real("max_lr", max_lr, low=0.0, low_open=True)
         self.total_steps = check_int("total_steps", total_steps, low=1)
         self.pct_start = check_real("pct_start", pct_start, low=0.0, high=1.0)
         self.div_factor = check_real("div_factor", div_factor, low=0.0, low_open=True)
-        self.final_div_factor = check_real("final_div_factor", final_div_factor, low=0.0,
-                                           low_open=True)
+        self.final_div_factor = check_real(
+            "final_div_factor", final_div_factor, low=0.0, low_open=True
+        )
         self.anneal_strategy = check_choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
         if not isinstance(three_phase, bool):
             raise ValueError(f"three_phase must be True or False, got {three_phase!r}")
         self.three_phase = three_phase
-        self._args = {"max_lr": self.max_lr, "total_steps": self.total_steps,
-                      "pct_start": self.pct_start, "div_factor": self.div_factor,
-                      "final_div_factor": self.final_div_factor,
-                      "anneal_strategy": self.anneal_strategy, "three_phase": self.three_phase}
+        self._args = {
+            "max_lr": self.max_lr,
+            "total_steps": self.total_steps,
+            "pct_start": self.pct_start,
+            "div_factor": self.div_factor,
+            "final_div_factor": self.final_div_factor,
+            "anneal_strategy": self.anneal_strategy,
+            "three_phase": self.three_phase,
+        }
         initial = self.max_lr / self.div_factor
         self.min_lr = initial / self.final_div_factor
         up = float(self.pct_start * self.total_steps) - 1
         last = self.total_steps - 1
         if three_phase:
-            self._phases = [(up, initial, self.max_lr),
-                            (float(2 * self.pct_start * self.total_steps) - 2, self.max_lr,
-                             initial),
-                            (last, initial, self.min_lr)]
+            self._phases = [
+                (up, initial, self.max_lr),
+                (float(2 * self.pct_start * self.total_steps) - 2, self.max_lr, initial),
+                (last, initial, self.min_lr),
+            ]
         else:
             self._phases = [(up, initial, self.max_lr), (last, self.max_lr, self.min_lr)]
         start = 0.0
@@ -343,8 +418,13 @@ class _OneCycle(Schedule):
                     f"one_cycle needs every phase to last more than one step: with "
                     f"total_steps={total_steps!r} and pct_start={pct_start!r} a phase would "
                     f"end at step {end:g}, not after step {start:g}; raise total_steps or "
-                    f"move pct_start away from 0 and 1")
+                    f"move pct_start away from 0 and 1"
+                )
             start = end
+
+    @property
+    def peak(self) -> float:  # every phase moves between two of these three rates
+        return max(self.max_lr, self.max_lr / self.div_factor, self.min_lr)
 
     def _value(self, t: int) -> float:
         if t >= self.total_steps:
@@ -360,9 +440,15 @@ class _OneCycle(Schedule):
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def one_cycle(max_lr: float, total_steps: int, pct_start: float = 0.3, div_factor: float = 25.0,
-              final_div_factor: float = 1e4, anneal_strategy: str = "cos",
-              three_phase: bool = False) -> Schedule:
+def one_cycle(
+    max_lr: float,
+    total_steps: int,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    anneal_strategy: str = "cos",
+    three_phase: bool = False,
+) -> Schedule:
     """The 1cycle policy (PyTorch ``OneCycleLR``, its learning rate only).
 
     The rate rises from ``max_lr / div_factor`` to ``max_lr`` over the first
@@ -377,8 +463,9 @@ def one_cycle(max_lr: float, total_steps: int, pct_start: float = 0.3, div_facto
     ``total_steps``, extrapolates past the end of its last phase (a value above
     the minimum with ``"cos"``, below it and possibly negative with ``"linear"``).
     """
-    return _OneCycle(max_lr, total_steps, pct_start, div_factor, final_div_factor,
-                     anneal_strategy, three_phase)
+    return _OneCycle(
+        max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal_strategy, three_phase
+    )
 
 
 class _Join(Schedule):
@@ -394,14 +481,41 @@ class _Join(Schedule):
         if len(boundaries) != len(schedules) - 1:
             raise ValueError(
                 f"boundaries must have one entry fewer than schedules "
-                f"({len(schedules) - 1}), got {len(boundaries)}: {list(boundaries)!r}")
-        self.schedules = [s if callable(s) else _Constant(check_real(f"schedules[{i}]", s))
-                          for i, s in enumerate(schedules)]
-        self.boundaries = [check_int(f"boundaries[{i}]", b, low=0)
-                           for i, b in enumerate(boundaries)]
+                f"({len(schedules) - 1}), got {len(boundaries)}: {list(boundaries)!r}"
+            )
+        self.schedules = [
+            s if callable(s) else _Constant(check_real(f"schedules[{i}]", s))
+            for i, s in enumerate(schedules)
+        ]
+        self.boundaries = [
+            check_int(f"boundaries[{i}]", b, low=0) for i, b in enumerate(boundaries)
+        ]
         if any(b1 > b2 for b1, b2 in zip(self.boundaries, self.boundaries[1:], strict=False)):
             raise ValueError(f"boundaries must be non-decreasing, got {list(boundaries)!r}")
         self._args = {}
+
+    @property
+    def peak(self) -> float:
+        """The largest rate over the parts each schedule is used for.
+
+        A part used for at most :data:`PEAK_STEPS` steps is looked at step by step; a
+        longer one (and the last) counts with its whole schedule's peak.
+        """
+        ends = [*self.boundaries, None]
+        starts = [0, *self.boundaries]
+        best = -math.inf
+        for sched, a, b in zip(self.schedules, starts, ends, strict=True):
+            length = None if b is None else b - a
+            if length == 0:
+                continue
+            if length is not None and length <= PEAK_STEPS:
+                value = max(float(sched(t)) for t in range(length))
+            else:
+                value = schedule_peak(sched)
+                if value is None:
+                    raise ValueError(f"join: cannot find the peak of {sched!r}")
+            best = max(best, value)
+        return best
 
     def _value(self, t: int) -> float:
         out = self.schedules[0](t)
@@ -414,8 +528,9 @@ class _Join(Schedule):
         return f"join([{', '.join(repr(s) for s in self.schedules)}], boundaries={self.boundaries})"
 
 
-def join(schedules: Sequence[Callable[[int], float] | float],
-         boundaries: Sequence[int]) -> Schedule:
+def join(
+    schedules: Sequence[Callable[[int], float] | float], boundaries: Sequence[int]
+) -> Schedule:
     """Join schedules end to end (``optax.join_schedules``).
 
     ``schedules[0]`` runs until ``boundaries[0]``; from step ``boundaries[i]`` on,
@@ -426,3 +541,26 @@ def join(schedules: Sequence[Callable[[int], float] | float],
     >>> sched = join([warm, cosine(0.1, T_max=90)], boundaries=[10])
     """
     return _Join(schedules, boundaries)
+
+
+def schedule_peak(lr: Any) -> float | None:
+    """The largest learning rate ``lr`` gives: a number itself, a schedule its ``peak``.
+
+    A callable without a ``peak`` attribute counts with the largest of its first
+    :data:`PEAK_STEPS` rates. ``None`` when that fails (it raises, gives a non-number)
+    or the peak is not a finite number > 0 (an exponential schedule with ``gamma > 1``
+    has no peak).
+
+    >>> schedule_peak(warmup_cosine(0.0, 0.1, 10, 100))
+    0.1
+    """
+    try:
+        if not callable(lr):
+            value = float(lr)
+        elif hasattr(lr, "peak"):
+            value = float(lr.peak)
+        else:
+            value = max(float(lr(t)) for t in range(PEAK_STEPS))
+    except Exception:  # a user's callable may fail in any way; the answer is "unknown"
+        return None
+    return value if math.isfinite(value) and value > 0 else None

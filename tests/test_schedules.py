@@ -68,26 +68,30 @@ def test_cosine_matches_torch_within_and_beyond_T_max(T_max, eta_min):
     got = ours(S.cosine(0.1, T_max, eta_min), n)
     assert_equal_lists(got, ref)  # bit for bit: same recursion as torch
     # and the closed form, which it approximates
-    closed = [eta_min + (0.1 - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
-              for t in range(n)]
+    closed = [eta_min + (0.1 - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2 for t in range(n)]
     assert_equal_lists(got, closed, abs_=1e-12)
 
 
-@pytest.mark.parametrize("warmup,a,b", [(5, 1 / 3, 1.0), (40, 0.1, 1.0), (30, 1.0, 0.2),
-                                        (20, 0.5, 0.0)])
+@pytest.mark.parametrize(
+    "warmup,a,b", [(5, 1 / 3, 1.0), (40, 0.1, 1.0), (30, 1.0, 0.2), (20, 0.5, 0.0)]
+)
 def test_linear_warmup_matches_torch_linear_lr(warmup, a, b):
-    ref = torch_lrs(lambda o: lrs.LinearLR(o, start_factor=a, end_factor=b,
-                                           total_iters=warmup), 0.3, 200)
+    ref = torch_lrs(
+        lambda o: lrs.LinearLR(o, start_factor=a, end_factor=b, total_iters=warmup), 0.3, 200
+    )
     assert_equal_lists(ours(S.linear_warmup(0.3, warmup, a, b), 200), ref)
 
 
-@pytest.mark.parametrize("kw", [
-    {},
-    {"pct_start": 0.25, "anneal_strategy": "linear"},
-    {"three_phase": True},
-    {"three_phase": True, "anneal_strategy": "linear", "div_factor": 10.0},
-    {"pct_start": 0.5, "final_div_factor": 100.0},
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"pct_start": 0.25, "anneal_strategy": "linear"},
+        {"three_phase": True},
+        {"three_phase": True, "anneal_strategy": "linear", "div_factor": 10.0},
+        {"pct_start": 0.5, "final_div_factor": 100.0},
+    ],
+)
 @pytest.mark.parametrize("total", [100, 333])
 def test_one_cycle_matches_torch(kw, total):
     ref = torch_lrs(lambda o: lrs.OneCycleLR(o, max_lr=0.8, total_steps=total, **kw), 0.8, total)
@@ -95,12 +99,14 @@ def test_one_cycle_matches_torch(kw, total):
     assert_equal_lists(got, ref)
     # past the end it holds the final minimum instead of raising
     assert S.one_cycle(0.8, total, **kw)(total + 10) == pytest.approx(
-        0.8 / kw.get("div_factor", 25.0) / kw.get("final_div_factor", 1e4))
+        0.8 / kw.get("div_factor", 25.0) / kw.get("final_div_factor", 1e4)
+    )
 
 
 def test_one_cycle_with_adam_same_lr():
-    ref = torch_lrs(lambda o: lrs.OneCycleLR(o, max_lr=0.01, total_steps=250), 0.01, 250,
-                    optimizer="adam")
+    ref = torch_lrs(
+        lambda o: lrs.OneCycleLR(o, max_lr=0.01, total_steps=250), 0.01, 250, optimizer="adam"
+    )
     assert_equal_lists(ours(S.one_cycle(0.01, 250), 250), ref)
 
 
@@ -132,26 +138,38 @@ def _optax_values(make, n):
         jax.config.update("jax_enable_x64", prev)
 
 
-@pytest.mark.parametrize("init,peak,warm,decay,end", [
-    (0.0, 0.1, 20, 200, 0.0),
-    (0.01, 0.5, 1, 50, 0.05),
-    (0.02, 0.2, 0, 100, 0.001),
-    (0.2, 0.1, 30, 31, 0.0),
-])
+@pytest.mark.parametrize(
+    "init,peak,warm,decay,end",
+    [
+        (0.0, 0.1, 20, 200, 0.0),
+        (0.01, 0.5, 1, 50, 0.05),
+        (0.02, 0.2, 0, 100, 0.001),
+        (0.2, 0.1, 30, 31, 0.0),
+    ],
+)
 def test_warmup_cosine_matches_optax(init, peak, warm, decay, end):
     n = decay + 40
-    ref = _optax_values(lambda ox: ox.warmup_cosine_decay_schedule(
-        init, peak, warm, decay, end_value=end), n)
-    assert_equal_lists(ours(S.warmup_cosine(init, peak, warm, decay, end), n), ref,
-                       rel=1e-13, abs_=1e-15)
+    ref = _optax_values(
+        lambda ox: ox.warmup_cosine_decay_schedule(init, peak, warm, decay, end_value=end), n
+    )
+    assert_equal_lists(
+        ours(S.warmup_cosine(init, peak, warm, decay, end), n), ref, rel=1e-13, abs_=1e-15
+    )
 
 
 def test_join_matches_optax():
     n = 300
-    ref = _optax_values(lambda ox: ox.join_schedules(
-        [ox.linear_schedule(0.0, 0.3, 25),
-         ox.constant_schedule(0.3),
-         ox.cosine_decay_schedule(0.3, 150, alpha=0.1)], [25, 60]), n)
+    ref = _optax_values(
+        lambda ox: ox.join_schedules(
+            [
+                ox.linear_schedule(0.0, 0.3, 25),
+                ox.constant_schedule(0.3),
+                ox.cosine_decay_schedule(0.3, 150, alpha=0.1),
+            ],
+            [25, 60],
+        ),
+        n,
+    )
     ramp = S.warmup_cosine(0.0, 0.3, 25, 10**9)  # a pure linear ramp for 25 steps
     got = S.join([ramp, 0.3, S.warmup_cosine(0.3, 0.3, 0, 150, 0.03)], [25, 60])
     assert_equal_lists(ours(got, n), ref, rel=1e-13, abs_=1e-15)
@@ -160,9 +178,15 @@ def test_join_matches_optax():
 def test_join_matches_torch_sequential_lr():
     # warmup (LinearLR) then cosine: each later schedule counts from its boundary
     n, W = 260, 20
-    ref = torch_lrs(lambda o: lrs.SequentialLR(o, [
-        lrs.LinearLR(o, start_factor=0.1, total_iters=W),
-        lrs.CosineAnnealingLR(o, T_max=200)], milestones=[W]), 0.1, n)
+    ref = torch_lrs(
+        lambda o: lrs.SequentialLR(
+            o,
+            [lrs.LinearLR(o, start_factor=0.1, total_iters=W), lrs.CosineAnnealingLR(o, T_max=200)],
+            milestones=[W],
+        ),
+        0.1,
+        n,
+    )
     got = S.join([S.linear_warmup(0.1, W, 0.1), S.cosine(0.1, 200)], [W])
     assert_equal_lists(ours(got, n), ref, rel=1e-12)
 
@@ -173,24 +197,27 @@ def test_join_counts_from_boundary():
     assert repr(s).startswith("join([constant(lr=1), exponential(lr=1, gamma=0.5)")
 
 
-@pytest.mark.parametrize("make,match", [
-    (lambda: S.constant(0), "lr must be > 0, got 0"),
-    (lambda: S.constant("0.1"), "lr must be a finite number"),
-    (lambda: S.step(0.1, 0), "step_size must be >= 1, got 0"),
-    (lambda: S.step(0.1, 2.5), "step_size must be an integer"),
-    (lambda: S.exponential(0.1, -0.5), "gamma must be > 0"),
-    (lambda: S.cosine(0.1, 0), "T_max must be >= 1"),
-    (lambda: S.cosine(0.1, 10, eta_min=-1), "eta_min must be >= 0"),
-    (lambda: S.linear_warmup(0.1, 5, start_factor=0), "start_factor must be > 0"),
-    (lambda: S.linear_warmup(0.1, 5, end_factor=1.5), "end_factor must be <= 1"),
-    (lambda: S.warmup_cosine(0.0, 0.1, 100, 100), "decay_steps must be > warmup_steps"),
-    (lambda: S.warmup_cosine(0.0, float("nan"), 1, 100), "peak_value must be a finite"),
-    (lambda: S.one_cycle(0.1, 100, anneal_strategy="cosine"), "did you mean 'cos'"),
-    (lambda: S.one_cycle(0.1, 2), "phase"),
-    (lambda: S.one_cycle(0.1, 100, pct_start=1.5), "pct_start must be <= 1"),
-    (lambda: S.join([S.constant(1.0)], [3]), "one entry fewer"),
-    (lambda: S.join([S.constant(1.0), S.constant(2.0), 0.5], [5, 3]), "non-decreasing"),
-])
+@pytest.mark.parametrize(
+    "make,match",
+    [
+        (lambda: S.constant(0), "lr must be > 0, got 0"),
+        (lambda: S.constant("0.1"), "lr must be a finite number"),
+        (lambda: S.step(0.1, 0), "step_size must be >= 1, got 0"),
+        (lambda: S.step(0.1, 2.5), "step_size must be an integer"),
+        (lambda: S.exponential(0.1, -0.5), "gamma must be > 0"),
+        (lambda: S.cosine(0.1, 0), "T_max must be >= 1"),
+        (lambda: S.cosine(0.1, 10, eta_min=-1), "eta_min must be >= 0"),
+        (lambda: S.linear_warmup(0.1, 5, start_factor=0), "start_factor must be > 0"),
+        (lambda: S.linear_warmup(0.1, 5, end_factor=1.5), "end_factor must be <= 1"),
+        (lambda: S.warmup_cosine(0.0, 0.1, 100, 100), "decay_steps must be > warmup_steps"),
+        (lambda: S.warmup_cosine(0.0, float("nan"), 1, 100), "peak_value must be a finite"),
+        (lambda: S.one_cycle(0.1, 100, anneal_strategy="cosine"), "did you mean 'cos'"),
+        (lambda: S.one_cycle(0.1, 2), "phase"),
+        (lambda: S.one_cycle(0.1, 100, pct_start=1.5), "pct_start must be <= 1"),
+        (lambda: S.join([S.constant(1.0)], [3]), "one entry fewer"),
+        (lambda: S.join([S.constant(1.0), S.constant(2.0), 0.5], [5, 3]), "non-decreasing"),
+    ],
+)
 def test_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make()
@@ -215,3 +242,36 @@ def test_as_schedule():
     assert S.as_schedule(s) is s
     f = S.as_schedule(lambda t: 1.0 / (t + 1))
     assert f(1) == 0.5
+
+
+# -- peaks -----------------------------------------------------------------------------------
+PEAKS = [
+    (lambda: S.constant(0.1), 0.1),
+    (lambda: S.step(0.1, 10), 0.1),
+    (lambda: S.exponential(0.1, 0.9), 0.1),
+    (lambda: S.cosine(0.1, T_max=50), 0.1),
+    (lambda: S.cosine(0.1, T_max=50, eta_min=0.3), 0.3),
+    (lambda: S.linear_warmup(0.1, 10), 0.1),
+    (lambda: S.linear_warmup(0.1, 10, start_factor=1.0, end_factor=0.5), 0.1),
+    (lambda: S.warmup_cosine(0.0, 0.2, 10, 100), 0.2),
+    (lambda: S.one_cycle(0.1, 100), 0.1),
+    (lambda: S.one_cycle(0.1, 100, div_factor=0.5, three_phase=True), 0.2),
+    (lambda: S.join([S.linear_warmup(0.1, 10), 0.05], [10]), S.linear_warmup(0.1, 10)(9)),
+]
+
+
+@pytest.mark.parametrize(("make", "peak"), PEAKS)
+def test_peak_is_the_largest_rate(make, peak):
+    s = make()
+    assert s.peak == pytest.approx(peak, rel=1e-12)
+    assert max(s.values(3000)) == pytest.approx(peak, rel=1e-9)  # brute force
+    assert S.schedule_peak(s) == s.peak
+
+
+def test_schedule_peak_of_anything():
+    assert S.schedule_peak(0.3) == 0.3
+    assert S.schedule_peak(lambda t: 0.1 / (1 + t)) == 0.1
+    assert S.schedule_peak(lambda t: 1 / 0) is None
+    assert S.schedule_peak(lambda t: "fast") is None
+    assert S.step(0.1, 10, gamma=2.0).peak == float("inf")
+    assert S.schedule_peak(S.exponential(0.1, 1.5)) is None
