@@ -2,84 +2,73 @@
 
 All runs (several optimizers, several starts each) live in one parameter array
 of shape ``(n_runs, n_params)`` on the chosen device; each optimizer owns a
-contiguous block of rows. A step is one objective call for every run, then one
-optimizer step per block. Per-run stop rules (gradient norm, loss change) and
-divergence (NaN, Inf) freeze a run where it stopped while the others go on.
+contiguous block of rows. A step is: each optimizer's learning rate for this
+update (computed and checked once), one optimizer step per block, one objective
+call for every run. Per-run stop rules (gradient norm, loss change), divergence
+(NaN, Inf) and a schedule that fails freeze runs where they stopped while the
+others go on.
+
+A step happens completely or not at all: if it raises (the objective, a Hessian
+estimate, Ctrl-C), the run is rolled back to the step before and the completed
+steps are kept (:class:`~gdwidget.results.ObjectiveError` ``.chunk``, or the
+``gdwidget_chunk`` attribute of a KeyboardInterrupt / SystemExit).
 
 Steps are recorded on the device and brought to the host once per
-:meth:`Run.advance` call, as a :class:`Chunk`; :func:`run` joins the chunks into
-a :class:`History`.
+:meth:`Run.advance` call, as a :class:`~gdwidget.results.Chunk`; :func:`run` joins
+the chunks into a :class:`~gdwidget.results.History`.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ._checks import check_int, check_real
-from .backend import Backend, Random, get_backend, to_numpy
+from ._checks import check_int, check_lr, check_real
+from ._rollback import Snapshots
+from .backend import Backend, get_backend, to_numpy
+from .batches import Batches
 from .objectives.base import Objective
-from .optim.base import Optimizer
+from .optim.base import LRError, Optimizer
+from .results import (
+    BLOWUP_FACTOR,
+    BLOWUP_FLOOR,
+    CONVERGED,
+    DIVERGED,
+    RUNNING,
+    STATUS_NAMES,
+    STOPPED,
+    Chunk,
+    History,
+    ObjectiveError,
+    evals_table,
+    long_table,
+    run_note,
+)
 
-log = logging.getLogger("gdwidget")
+__all__ = [
+    "Run",
+    "run",
+    "Chunk",
+    "History",
+    "ObjectiveError",
+    "long_table",
+    "evals_table",
+    "STATUS_NAMES",
+    "RUNNING",
+    "CONVERGED",
+    "DIVERGED",
+    "STOPPED",
+]
 
-RUNNING, CONVERGED, DIVERGED = 0, 1, 2
-STATUS_NAMES = ("running", "converged", "diverged")
-
-
-class ObjectiveError(RuntimeError):
-    """The objective raised during a run. ``chunk`` holds the rows completed before it."""
-
-    def __init__(self, message: str, chunk: Chunk) -> None:
-        super().__init__(message)
-        self.chunk = chunk
-
-
-@dataclass
-class Chunk:
-    """Consecutive recorded steps, on the host.
-
-    ``loss[i, r]`` is the loss of run ``r`` after ``steps[i]`` updates (step 0 is
-    the start), ``params[i, r]`` its parameters then, ``grad_norm[i, r]`` the norm
-    of the gradient there, and ``lr[i, r]`` the learning rate of the update that
-    led there (the first update's rate at step 0).
-    """
-
-    steps: np.ndarray
-    loss: np.ndarray
-    params: np.ndarray | None
-    grad_norm: np.ndarray
-    lr: np.ndarray
-    #: full-data evaluations taken in these steps (see ``Run(eval_every=...)``): ``"step"``,
-    #: ``"epoch"`` ``(n_evals,)`` and ``"train_loss"``, ``"val_loss"``, ``"train_acc"``,
-    #: ``"val_acc"`` ``(n_evals, n_runs)`` where they apply; ``None`` when not evaluating
-    evals: dict[str, np.ndarray] | None = None
-    #: ``(n, n_runs, 2)``: each run's point in the plane of ``Run.project`` (large models)
-    xy: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return int(self.steps.shape[0])
-
-    @staticmethod
-    def concat(chunks: list[Chunk]) -> Chunk:
-        params = None if chunks[0].params is None else np.concatenate([c.params for c in chunks])
-        evals = None
-        if chunks[0].evals is not None:
-            evals = {k: np.concatenate([c.evals[k] for c in chunks]) for k in chunks[0].evals}
-        xy = None if chunks[0].xy is None else np.concatenate([c.xy for c in chunks])
-        return Chunk(
-            steps=np.concatenate([c.steps for c in chunks]),
-            loss=np.concatenate([c.loss for c in chunks]),
-            params=params,
-            grad_norm=np.concatenate([c.grad_norm for c in chunks]),
-            lr=np.concatenate([c.lr for c in chunks]),
-            evals=evals,
-            xy=xy,
-        )
+#: the most steps one call may ask for (``advance``, ``gd.run``)
+MAX_STEPS = 10**12
+#: the most bytes of rows one ``advance`` call may record (ask for fewer steps at a time)
+MAX_CHUNK_BYTES = 2**31
+#: optimizer states up to this many numbers are copied before each step, so that a step
+#: that raises is undone; a larger run that is interrupted mid-step needs a ``reset()``
+ROLLBACK_MAX_ELEMENTS = 1_000_000
 
 
 def _as_optimizers(optimizers: Any) -> dict[str, Optimizer]:
@@ -165,6 +154,11 @@ class Run:
         A run has converged when the norm of its gradient is at most this (0: never).
     loss_tol : float
         A run has converged when its loss changes by at most this in one step (0: never).
+        With mini-batches (``batch_size`` not None) one batch's gradient and loss say
+        nothing about convergence: both rules then use the full-data evaluations
+        (every ``eval_every`` steps): the norm of the full-data gradient, and the change
+        of the full-data loss since the previous evaluation. With ``eval_every=0`` they
+        are off.
     batch_size : int, optional
         For objectives on data: ``None`` for the full batch, ``1`` for stochastic,
         ``k`` for mini-batches. Every run sees the same batches, reshuffled each epoch.
@@ -204,17 +198,25 @@ class Run:
         self.xp = self.backend.xp
         self.grad_tol = check_real("grad_tol", grad_tol, low=0.0)
         self.loss_tol = check_real("loss_tol", loss_tol, low=0.0)
-        self.seed = check_int("seed", seed)
+        self.seed = check_int("seed", seed, low=0, high=2**63 - 1)
         self.batch_size = self._check_batch_size(batch_size)
         starts = _starts(self.objective, start, self.seed)
         self.n_params = self.objective.n_params
         self.record_params = self.n_params <= 1024 if record_params is None else bool(record_params)
         self.validation = self._check_validation(validation)
         self._eval_every_arg = eval_every
-        self.eval_every = self._check_eval_every(eval_every)
+        self.eval_every = self._check_eval_every(eval_every, self.batch_size)
         #: optional ``params (n_runs, n_params) -> (n_runs, 2)`` on the device, recorded each
         #: step as ``Chunk.xy``: how a widget follows models too large to record whole
         self.project: Any = None
+        # the evaluated keys do not depend on whether this run evaluates now
+        # (set_batch_size may turn evaluation on later): the same keys in every chunk
+        self._eval_keys = [
+            f"{prefix}_{what}"
+            for prefix, obj in self._eval_objectives()
+            for what in ("loss", "acc")
+            if what == "loss" or getattr(obj, "task", None) == "classification"
+        ]
 
         n_starts = starts.shape[0]
         self.labels: list[str] = []
@@ -259,12 +261,17 @@ class Run:
             )
         return validation
 
-    def _check_eval_every(self, eval_every: Any) -> int:
+    def _check_eval_every(self, eval_every: Any, batch_size: int | None) -> int:
         if eval_every is not None:  # 0 turns evaluation off
-            return check_int("eval_every", eval_every, low=0)
-        if self.batch_size is not None:  # one epoch: the batches that fit in the data
-            return max(1, self.objective.n_examples // self.batch_size)
+            return check_int("eval_every", eval_every, low=0, high=MAX_STEPS)
+        if batch_size is not None:  # one epoch: the batches that fit in the data
+            return max(1, self.objective.n_examples // batch_size)
         return 1 if self.validation is not None else 0
+
+    def _group(self, group: Any) -> Optimizer:
+        if group not in self.optimizers:
+            raise ValueError(f"unknown optimizer label {group!r}; labels: {list(self.optimizers)}")
+        return self.optimizers[group]
 
     # -- evaluation --------------------------------------------------------------------
     def _eval_objectives(self) -> list[tuple[str, Objective]]:
@@ -273,14 +280,20 @@ class Run:
             pairs.append(("val", self.validation))
         return pairs
 
-    def _evaluate(self) -> dict[str, Any]:
-        """Full-data losses (and accuracies of classifiers) of every run, on the device."""
+    def _evaluate(self, params: Any, with_grad: bool = False) -> tuple[dict[str, Any], Any]:
+        """Full-data losses (and accuracies of classifiers) of every run, on the device,
+        and the norm of the full-data training gradient when ``with_grad``."""
         out: dict[str, Any] = {}
+        gnorm = None
         for prefix, obj in self._eval_objectives():
-            out[f"{prefix}_loss"] = obj.value(self.params)
+            if with_grad and prefix == "train":
+                out["train_loss"], grad = obj.value_and_grad(params, None)
+                gnorm = self.xp.sqrt(self.xp.sum(grad * grad, axis=-1))
+            else:
+                out[f"{prefix}_loss"] = obj.value(params)
             if getattr(obj, "task", None) == "classification":
-                out[f"{prefix}_acc"] = obj.accuracy(self.params)
-        return out
+                out[f"{prefix}_acc"] = obj.accuracy(params)
+        return out, gnorm
 
     def _evals_chunk(self, records: list[tuple[int, int, dict[str, Any]]]) -> Any:
         """Evaluations kept on the device, brought to the host in one transfer per kind."""
@@ -298,128 +311,432 @@ class Run:
                 evals[key] = np.empty((0, self.n_runs))
         return evals
 
-    def _start_array(self, start: Any) -> np.ndarray:
-        if start is not None:
-            self._starts = _starts(self.objective, start, self.seed)
-            if self._starts.shape[0] not in (1, self.n_runs // len(self.optimizers)):
-                raise ValueError(
-                    f"start must give 1 or {self.n_runs // len(self.optimizers)} points, "
-                    f"got {self._starts.shape[0]}"
-                )
+    # -- reset -------------------------------------------------------------------------
+    def _check_start(self, start: Any) -> np.ndarray:
+        starts = _starts(self.objective, start, self.seed)
         per_group = self.n_runs // len(self.optimizers)
-        s = np.broadcast_to(self._starts, (per_group, self.n_params))
-        return np.concatenate([s] * len(self.optimizers), axis=0)
+        if starts.shape[0] not in (1, per_group):
+            raise ValueError(f"start must give 1 or {per_group} points, got {starts.shape[0]}")
+        return starts
 
     def reset(self, start: Any = None) -> Chunk:
-        """Back to step 0, optionally from a new start; returns the step-0 row."""
-        xp = self.xp
-        self.params = self.backend.asarray(self._start_array(start))
-        self.states = {
-            lb: opt.init(self.params[self.slices[lb], ...]) for lb, opt in self.optimizers.items()
-        }
-        self.t = 0
-        self._rng = Random(xp, self.seed)
-        self._order: Any = None
-        self._pos = 0
-        self.epoch = 0
-        self._status = xp.zeros((self.n_runs,), dtype=xp.int32)
-        self._stop_step = xp.full((self.n_runs,), -1, dtype=xp.int32)
-        self._host_status = np.zeros(self.n_runs, dtype=np.int32)
-        self._host_stop = np.full(self.n_runs, -1, dtype=np.int64)
-        try:
-            self._batch = self._next_batch()
-            self.loss, self.grad = self.objective.value_and_grad(self.params, self._batch)
-            first_eval = self._evaluate() if self.eval_every else {}
-        except Exception as exc:
-            raise ValueError(f"the objective failed at the start point: {exc}") from exc
-        bad = ~xp.isfinite(self.loss)
-        if bool(xp.any(bad)):
-            raise ValueError("the loss is not finite at the start point")
-        gnorm = xp.sqrt(xp.sum(self.grad * self.grad, axis=-1))
-        # the keys do not depend on whether this run evaluates now (set_batch_size may turn
-        # evaluation on later): the same keys in every chunk
-        self._eval_keys = [
-            f"{prefix}_{what}"
-            for prefix, obj in self._eval_objectives()
-            for what in ("loss", "acc")
-            if what == "loss" or getattr(obj, "task", None) == "classification"
-        ]
-        chunk = self._chunk(
-            np.zeros(1, np.int64),
-            self.loss[None, :],
-            self.params[None, ...] if self.record_params else None,
-            gnorm[None, :],
-            self._lr_row(0)[None, :],
-        )
-        chunk.evals = self._evals_chunk([(0, 0, first_eval)] if self.eval_every else [])
-        if self.project is not None:
-            chunk.xy = np.array(to_numpy(self.project(self.params)), dtype=np.float64)[None]
+        """Back to step 0, optionally from a new start; returns the step-0 row.
+
+        A start where the objective raises or is not finite raises ValueError and leaves
+        the run exactly as it was (step, parameters, optimizer states, batch order).
+        """
+        starts = self._starts if start is None else self._check_start(start)
+        fresh, chunk = self._fresh(starts)
+        self.__dict__.update(fresh)  # commit: nothing above changed the run
+        self._starts = starts
+        self._sync_status()
         return chunk
 
-    # -- batches -----------------------------------------------------------------------
-    def _next_batch(self) -> Any:
-        if self.batch_size is None:
-            return None
-        n = self.objective.n_examples
-        if self._order is None or self._pos + self.batch_size > n:
-            if self._order is not None:
-                self.epoch += 1
-            self._order = self.xp.asarray(self._rng.permutation(n))
-            self._pos = 0
-        batch = self._order[self._pos : self._pos + self.batch_size]
-        self._pos += self.batch_size
-        return batch
+    def _fresh(self, starts: np.ndarray) -> tuple[dict[str, Any], Chunk]:
+        """Everything a reset sets, computed without touching the run, and the step-0 row."""
+        xp = self.xp
+        per_group = self.n_runs // len(self.optimizers)
+        rows = np.broadcast_to(starts, (per_group, self.n_params))
+        params = self.backend.asarray(np.concatenate([rows] * len(self.optimizers), axis=0))
+        batches = Batches(xp, self.objective.n_examples, self.batch_size, self.seed)
+        try:
+            with np.errstate(all="ignore"):  # a start outside the domain is a ValueError
+                batch = batches.next()
+                loss, grad = self.objective.value_and_grad(params, batch)
+                first_eval = self._evaluate(params)[0] if self.eval_every else {}
+                xy = None if self.project is None else self.project(params)
+        except Exception as exc:
+            raise ValueError(
+                f"the objective failed at the start point: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not bool(xp.all(xp.isfinite(loss))):
+            raise ValueError("the loss is not finite at the start point")
+        states = {lb: opt.init(params[self.slices[lb], ...]) for lb, opt in self.optimizers.items()}
+        gnorm = xp.sqrt(xp.sum(grad * grad, axis=-1))
+        # the rates of the first update (a schedule that fails here stops its group at 0)
+        rates, errors = self._compute_rates(0, {}, None)
+        status, stop = self._stop_groups(
+            xp.zeros((self.n_runs,), dtype=xp.int32),
+            xp.full((self.n_runs,), -1, dtype=xp.int32),
+            errors,
+            0,
+        )
+        fresh: dict[str, Any] = {
+            "params": params,
+            "states": states,
+            "t": 0,
+            "loss": loss,
+            "grad": grad,
+            "_gnorm": gnorm,
+            "_batch": batch,
+            "_batches": batches,
+            "_status": status,
+            "_stop_step": stop,
+            "_blowup": xp.full((self.n_runs,), -1, dtype=xp.int32),
+            "_blowup_above": BLOWUP_FACTOR * xp.maximum(xp.abs(loss), BLOWUP_FLOOR),
+            "_group_error": errors,
+            "_rates": (0, rates, self._lr_row(rates)),
+            "_last_eval_loss": first_eval.get("train_loss"),
+            "_snapshots": Snapshots(states),
+            "_broken": None,
+        }
+        chunk = self._chunk(
+            np.zeros(1, np.int64),
+            loss[None, :],
+            params[None, ...] if self.record_params else None,
+            gnorm[None, :],
+            self._lr_row(rates)[None, :],
+        )
+        chunk.evals = self._evals_chunk([(0, 0, first_eval)] if self.eval_every else [])
+        if xy is not None:
+            chunk.xy = np.array(to_numpy(xy), dtype=np.float64)[None]
+        return fresh, chunk
 
     # -- controls ----------------------------------------------------------------------
     def set_lr(self, group: str, value: Any) -> None:
-        """Set optimizer ``group``'s learning rate (a float or a schedule) from the next step."""
-        if group not in self.optimizers:
-            raise ValueError(f"unknown optimizer label {group!r}; labels: {list(self.optimizers)}")
-        from ._checks import check_lr  # noqa: PLC0415
+        """Set optimizer ``group``'s learning rate from the next step, and its scale to 1.
 
-        self.optimizers[group].lr = check_lr(value)
+        A number sets a constant rate; a schedule (a callable ``step -> lr``) replaces
+        the schedule. A value whose rate at the next step is not a number >= 0 raises
+        ValueError and changes nothing.
+        """
+        opt = self._group(group)
+        value = check_lr(value)
+        self._change_lr(group, opt, value, 1.0)
+
+    def scale_lr(self, group: str, factor: float) -> None:
+        """Multiply optimizer ``group``'s rate or schedule by ``factor`` from the next step.
+
+        Sets ``lr_scale`` (not cumulative: ``scale_lr(g, 2)`` twice still doubles the
+        rate once); ``set_lr`` puts it back to 1. ``factor`` must be finite and > 0.
+        """
+        opt = self._group(group)
+        factor = check_real("factor", factor, low=0.0, low_open=True)
+        self._change_lr(group, opt, opt.lr, factor)
+
+    def _change_lr(self, group: str, opt: Optimizer, lr: Any, scale: float) -> None:
+        old = (opt.lr, opt.lr_scale)
+        opt.lr, opt.lr_scale = lr, scale
+        if group not in self._group_error:
+            try:
+                opt.checked_lr_at(self.t)
+            except LRError as exc:
+                opt.lr, opt.lr_scale = old
+                raise ValueError(f"the new learning rate of {group!r} {exc}") from None
+        self._rates = None  # the next step computes the rates again
 
     def set_batch_size(self, batch_size: int | None) -> None:
         """Switch between full batch (``None``), stochastic (1) and mini-batch from the next step.
 
         The batch order starts a new shuffle; the default evaluation period follows.
         """
-        self.batch_size = self._check_batch_size(batch_size)
-        self.eval_every = self._check_eval_every(self._eval_every_arg)
-        self._order = None
-        self._pos = 0
+        b = self._check_batch_size(batch_size)
+        every = self._check_eval_every(self._eval_every_arg, b)
+        self.batch_size, self.eval_every = b, every
+        self._batches.set_size(b)
 
     def redraw_batch(self) -> None:
         """Draw the next batch now and recompute the loss and gradient at the current point.
 
         The gradient the next step uses was computed on the batch drawn at the end of the
         previous step; after :meth:`set_batch_size` call this for the next step to use a
-        batch of the new size. Stopped runs keep their recorded loss.
+        batch of the new size. Stopped runs keep their recorded loss. If the objective
+        raises, the run is left as it was.
         """
         xp = self.xp
-        self._batch = self._next_batch()
-        loss, grad = self.objective.value_and_grad(self.params, self._batch)
+        saved = self._batches.save()
+        try:
+            batch = self._batches.next()
+            loss, grad = self.objective.value_and_grad(self.params, batch)
+        except BaseException:
+            self._batches.restore(saved)
+            raise
+        self._batch, self.grad = batch, grad
         self.loss = xp.where(self._status == RUNNING, loss, self.loss)
-        self.grad = grad
 
+    # -- state -------------------------------------------------------------------------
     @property
     def status(self) -> list[str]:
+        """Each run's status: running, converged, diverged or stopped (its schedule failed)."""
         return [STATUS_NAMES[int(s)] for s in self._host_status]
 
     @property
     def stop_step(self) -> np.ndarray:
+        """The step at which each run stopped (-1: still running)."""
         return self._host_stop.copy()
+
+    @property
+    def blowup_step(self) -> np.ndarray:
+        """The first step where each run's loss exceeded 1000 times its start loss (-1: never)."""
+        return self._host_blowup.copy()
+
+    @property
+    def overflow_step(self) -> np.ndarray:
+        """The step where each diverged run's loss or parameters stopped being finite, else -1."""
+        return np.where(self._host_status == DIVERGED, self._host_stop, -1)
+
+    @property
+    def notes(self) -> list[str | None]:
+        """Each run's note: its schedule's error (status "stopped"), where it diverged, or None.
+
+        ``"the schedule of 'adam' gave lr=-1 at step 5"``,
+        ``"diverged: loss ×1000 above its start from step 12, overflow at step 171"``.
+        """
+        return [
+            run_note(
+                STATUS_NAMES[int(self._host_status[r])],
+                int(self._host_stop[r]),
+                int(self._host_blowup[r]),
+                self._group_error.get(self.groups[r]),
+            )
+            for r in range(self.n_runs)
+        ]
+
+    @property
+    def epoch(self) -> int:
+        """Epochs completed (mini-batch runs)."""
+        return self._batches.epoch
 
     @property
     def done(self) -> bool:
         return bool(np.all(self._host_status != RUNNING))
 
-    # -- stepping ----------------------------------------------------------------------
-    def _lr_row(self, t: int) -> np.ndarray:
-        row = np.empty(self.n_runs)
+    def _sync_status(self) -> None:
+        self._host_status = np.asarray(to_numpy(self._status), dtype=np.int32)
+        self._host_stop = np.asarray(to_numpy(self._stop_step), dtype=np.int64)
+        self._host_blowup = np.asarray(to_numpy(self._blowup), dtype=np.int64)
+
+    # -- learning rates ----------------------------------------------------------------
+    def _compute_rates(
+        self, t: int, errors: dict[str, str], before: dict[str, float | None] | None
+    ) -> tuple[dict[str, float | None], dict[str, str]]:
+        """Each group's rate of update ``t`` (None for a stopped group), and the groups'
+        errors including the schedules that fail now. Changes nothing.
+
+        ``before``: the rates of the previous update, if nothing changed them since; a
+        constant rate is taken from there."""
+        rates: dict[str, float | None] = {}
+        errors = dict(errors)
         for label, opt in self.optimizers.items():
-            row[self.slices[label]] = opt.lr_at(t)
+            rates[label] = None
+            if label in errors:
+                continue
+            if before is not None and before[label] is not None and not callable(opt.lr):
+                rates[label] = before[label]  # a constant rate, checked when it was set
+                continue
+            try:
+                rates[label] = opt.checked_lr_at(t)
+            except LRError as exc:
+                errors[label] = f"the schedule of {label!r} {exc}"
+        return rates, errors
+
+    def _stop_groups(self, status: Any, stop: Any, errors: dict[str, str], t: int) -> Any:
+        """``status`` and ``stop`` with the running runs of the ``errors`` groups stopped at t."""
+        if not errors:
+            return status, stop
+        xp = self.xp
+        mask = np.zeros(self.n_runs, dtype=bool)
+        for label in errors:
+            mask[self.slices[label]] = True
+        now = xp.asarray(mask) & (status == RUNNING)
+        status = xp.where(now, xp.asarray(STOPPED, dtype=status.dtype), status)
+        stop = xp.where(now, xp.asarray(t, dtype=stop.dtype), stop)
+        return status, stop
+
+    def _rates_for(self, t: int) -> tuple[dict[str, float | None], np.ndarray]:
+        """The rates of update ``t``, computed once (a failing schedule stops its group),
+        and as a row per run."""
+        if self._rates is not None and self._rates[0] == t:
+            return self._rates[1], self._rates[2]
+        before = None if self._rates is None else self._rates[1]
+        rates, errors = self._compute_rates(t, self._group_error, before)
+        new = {k: v for k, v in errors.items() if k not in self._group_error}
+        self._status, self._stop_step = self._stop_groups(self._status, self._stop_step, new, t)
+        self._group_error = errors
+        self._rates = (t, rates, self._lr_row(rates))
+        return self._rates[1], self._rates[2]
+
+    def _lr_row(self, rates: dict[str, float | None]) -> np.ndarray:
+        row = np.empty(self.n_runs)
+        for label, lr in rates.items():
+            row[self.slices[label]] = np.nan if lr is None else lr
         return row
+
+    # -- stepping ----------------------------------------------------------------------
+    def advance(self, n: int) -> Chunk:
+        """Take up to ``n`` steps (fewer if every run stops) and return them as a Chunk.
+
+        Raises
+        ------
+        ObjectiveError
+            If a step raises (the objective, a Hessian estimate); its ``chunk`` holds the
+            steps completed before, and the run stays at the last of them.
+        KeyboardInterrupt, SystemExit
+            The same exception, re-raised with the completed steps attached as its
+            ``gdwidget_chunk`` attribute; the run stays at the last of them.
+        RuntimeError
+            If an earlier step of a run too large to undo was interrupted (see ``reset``).
+        """
+        n = check_int("n", n, low=0, high=MAX_STEPS)
+        if self._broken is not None:
+            raise RuntimeError(self._broken)
+        rec = _Rows(self, n)
+        error: BaseException | None = None
+        check_every = 64  # how often the host looks at whether every run has stopped
+        try:
+            while rec.done < n:
+                self._transaction(rec)
+                if rec.done % check_every == 0 or rec.done == n:
+                    self._sync_status()
+                    if self.done:
+                        break
+        except BaseException as exc:  # noqa: BLE001 -- re-raised below with the rows
+            error = exc
+        chunk = self._finish(rec)
+        if error is None:
+            return chunk
+        if isinstance(error, Exception):
+            raise ObjectiveError(
+                f"the objective raised at step {self.t + 1}: {type(error).__name__}: {error}", chunk
+            ) from error
+        error.gdwidget_chunk = chunk  # type: ignore[attr-defined]
+        raise error
+
+    def _transaction(self, rec: _Rows) -> None:
+        """One step and its row, completely or not at all."""
+        k, n_records = rec.done, len(rec.records)
+        saved = self._save()
+        try:
+            with np.errstate(all="ignore"):  # divergence is an outcome here, not a fault
+                rates, row = self._rates_for(self.t)
+                self._step(rates, saved["params"])
+                rec.put(k, self, row)
+                if self.eval_every and self.t % self.eval_every == 0:
+                    rec.records.append((self.t, self.epoch, self._eval_step()))
+            rec.done = k + 1  # the commit: one store, so an interrupt falls before or after
+        except BaseException:
+            if rec.done != k + 1:
+                del rec.records[n_records:]
+                self._restore(saved)
+            raise
+
+    def _save(self) -> dict[str, Any]:
+        names = ("loss", "grad", "_gnorm", "_batch", "t", "_status", "_stop_step", "_blowup")
+        saved = {name: getattr(self, name) for name in names}
+        saved.update(
+            params=_copy(self.xp, self.params),
+            states=(
+                self._snapshots.save() if self._snapshots.size <= ROLLBACK_MAX_ELEMENTS else None
+            ),
+            batches=self._batches.save(),
+            _group_error=self._group_error,
+            _rates=self._rates,
+            _last_eval_loss=self._last_eval_loss,
+        )
+        return saved
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        saved = dict(saved)
+        self.params[...] = saved.pop("params")
+        self._batches.restore(saved.pop("batches"))
+        states = saved.pop("states")
+        if states is not None:
+            self._snapshots.restore(states)
+        elif self._broken is None:
+            self._broken = (
+                f"a step was interrupted in the middle of step {saved['t'] + 1} and this run's "
+                f"optimizer states ({self._snapshots.size:,} numbers) are too large to "
+                "copy before every step: call reset() to start again"
+            )
+        self.__dict__.update(saved)
+
+    def _step(self, rates: dict[str, float | None], prev: Any) -> None:
+        xp = self.xp
+        active = self._status == RUNNING
+        prev_loss = self.loss
+        for label, opt in self.optimizers.items():
+            lr = rates[label]
+            if lr is None:  # stopped by its schedule
+                continue
+            sl = self.slices[label]
+            state = self.states[label]
+            block = self.params[sl, ...]
+            hessian = None
+            if opt.hessian_every and state["step"] % opt.hessian_every == 0:
+                hessian = opt.estimate_hessian(self.objective, block, state, batch=self._batch)
+            opt.step(block, self.grad[sl, ...], state, hessian=hessian, lr=lr)
+            if not _is_view_namespace(xp):
+                self.params[sl, ...] = block
+        batch = self._batches.next()
+        loss, grad = self.objective.value_and_grad(self.params, batch)
+        t = self.t + 1
+        finite = xp.isfinite(loss) & xp.all(xp.isfinite(self.params), axis=-1)
+        gnorm = xp.sqrt(xp.sum(grad * grad, axis=-1))
+        newly_div = active & ~finite
+        conv = xp.zeros_like(active)
+        if self.batch_size is None:  # mini-batches: see _eval_step
+            if self.grad_tol > 0:
+                conv = conv | (gnorm <= self.grad_tol)
+            if self.loss_tol > 0:
+                conv = conv | (xp.abs(loss - prev_loss) <= self.loss_tol)
+        newly_conv = active & finite & conv
+        blown = active & (self._blowup < 0) & (xp.abs(loss) > self._blowup_above)
+        self.params[...] = xp.where((active & ~newly_div)[:, None], self.params, prev)
+        # frozen runs keep their last loss; a run that diverges records the non-finite loss
+        self.loss = xp.where(active, loss, prev_loss)
+        self.grad = grad
+        self._batch = batch
+        self._gnorm = xp.where(active, gnorm, xp.zeros_like(gnorm))
+        self._blowup = xp.where(blown, xp.asarray(t, dtype=self._blowup.dtype), self._blowup)
+        self._mark(newly_conv, newly_div, t)
+        self.t = t
+
+    def _mark(self, newly_conv: Any, newly_div: Any, t: int) -> None:
+        xp = self.xp
+        code = self._status
+        code = xp.where(newly_conv, xp.asarray(CONVERGED, dtype=code.dtype), code)
+        self._status = xp.where(newly_div, xp.asarray(DIVERGED, dtype=code.dtype), code)
+        self._stop_step = xp.where(
+            newly_conv | newly_div, xp.asarray(t, dtype=self._stop_step.dtype), self._stop_step
+        )
+
+    def _eval_step(self) -> dict[str, Any]:
+        """The full-data evaluation of this step; with mini-batches, also the stop rules."""
+        xp = self.xp
+        rules = self.batch_size is not None and (self.grad_tol > 0 or self.loss_tol > 0)
+        ev, gnorm = self._evaluate(self.params, with_grad=rules and self.grad_tol > 0)
+        if rules:
+            loss = ev["train_loss"]
+            conv = xp.zeros_like(self._status == RUNNING)
+            if gnorm is not None:
+                conv = conv | (gnorm <= self.grad_tol)
+            if self.loss_tol > 0 and self._last_eval_loss is not None:
+                conv = conv | (xp.abs(loss - self._last_eval_loss) <= self.loss_tol)
+            conv = conv & (self._status == RUNNING) & xp.isfinite(loss)
+            self._mark(conv, xp.zeros_like(conv), self.t)
+        self._last_eval_loss = ev["train_loss"]
+        return ev
+
+    def _finish(self, rec: _Rows) -> Chunk:
+        """The completed rows as a Chunk (on the host); trims the steps after every run stopped."""
+        self._sync_status()
+        done = rec.done
+        if self.done and done:
+            # every run has stopped: the steps after the last stop changed nothing
+            last = int(self._host_stop.max())
+            done = max(0, min(done, last - int(rec.steps[0]) + 1))
+            self.t = last
+        chunk = self._chunk(
+            rec.steps[:done],
+            rec.loss[:done, ...],
+            None if rec.params is None else rec.params[:done, ...],
+            rec.gnorm[:done, ...],
+            rec.lr[:done],
+        )
+        chunk.evals = self._evals_chunk([r for r in rec.records if r[0] <= self.t])
+        if rec.xy is not None:
+            chunk.xy = np.array(to_numpy(rec.xy[:done, ...]), dtype=np.float64)
+        return chunk
 
     def _chunk(self, steps, loss, params, gnorm, lr) -> Chunk:
         # the one place where recorded steps leave the device
@@ -431,118 +748,36 @@ class Run:
             lr=lr,
         )
 
-    def advance(self, n: int) -> Chunk:
-        """Take up to ``n`` steps (fewer if every run stops) and return them as a Chunk.
 
-        Raises
-        ------
-        ObjectiveError
-            If the objective raises; its ``chunk`` holds the steps completed before.
-        """
-        n = check_int("n", n, low=0)
-        xp = self.xp
-        R, P = self.n_runs, self.n_params
-        loss_buf = xp.empty((n, R), dtype=self.backend.dtype)
-        gnorm_buf = xp.empty((n, R), dtype=self.backend.dtype)
-        params_buf = xp.empty((n, R, P), dtype=self.backend.dtype) if self.record_params else None
-        xy_buf = xp.empty((n, R, 2), dtype=self.backend.dtype) if self.project else None
-        lr_buf = np.empty((n, R))
-        steps = np.arange(self.t + 1, self.t + 1 + n, dtype=np.int64)
-        done = 0
-        records: list[tuple[int, int, dict[str, Any]]] = []
-        error: BaseException | None = None
-        check_every = 64  # how often the host looks at whether every run has stopped
-        while done < n:
-            lr_buf[done] = self._lr_row(self.t)
-            try:
-                with np.errstate(all="ignore"):  # divergence is an outcome here, not a fault
-                    self._step()
-            except Exception as exc:  # the user's objective or hessian estimate failed
-                error = exc
-                break
-            loss_buf[done, ...] = self.loss
-            gnorm_buf[done, ...] = self._gnorm
-            if params_buf is not None:
-                params_buf[done, ...] = self.params
-            if xy_buf is not None:
-                xy_buf[done, ...] = self.project(self.params)
-            done += 1
-            if self.eval_every and self.t % self.eval_every == 0:
-                try:
-                    records.append((self.t, self.epoch, self._evaluate()))
-                except Exception as exc:
-                    error = exc
-                    break
-            if done % check_every == 0 or done == n:
-                self._sync_status()
-                if self.done:
-                    break
-        self._sync_status()
-        if self.done and done:
-            # every run has stopped: the steps after the last stop changed nothing
-            last = int(self._host_stop.max())
-            done = max(0, min(done, last - int(steps[0]) + 1))
-            self.t = last
-        chunk = self._chunk(
-            steps[:done],
-            loss_buf[:done, ...],
-            None if params_buf is None else params_buf[:done, ...],
-            gnorm_buf[:done, ...],
-            lr_buf[:done],
-        )
-        chunk.evals = self._evals_chunk([r for r in records if r[0] <= self.t])
-        if xy_buf is not None:
-            chunk.xy = np.array(to_numpy(xy_buf[:done, ...]), dtype=np.float64)
-        if error is not None:
-            raise ObjectiveError(
-                f"the objective raised at step {self.t + 1}: {type(error).__name__}: {error}", chunk
-            ) from error
-        return chunk
+class _Rows:
+    """The device buffers one ``advance`` call records its steps into."""
 
-    def _sync_status(self) -> None:
-        self._host_status = np.asarray(to_numpy(self._status), dtype=np.int32)
-        self._host_stop = np.asarray(to_numpy(self._stop_step), dtype=np.int64)
+    def __init__(self, r: Run, n: int) -> None:
+        xp, R, P = r.xp, r.n_runs, r.n_params
+        per_step = R * (3 + (P if r.record_params else 0) + (2 if r.project else 0)) * 8
+        if n * per_step > MAX_CHUNK_BYTES:
+            raise ValueError(
+                f"n={n:,} steps would record {n * per_step / 2**30:.1f} GiB at once; "
+                f"advance by at most {MAX_CHUNK_BYTES // per_step:,} steps per call"
+            )
+        dtype = r.backend.dtype
+        self.loss = xp.empty((n, R), dtype=dtype)
+        self.gnorm = xp.empty((n, R), dtype=dtype)
+        self.params = xp.empty((n, R, P), dtype=dtype) if r.record_params else None
+        self.xy = xp.empty((n, R, 2), dtype=dtype) if r.project else None
+        self.lr = np.empty((n, R))
+        self.steps = np.arange(r.t + 1, r.t + 1 + n, dtype=np.int64)
+        self.records: list[tuple[int, int, dict[str, Any]]] = []
+        self.done = 0
 
-    def _step(self) -> None:
-        xp = self.xp
-        active = self._status == RUNNING
-        prev = _copy(xp, self.params)
-        prev_loss = self.loss
-        for label, opt in self.optimizers.items():
-            sl = self.slices[label]
-            state = self.states[label]
-            block = self.params[sl, ...]
-            hessian = None
-            if opt.hessian_every and state["step"] % opt.hessian_every == 0:
-                hessian = opt.estimate_hessian(self.objective, block, state, batch=self._batch)
-            opt.step(block, self.grad[sl, ...], state, hessian=hessian)
-            if not _is_view_namespace(xp):
-                self.params[sl, ...] = block
-        self._batch = self._next_batch()
-        loss, grad = self.objective.value_and_grad(self.params, self._batch)
-        self.t += 1
-        finite = xp.isfinite(loss) & xp.all(xp.isfinite(self.params), axis=-1)
-        gnorm = xp.sqrt(xp.sum(grad * grad, axis=-1))
-        newly_div = active & ~finite
-        conv = xp.zeros_like(active)
-        if self.grad_tol > 0:
-            conv = conv | (gnorm <= self.grad_tol)
-        if self.loss_tol > 0:
-            conv = conv | (xp.abs(loss - prev_loss) <= self.loss_tol)
-        newly_conv = active & finite & conv
-        keep_new = active & ~newly_div
-        self.params[...] = xp.where(keep_new[:, None], self.params, prev)
-        # frozen runs keep their last loss; a run that diverges records the non-finite loss
-        self.loss = xp.where(active, loss, prev_loss)
-        self.grad = grad
-        self._gnorm = xp.where(active, gnorm, xp.zeros_like(gnorm))
-        stopped_now = newly_div | newly_conv
-        code = self._status
-        code = xp.where(newly_conv, xp.asarray(CONVERGED, dtype=code.dtype), code)
-        self._status = xp.where(newly_div, xp.asarray(DIVERGED, dtype=code.dtype), code)
-        self._stop_step = xp.where(
-            stopped_now, xp.asarray(self.t, dtype=self._stop_step.dtype), self._stop_step
-        )
+    def put(self, k: int, r: Run, lr_row: np.ndarray) -> None:
+        self.loss[k, ...] = r.loss
+        self.gnorm[k, ...] = r._gnorm
+        if self.params is not None:
+            self.params[k, ...] = r.params
+        if self.xy is not None:
+            self.xy[k, ...] = r.project(r.params)
+        self.lr[k] = lr_row
 
 
 def _copy(xp: Any, a: Any) -> Any:
@@ -555,200 +790,4 @@ def _is_view_namespace(xp: Any) -> bool:
     return name == "numpy" or name.split(".")[0] == "cupy"
 
 
-@dataclass
-class History:
-    """What a headless run recorded, on the host.
-
-    Attributes
-    ----------
-    loss : ndarray (steps + 1, n_runs)
-    params : ndarray (steps + 1, n_runs, n_params) or None
-    grad_norm : ndarray (steps + 1, n_runs)
-    lr : ndarray (steps + 1, n_runs)
-    steps : ndarray (steps + 1,)
-    labels, groups : list of str
-        Each run's label and the label of its optimizer.
-    status : list of str
-        ``"running"`` (still going when the steps ran out), ``"converged"`` or ``"diverged"``.
-    stop_step : ndarray of int
-        The step at which each run stopped, -1 if it did not.
-    optimizers : dict
-        Each optimizer's description (name and hyperparameters).
-    evals : dict of ndarray, or None
-        Full-data evaluations (``eval_every``): ``step`` and ``epoch`` ``(n_evals,)``;
-        ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc`` ``(n_evals, n_runs)``
-        where they apply. For mini-batch runs ``loss`` is each step's batch loss and
-        ``evals["train_loss"]`` the loss on all the training data.
-    """
-
-    loss: np.ndarray
-    params: np.ndarray | None
-    grad_norm: np.ndarray
-    lr: np.ndarray
-    steps: np.ndarray
-    labels: list[str]
-    groups: list[str]
-    status: list[str]
-    stop_step: np.ndarray
-    optimizers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    device: str = "cpu"
-    evals: dict[str, np.ndarray] | None = None
-
-    @property
-    def n_runs(self) -> int:
-        return len(self.labels)
-
-    @property
-    def final_loss(self) -> np.ndarray:
-        return self.loss[-1]
-
-    def to_pandas(self) -> Any:
-        """One row per step and run: step, run, optimizer, loss, grad_norm, lr, x0.., status."""
-        cols = {"loss": self.loss, "grad_norm": self.grad_norm, "lr": self.lr}
-        if self.params is not None:
-            cols.update({f"x{j}": self.params[:, :, j] for j in range(self.params.shape[-1])})
-        df = long_table(self.steps, self.labels, self.groups, cols)
-        df["status"] = df["run"].map(dict(zip(self.labels, self.status, strict=True)))
-        return df
-
-    def evals_to_pandas(self) -> Any:
-        """One row per evaluation and run: step, epoch, run, optimizer and the evaluated keys."""
-        return evals_table(self.evals, self.labels, self.groups)
-
-    def summary(self) -> list[dict[str, Any]]:
-        """One dict per run: label, optimizer, status, stop step, final loss and point."""
-        rows = []
-        for r, label in enumerate(self.labels):
-            row = {
-                "run": label,
-                "optimizer": self.groups[r],
-                "status": self.status[r],
-                "stop_step": int(self.stop_step[r]),
-                "loss": float(self.loss[-1, r]),
-                "grad_norm": float(self.grad_norm[-1, r]),
-            }
-            if self.params is not None:
-                row["point"] = tuple(float(v) for v in self.params[-1, r])
-            rows.append(row)
-        return rows
-
-
-def long_table(
-    steps: np.ndarray,
-    labels: list[str],
-    groups: list[str],
-    columns: dict[str, np.ndarray],
-    index: dict[str, np.ndarray] | None = None,
-) -> Any:
-    """A pandas DataFrame with one row per recorded row and run.
-
-    ``steps`` (and each array of ``index``) has one value per row; every array of
-    ``columns`` is ``(n_rows, n_runs)``. Columns: step, the ``index`` ones, run,
-    optimizer, then ``columns``.
-    """
-    try:
-        import pandas as pd  # noqa: PLC0415
-    except ImportError as exc:
-        raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
-    S, R = len(steps), len(labels)
-    cols: dict[str, Any] = {"step": np.repeat(steps, R)}
-    cols.update({k: np.repeat(v, R) for k, v in (index or {}).items()})
-    cols["run"] = np.tile(np.array(labels, dtype=object), S)
-    cols["optimizer"] = np.tile(np.array(groups, dtype=object), S)
-    cols.update({k: np.asarray(v).reshape(S * R) for k, v in columns.items()})
-    return pd.DataFrame(cols)
-
-
-def evals_table(evals: dict[str, np.ndarray] | None, labels: list[str], groups: list[str]) -> Any:
-    """The evaluations (``History.evals``) as a long pandas DataFrame (empty without any)."""
-    ev = evals or {"step": np.zeros(0, np.int64), "epoch": np.zeros(0, np.int64)}
-    columns = {k: v for k, v in ev.items() if k not in ("step", "epoch")}
-    return long_table(ev["step"], labels, groups, columns, index={"epoch": ev["epoch"]})
-
-
-def run(
-    objective: Any,
-    optimizers: Any,
-    start: Any = None,
-    steps: int = 1000,
-    *,
-    device: str = "auto",
-    dtype: Any = "float64",
-    grad_tol: float = 0.0,
-    loss_tol: float = 0.0,
-    batch_size: int | None = None,
-    seed: int = 0,
-    record_params: bool | None = None,
-    validation: Any = None,
-    eval_every: int | None = None,
-    progress: bool = False,
-    chunk_size: int = 1000,
-) -> History:
-    """Run optimizers on an objective without a widget and return the History.
-
-    Takes ``steps`` steps, or fewer once every run has converged or diverged.
-    ``progress=True`` shows a tqdm progress bar (``pip install tqdm``). The other
-    parameters are those of :class:`Run`.
-
-    Examples
-    --------
-    >>> import gdwidget as gd
-    >>> hist = gd.run(gd.functions.rosenbrock(), {"adam": gd.optim.adam(0.02)}, steps=500)
-    >>> hist.loss.shape
-    (501, 1)
-    """
-    steps = check_int("steps", steps, low=0)
-    chunk_size = check_int("chunk_size", chunk_size, low=1)
-    r = Run(
-        objective,
-        optimizers,
-        start,
-        device=device,
-        dtype=dtype,
-        grad_tol=grad_tol,
-        loss_tol=loss_tol,
-        batch_size=batch_size,
-        seed=seed,
-        record_params=record_params,
-        validation=validation,
-        eval_every=eval_every,
-    )
-    chunks = [r.reset()]
-    bar = _progress(progress, steps)
-    try:
-        while r.t < steps and not r.done:
-            chunk = r.advance(min(chunk_size, steps - r.t))
-            chunks.append(chunk)
-            if bar is not None:
-                bar.update(len(chunk))
-            if len(chunk) == 0:
-                break
-    finally:
-        if bar is not None:
-            bar.close()
-    c = Chunk.concat(chunks)
-    return History(
-        loss=c.loss,
-        params=c.params,
-        grad_norm=c.grad_norm,
-        lr=c.lr,
-        steps=c.steps,
-        labels=list(r.labels),
-        groups=list(r.groups),
-        status=r.status,
-        stop_step=r.stop_step,
-        optimizers={lb: opt.describe() for lb, opt in r.optimizers.items()},
-        device=r.backend.device,
-        evals=c.evals,
-    )
-
-
-def _progress(enabled: bool, total: int) -> Any:
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm  # noqa: PLC0415
-    except ImportError:
-        log.warning("progress=True needs tqdm (pip install tqdm); running without a bar")
-        return None
-    return tqdm(total=total, unit="step", desc="gdwidget")
+from .headless import run  # noqa: E402 -- headless builds on Run
