@@ -25,12 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_int, check_lr, check_real
+from ._checks import check_int, check_real
 from ._rollback import Snapshots
 from .backend import Backend, get_backend, to_numpy
 from .batches import Batches
 from .objectives.base import Objective
-from .optim.base import LRError, Optimizer
+from .optim.base import Optimizer
+from .rates import Rates
 from .results import (
     BLOWUP_FACTOR,
     BLOWUP_FLOOR,
@@ -46,6 +47,7 @@ from .results import (
     long_table,
     run_note,
 )
+from .stepping import MAX_STEPS, Stepping
 
 __all__ = [
     "Run",
@@ -61,14 +63,6 @@ __all__ = [
     "DIVERGED",
     "STOPPED",
 ]
-
-#: the most steps one call may ask for (``advance``, ``gd.run``)
-MAX_STEPS = 10**12
-#: the most bytes of rows one ``advance`` call may record (ask for fewer steps at a time)
-MAX_CHUNK_BYTES = 2**31
-#: optimizer states up to this many numbers are copied before each step, so that a step
-#: that raises is undone; a larger run that is interrupted mid-step needs a ``reset()``
-ROLLBACK_MAX_ELEMENTS = 1_000_000
 
 
 def _as_optimizers(optimizers: Any) -> dict[str, Optimizer]:
@@ -135,7 +129,7 @@ def _starts(objective: Objective, start: Any, seed: int = 0) -> np.ndarray:
     return s
 
 
-class Run:
+class Run(Rates, Stepping):
     """Several optimizers racing on one objective, from one or several starts, stepped together.
 
     Parameters
@@ -393,38 +387,6 @@ class Run:
         return fresh, chunk
 
     # -- controls ----------------------------------------------------------------------
-    def set_lr(self, group: str, value: Any) -> None:
-        """Set optimizer ``group``'s learning rate from the next step, and its scale to 1.
-
-        A number sets a constant rate; a schedule (a callable ``step -> lr``) replaces
-        the schedule. A value whose rate at the next step is not a number >= 0 raises
-        ValueError and changes nothing.
-        """
-        opt = self._group(group)
-        value = check_lr(value)
-        self._change_lr(group, opt, value, 1.0)
-
-    def scale_lr(self, group: str, factor: float) -> None:
-        """Multiply optimizer ``group``'s rate or schedule by ``factor`` from the next step.
-
-        Sets ``lr_scale`` (not cumulative: ``scale_lr(g, 2)`` twice still doubles the
-        rate once); ``set_lr`` puts it back to 1. ``factor`` must be finite and > 0.
-        """
-        opt = self._group(group)
-        factor = check_real("factor", factor, low=0.0, low_open=True)
-        self._change_lr(group, opt, opt.lr, factor)
-
-    def _change_lr(self, group: str, opt: Optimizer, lr: Any, scale: float) -> None:
-        old = (opt.lr, opt.lr_scale)
-        opt.lr, opt.lr_scale = lr, scale
-        if group not in self._group_error:
-            try:
-                opt.checked_lr_at(self.t)
-            except LRError as exc:
-                opt.lr, opt.lr_scale = old
-                raise ValueError(f"the new learning rate of {group!r} {exc}") from None
-        self._rates = None  # the next step computes the rates again
-
     def set_batch_size(self, batch_size: int | None) -> None:
         """Switch between full batch (``None``), stochastic (1) and mini-batch from the next step.
 
@@ -505,289 +467,6 @@ class Run:
         self._host_status = np.asarray(to_numpy(self._status), dtype=np.int32)
         self._host_stop = np.asarray(to_numpy(self._stop_step), dtype=np.int64)
         self._host_blowup = np.asarray(to_numpy(self._blowup), dtype=np.int64)
-
-    # -- learning rates ----------------------------------------------------------------
-    def _compute_rates(
-        self, t: int, errors: dict[str, str], before: dict[str, float | None] | None
-    ) -> tuple[dict[str, float | None], dict[str, str]]:
-        """Each group's rate of update ``t`` (None for a stopped group), and the groups'
-        errors including the schedules that fail now. Changes nothing.
-
-        ``before``: the rates of the previous update, if nothing changed them since; a
-        constant rate is taken from there."""
-        rates: dict[str, float | None] = {}
-        errors = dict(errors)
-        for label, opt in self.optimizers.items():
-            rates[label] = None
-            if label in errors:
-                continue
-            if before is not None and before[label] is not None and not callable(opt.lr):
-                rates[label] = before[label]  # a constant rate, checked when it was set
-                continue
-            try:
-                rates[label] = opt.checked_lr_at(t)
-            except LRError as exc:
-                errors[label] = f"the schedule of {label!r} {exc}"
-        return rates, errors
-
-    def _stop_groups(self, status: Any, stop: Any, errors: dict[str, str], t: int) -> Any:
-        """``status`` and ``stop`` with the running runs of the ``errors`` groups stopped at t."""
-        if not errors:
-            return status, stop
-        xp = self.xp
-        mask = np.zeros(self.n_runs, dtype=bool)
-        for label in errors:
-            mask[self.slices[label]] = True
-        now = xp.asarray(mask) & (status == RUNNING)
-        status = xp.where(now, xp.asarray(STOPPED, dtype=status.dtype), status)
-        stop = xp.where(now, xp.asarray(t, dtype=stop.dtype), stop)
-        return status, stop
-
-    def _rates_for(self, t: int) -> tuple[dict[str, float | None], np.ndarray]:
-        """The rates of update ``t``, computed once (a failing schedule stops its group),
-        and as a row per run."""
-        if self._rates is not None and self._rates[0] == t:
-            return self._rates[1], self._rates[2]
-        before = None if self._rates is None else self._rates[1]
-        rates, errors = self._compute_rates(t, self._group_error, before)
-        new = {k: v for k, v in errors.items() if k not in self._group_error}
-        self._status, self._stop_step = self._stop_groups(self._status, self._stop_step, new, t)
-        self._group_error = errors
-        self._rates = (t, rates, self._lr_row(rates))
-        return self._rates[1], self._rates[2]
-
-    def _lr_row(self, rates: dict[str, float | None]) -> np.ndarray:
-        row = np.empty(self.n_runs)
-        for label, lr in rates.items():
-            row[self.slices[label]] = np.nan if lr is None else lr
-        return row
-
-    # -- stepping ----------------------------------------------------------------------
-    def advance(self, n: int) -> Chunk:
-        """Take up to ``n`` steps (fewer if every run stops) and return them as a Chunk.
-
-        Raises
-        ------
-        ObjectiveError
-            If a step raises (the objective, a Hessian estimate); its ``chunk`` holds the
-            steps completed before, and the run stays at the last of them.
-        KeyboardInterrupt, SystemExit
-            The same exception, re-raised with the completed steps attached as its
-            ``gdwidget_chunk`` attribute; the run stays at the last of them.
-        RuntimeError
-            If an earlier step of a run too large to undo was interrupted (see ``reset``).
-        """
-        n = check_int("n", n, low=0, high=MAX_STEPS)
-        if self._broken is not None:
-            raise RuntimeError(self._broken)
-        rec = _Rows(self, n)
-        error: BaseException | None = None
-        check_every = 64  # how often the host looks at whether every run has stopped
-        try:
-            while rec.done < n:
-                self._transaction(rec)
-                if rec.done % check_every == 0 or rec.done == n:
-                    self._sync_status()
-                    if self.done:
-                        break
-        except BaseException as exc:  # noqa: BLE001 -- re-raised below with the rows
-            error = exc
-        chunk = self._finish(rec)
-        if error is None:
-            return chunk
-        if isinstance(error, Exception):
-            raise ObjectiveError(
-                f"the objective raised at step {self.t + 1}: {type(error).__name__}: {error}", chunk
-            ) from error
-        error.gdwidget_chunk = chunk  # type: ignore[attr-defined]
-        raise error
-
-    def _transaction(self, rec: _Rows) -> None:
-        """One step and its row, completely or not at all."""
-        k, n_records = rec.done, len(rec.records)
-        saved = self._save()
-        try:
-            with np.errstate(all="ignore"):  # divergence is an outcome here, not a fault
-                rates, row = self._rates_for(self.t)
-                self._step(rates, saved["params"])
-                rec.put(k, self, row)
-                if self.eval_every and self.t % self.eval_every == 0:
-                    rec.records.append((self.t, self.epoch, self._eval_step()))
-            rec.done = k + 1  # the commit: one store, so an interrupt falls before or after
-        except BaseException:
-            if rec.done != k + 1:
-                del rec.records[n_records:]
-                self._restore(saved)
-            raise
-
-    def _save(self) -> dict[str, Any]:
-        names = ("loss", "grad", "_gnorm", "_batch", "t", "_status", "_stop_step", "_blowup")
-        saved = {name: getattr(self, name) for name in names}
-        saved.update(
-            params=_copy(self.xp, self.params),
-            states=(
-                self._snapshots.save() if self._snapshots.size <= ROLLBACK_MAX_ELEMENTS else None
-            ),
-            batches=self._batches.save(),
-            _group_error=self._group_error,
-            _rates=self._rates,
-            _last_eval_loss=self._last_eval_loss,
-        )
-        return saved
-
-    def _restore(self, saved: dict[str, Any]) -> None:
-        saved = dict(saved)
-        self.params[...] = saved.pop("params")
-        self._batches.restore(saved.pop("batches"))
-        states = saved.pop("states")
-        if states is not None:
-            self._snapshots.restore(states)
-        elif self._broken is None:
-            self._broken = (
-                f"a step was interrupted in the middle of step {saved['t'] + 1} and this run's "
-                f"optimizer states ({self._snapshots.size:,} numbers) are too large to "
-                "copy before every step: call reset() to start again"
-            )
-        self.__dict__.update(saved)
-
-    def _step(self, rates: dict[str, float | None], prev: Any) -> None:
-        xp = self.xp
-        active = self._status == RUNNING
-        prev_loss = self.loss
-        for label, opt in self.optimizers.items():
-            lr = rates[label]
-            if lr is None:  # stopped by its schedule
-                continue
-            sl = self.slices[label]
-            state = self.states[label]
-            block = self.params[sl, ...]
-            hessian = None
-            if opt.hessian_every and state["step"] % opt.hessian_every == 0:
-                hessian = opt.estimate_hessian(self.objective, block, state, batch=self._batch)
-            opt.step(block, self.grad[sl, ...], state, hessian=hessian, lr=lr)
-            if not _is_view_namespace(xp):
-                self.params[sl, ...] = block
-        batch = self._batches.next()
-        loss, grad = self.objective.value_and_grad(self.params, batch)
-        t = self.t + 1
-        finite = xp.isfinite(loss) & xp.all(xp.isfinite(self.params), axis=-1)
-        gnorm = xp.sqrt(xp.sum(grad * grad, axis=-1))
-        newly_div = active & ~finite
-        conv = xp.zeros_like(active)
-        if self.batch_size is None:  # mini-batches: see _eval_step
-            if self.grad_tol > 0:
-                conv = conv | (gnorm <= self.grad_tol)
-            if self.loss_tol > 0:
-                conv = conv | (xp.abs(loss - prev_loss) <= self.loss_tol)
-        newly_conv = active & finite & conv
-        blown = active & (self._blowup < 0) & (xp.abs(loss) > self._blowup_above)
-        self.params[...] = xp.where((active & ~newly_div)[:, None], self.params, prev)
-        # frozen runs keep their last loss; a run that diverges records the non-finite loss
-        self.loss = xp.where(active, loss, prev_loss)
-        self.grad = grad
-        self._batch = batch
-        self._gnorm = xp.where(active, gnorm, xp.zeros_like(gnorm))
-        self._blowup = xp.where(blown, xp.asarray(t, dtype=self._blowup.dtype), self._blowup)
-        self._mark(newly_conv, newly_div, t)
-        self.t = t
-
-    def _mark(self, newly_conv: Any, newly_div: Any, t: int) -> None:
-        xp = self.xp
-        code = self._status
-        code = xp.where(newly_conv, xp.asarray(CONVERGED, dtype=code.dtype), code)
-        self._status = xp.where(newly_div, xp.asarray(DIVERGED, dtype=code.dtype), code)
-        self._stop_step = xp.where(
-            newly_conv | newly_div, xp.asarray(t, dtype=self._stop_step.dtype), self._stop_step
-        )
-
-    def _eval_step(self) -> dict[str, Any]:
-        """The full-data evaluation of this step; with mini-batches, also the stop rules."""
-        xp = self.xp
-        rules = self.batch_size is not None and (self.grad_tol > 0 or self.loss_tol > 0)
-        ev, gnorm = self._evaluate(self.params, with_grad=rules and self.grad_tol > 0)
-        if rules:
-            loss = ev["train_loss"]
-            conv = xp.zeros_like(self._status == RUNNING)
-            if gnorm is not None:
-                conv = conv | (gnorm <= self.grad_tol)
-            if self.loss_tol > 0 and self._last_eval_loss is not None:
-                conv = conv | (xp.abs(loss - self._last_eval_loss) <= self.loss_tol)
-            conv = conv & (self._status == RUNNING) & xp.isfinite(loss)
-            self._mark(conv, xp.zeros_like(conv), self.t)
-        self._last_eval_loss = ev["train_loss"]
-        return ev
-
-    def _finish(self, rec: _Rows) -> Chunk:
-        """The completed rows as a Chunk (on the host); trims the steps after every run stopped."""
-        self._sync_status()
-        done = rec.done
-        if self.done and done:
-            # every run has stopped: the steps after the last stop changed nothing
-            last = int(self._host_stop.max())
-            done = max(0, min(done, last - int(rec.steps[0]) + 1))
-            self.t = last
-        chunk = self._chunk(
-            rec.steps[:done],
-            rec.loss[:done, ...],
-            None if rec.params is None else rec.params[:done, ...],
-            rec.gnorm[:done, ...],
-            rec.lr[:done],
-        )
-        chunk.evals = self._evals_chunk([r for r in rec.records if r[0] <= self.t])
-        if rec.xy is not None:
-            chunk.xy = np.array(to_numpy(rec.xy[:done, ...]), dtype=np.float64)
-        return chunk
-
-    def _chunk(self, steps, loss, params, gnorm, lr) -> Chunk:
-        # the one place where recorded steps leave the device
-        return Chunk(
-            steps=steps,
-            loss=np.array(to_numpy(loss), dtype=np.float64),
-            params=None if params is None else np.array(to_numpy(params), dtype=np.float64),
-            grad_norm=np.array(to_numpy(gnorm), dtype=np.float64),
-            lr=lr,
-        )
-
-
-class _Rows:
-    """The device buffers one ``advance`` call records its steps into."""
-
-    def __init__(self, r: Run, n: int) -> None:
-        xp, R, P = r.xp, r.n_runs, r.n_params
-        per_step = R * (3 + (P if r.record_params else 0) + (2 if r.project else 0)) * 8
-        if n * per_step > MAX_CHUNK_BYTES:
-            raise ValueError(
-                f"n={n:,} steps would record {n * per_step / 2**30:.1f} GiB at once; "
-                f"advance by at most {MAX_CHUNK_BYTES // per_step:,} steps per call"
-            )
-        dtype = r.backend.dtype
-        self.loss = xp.empty((n, R), dtype=dtype)
-        self.gnorm = xp.empty((n, R), dtype=dtype)
-        self.params = xp.empty((n, R, P), dtype=dtype) if r.record_params else None
-        self.xy = xp.empty((n, R, 2), dtype=dtype) if r.project else None
-        self.lr = np.empty((n, R))
-        self.steps = np.arange(r.t + 1, r.t + 1 + n, dtype=np.int64)
-        self.records: list[tuple[int, int, dict[str, Any]]] = []
-        self.done = 0
-
-    def put(self, k: int, r: Run, lr_row: np.ndarray) -> None:
-        self.loss[k, ...] = r.loss
-        self.gnorm[k, ...] = r._gnorm
-        if self.params is not None:
-            self.params[k, ...] = r.params
-        if self.xy is not None:
-            self.xy[k, ...] = r.project(r.params)
-        self.lr[k] = lr_row
-
-
-def _copy(xp: Any, a: Any) -> Any:
-    return a.copy() if hasattr(a, "copy") else xp.asarray(a, copy=True)
-
-
-def _is_view_namespace(xp: Any) -> bool:
-    """NumPy and CuPy slices are views: an in-place block step needs no copy back."""
-    name = getattr(xp, "__name__", "")
-    return name == "numpy" or name.split(".")[0] == "cupy"
 
 
 from .headless import run  # noqa: E402 -- headless builds on Run

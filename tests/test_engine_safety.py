@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gdwidget as gd
-import gdwidget.engine as engine
+import gdwidget.stepping as stepping
 from gdwidget.engine import ObjectiveError, Run
 from gdwidget.objectives.base import Objective
 from gdwidget.results import Chunk
@@ -284,7 +284,7 @@ def test_an_interrupt_in_a_schedule_rolls_the_step_back():
 
 
 def test_a_run_too_large_to_copy_asks_for_a_reset(monkeypatch):
-    monkeypatch.setattr(engine, "ROLLBACK_MAX_ELEMENTS", 0)
+    monkeypatch.setattr(stepping, "ROLLBACK_MAX_ELEMENTS", 0)
     r = Run(RaisesOnce(KeyboardInterrupt(), at=5), {"a": gd.optim.adam(1e-2)}, device="cpu")
     with pytest.raises(KeyboardInterrupt):
         r.advance(10)
