@@ -1,0 +1,47 @@
+"""What the page gets: a bounded, thinned history, binary frames and their pacing.
+
+* :mod:`.thinning`: the one rule that chooses which rows to keep (paths within
+  a pixel, loss curves with their extremes, memory bounded);
+* :mod:`.buffers`: :class:`HistoryBuffer`, the bounded history (and its
+  pre-filter); :mod:`.evals`: :class:`EvalBuffer`, the evaluations;
+* :mod:`.wire`: :func:`pack` and :func:`unpack`, the protocol's binary layout;
+* :mod:`.streamer`: :class:`FrameClock` and :class:`Streamer` (chunks in, packets out);
+* :mod:`.history`: :class:`DecimatedHistory`, the copy users read.
+"""
+
+from .buffers import (
+    DEFAULT_CAPACITY,
+    DEFAULT_LOSS_PX,
+    DEFAULT_PLOT_PX,
+    DEFAULT_TOLERANCE_PX,
+    HistoryBuffer,
+    Rows,
+)
+from .evals import EvalBuffer
+from .history import DecimatedHistory
+from .streamer import DEFAULT_MAX_FPS, FrameClock, Packet, Projection, Streamer, first_two
+from .thinning import PixelView, Selection, select_rows
+from .wire import Evals, pack, unpack
+
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "DEFAULT_LOSS_PX",
+    "DEFAULT_MAX_FPS",
+    "DEFAULT_PLOT_PX",
+    "DEFAULT_TOLERANCE_PX",
+    "DecimatedHistory",
+    "EvalBuffer",
+    "Evals",
+    "FrameClock",
+    "HistoryBuffer",
+    "Packet",
+    "PixelView",
+    "Projection",
+    "Rows",
+    "Selection",
+    "Streamer",
+    "first_two",
+    "pack",
+    "select_rows",
+    "unpack",
+]

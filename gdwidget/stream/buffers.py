@@ -1,0 +1,375 @@
+"""The bounded history of many runs, on the host.
+
+Rows arrive every step; :class:`HistoryBuffer` takes those that change what is
+drawn (a pre-filter, vectorized over each chunk) and, when it is full, thins
+them with the one rule of :mod:`.thinning`. Memory is ``O(capacity * n_runs)``
+however long the run goes and however many runs there are.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .prefilter import ball_filter, loss_records, strays
+from .thinning import PixelView, bucket_width, select_rows
+
+__all__ = [
+    "BALL_FRACTION",
+    "DEFAULT_CAPACITY",
+    "DEFAULT_LOSS_PX",
+    "DEFAULT_PLOT_PX",
+    "DEFAULT_TOLERANCE_PX",
+    "HistoryBuffer",
+    "Rows",
+]
+
+#: Rows of history kept by default (per Playground, all runs together).
+DEFAULT_CAPACITY = 4096
+#: The landscape's plot area in pixels until the page says otherwise (``set_view``).
+DEFAULT_PLOT_PX = (450, 400)
+#: Pixel columns of the loss chart.
+DEFAULT_LOSS_PX = 360
+#: Paths stay within this many pixels of the true ones (before any coarsening).
+DEFAULT_TOLERANCE_PX = 1.0
+#: Rows are taken when a run moved this fraction of the tolerance (see :mod:`.prefilter`).
+BALL_FRACTION = 0.3
+#: Arrays of the buffer are float64 up to this many bytes, float32 beyond (1000 runs).
+_FLOAT64_BUDGET = 64 << 20
+
+
+@dataclass
+class Rows:
+    """A block of history rows on the host (views or copies, see the producer)."""
+
+    steps: np.ndarray  # (n,) int64
+    loss: np.ndarray  # (n, R)
+    xy: np.ndarray  # (n, R, 2)
+    grad_norm: np.ndarray  # (n, R)
+    lr: np.ndarray  # (n, R)
+
+    def __len__(self) -> int:
+        return int(self.steps.shape[0])
+
+
+def _check_count(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+class HistoryBuffer:
+    """A bounded, thinned history of many runs.
+
+    Parameters
+    ----------
+    n_runs : int
+    capacity : int
+        Most rows ever held, whatever ``n_runs`` (>= 4).
+    bounds : [[x0, x1], [y0, y1]], optional
+        The landscape view the paths are thinned for; default: a box around the
+        first row's points (the widget always passes its view).
+    px : (w, h)
+        The view's size in pixels.
+    loss_px : int
+        Pixel columns of the loss chart.
+    tolerance : float
+        Pixels a drawn path may stray from the true one.
+
+    Notes
+    -----
+    **Taking rows.** A row offered to :meth:`append` is taken when some run's
+    point is ``tolerance * BALL_FRACTION`` pixels or more from its point in the
+    previous row taken (:mod:`.prefilter`), when it starts or ends a loss bucket (see
+    :mod:`.thinning`), when it holds a new smallest or largest loss of its bucket
+    for some run, or when a run's loss or point stops (or starts) being finite.
+    The newest row, if not taken, is held aside (:meth:`commit_pending` takes it:
+    a frame does, so the page always shows the newest point). For each taken row
+    the buffer keeps a bound of how far the skipped points strayed (``err``), so
+    the thinning's promise covers every step, not only the rows held.
+
+    **Thinning.** When full, :func:`.thinning.select_rows` keeps at most half
+    of the capacity; :attr:`generation` goes up so that a consumer knows its
+    copy is stale, and :attr:`precision` says what still holds.
+    """
+
+    def __init__(
+        self,
+        n_runs: int,
+        capacity: int = DEFAULT_CAPACITY,
+        *,
+        bounds: Any = None,
+        px: Any = DEFAULT_PLOT_PX,
+        loss_px: int = DEFAULT_LOSS_PX,
+        tolerance: float = DEFAULT_TOLERANCE_PX,
+    ) -> None:
+        self.n_runs = _check_count("n_runs", n_runs, 1)
+        self.capacity = _check_count("capacity", capacity, 4)
+        self.loss_px = _check_count("loss_px", loss_px, 1)
+        if not (isinstance(tolerance, int | float) and math.isfinite(tolerance) and tolerance > 0):
+            raise ValueError(f"tolerance must be a finite number > 0, got {tolerance!r}")
+        self.tolerance = float(tolerance)
+        self.dims = 2
+        self._px = tuple(px)
+        self._view = None if bounds is None else PixelView.from_bounds(bounds, px)
+        C, R = self.capacity, self.n_runs
+        big = C * R * 5 * 8 > _FLOAT64_BUDGET
+        self.dtype = np.dtype(np.float32 if big else np.float64)
+        self._steps = np.zeros(C, dtype=np.int64)
+        self._loss = np.zeros((C, R), dtype=self.dtype)
+        self._xy = np.zeros((C, R, 2), dtype=self.dtype)
+        self._gnorm = np.zeros((C, R), dtype=self.dtype)
+        self._lr = np.zeros((C, R), dtype=self.dtype)
+        self._err = np.zeros((C, R), dtype=np.float32)  # see the class notes
+        self.clear()
+
+    # -- state -------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Forget every row (after a reset)."""
+        R = self.n_runs
+        self.n = 0
+        self.generation = 0
+        self.decimations = 0
+        self.n_seen = 0  # rows offered, taken or not
+        self.level = 0  # coarsening of the last thinning
+        self._tol = self.tolerance  # the tolerance the last thinning held to
+        self._width = 1  # the widest loss bucket a thinning used (finer ones are gone)
+        self._loss_lost = False  # a thinning had to give up the loss extremes
+        self._last_seen = -1
+        self._tail: tuple[Any, ...] | None = None  # the newest row, not taken
+        self._tail_err = np.zeros(R)
+        self._skip_err = np.zeros(R)  # stray of rows skipped before the tail
+        self._prev_fin = np.zeros((R, 2), dtype=bool)  # last row offered: point, loss finite
+        self._bmin = np.full(R, np.inf)  # extremes of the open bucket, so far
+        self._bmax = np.full(R, -np.inf)
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def last_step(self) -> int:
+        """Step of the newest row offered (-1 when none)."""
+        return self._last_seen
+
+    @property
+    def view(self) -> PixelView | None:
+        return self._view
+
+    def set_view(self, bounds: Any, px: Any = None) -> None:
+        """Thin for another view from now on: ``bounds`` on ``px`` pixels (default: unchanged).
+
+        The error bounds held are rescaled (a zoom in makes the old points' stray
+        larger in pixels; thinning cannot bring back what was dropped).
+        """
+        px = self._px if px is None else tuple(px)
+        new = PixelView.from_bounds(bounds, px)
+        if self._view is not None:
+            f = self._view.stretch(new)
+            self._err[: self.n] *= np.float32(f)
+            self._skip_err *= f
+            self._tail_err *= f
+        self._view, self._px = new, px
+
+    def rows(self, start: int = 0, stop: int | None = None) -> Rows:
+        """Views of taken rows ``start:stop`` (valid until the next change)."""
+        stop = self.n if stop is None else min(stop, self.n)
+        sl = slice(start, stop)
+        return Rows(self._steps[sl], self._loss[sl], self._xy[sl], self._gnorm[sl], self._lr[sl])
+
+    def nbytes(self) -> int:
+        """Host memory held by the buffer's arrays."""
+        arrays = (self._steps, self._loss, self._xy, self._gnorm, self._lr, self._err)
+        return sum(a.nbytes for a in arrays)
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether the newest row offered is held aside (see :meth:`commit_pending`)."""
+        return self._tail is not None
+
+    @property
+    def columns(self) -> int:
+        """Loss buckets over steps ``0..last`` now."""
+        w = self.bucket_steps
+        return -(-(self._last_seen + 1) // w) if self._last_seen >= 0 else 0
+
+    @property
+    def bucket_steps(self) -> int:
+        """Width in steps of the loss buckets now (a power of two)."""
+        return max(bucket_width(max(self._last_seen, 0), self.loss_px), self._width)
+
+    @property
+    def precision(self) -> dict[str, Any]:
+        """What the held rows promise now.
+
+        ``px``: a bound on the distance (pixels of the current view) from every
+        step's point to its run's polyline through the held rows (and the rows
+        held aside); ``loss_steps``: each bucket of that many steps keeps its first,
+        last, and every run's smallest and largest finite loss (None: given up);
+        ``loss_columns``: how many such buckets span the steps; ``level``: how
+        many times the last thinning had to coarsen.
+        """
+        px = float(self._err[: self.n].max()) if self.n else 0.0
+        px = max(px, float(self._skip_err.max()), float(self._tail_err.max()))
+        steps = None if self._loss_lost else self.bucket_steps
+        return {
+            "px": px,
+            "tolerance": self._tol,
+            "loss_steps": steps,
+            "loss_columns": self.columns if steps else 0,
+            "level": self.level,
+        }
+
+    # -- appending ---------------------------------------------------------------------
+    def _auto_view(self, xy: np.ndarray) -> None:
+        pts = xy[np.isfinite(xy).all(axis=-1)]
+        lo, hi = (pts.min(axis=0), pts.max(axis=0)) if pts.size else (np.zeros(2), np.zeros(2))
+        half = np.maximum(0.5 * (hi - lo), 1.0)
+        mid = 0.5 * (lo + hi)
+        lo, hi = mid - 2 * half, mid + 2 * half
+        self._view = PixelView.from_bounds([[lo[0], hi[0]], [lo[1], hi[1]]], self._px)
+
+    def append(
+        self,
+        steps: np.ndarray,
+        loss: np.ndarray,
+        xy: np.ndarray,
+        grad_norm: np.ndarray,
+        lr: np.ndarray,
+    ) -> int:
+        """Offer consecutive rows; returns how many were taken now.
+
+        Steps must increase and follow the rows already offered.
+        """
+        steps = np.asarray(steps, dtype=np.int64).reshape(-1)
+        m = steps.shape[0]
+        if m == 0:
+            return 0
+        R = self.n_runs
+        loss = np.asarray(loss, dtype=np.float64).reshape(m, R)
+        xy = np.asarray(xy, dtype=np.float64).reshape(m, R, 2)
+        grad_norm = np.asarray(grad_norm).reshape(m, R)
+        lr = np.asarray(lr).reshape(m, R)
+        if steps[0] <= self._last_seen or (m > 1 and np.any(np.diff(steps) <= 0)):
+            raise ValueError(
+                f"history rows must follow step {self._last_seen} in increasing order, "
+                f"got steps {int(steps[0])}..{int(steps[-1])}"
+            )
+        if self._view is None:
+            self._auto_view(xy[:1])
+        view = self._view
+        first_ever = self._last_seen < 0
+        prev_step = self._last_seen
+        self.n_seen += m
+        self._last_seen = int(steps[-1])
+
+        px = view.to_px(xy)
+        fin_xy = ~np.isnan(px).any(axis=-1)
+        fin_l = np.isfinite(loss)
+        fxy = np.concatenate([self._prev_fin[None, :, 0], fin_xy])
+        fl = np.concatenate([self._prev_fin[None, :, 1], fin_l])
+        edge = ((fxy[1:] != fxy[:-1]) | (fl[1:] != fl[:-1])).any(axis=1)  # row i vs i - 1
+        # loss buckets: rows that start or end one, and each part's new extremes
+        width = self.bucket_steps
+        b = steps // width
+        newb = np.r_[first_ever or b[0] != prev_step // width, b[1:] != b[:-1]]
+        must = edge | newb
+        must[:-1] |= newb[1:] | edge[1:]  # the last row of a bucket, the row before an edge
+        starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+        must |= loss_records(loss, fin_l, starts, not newb[0], self._bmin, self._bmax)
+
+        taken = 0
+        # the row held aside closes a bucket or precedes an edge: take it before the chunk
+        if self._tail is not None:
+            if newb[0] or edge[0]:
+                taken += self._write(*self._tail, err=self._skip_err[None])
+                self._skip_err = np.zeros(R)
+            else:
+                self._skip_err = np.maximum(self._skip_err, self._tail_err)
+            self._tail = None
+            self._tail_err = np.zeros(R)
+
+        anchor = view.to_px(self._xy[self.n - 1]) if self.n else px[0]
+        take = ball_filter(px, anchor, must, self.tolerance * BALL_FRACTION)
+        d = strays(px, take, anchor)
+        idx = np.flatnonzero(take)
+        if idx.size:
+            bounds = np.r_[0, idx[:-1] + 1]
+            err = np.maximum.reduceat(d[: idx[-1] + 1], bounds, axis=0)
+            err[0] = np.maximum(err[0], self._skip_err)
+            self._skip_err = np.zeros(R)
+            after = slice(idx[-1] + 1, m - 1)
+        else:
+            err = np.zeros((0, R))
+            after = slice(0, m - 1)
+        if d[after].size:
+            self._skip_err = np.maximum(self._skip_err, d[after].max(axis=0))
+        if not take[-1]:
+            self._tail = (steps[-1:], loss[-1:], xy[-1:], grad_norm[-1:], lr[-1:])
+            self._tail_err = d[-1].copy()
+        if idx.size:
+            taken += self._write(steps[idx], loss[idx], xy[idx], grad_norm[idx], lr[idx], err=err)
+        self._prev_fin = np.stack([fin_xy[-1], fin_l[-1]], axis=-1)
+        return taken
+
+    def commit_pending(self) -> int:
+        """Take the row held aside (the newest one offered), if any; returns how many."""
+        if self._tail is None:
+            return 0
+        tail, self._tail = self._tail, None
+        n = self._write(*tail, err=self._skip_err[None])
+        self._skip_err = np.zeros(self.n_runs)
+        self._tail_err = np.zeros(self.n_runs)
+        return n
+
+    def _write(self, steps, loss, xy, grad_norm, lr, *, err) -> int:
+        k = steps.shape[0]
+        i = 0
+        while i < k:
+            if self.n == self.capacity:
+                self._thin()
+            j = min(k, i + self.capacity - self.n)
+            sl = slice(self.n, self.n + j - i)
+            self._steps[sl] = steps[i:j]
+            with np.errstate(over="ignore"):  # float32 storage: huge values become inf
+                self._loss[sl] = loss[i:j]
+                self._xy[sl] = xy[i:j]
+                self._gnorm[sl] = grad_norm[i:j]
+                self._lr[sl] = lr[i:j]
+            self._err[sl] = err[i:j]
+            self.n += j - i
+            i = j
+        return k
+
+    def _thin(self) -> None:
+        """Keep at most half the capacity, by the rule of :mod:`.thinning`."""
+        n = self.n
+        sel = select_rows(
+            self._steps[:n],
+            self._loss[:n],
+            self._xy[:n],
+            self._err[:n],
+            max(2, self.capacity // 2),
+            self._view,
+            tolerance=self.tolerance * (1 - 1e-3),  # room for float32 storage
+            columns=self.loss_px,
+            tail=self.capacity // 64,
+            level=self.level - 1,
+            min_width=self._width,
+        )
+        idx = sel.keep
+        k = idx.size
+        for a in (self._steps, self._loss, self._xy, self._gnorm, self._lr):
+            a[:k] = a[idx]
+        self._err[:k] = sel.err
+        self.n = k
+        self.level = sel.level
+        self._tol = sel.tolerance
+        if sel.width is None:
+            self._loss_lost = True
+        else:
+            self._width = max(self._width, sel.width)
+        self.generation += 1
+        self.decimations += 1

@@ -1,0 +1,252 @@
+"""The one thinning rule: paths within a pixel, loss curves with their extremes, bounded memory.
+
+References are brute force: every true point's distance to the kept polyline, every bucket's
+true first, last, smallest and largest loss, and the full ``gd.run`` history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import gdwidget as gd
+from gdwidget.stream import (
+    DEFAULT_PLOT_PX,
+    HistoryBuffer,
+    PixelView,
+    Streamer,
+    select_rows,
+    unpack,
+)
+from gdwidget.stream.thinning import m4_rows, segment_distance, simplify
+
+ROSENBROCK_VIEW = [[-2.0, 2.0], [-1.0, 3.0]]
+
+
+@dataclass
+class Chunk:
+    steps: np.ndarray
+    loss: np.ndarray
+    params: np.ndarray
+    grad_norm: np.ndarray
+    lr: np.ndarray
+
+
+def deviation(view: PixelView, true_steps, true_xy, kept_steps, kept_xy) -> np.ndarray:
+    """Per run, the largest distance (pixels) from a true point to the kept segment around it."""
+    p = view.to_px(np.asarray(true_xy, dtype=np.float64))
+    k = view.to_px(np.asarray(kept_xy, dtype=np.float64))
+    j = np.clip(np.searchsorted(kept_steps, true_steps, side="right") - 1, 0, len(kept_steps) - 2)
+    return segment_distance(p, k[j], k[j + 1]).max(axis=0)
+
+
+def stream(hist, capacity: int, seed: int = 0):
+    """Push a gd.run history through a Streamer in chunks of varying size, as the widget does;
+    return the streamer and what the page holds after every packet."""
+    rng = np.random.default_rng(seed)
+    s = Streamer(hist.n_runs, capacity=capacity, max_fps=1e9, bounds=ROSENBROCK_VIEW)
+
+    def part(a, b):
+        sl = slice(a, b)
+        h = hist
+        return Chunk(h.steps[sl], h.loss[sl], h.params[sl], h.grad_norm[sl], h.lr[sl])
+
+    page: dict[str, np.ndarray] = {}
+
+    def receive(p):
+        d = unpack(p.content, p.buffers)
+        if d["type"] == "history":
+            page.update(steps=d["steps"], xy=d["xy"])
+        else:
+            page["steps"] = np.concatenate([page["steps"], d["steps"]])
+            page["xy"] = np.concatenate([page["xy"], d["xy"]])
+
+    s.reset(part(0, 1))
+    receive(s.flush())
+    a, n = 1, len(hist.steps)
+    while a < n:
+        b = min(n, a + int(rng.choice([1, 7, 100, 1000, 3000])))
+        s.push(part(a, b))
+        p = s.flush()
+        if p is not None:
+            receive(p)
+        a = b
+    p = s.flush(force=True)
+    if p is not None:
+        receive(p)
+    return s, page
+
+
+@pytest.fixture(scope="module")
+def race():
+    """Five optimizers on Rosenbrock from (-1.5, 2) for 100,000 steps: the true paths."""
+    opts = {
+        "sgd": gd.optim.sgd(1e-3),
+        "momentum": gd.optim.sgd(1e-3, momentum=0.9),
+        "adam": gd.optim.adam(0.05),
+        "rmsprop": gd.optim.rmsprop(1e-3),
+        "adagrad": gd.optim.adagrad(0.5),
+    }
+    return gd.run(gd.functions.rosenbrock(), opts, start=(-1.5, 2.0), steps=100_000, device="cpu")
+
+
+@pytest.mark.slow
+def test_race_paths_stay_within_a_pixel(race):
+    s, page = stream(race, capacity=4096)
+    b = s.buffer
+    r = b.rows()
+    assert len(r) <= 4096 and r.steps[0] == 0 and r.steps[-1] == 100_000
+    np.testing.assert_array_equal(page["steps"], r.steps)  # the page holds the kernel's rows
+    view = PixelView.from_bounds(ROSENBROCK_VIEW, DEFAULT_PLOT_PX)
+    dev = deviation(view, race.steps, race.params, r.steps, r.xy)
+    assert dev.max() <= 1.0, dev
+    assert b.precision["px"] <= 1.0 and dev.max() <= b.precision["px"] + 1e-6
+    # the same number of rows spread uniformly over the steps draws straight lines across
+    # the early zigzag: the rule above is what keeps the paths true
+    uniform = np.unique(np.round(np.linspace(0, 100_000, len(r))).astype(np.int64))
+    assert deviation(view, race.steps, race.params, uniform, race.params[uniform]).max() > 1.0
+    # what the page draws, from what it received
+    page_dev = deviation(view, race.steps, race.params, page["steps"], page["xy"])
+    assert page_dev.max() <= 1.0 + 1e-3  # float32 on the wire
+
+
+@pytest.mark.slow
+def test_race_with_a_tiny_capacity_records_the_coarser_precision(race):
+    s, _ = stream(race, capacity=256)
+    b = s.buffer
+    r = b.rows()
+    assert len(r) <= 256 and r.steps[0] == 0 and r.steps[-1] == 100_000
+    view = PixelView.from_bounds(ROSENBROCK_VIEW, DEFAULT_PLOT_PX)
+    dev = deviation(view, race.steps, race.params, r.steps, r.xy)
+    px = b.precision["px"]
+    assert px > 1.0 and b.precision["level"] > 0
+    assert dev.max() <= px + 1e-6, (dev, px)
+    snap = s.snapshot(list("abcde"), list("abcde"))
+    assert snap.precision == b.precision
+
+
+def spiky_loss(steps: np.ndarray, R: int, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = np.exp(-steps / 20_000.0)[:, None] + 0.01 * np.sin(steps[:, None] * 0.37 + np.arange(R))
+    spikes = rng.random((steps.size, R)) < 2e-4
+    return base + spikes * rng.uniform(-3, 30, (steps.size, R))
+
+
+@pytest.mark.parametrize("R", [1, 3])
+def test_m4_keeps_every_buckets_first_last_min_and_max(R):
+    total = 200_000
+    steps = np.arange(total)
+    loss = spiky_loss(steps, R)
+    xy = np.zeros((total, R, 2))  # the points stay put: only the loss chart needs rows
+    buf = HistoryBuffer(R, capacity=2048, bounds=[[-1, 1], [-1, 1]])
+    rng = np.random.default_rng(2)
+    a = 0
+    while a < total:
+        b = min(total, a + int(rng.integers(1, 5000)))
+        buf.append(steps[a:b], loss[a:b], xy[a:b], loss[a:b], np.ones((b - a, R)))
+        a = b
+    buf.commit_pending()
+    r = buf.rows()
+    w = buf.precision["loss_steps"]
+    assert len(r) <= 2048 and buf.generation > 0
+    assert w is not None and buf.precision["loss_columns"] >= 90
+    bt, bk = steps // w, r.steps // w
+    starts = np.flatnonzero(np.r_[True, bt[1:] != bt[:-1]])
+    kept = set(r.steps.tolist())
+    assert all(int(s) in kept for s in starts) and all(int(s - 1) in kept for s in starts[1:])
+    true_min = np.minimum.reduceat(loss, starts, axis=0)
+    true_max = np.maximum.reduceat(loss, starts, axis=0)
+    ks = np.flatnonzero(np.r_[True, bk[1:] != bk[:-1]])
+    np.testing.assert_array_equal(np.unique(bk), np.unique(bt))
+    np.testing.assert_array_equal(np.minimum.reduceat(r.loss, ks, axis=0), true_min)
+    np.testing.assert_array_equal(np.maximum.reduceat(r.loss, ks, axis=0), true_max)
+    assert r.steps[0] == 0 and r.steps[-1] == total - 1
+
+
+def test_m4_rows_against_brute_force():
+    rng = np.random.default_rng(3)
+    steps = np.sort(rng.choice(10_000, 3000, replace=False))
+    values = rng.normal(size=(3000, 4))
+    values[rng.random(values.shape) < 0.05] = np.nan
+    keep = m4_rows(steps, values, 64)
+    for bucket in np.unique(steps // 64):
+        rows = np.flatnonzero(steps // 64 == bucket)
+        assert keep[rows[0]] and keep[rows[-1]]
+        for k in range(4):
+            v = values[rows, k]
+            if np.isfinite(v).any():
+                assert keep[rows[np.nanargmin(v)]] and keep[rows[np.nanargmax(v)]]
+
+
+def test_simplify_keeps_a_zigzag_within_tolerance_by_brute_force():
+    t = np.linspace(0, 1, 4000)
+    xy = np.stack([t, 0.05 * np.sign(np.sin(t * 200)) * (1 - t)], axis=-1)[:, None, :]
+    view = PixelView.from_bounds([[0, 1], [-0.1, 0.1]], (400, 400))
+    must = np.zeros(len(t), dtype=bool)
+    must[[0, -1]] = True
+    keep, err = simplify(xy, view, np.zeros((len(t), 1)), must, 1.0)
+    k = np.flatnonzero(keep)
+    assert len(k) < len(t) // 4
+    p, q = view.to_px(xy[:, 0]), view.to_px(xy[k, 0])
+    # distance from every point to the whole kept polyline
+    d = segment_distance(p[:, None, :], q[None, :-1, :], q[None, 1:, :]).min(axis=1)
+    assert d.max() <= 1.0
+    assert err[k].max() <= 1.0
+
+
+def test_select_rows_keeps_first_last_and_divergence_marks():
+    n, R = 5000, 3
+    steps = np.arange(n)
+    loss = np.tile(np.linspace(1, 0, n)[:, None], (1, R))
+    xy = np.zeros((n, R, 2))
+    loss[1234:, 1] = np.inf  # run 1's loss overflows at step 1234
+    xy[2345:, 2] = np.nan  # run 2's point leaves at step 2345
+    view = PixelView.from_bounds([[-1, 1], [-1, 1]], (100, 100))
+    sel = select_rows(steps, loss, xy, np.zeros((n, R)), 40, view, tolerance=1.0, columns=360)
+    kept = set(steps[sel.keep].tolist())
+    assert len(sel.keep) <= 40
+    assert {0, n - 1, 1233, 1234, 2344, 2345} <= kept
+
+
+def test_set_view_rescales_the_bounds_held():
+    steps = np.arange(3000)
+    xy = np.stack([np.cos(steps / 300), np.sin(steps / 300)], axis=-1)[:, None] * 0.5
+    buf = HistoryBuffer(1, capacity=256, bounds=[[-1, 1], [-1, 1]])
+    buf.append(steps, np.ones((3000, 1)), xy, np.ones((3000, 1)), np.ones((3000, 1)))
+    buf.commit_pending()
+    before = buf.precision["px"]
+    assert 0 < before <= 1.0
+    buf.set_view([[-0.5, 0.5], [-0.5, 0.5]])  # zoom in twice: strays double in pixels
+    assert buf.precision["px"] == pytest.approx(2 * before, rel=1e-6)
+    with pytest.raises(ValueError, match="bounds"):
+        buf.set_view([[1, 0], [0, 1]])
+    with pytest.raises(ValueError, match="px"):
+        buf.set_view([[0, 1], [0, 1]], px=(0, 10))
+
+
+def test_a_thousand_runs_stay_bounded_and_the_page_holds_the_kernels_rows():
+    R, T, cap = 1000, 5000, 4096
+    rng = np.random.default_rng(4)
+    ang = np.cumsum(rng.normal(0, 0.05, (T, R)), axis=0)
+    xy = np.cumsum(np.stack([np.cos(ang), np.sin(ang)], -1) * 0.002, axis=0)
+    loss = 1.0 + 0.1 * rng.random((T, R))
+    s = Streamer(R, capacity=cap, max_fps=1e9, bounds=[[-2, 2], [-2, 2]])
+    buf = s.buffer
+    assert buf.capacity == cap  # not raised with the number of runs
+    assert buf.nbytes() <= 100 * 2**20  # 1000 runs x 4096 rows, float32 and the bounds
+    held = None
+    for a in range(0, T, 250):
+        sl = slice(a, a + 250)
+        c = Chunk(np.arange(a, a + 250), loss[sl], xy[sl], loss[sl], np.ones((250, R)))
+        (s.reset if a == 0 else s.push)(c)
+        p = s.flush()
+        d = unpack(p.content, p.buffers)
+        held = d["steps"] if d["type"] == "history" else np.concatenate([held, d["steps"]])
+    r = buf.rows()
+    assert buf.generation > 0 and len(r) <= cap
+    assert r.steps[0] == 0 and r.steps[-1] == T - 1
+    np.testing.assert_array_equal(held, r.steps)
+    dev = deviation(buf.view, np.arange(T), xy[:, :50], r.steps, r.xy[:, :50])
+    assert dev.max() <= buf.precision["px"] + 1e-4
