@@ -4,23 +4,28 @@
 
 import { decodeData, decodeGrid } from "./decode.js";
 
+/** Rows to allocate for `needed` rows of a buffer whose kernel holds at most `capacity`. */
+function allocation(needed, held, capacity) {
+  const doubled = Math.max(held * 2, 64);
+  return Math.max(needed, capacity > 0 ? Math.min(doubled, capacity) : doubled);
+}
+
 /**
- * Bounded per-run history, stored by column: `steps[i]`, and per run r `loss[r][i]`, `x[r][i]`,
- * `y[r][i]`, `lr[r][i]` for rows i < `length`.
+ * The run history the kernel sent, stored by column: `steps[i]`, and per run r `loss[r][i]`,
+ * `x[r][i]`, `y[r][i]`, `lr[r][i]` for rows i < `length`.
  *
- * When an append makes it longer than `capacity`, it is halved (repeatedly if needed): every
- * other row is kept, and so are the first and the last rows and, for every run, the rows of its
- * smallest and largest finite loss. Steps stay increasing.
+ * It holds exactly the rows the kernel sent: a "history" replaces everything, a "frame" is
+ * appended. It never thins on its own: the kernel keeps at most `meta.max_history` rows and
+ * sends a new "history" when it thins (docs/protocol.md), so `capacity` (that number) only sizes
+ * the arrays.
  */
 export class RunBuffer {
-  constructor(capacity = 8192) {
-    if (!(capacity >= 8)) throw new Error(`gdwidget: capacity must be >= 8, got ${capacity}`);
+  constructor(capacity = 0) {
     this.capacity = capacity;
     this.nRuns = 0;
     this.dims = 2;
     this.length = 0;
-    this.decimations = 0;
-    // bumped whenever held rows change other than by appending (replace, decimate): views that
+    // bumped whenever held rows change other than by appending (replace, clear): views that
     // draw incrementally start over then
     this.epoch = 0;
     this._alloc(0, 0);
@@ -37,7 +42,7 @@ export class RunBuffer {
 
   _grow(rows) {
     if (rows <= this.rows) return;
-    const size = Math.max(rows, Math.min(this.capacity * 2, this.rows * 2 || 64));
+    const size = allocation(rows, this.rows, this.capacity);
     const grow = (a) => {
       const b = new a.constructor(size);
       b.set(a.subarray(0, this.length));
@@ -62,7 +67,7 @@ export class RunBuffer {
     this.dims = frame.dims;
     this.length = 0;
     this.epoch++;
-    this._alloc(frame.nRuns, Math.min(Math.max(frame.n, 64), this.capacity * 2));
+    this._alloc(frame.nRuns, allocation(frame.n, 0, this.capacity));
     this.append(frame);
   }
 
@@ -76,7 +81,7 @@ export class RunBuffer {
       if (this.length === 0 || frame.type === "history") {
         this.nRuns = frame.nRuns;
         this.dims = frame.dims;
-        this._alloc(frame.nRuns, Math.max(frame.n, 64));
+        this._alloc(frame.nRuns, allocation(frame.n, 0, this.capacity));
         this.length = 0;
         this.epoch++;
       } else {
@@ -102,51 +107,8 @@ export class RunBuffer {
         this.lr[r][row] = frame.lr[k];
       }
       added++;
-      if (this.length > this.capacity) this.decimate();
     }
     return added;
-  }
-
-  /** Halve the rows (see the class comment). */
-  decimate() {
-    const n = this.length;
-    if (n < 3) return;
-    const keep = new Uint8Array(n);
-    for (let i = 0; i < n; i += 2) keep[i] = 1;
-    keep[n - 1] = 1;
-    for (let r = 0; r < this.nRuns; r++) {
-      const loss = this.loss[r];
-      let iMin = -1;
-      let iMax = -1;
-      for (let i = 0; i < n; i++) {
-        const v = loss[i];
-        if (!Number.isFinite(v)) continue;
-        if (iMin < 0 || v < loss[iMin]) iMin = i;
-        if (iMax < 0 || v > loss[iMax]) iMax = i;
-      }
-      if (iMin >= 0) keep[iMin] = 1;
-      if (iMax >= 0) keep[iMax] = 1;
-      // the last finite point of a run that diverged is where its marker goes
-      const iLast = this.lastFinite(r);
-      if (iLast >= 0) keep[iLast] = 1;
-    }
-    let w = 0;
-    for (let i = 0; i < n; i++) {
-      if (!keep[i]) continue;
-      if (w !== i) {
-        this.steps[w] = this.steps[i];
-        for (let r = 0; r < this.nRuns; r++) {
-          this.loss[r][w] = this.loss[r][i];
-          this.x[r][w] = this.x[r][i];
-          this.y[r][w] = this.y[r][i];
-          this.lr[r][w] = this.lr[r][i];
-        }
-      }
-      w++;
-    }
-    this.length = w;
-    this.decimations++;
-    this.epoch++;
   }
 
   /** Row index of run r's last finite point (x, y and loss finite), or -1. */
@@ -166,16 +128,15 @@ export class RunBuffer {
 }
 
 /**
- * Bounded full-data evaluations (the `evals` part of frames), stored by column: `steps[i]` and,
- * per key and run, `values.get(key)[r][i]` for rows i < `length`. Keys are kept in the order
- * they first arrive; a key missing from a later message reads NaN in its rows.
+ * The full-data evaluations the kernel sent (the `evals` part of frames), stored by column:
+ * `steps[i]` and, per key and run, `values.get(key)[r][i]` for rows i < `length`. Keys are kept
+ * in the order they first arrive; a key missing from a later message reads NaN in its rows.
  *
- * When an append makes it longer than `capacity`, every other row is dropped (the first and
- * the last are kept), repeatedly if needed.
+ * Like RunBuffer it holds exactly what the kernel sent and never thins: the kernel keeps at
+ * most `meta.eval_capacity` rows (`capacity` only sizes the arrays).
  */
 export class EvalBuffer {
-  constructor(capacity = 4096) {
-    if (!(capacity >= 4)) throw new Error(`gdwidget: capacity must be >= 4, got ${capacity}`);
+  constructor(capacity = 0) {
     this.capacity = capacity;
     this.nRuns = 0;
     this.length = 0;
@@ -183,7 +144,6 @@ export class EvalBuffer {
     this.keys = [];
     this.steps = new Float64Array(0);
     this.values = new Map();
-    this.decimations = 0;
     this.epoch = 0;
   }
 
@@ -207,7 +167,7 @@ export class EvalBuffer {
 
   _grow(rows) {
     if (rows <= this.rows) return;
-    const size = Math.max(rows, Math.min(this.capacity * 2, Math.max(this.rows * 2, 32)));
+    const size = allocation(rows, this.rows, this.capacity);
     const grow = (a) => {
       const b = new a.constructor(size);
       if (b instanceof Float32Array) b.fill(Number.NaN);
@@ -256,28 +216,8 @@ export class EvalBuffer {
         for (let r = 0; r < nRuns; r++) cols[r][row] = src ? src[i * nRuns + r] : Number.NaN;
       }
       added++;
-      if (this.length > this.capacity) this.decimate();
     }
     return added;
-  }
-
-  /** Drop every other row, keeping the first and the last. */
-  decimate() {
-    const n = this.length;
-    if (n < 3) return;
-    let w = 0;
-    for (let i = 0; i < n; i++) {
-      if (i % 2 && i !== n - 1) continue;
-      if (w !== i) {
-        this.steps[w] = this.steps[i];
-        for (const cols of this.values.values()) for (const col of cols) col[w] = col[i];
-      }
-      w++;
-    }
-    for (const cols of this.values.values()) for (const col of cols) col.fill(Number.NaN, w, n);
-    this.length = w;
-    this.decimations++;
-    this.epoch++;
   }
 
   /** The last value of `key` for run r, or NaN. */
@@ -285,6 +225,12 @@ export class EvalBuffer {
     const cols = this.values.get(key);
     return cols && this.length && r < this.nRuns ? cols[r][this.length - 1] : Number.NaN;
   }
+}
+
+/** The kernel's capacities in `meta` (`max_history`, `eval_capacity`); 0 where not given. */
+export function capacities(meta) {
+  const count = (v) => (Number.isInteger(v) && v > 0 ? v : 0);
+  return { runs: count(meta?.max_history), evals: count(meta?.eval_capacity) };
 }
 
 /**
@@ -317,7 +263,9 @@ export class Emitter {
 
 /**
  * The store of one model. Holds:
- *  - `runs`: a RunBuffer, and `evals`: an EvalBuffer (full-data evaluations of models),
+ *  - `runs`: a RunBuffer, and `evals`: an EvalBuffer (full-data evaluations of models), holding
+ *    exactly the rows the kernel sent (their capacities are `meta.max_history` and
+ *    `meta.eval_capacity`; the kernel does all the thinning),
  *  - `arrows`: the latest decoded "arrows" message, or null,
  *  - `modelViews`: the latest decoded "model_view" message of each view (`line`, `boundary`),
  *  - `points()`: the decoded `data` trait (training examples for the model view), or null,
@@ -327,10 +275,16 @@ export class Emitter {
  *    `logY` (bool or null: follow meta.log_scale), `lr` (group label -> slider value),
  *  - `events`: an Emitter.
  */
-export function createStore(model, { capacity = 8192, evalCapacity = 4096 } = {}) {
+export function createStore(model) {
   const events = new Emitter();
-  const runs = new RunBuffer(capacity);
-  const evals = new EvalBuffer(evalCapacity);
+  const runs = new RunBuffer();
+  const evals = new EvalBuffer();
+  // the kernel's capacities, read from meta when data comes (meta may change between resets)
+  const syncCapacities = () => {
+    const cap = capacities(model.get("meta"));
+    runs.capacity = cap.runs;
+    evals.capacity = cap.evals;
+  };
   const ui = { hidden: new Set(), logY: null, lr: {}, showAcc: false };
   let gridCache = null;
   let gridDirty = true;
@@ -350,6 +304,7 @@ export function createStore(model, { capacity = 8192, evalCapacity = 4096 } = {}
      * brought nothing new (a late frame from before a reset).
      */
     ingest(frame) {
+      syncCapacities();
       if (frame.type === "history") {
         runs.replace(frame);
         evals.replace(frame.evals, frame.nRuns);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { RunBuffer } from "../store.js";
+import { RunBuffer, capacities, createStore } from "../store.js";
 
 /** A decoded frame of rows [first, first + n) for R runs, loss given by fn(step, r). */
 function frame(first, n, R, fn = (s, r) => 100 / (s + 1) + r) {
@@ -32,37 +32,70 @@ test("append keeps rows by column", () => {
   assert.equal(b.loss[1][4], Math.fround(100 / 5 + 1));
 });
 
-test("the buffer stays bounded and keeps first, last and each run's extremes", () => {
-  const cap = 100;
-  const b = new RunBuffer(cap);
-  // run 0 has a spike (max) at step 333 and a dip (min) at step 777; run 1 decreases.
-  const fn = (s, r) => (r === 0 ? (s === 333 ? 1e6 : s === 777 ? -5 : 1) : 1000 - s);
-  b.replace({ ...frame(0, 1, 2, fn), type: "history" });
-  for (let s = 1; s < 1000; s += 7) b.append(frame(s, Math.min(7, 1000 - s), 2, fn));
-  assert.ok(b.length <= cap, `length ${b.length} > capacity ${cap}`);
-  assert.ok(b.length >= cap / 2 - 5, `decimated too much: ${b.length}`);
-  assert.ok(b.decimations > 0);
-  const steps = [...b.steps.subarray(0, b.length)];
-  assert.equal(steps[0], 0, "first row kept");
-  assert.equal(steps.at(-1), 999, "last row kept");
-  assert.ok(steps.includes(333), "run 0's max kept");
-  assert.ok(steps.includes(777), "run 0's min kept");
-  assert.ok(steps.includes(999), "run 1's min kept");
-  for (let i = 1; i < steps.length; i++) assert.ok(steps[i] > steps[i - 1], "steps increase");
-  // the loss stayed attached to its step
-  const i333 = steps.indexOf(333);
-  assert.equal(b.loss[0][i333], 1e6);
-  assert.equal(b.x[0][i333], 333);
+/** A decoded frame (or history) holding exactly the rows of `steps` (any increasing steps). */
+function rowsAt(type, steps, R) {
+  const f = frame(0, steps.length, R);
+  f.type = type;
+  f.steps = Float64Array.from(steps);
+  for (let i = 0; i < steps.length; i++) {
+    for (let r = 0; r < R; r++) {
+      f.xy[(i * R + r) * 2] = steps[i];
+      f.loss[i * R + r] = Math.fround(steps[i] / 7 + r);
+    }
+  }
+  f.firstStep = steps[0] ?? 0;
+  return f;
+}
+
+function fakeModel(attrs = {}) {
+  return { get: (k) => attrs[k], on() {}, off() {}, send() {} };
+}
+
+test("the buffer never thins: it holds every row it is sent, even past its capacity", () => {
+  const b = new RunBuffer(16);
+  b.replace({ ...frame(0, 1, 2), type: "history" });
+  for (let s = 1; s < 1000; s += 7) b.append(frame(s, Math.min(7, 1000 - s), 2));
+  assert.equal(b.length, 1000, "no row dropped");
+  assert.deepEqual([...b.steps.subarray(0, b.length)], Array.from({ length: 1000 }, (_, i) => i));
+  assert.equal(b.loss[1][333], Math.fround(100 / 334 + 1));
+  assert.equal("decimate" in b, false);
 });
 
-test("append after decimation continues densely", () => {
-  const b = new RunBuffer(16);
-  b.replace({ ...frame(0, 17, 1), type: "history" });
-  assert.ok(b.length <= 16);
-  const before = b.length;
-  b.append(frame(17, 3, 1));
-  assert.equal(b.length, before + 3);
-  assert.deepEqual([...b.steps.subarray(b.length - 4, b.length)], [16, 17, 18, 19]);
+test("the store holds exactly the kernel's rows: frames append, a thinned history replaces", () => {
+  const meta = { max_history: 64, eval_capacity: 32 };
+  const store = createStore(fakeModel({ meta }));
+  const R = 1000; // many runs: the kernel bounds the rows, the page keeps what it gets
+  const sent = [];
+  const kernel = (type, steps) => {
+    if (type === "history") sent.length = 0;
+    sent.push(...steps);
+    store.ingest(rowsAt(type, steps, R));
+  };
+  kernel("history", [0]);
+  kernel("frame", [1, 2, 3]);
+  kernel("frame", [4, 9, 17]);
+  assert.equal(store.runs.capacity, 64, "capacity from meta.max_history");
+  assert.equal(store.evals.capacity, 32, "evaluation capacity from meta.eval_capacity");
+  // the kernel thinned: it sends what it kept, not contiguous
+  const kept = [0, 2, 9, 17, 40, 41, 63];
+  kernel("history", kept);
+  kernel("frame", [64, 80]);
+  assert.deepEqual([...store.runs.steps.subarray(0, store.runs.length)], sent);
+  assert.equal(store.runs.length, kept.length + 2);
+  assert.equal(store.runs.nRuns, R);
+  assert.equal(store.runs.x[999][3], 17);
+  assert.equal(store.runs.loss[5][4], Math.fround(40 / 7 + 5));
+  assert.ok(store.runs.rows <= 64, "arrays sized by the kernel's capacity");
+  // meta changes with the next Playground: the store follows it
+  meta.max_history = 4096;
+  kernel("frame", [81]);
+  assert.equal(store.runs.capacity, 4096);
+});
+
+test("capacities: read from meta, 0 (unknown) when missing or bad", () => {
+  assert.deepEqual(capacities({ max_history: 4096, eval_capacity: 512 }), { runs: 4096, evals: 512 });
+  assert.deepEqual(capacities(null), { runs: 0, evals: 0 });
+  assert.deepEqual(capacities({ max_history: "many", eval_capacity: -3 }), { runs: 0, evals: 0 });
 });
 
 test("late rows (step not after the last) are dropped; a history replaces", () => {
