@@ -244,8 +244,10 @@ class Playground(anywidget.AnyWidget):
             size = (64, 48) if run.backend.device == "cpu" else (160, 120)
         view_kind = modelview.choose(run.objective) if source.is_model else None
         data, data_meta = modelview.data_trait(run.objective, view_kind)
-        streamer = Streamer(run.n_runs, capacity=max_history, max_fps=max_fps)
         bounds = landscape.default_bounds(source)
+        streamer = Streamer(
+            run.n_runs, capacity=max_history, max_fps=max_fps, bounds=bounds, px=PLOT_PX
+        )
         self._session = Session(
             source,
             streamer,
@@ -263,7 +265,7 @@ class Playground(anywidget.AnyWidget):
             ranges=self._session.lr_ranges,
             model_view=view_kind,
             max_history=streamer.buffer.capacity,
-            eval_capacity=getattr(streamer, "eval_capacity", max_history),
+            eval_capacity=streamer.eval_capacity,
             plot_px=PLOT_PX,
         )
         super().__init__(

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_widget import FakeComm, loop_threads, wait_for
+from widget_helpers import FakeComm, loop_threads, wait_for
+from widget_helpers import make as _make
 
 import gdwidget as gd
 from gdwidget.projection import loss_grid, pca_plane
@@ -35,10 +36,7 @@ def make(model: Any, optimizers: Any = None, **kw: Any) -> tuple[Playground, Fak
     kw.setdefault("device", "cpu")
     kw.setdefault("grad_tol", 0.0)
     optimizers = optimizers or {"sgd": gd.optim.sgd(0.05), "adam": gd.optim.adam(0.02)}
-    w = Playground(model, optimizers, **kw)
-    comm = FakeComm()
-    w.comm = comm
-    return w, comm
+    return _make(model, optimizers, **kw)
 
 
 def customs(comm: FakeComm, kind: str) -> list[tuple[dict[str, Any], list[Any]]]:

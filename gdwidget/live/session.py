@@ -449,8 +449,7 @@ class Session:
         """Recompute the landscape over ``bounds`` and tell the page (baton holder only)."""
         grid, grid_meta, error = landscape.grid(self.source, bounds, self.grid_size)
         self.view = bounds
-        if hasattr(self.streamer, "set_view"):
-            self.streamer.set_view(bounds, px=self.px)
+        self.streamer.set_view(bounds, px=self.px)
         self.sink.update(view=bounds, grid=grid, grid_meta=grid_meta)
         if error:
             self.sink.update(error=error)
