@@ -216,6 +216,8 @@ class Expr:
                 if cb == 1.0:
                     return a
                 return self._emit("powc", a, cb)
+            if op == "div" and cb == 0.0:
+                raise self._err(node, "a division by zero")
             if op == "pow" and ca is not None and ca <= 0.0:
                 raise self._err(node, "a power with a base <= 0 and a variable exponent")
             return self._emit(op, a, b)
