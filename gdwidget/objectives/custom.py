@@ -17,8 +17,8 @@ import numpy as np
 from .._checks import check_int, check_real
 from ..backend import namespace_of
 from ._expr import MAX_PARAMS, Expr, short
+from .arrays import as_params, dtype_kind, match_v, unbatch
 from .base import Objective
-from .functions import as_params, match_v, unbatch
 
 __all__ = ["Function"]
 
@@ -339,7 +339,7 @@ def _check_out(out: Any, xp: Any, P: Any, what: str, shape: tuple[int, ...]) -> 
             f"{what} must return shape {shape} for params of shape "
             f"{tuple(P.shape)}, got {tuple(out.shape)}{extra}"
         )
-    kind = _dtype_kind(out)
+    kind = dtype_kind(out)
     if kind == "c":
         raise ValueError(
             f"{what} must return real numbers, got complex values (dtype "
@@ -354,25 +354,6 @@ def _check_out(out: Any, xp: Any, P: Any, what: str, shape: tuple[int, ...]) -> 
     if out.dtype != P.dtype:
         out = xp.asarray(out, dtype=P.dtype)
     return out
-
-
-def _dtype_kind(a: Any) -> str:
-    """NumPy's dtype kind letter, also for array-API arrays whose dtypes have none."""
-    kind = getattr(a.dtype, "kind", None)
-    if isinstance(kind, str):
-        return kind
-    isdtype = getattr(namespace_of(a), "isdtype", None)
-    if isdtype is None:
-        return "?"
-    for k, name in (
-        ("b", "bool"),
-        ("c", "complex floating"),
-        ("f", "real floating"),
-        ("i", "integral"),
-    ):
-        if isdtype(a.dtype, name):
-            return k
-    return "?"
 
 
 def _point(name: str, p: Any, n: int) -> tuple[float, ...]:
