@@ -8,21 +8,20 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .._checks import check_int, check_real
+from .._checks import check_int
 from ..backend import namespace_of
+from ._box import bounds_of, default_bounds, default_start, point_of, points_of
 from ._expr import MAX_PARAMS, Expr, short
 from .arrays import as_params, dtype_kind, match_v, unbatch
 from .base import Objective
+from .slice import slice_values
 
 __all__ = ["Function"]
-
-DEFAULT_HALF_WIDTH = 3.0
 
 
 class Function(Objective):
@@ -125,14 +124,14 @@ class Function(Objective):
             raise ValueError(f"name must be a string, got {self.name!r}")
         self.has_hvp = True
         n = self.n_params
-        pts = [] if minima is None else _points("minima", minima, n)
-        st = None if start is None else _point("start", start, n)
+        pts = [] if minima is None else points_of("minima", minima, n)
+        st = None if start is None else point_of("start", start, n)
         self.bounds = (
-            _bounds(bounds, n)
+            bounds_of(bounds, n)
             if bounds is not None
-            else _default_bounds(n, pts + ([st] if st else []))
+            else default_bounds(n, pts + ([st] if st else []))
         )
-        self.default_start = st if st is not None else _default_start(self.bounds)
+        self.default_start = st if st is not None else default_start(self.bounds)
         if log_scale is not None and not isinstance(log_scale, bool):
             raise ValueError(f"log_scale must be True, False or None, got {log_scale!r}")
         self._log_scale = log_scale
@@ -165,14 +164,8 @@ class Function(Objective):
     def _guess_log_scale(self) -> bool:
         (x0, x1), (y0, y1) = self.bounds[0], self.bounds[1] if self.n_params > 1 else (0, 0)
         g = np.linspace(0.0, 1.0, 41)
-        X, Y = np.meshgrid(x0 + (x1 - x0) * g, y0 + (y1 - y0) * g)
-        P = np.tile(np.asarray(self.default_start, dtype=np.float64), (X.size, 1))
-        P[:, 0] = X.ravel()
-        if self.n_params > 1:
-            P[:, 1] = Y.ravel()
-        try:
-            with np.errstate(all="ignore"):
-                vals = np.asarray(self.value(P), dtype=np.float64)
+        try:  # over the landscape's plane, in chunks of bounded memory
+            vals = slice_values(self, self.default_start, x0 + (x1 - x0) * g, y0 + (y1 - y0) * g)
         except Exception:  # noqa: BLE001 - a guess only; the real call reports errors
             return False
         vals = vals[np.isfinite(vals)]
@@ -354,66 +347,3 @@ def _check_out(out: Any, xp: Any, P: Any, what: str, shape: tuple[int, ...]) -> 
     if out.dtype != P.dtype:
         out = xp.asarray(out, dtype=P.dtype)
     return out
-
-
-def _point(name: str, p: Any, n: int) -> tuple[float, ...]:
-    try:
-        coords = [float(c) for c in p]
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{name} must be a point of {n} numbers, got {p!r}") from None
-    if len(coords) != n or not all(math.isfinite(c) for c in coords):
-        raise ValueError(f"{name} must be a point of {n} finite numbers, got {p!r}")
-    return tuple(coords)
-
-
-def _points(name: str, pts: Any, n: int) -> list[tuple[float, ...]]:
-    try:
-        items = list(pts)
-    except TypeError:
-        raise ValueError(f"{name} must be a list of points, got {pts!r}") from None
-    if items and all(isinstance(c, int | float) and not isinstance(c, bool) for c in items):
-        items = [items]  # a single point
-    return [_point(f"{name}[{i}]", p, n) for i, p in enumerate(items)]
-
-
-def _bounds(bounds: Any, n: int) -> tuple[tuple[float, float], ...]:
-    try:
-        items = list(bounds)
-    except TypeError:
-        raise ValueError(f"bounds must be pairs (low, high), got {bounds!r}") from None
-    if len(items) == 2 and all(
-        isinstance(c, int | float) and not isinstance(c, bool) for c in items
-    ):
-        items = [items] * n  # one pair for every axis
-    if len(items) != n:
-        raise ValueError(
-            f"bounds must have one (low, high) pair per parameter ({n}), got {bounds!r}"
-        )
-    out = []
-    for i, pair in enumerate(items):
-        try:
-            lo, hi = pair
-        except (TypeError, ValueError):
-            raise ValueError(f"bounds[{i}] must be a pair (low, high), got {pair!r}") from None
-        lo = check_real(f"bounds[{i}][0]", lo)
-        hi = check_real(f"bounds[{i}][1]", hi)
-        if not lo < hi:
-            raise ValueError(f"bounds[{i}] must have low < high, got {pair!r}")
-        out.append((lo, hi))
-    return tuple(out)
-
-
-def _default_bounds(n: int, points: list[tuple[float, ...]]) -> tuple[tuple[float, float], ...]:
-    out = []
-    for i in range(n):
-        half = max([DEFAULT_HALF_WIDTH] + [1.2 * abs(p[i]) for p in points])
-        out.append((-half, half))
-    return tuple(out)
-
-
-def _default_start(bounds: tuple[tuple[float, float], ...]) -> tuple[float, ...]:
-    pts = (
-        lo + 0.2 * (hi - lo) if i % 2 == 0 else hi - 0.2 * (hi - lo)
-        for i, (lo, hi) in enumerate(bounds)
-    )
-    return tuple(float(f"{p:.12g}") for p in pts)  # -1.8, not -1.7999999999999998
