@@ -241,19 +241,9 @@ class Run(Rates, Stepping):
         return b
 
     def _check_validation(self, validation: Any) -> Objective | None:
-        if validation is None:
-            return None
-        if not isinstance(validation, Objective):
-            raise ValueError(
-                "validation must be the same model built on the validation data, such as "
-                f"gd.models.logistic_regression(X_val, y_val), got {validation!r}"
-            )
-        if validation.n_params != self.objective.n_params:
-            raise ValueError(
-                f"validation has {validation.n_params} parameters but the objective has "
-                f"{self.objective.n_params}: build it with the same model and sizes"
-            )
-        return validation
+        from .models import check_validation  # noqa: PLC0415
+
+        return check_validation(self.objective, validation)
 
     def _check_eval_every(self, eval_every: Any, batch_size: int | None) -> int:
         if eval_every is not None:  # 0 turns evaluation off

@@ -212,7 +212,7 @@ class Playground(anywidget.AnyWidget):
         **kwargs: Any,
     ) -> None:
         speed = check_real("speed", speed, low=0.0)
-        max_history = check_int("max_history", max_history, low=16)
+        max_history = check_int("max_history", max_history, low=16, high=10**7)
         max_fps = check_real("max_fps", max_fps, low=0.0, low_open=True)
         pilot_steps = check_int("pilot_steps", pilot_steps, low=1)
         size = _grid_size(grid_size)
@@ -340,7 +340,7 @@ class Playground(anywidget.AnyWidget):
         gdwidget.engine.ObjectiveError
             If the objective raises; the error is also shown in the widget.
         """
-        n = check_int("n", n, low=1)
+        n = check_int("n", n, low=1, high=10**12)
         self._session.run_steps(n)
 
     def reset(self, start: Any = None) -> None:

@@ -9,12 +9,10 @@ from typing import Any
 import numpy as np
 
 from ..backend import to_numpy
+from ..objectives.slice import slice_values
 from ..projection import loss_grid
 
 log = logging.getLogger("gdwidget")
-
-#: points of a slice evaluated at once (n-dimensional functions): bounds the memory
-_SLICE_CHUNK_VALUES = 4_000_000
 
 
 def finite_points(pts: Any) -> list[list[float]]:
@@ -48,27 +46,6 @@ def default_bounds(source: Any) -> list[list[float]]:
     ]
 
 
-def _slice(objective: Any, point: Any, xs: Any, ys: Any, xp: Any, dtype: Any) -> np.ndarray:
-    """The objective over the plane of its first two parameters through ``point``, in chunks."""
-    nx, ny = int(xs.shape[0]), int(ys.shape[0])
-    n = int(point.shape[0])
-    rows_per_chunk = max(1, _SLICE_CHUNK_VALUES // max(1, n * nx))
-    out = np.empty((ny, nx))
-    for r0 in range(0, ny, rows_per_chunk):
-        r1 = min(ny, r0 + rows_per_chunk)
-        m = (r1 - r0) * nx
-        pts = xp.empty((m, n), dtype=dtype)
-        pts[...] = point
-        gx, gy = xp.meshgrid(xs, ys[r0:r1])
-        pts[:, 0] = xp.reshape(gx, (-1,))
-        if n > 1:
-            pts[:, 1] = xp.reshape(gy, (-1,))
-        out[r0:r1] = np.asarray(to_numpy(objective.value(pts)), dtype=np.float64).reshape(
-            r1 - r0, nx
-        )
-    return out
-
-
 def grid(
     source: Any, bounds: list[list[float]], size: tuple[int, int]
 ) -> tuple[bytes, dict[str, Any], str]:
@@ -89,8 +66,7 @@ def grid(
             else:
                 xs = xp.linspace(x0, x1, nx, dtype=dtype)
                 ys = xp.linspace(y0, y1, ny, dtype=dtype)
-                point = xp.asarray(source.slice_point, dtype=dtype)
-                z = _slice(run.objective, point, xs, ys, xp, dtype)
+                z = slice_values(run.objective, source.slice_point, xs, ys, xp=xp, dtype=dtype)
             z = np.asarray(to_numpy(z), dtype=np.float64).reshape(ny, nx)
     except Exception as exc:  # noqa: BLE001 - a landscape failure must not stop the widget
         log.warning("gdwidget: the landscape could not be computed: %s", exc)
