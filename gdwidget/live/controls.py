@@ -35,12 +35,15 @@ def _play(s: Session, cmd: p.Play) -> None:
 
 
 def _pause(s: Session, cmd: p.Pause) -> None:
+    s.set_playing(False)  # also set on submit, so that a chunk in flight is the last
+    s.set_budget(0)
     s.flush(force=True)
     s.send_extras(force=True)
 
 
 def _step(s: Session, cmd: p.Step) -> None:
     s.clear_error()
+    s.set_playing(False)
     s.set_budget(cmd.n)
     interrupt.watch(s)
 

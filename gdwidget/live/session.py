@@ -81,6 +81,7 @@ class Session:
         self._cv = threading.Condition(threading.RLock())
         self._queue: deque[_Pending] = deque()
         self._busy = False  # someone holds the baton
+        self._wanted = 0  # threads waiting to take the baton themselves (run_steps)
         self._holder = 0  # the thread that holds it
         self._loop: threading.Thread | None = None
         self._playing = False
@@ -174,11 +175,17 @@ class Session:
         with self._cv:
             if self._closed:
                 raise RuntimeError("this Playground was closed")
+            self._wanted += 1  # the baton holder hands over rather than play on
+            try:
+                while self._busy:
+                    self._playing = False
+                    self._budget = 0
+                    self._cv.notify_all()
+                    self._cv.wait(WAIT_S)
+            finally:
+                self._wanted -= 1
             self._playing = False
             self._budget = 0
-            self._cv.notify_all()
-            while self._busy:
-                self._cv.wait(WAIT_S)
             self._busy = True
             self._holder = threading.get_ident()
         try:
@@ -227,6 +234,10 @@ class Session:
     def _release(self) -> None:
         while True:
             with self._cv:
+                if self._wanted:  # a run_steps waits: it applies the queue itself
+                    self._busy = False
+                    self._cv.notify_all()
+                    return
                 if self._queue:
                     pass  # more commands came: apply them first
                 elif self._active():
@@ -273,8 +284,8 @@ class Session:
                         self.interrupted = False
                         self._playing = False
                         self._budget = 0
-                    if not self._active():
-                        if self._queue:
+                    if not self._active() or self._wanted:
+                        if self._queue and not self._wanted:
                             continue
                         break
                     now = time.monotonic()
