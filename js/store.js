@@ -384,6 +384,6 @@ export function createStore(model) {
 /** `meta` without the values that may change while the views stay (each group's lr). */
 export function structureKey(meta) {
   if (!meta || typeof meta !== "object") return "";
-  const groups = Array.isArray(meta.groups) ? meta.groups.map((g) => (g && typeof g === "object" ? { ...g, lr: null } : g)) : meta.groups;
+  const groups = Array.isArray(meta.groups) ? meta.groups.map((g) => (g && typeof g === "object" ? { ...g, lr: null, scale: null } : g)) : meta.groups;
   return JSON.stringify({ ...meta, groups });
 }
