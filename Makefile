@@ -25,7 +25,7 @@ test: $(PY)
 	  { echo "installing the system Chromium for the browser tests"; \
 	    apt-get update -qq && apt-get install -y -qq chromium; }
 	$(PY) -m pip install -q -e ".[test]"
-	$(PY) -m ruff check gdwidget tests benchmarks
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q
 	@test -d node_modules || npm ci
 	npm test

@@ -42,8 +42,11 @@ def blas_threads() -> int:
             libs = sorted({line.split()[-1] for line in fh if "openblas" in line.lower()})
         for path in libs:
             lib = ctypes.CDLL(path)
-            for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
-                         "openblas_get_num_threads"):
+            for name in (
+                "scipy_openblas_get_num_threads64_",
+                "openblas_get_num_threads64_",
+                "openblas_get_num_threads",
+            ):
                 fn = getattr(lib, name, None)
                 if fn is not None:
                     return int(fn())
@@ -86,8 +89,9 @@ class TorchTrainer:
 
     def __init__(self, X: torch.Tensor, y: torch.Tensor, model, theta0: np.ndarray) -> None:
         self.X, self.y = X, y
-        self.net = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                                       torch.nn.Linear(256, 10))
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10)
+        )
         views = model.unflatten(theta0)
         with torch.no_grad():  # torch stores W transposed
             for i, layer in ((1, self.net[0]), (2, self.net[2])):
@@ -114,9 +118,11 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--steps", type=int, default=25, help="optimizer steps per round")
     ap.add_argument("--rounds", type=int, default=40)
-    ap.add_argument("--no-fused", action="store_true",
-                    help="use gdwidget's generic NumPy Adam, not its numba kernel "
-                         "(sets GDWIDGET_FUSED=0)")
+    ap.add_argument(
+        "--no-fused",
+        action="store_true",
+        help="use gdwidget's generic NumPy Adam, not its numba kernel (sets GDWIDGET_FUSED=0)",
+    )
     args = ap.parse_args()
     if args.no_fused:
         os.environ["GDWIDGET_FUSED"] = "0"
@@ -131,9 +137,10 @@ def main() -> None:
 
     steps = args.steps * args.rounds + 20
     rng = np.random.default_rng(1)
-    order = np.concatenate([rng.permutation(args.examples)
-                            for _ in range(steps * args.batch // args.examples + 1)])
-    batches = [order[i * args.batch:(i + 1) * args.batch] for i in range(steps)]
+    order = np.concatenate(
+        [rng.permutation(args.examples) for _ in range(steps * args.batch // args.examples + 1)]
+    )
+    batches = [order[i * args.batch : (i + 1) * args.batch] for i in range(steps)]
     tbatches = [torch.from_numpy(b) for b in batches]
 
     ours = GdwidgetTrainer(model, theta0)
@@ -154,17 +161,25 @@ def main() -> None:
     n = args.steps * args.batch
     fused = getattr(gd.optim, "_fused", None)
     fused_on = bool(fused is not None and fused.enabled())
-    print(f"MLP 784-256-10 relu, float32, batch {args.batch}, Adam lr=1e-3, "
-          f"{args.examples} synthetic examples, {args.rounds} rounds x {args.steps} steps")
-    print(f"threads: NumPy BLAS {threads}, torch {torch.get_num_threads()}; "
-          f"numpy {np.__version__}, torch {torch.__version__}; "
-          f"gdwidget Adam fused kernel: {'on' if fused_on else 'off'}")
+    print(
+        f"MLP 784-256-10 relu, float32, batch {args.batch}, Adam lr=1e-3, "
+        f"{args.examples} synthetic examples, {args.rounds} rounds x {args.steps} steps"
+    )
+    print(
+        f"threads: NumPy BLAS {threads}, torch {torch.get_num_threads()}; "
+        f"numpy {np.__version__}, torch {torch.__version__}; "
+        f"gdwidget Adam fused kernel: {'on' if fused_on else 'off'}"
+    )
     print(f"loss after {steps} steps: gdwidget {ours.loss:.6f}, torch {theirs.loss:.6f}")
     for label, ts in (("gdwidget (NumPy)", t_ours), ("PyTorch (CPU)   ", t_theirs)):
-        print(f"{label}: {len(ts) * n / sum(ts):9.0f} examples/s overall, "
-              f"best round {n / min(ts):9.0f}")
-    print(f"ratio gdwidget / PyTorch: {statistics.median(ratios):.2f} (median of rounds; "
-          f"overall {sum(t_theirs) / sum(t_ours):.2f}; goal >= 1.0)")
+        print(
+            f"{label}: {len(ts) * n / sum(ts):9.0f} examples/s overall, "
+            f"best round {n / min(ts):9.0f}"
+        )
+    print(
+        f"ratio gdwidget / PyTorch: {statistics.median(ratios):.2f} (median of rounds; "
+        f"overall {sum(t_theirs) / sum(t_ours):.2f}; goal >= 1.0)"
+    )
 
 
 if __name__ == "__main__":
