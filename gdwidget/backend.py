@@ -159,10 +159,6 @@ def to_numpy(a: Any) -> np.ndarray:
     return np.asarray(a)
 
 
-def is_numpy(xp: ModuleType) -> bool:
-    return xp is np
-
-
 class Random:
     """A seeded random source that produces arrays in a given namespace.
 

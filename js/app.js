@@ -75,8 +75,6 @@ export function connect(model) {
   listen("change:view", () => store.events.emit("view"));
   listen("change:status", () => store.events.emit("status"));
   for (const name of FORWARDED) listen(`change:${name}`, () => store.events.emit("traits", name));
-  // early kernels called `t` "step"
-  listen("change:step", () => store.events.emit("traits", "t"));
 
   // JupyterLab switches themes by changing attributes on <body>: redraw the canvases then.
   let observer = null;

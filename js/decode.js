@@ -73,14 +73,11 @@ export function decodeFrame(content, buffers) {
   if (nRuns < 1) throw new Error("gdwidget: message field 'n_runs' must be >= 1");
   if (dims < 1) throw new Error("gdwidget: message field 'dims' must be >= 1");
   const bufs = buffers || [];
-  if (bufs.length < 3) throw new Error(`gdwidget: a ${content.type} needs 4 buffers, got ${bufs.length}`);
+  if (bufs.length < 4) throw new Error(`gdwidget: a ${content.type} needs 4 buffers, got ${bufs.length}`);
   const steps = exact(asTyped(bufs[0], Float64Array), n, "steps");
   const loss = exact(asTyped(bufs[1], Float32Array), n * nRuns, "loss");
   const xy = exact(asTyped(bufs[2], Float32Array), n * nRuns * dims, "xy");
-  // lr is optional in practice (older kernels); NaN marks "unknown".
-  let lr = bufs[3] == null ? null : asTyped(bufs[3], Float32Array);
-  if (lr === null || lr.length < n * nRuns) lr = new Float32Array(n * nRuns).fill(Number.NaN);
-  else lr = exact(lr, n * nRuns, "lr");
+  const lr = exact(asTyped(bufs[3], Float32Array), n * nRuns, "lr");
   const firstStep = content.first_step == null ? (n ? steps[0] : 0) : Number(content.first_step);
   const evals = content.evals == null ? null : decodeEvals(content.evals, nRuns, bufs.slice(4));
   return { type: content.type, n, nRuns, dims, firstStep, steps, loss, xy, lr, evals };

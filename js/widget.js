@@ -21,9 +21,7 @@ export default function createWidget() {
         store = null;
       };
     },
-    render({ model, el }) {
-      // an anywidget without initialize (older than 0.9) still gets a working view
-      if (!store) store = connect(model);
+    render({ el }) {
       return renderView(store, el);
     },
   };

@@ -106,10 +106,6 @@ class Session:
         return self._speed
 
     @property
-    def closed(self) -> bool:
-        return self._closed
-
-    @property
     def views(self) -> int:
         with self._cv:
             return len(self._views)

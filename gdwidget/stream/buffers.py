@@ -132,8 +132,6 @@ class HistoryBuffer:
         R = self.n_runs
         self.n = 0
         self.generation = 0
-        self.decimations = 0
-        self.n_seen = 0  # rows offered, taken or not
         self.level = 0  # coarsening of the last thinning
         self._tol = self.tolerance  # the tolerance the last thinning held to
         self._width = 1  # the widest loss bucket a thinning used (finer ones are gone)
@@ -262,7 +260,6 @@ class HistoryBuffer:
         view = self._view
         first_ever = self._last_seen < 0
         prev_step = self._last_seen
-        self.n_seen += m
         self._last_seen = int(steps[-1])
 
         px = view.to_px(xy)
@@ -372,4 +369,3 @@ class HistoryBuffer:
         else:
             self._width = max(self._width, sel.width)
         self.generation += 1
-        self.decimations += 1

@@ -155,9 +155,6 @@ class Streamer:
         self._sent = 0  # rows of the buffer the browser already has
         self._generation = 0  # buffer generation the browser has
         self._need_history = True  # the browser must replace what it holds
-        self.frames_sent = 0
-        self.histories_sent = 0
-        self.bytes_sent = 0
 
     # -- in ----------------------------------------------------------------------------
     def push(self, chunk: Any, xy: np.ndarray | None = None) -> int:
@@ -254,12 +251,10 @@ class Streamer:
             new_evals = self.evals is not None and self._evals_sent < self.evals.n
             if history or b.generation != self._generation:
                 content, buffers = pack("history", b.rows(), self._evals_since(0))
-                self.histories_sent += 1
             elif self._sent < b.n or new_evals:
                 content, buffers = pack(
                     "frame", b.rows(self._sent), self._evals_since(self._evals_sent)
                 )
-                self.frames_sent += 1
             else:
                 return None
             self._sent = b.n
@@ -270,14 +265,7 @@ class Streamer:
             self._need_history = False
             self.clock.mark()
             packet = Packet(content, buffers)
-            self.bytes_sent += packet.nbytes
             return packet
-
-    def history_packet(self) -> Packet:
-        """The whole history as a packet, without changing what counts as sent."""
-        with self._lock:
-            content, buffers = pack("history", self.buffer.rows(), self._evals_since(0))
-            return Packet(content, buffers)
 
     def snapshot(
         self,
