@@ -401,12 +401,12 @@ class Playground(anywidget.AnyWidget):
 
     def arrows_message(self) -> tuple[dict[str, Any], list[bytes]]:
         """The protocol's ``arrows`` message for the current point of every run."""
-        return modelview.arrows_message(self._session.source, self.view)
+        return modelview.arrows_message(self._session.source, self._session.out.view)
 
     def model_view_message(self) -> tuple[dict[str, Any], list[bytes]]:
         """The protocol's ``model_view`` message for the current parameters."""
-        s = self._session
-        return modelview.model_view_message(s.source, s.model_view, s.data_meta, s.selected)
+        out = self._session.out
+        return modelview.model_view_message(out.source, out.model_view, out.data_meta, out.selected)
 
     def close(self) -> None:
         """Stop the loop and close the widget."""

@@ -56,12 +56,12 @@ def _reset(s: Session, cmd: p.Reset) -> None:
         s.sink.update(error=s.error)
         raise
     s.clear_error()
-    s.marks = []
+    s.out.marks = []
     s.streamer.reset(chunk, s.source.points(chunk))
     s.sink.update(marks=[])
     run = s.source.run
     if s.source.plane is None and run.n_params > 2 and cmd.start is not None:
-        s.set_view(s.view)  # the landscape is a slice through the start
+        s.out.set_view(s.out.view)  # the landscape is a slice through the start
     s.flush(force=True)
     s.send_extras(force=True)
 
@@ -103,9 +103,7 @@ def _set_speed(s: Session, cmd: p.SetSpeed) -> None:
 
 
 def _set_view(s: Session, cmd: p.SetView) -> None:
-    if cmd.px is not None:
-        s.px = cmd.px
-    s.set_view([list(cmd.bounds[0]), list(cmd.bounds[1])])
+    s.out.set_view([list(cmd.bounds[0]), list(cmd.bounds[1])], cmd.px)
 
 
 def _set_batch_size(s: Session, cmd: p.SetBatchSize) -> None:
@@ -122,22 +120,22 @@ def _set_batch_size(s: Session, cmd: p.SetBatchSize) -> None:
         run.redraw_batch()
     except Exception as exc:  # noqa: BLE001 - shown in the widget
         s.fail(exc)
-    s.marks = [
-        *s.marks,
+    s.out.marks = [
+        *s.out.marks,
         {
             "step": int(run.t),
             "kind": "batch_size",
             "text": f"batch {old or 'full'} → {new or 'full'}",
         },
     ]
-    s.sink.update(batch_size=new or 0, marks=s.marks)
+    s.sink.update(batch_size=new or 0, marks=s.out.marks)
     s.send_extras(force=True)
 
 
 def _select_run(s: Session, cmd: p.SelectRun) -> None:
     if cmd.index >= s.source.n_runs:
         raise ValueError(f"index must be < {s.source.n_runs} (the number of runs), got {cmd.index}")
-    s.selected = cmd.index
+    s.out.selected = cmd.index
     s.send_extras(force=True)
 
 

@@ -19,12 +19,10 @@ import time
 from collections import deque
 from typing import Any
 
-import numpy as np
-
 from ..engine import ObjectiveError
-from . import controls, interrupt, landscape, modelview
-from . import meta as meta_mod
+from . import controls, interrupt
 from . import protocol as p
+from .outbox import Outbox
 
 log = logging.getLogger("gdwidget")
 
@@ -32,8 +30,6 @@ CHUNK_SECONDS = 1.0 / 30.0  # an engine call lasts about this long
 MAX_CHUNK = 1 << 16
 VIEW_GRACE_S = 1.0  # a playing session pauses this long after its last view went
 WAIT_S = 0.1  # longest sleep of a waiting loop (so interrupts and closed views are seen)
-ARROWS_PERIOD = 0.1  # gradient arrows at most 10 a second
-MODEL_VIEW_PERIOD = 0.2  # model views at most 5 a second
 
 
 class _Pending:
@@ -65,13 +61,18 @@ class Session:
         self.source = source
         self.streamer = streamer
         self.sink = sink
-        self.grid_size = grid_size
-        self.model_view = model_view
-        self.data_meta = data_meta or {}
-        self.view = [list(b) for b in bounds]
-        self.px = tuple(plot_px)
-        self.selected = 0
-        self.marks: list[dict[str, Any]] = []
+        #: what goes to the page: frames, state, the landscape, a model's views
+        self.out = Outbox(
+            source,
+            streamer,
+            sink,
+            bounds=bounds,
+            grid_size=grid_size,
+            plot_px=plot_px,
+            model_view=model_view,
+            data_meta=data_meta,
+            may_send=self._may_send,
+        )
         self.lr_ranges: dict[str, tuple[float, float]] = {}
         self.error = ""
         self.halted = False
@@ -92,8 +93,6 @@ class Session:
         self._had_view = False
         self._no_view_since = time.monotonic()
         self._step_s = 0.0  # seconds per step, smoothed
-        self._last_arrows = -1e9
-        self._last_model_view = -1e9
 
     # -- state read by the widget ----------------------------------------------------------
     @property
@@ -375,64 +374,6 @@ class Session:
             self.error = ""
             self.sink.update(error="")
 
-    # -- frames --------------------------------------------------------------------------------
-    def _may_send(self) -> bool:
-        """No frames to a Playground whose views have all gone (a view asks for the history)."""
-        return not self._closed and not (self._had_view and not self._views)
-
-    def flush(self, force: bool = False) -> None:
-        packet = self.streamer.flush(force=force)
-        if packet is None:
-            if force:
-                self._sync()
-            return
-        if self._may_send():
-            self.sink.send(packet.content, packet.buffers)
-            self.send_extras(force=force)
-        self._sync()
-
-    def _sync(self) -> None:
-        if self._closed:
-            return
-        run = self.source.run
-        buf = self.streamer.buffer
-        loss = buf.rows(buf.n - 1).loss[0] if buf.n else np.full(run.n_runs, np.nan)
-        notes = getattr(run, "notes", None) or [None] * run.n_runs
-        self.sink.update(
-            t=int(run.t), status=meta_mod.status(run, np.asarray(loss), self.halted, notes)
-        )
-
-    def send_extras(self, force: bool = False) -> None:
-        """Gradient arrows and the model view of a model, each at its own pace."""
-        if not self.source.is_model or not self._may_send():
-            return
-        now = time.monotonic()
-        if self.source.run.batch_size is not None and (
-            force or now - self._last_arrows >= ARROWS_PERIOD
-        ):
-            self._last_arrows = now
-            self._try_send("gradient arrows", modelview.arrows_message, self.source, self.view)
-        if self.model_view is not None and (
-            force or now - self._last_model_view >= MODEL_VIEW_PERIOD
-        ):
-            self._last_model_view = now
-            self._try_send(
-                "model view",
-                modelview.model_view_message,
-                self.source,
-                self.model_view,
-                self.data_meta,
-                self.selected,
-            )
-
-    def _try_send(self, what: str, build: Any, *args: Any) -> None:
-        try:
-            content, buffers = build(*args)
-        except Exception as exc:  # noqa: BLE001 - a view, not the run
-            log.warning("gdwidget: the %s could not be computed: %s", what, exc)
-            return
-        self.sink.send(content, buffers)
-
     # -- views of the page -----------------------------------------------------------------------
     def _note_view(self, cmd: p.Command) -> bool:
         """Count the page's views; True when a view came after all had gone."""
@@ -452,15 +393,19 @@ class Session:
     def _apply(self, cmd: p.Command) -> None:
         controls.apply(self, cmd)
 
-    def set_view(self, bounds: list[list[float]]) -> None:
-        """Recompute the landscape over ``bounds`` and tell the page (baton holder only)."""
-        grid, grid_meta, error = landscape.grid(self.source, bounds, self.grid_size)
-        self.view = bounds
-        self.streamer.set_view(bounds, px=self.px)
-        self.sink.update(view=bounds, grid=grid, grid_meta=grid_meta)
-        if error:
-            self.sink.update(error=error)
-        self.send_extras(force=True)
+    # -- what goes to the page -------------------------------------------------------------------
+    def _may_send(self) -> bool:
+        """No frames to a Playground whose views have all gone (a view asks for the history)."""
+        return not self._closed and not (self._had_view and not self._views)
+
+    def flush(self, force: bool = False) -> None:
+        """Send the frame due now (or any, with ``force``) and the state that goes with it."""
+        if not self._closed:
+            self.out.flush(force, halted=self.halted)
+
+    def send_extras(self, force: bool = False) -> None:
+        if not self._closed:
+            self.out.send_extras(force)
 
 
 def _log_refusal(exc: BaseException) -> None:

@@ -1,0 +1,116 @@
+"""What goes to the page: frames and the state beside them, the landscape, a model's views.
+
+The session decides when (and whether: a Playground whose views are gone sends
+nothing); the outbox builds and hands over, through the sink, what is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import landscape, modelview
+from . import meta as meta_mod
+
+log = logging.getLogger("gdwidget")
+
+ARROWS_PERIOD = 0.1  # gradient arrows at most 10 a second
+MODEL_VIEW_PERIOD = 0.2  # model views at most 5 a second
+
+
+class Outbox:
+    """Frames, state, landscape and model views of one source, for one sink."""
+
+    def __init__(
+        self,
+        source: Any,
+        streamer: Any,
+        sink: Any,
+        *,
+        bounds: list[list[float]],
+        grid_size: tuple[int, int],
+        plot_px: tuple[int, int],
+        model_view: str | None,
+        data_meta: dict[str, Any] | None,
+        may_send: Callable[[], bool],
+    ) -> None:
+        self.source = source
+        self.streamer = streamer
+        self.sink = sink
+        self.grid_size = grid_size
+        self.model_view = model_view
+        self.data_meta = data_meta or {}
+        self.view = [list(b) for b in bounds]
+        self.px = tuple(plot_px)
+        self.selected = 0  # the run whose decision regions the "boundary" view shows
+        self.marks: list[dict[str, Any]] = []
+        self.may_send = may_send
+        self._last_arrows = -1e9
+        self._last_model_view = -1e9
+
+    def flush(self, force: bool = False, halted: bool = False) -> None:
+        """Send the frame due now (any, with ``force``), then the step and status."""
+        packet = self.streamer.flush(force=force)
+        if packet is None:
+            if force:
+                self.sync(halted)
+            return
+        if self.may_send():
+            self.sink.send(packet.content, packet.buffers)
+            self.send_extras(force=force)
+        self.sync(halted)
+
+    def sync(self, halted: bool) -> None:
+        """The ``t`` and ``status`` traits, from the newest row held."""
+        run = self.source.run
+        buf = self.streamer.buffer
+        loss = buf.rows(buf.n - 1).loss[0] if buf.n else np.full(run.n_runs, np.nan)
+        notes = getattr(run, "notes", None) or [None] * run.n_runs
+        self.sink.update(t=int(run.t), status=meta_mod.status(run, np.asarray(loss), halted, notes))
+
+    def send_extras(self, force: bool = False) -> None:
+        """Gradient arrows and the model view of a model, each at its own pace."""
+        if not self.source.is_model or not self.may_send():
+            return
+        now = time.monotonic()
+        if self.source.run.batch_size is not None and (
+            force or now - self._last_arrows >= ARROWS_PERIOD
+        ):
+            self._last_arrows = now
+            self._try_send("gradient arrows", modelview.arrows_message, self.source, self.view)
+        if self.model_view is not None and (
+            force or now - self._last_model_view >= MODEL_VIEW_PERIOD
+        ):
+            self._last_model_view = now
+            self._try_send(
+                "model view",
+                modelview.model_view_message,
+                self.source,
+                self.model_view,
+                self.data_meta,
+                self.selected,
+            )
+
+    def set_view(self, bounds: list[list[float]], px: tuple[int, int] | None = None) -> None:
+        """Recompute the landscape over ``bounds`` on the device and tell the page."""
+        if px is not None:
+            self.px = px
+        grid, grid_meta, error = landscape.grid(self.source, bounds, self.grid_size)
+        self.view = bounds
+        self.streamer.set_view(bounds, px=self.px)
+        self.sink.update(view=bounds, grid=grid, grid_meta=grid_meta)
+        if error:
+            self.sink.update(error=error)
+        self.send_extras(force=True)
+
+    def _try_send(self, what: str, build: Any, *args: Any) -> None:
+        try:
+            content, buffers = build(*args)
+        except Exception as exc:  # noqa: BLE001 - a view, not the run
+            log.warning("gdwidget: the %s could not be computed: %s", what, exc)
+            return
+        self.sink.send(content, buffers)
