@@ -1,36 +1,15 @@
 """The Playground widget: a live loss landscape, optimizer paths and loss curves.
 
-``gd.Playground`` is an `anywidget <https://anywidget.dev>`_ whose kernel side
-owns a :class:`gdwidget.engine.Run` and a background thread that steps it and
-streams the new rows to the browser (see docs/protocol.md for the wire format).
+``gd.Playground`` is an `anywidget <https://anywidget.dev>`_, and it is thin:
+traits and wiring. Its run belongs to a :class:`~gdwidget.live.session.Session`
+(docs/architecture.md), which steps it in a thread, so that the cell returns at
+once and the page's controls keep working while the optimizers run (a kernel
+reads no message from the page while a cell is busy). Every control, from the
+page or from Python, is one command that the session applies between two engine
+calls. Where it runs (JupyterLab, Notebook 7, Voila, Colab, VS Code): README.md.
 
-The widget is thin: traits and wiring. The run belongs to a
-:class:`~gdwidget.live.session.Session` (docs/architecture.md), which steps it
-in a thread and streams it here. The loop lives in a thread because a kernel
-does not read messages from the browser while a cell is busy: with the loop in
-a thread, the cell that shows the widget returns at once and the buttons,
-sliders and clicks of the page keep working while the optimizers run. Every
-control (play, pause, step, reset, learning rate, speed, zoom) is a command
-that the session applies between two engine calls.
-
-Where it runs
--------------
-* **JupyterLab >= 4, Notebook >= 7, Voila**: works out of the box.
-* **ipykernel**: use ipykernel >= 7.1. Versions 7.0 pin the output of a thread to
-  the cell that started it; 7.1 restored routing of thread output (the loop's
-  logged warnings) to the current cell.
-* **Google Colab**: enable third-party widgets once per notebook, before showing
-  a Playground (anywidget tries to do it for you)::
-
-      from google.colab import output
-      output.enable_custom_widget_manager()
-
-* **VS Code**: the Jupyter extension renders anywidgets; install gdwidget (and
-  so ipywidgets >= 8) into the kernel's environment and select that kernel.
-
-If the JavaScript bundle was not built (a source checkout without
-``npm run build``), the widget shows a short message saying so instead of the
-plots, and the Python API keeps working.
+Without a built JavaScript bundle (a source checkout without ``npm run build``)
+the widget shows a short message instead of the plots; the Python API works.
 """
 
 from __future__ import annotations
