@@ -18,12 +18,12 @@ import logging
 import math
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets as tl
 
+from . import bundle
 from ._checks import check_int, check_real
 from .backend import Backend, get_backend
 from .engine import Run
@@ -39,35 +39,11 @@ from .stream import DEFAULT_CAPACITY, DEFAULT_MAX_FPS, DecimatedHistory, Streame
 
 __all__ = ["PLANES", "Playground"]
 
+_bundle_present = bundle.bundle_present  # tests and benchmarks ask the widget module
+
 log = logging.getLogger("gdwidget")
 
-_STATIC = Path(__file__).parent / "static"
-_BUNDLE = _STATIC / "widget.js"
-_BUNDLE_CSS = _STATIC / "widget.css"
 PLOT_PX = (450, 400)  # the landscape's plot area in the page, until a view says otherwise
-
-_MISSING_BUNDLE_ESM = """
-function render({ el }) {
-  const box = document.createElement("div");
-  box.setAttribute("data-testid", "gd-missing-bundle");
-  box.style.cssText = "font: 13px sans-serif; padding: 8px 12px; border: 1px solid #d9a400;" +
-    " background: #fff8e1; color: #5d4200; border-radius: 4px;";
-  box.textContent = "gdwidget: the JavaScript bundle (gdwidget/static/widget.js) is missing, so " +
-    "the plots cannot be drawn. In a source checkout run `npm install && npm run build` " +
-    "(or `pip install -e .`), then restart the kernel. The Python API works without it.";
-  el.appendChild(box);
-}
-export default { render };
-"""
-
-
-def _bundle_present() -> bool:
-    return _BUNDLE.is_file()
-
-
-def _read(path: Path, fallback: str) -> str:
-    # the text, not the path: anywidget would watch a path and keep every widget alive
-    return path.read_text(encoding="utf-8") if path.is_file() else fallback
 
 
 class Playground(anywidget.AnyWidget):
@@ -150,8 +126,8 @@ class Playground(anywidget.AnyWidget):
     (101, 2)
     """
 
-    _esm = _read(_BUNDLE, _MISSING_BUNDLE_ESM)
-    _css = _read(_BUNDLE_CSS, "")
+    _esm = bundle.read(bundle.BUNDLE, bundle.MISSING_BUNDLE_ESM)
+    _css = bundle.read(bundle.BUNDLE_CSS, "")
 
     # -- synced traits (docs/protocol.md); the session writes them, the page only reads -----
     meta = tl.Dict().tag(sync=True)
@@ -195,7 +171,7 @@ class Playground(anywidget.AnyWidget):
         max_fps = check_real("max_fps", max_fps, low=0.0, low_open=True)
         pilot_steps = check_int("pilot_steps", pilot_steps, low=1)
         size = _grid_size(grid_size)
-        if not _bundle_present():
+        if not bundle.bundle_present():
             warnings.warn(
                 "gdwidget's JavaScript bundle is missing (gdwidget/static/widget.js): the widget "
                 "will show a message instead of plots. Build it with `npm install && npm run "
