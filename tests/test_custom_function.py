@@ -86,18 +86,25 @@ def test_expression_partial_and_constant():
     np.testing.assert_array_equal(c.hvp(np.zeros((3, 2)), np.ones((3, 2))), 0.0)
 
 
-@pytest.mark.parametrize("expr,ref", [
-    ("(1 - x)**2 + 100*(y - x**2)**2", F.rosenbrock()),
-    ("(x**2 + y - 11)**2 + (x + y**2 - 7)**2", F.himmelblau()),
-    ("(1.5 - x + x*y)**2 + (2.25 - x + x*y**2)**2 + (2.625 - x + x*y**3)**2", F.beale()),
-    ("(4 - 2.1*x**2 + x**4/3)*x**2 + x*y + (-4 + 4*y**2)*y**2", F.six_hump_camel()),
-    ("20 + x**2 - 10*cos(2*pi*x) + y**2 - 10*cos(2*pi*y)", F.rastrigin()),
-    ("-20*exp(-0.2*sqrt(0.5*(x**2 + y**2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + 20 + e",
-     F.ackley()),
-    ("(1 + (x + y + 1)**2*(19 - 14*x + 3*x**2 - 14*y + 6*x*y + 3*y**2))"
-     "*(30 + (2*x - 3*y)**2*(18 - 32*x + 12*x**2 + 48*y - 36*x*y + 27*y**2))",
-     F.goldstein_price()),
-])
+@pytest.mark.parametrize(
+    "expr,ref",
+    [
+        ("(1 - x)**2 + 100*(y - x**2)**2", F.rosenbrock()),
+        ("(x**2 + y - 11)**2 + (x + y**2 - 7)**2", F.himmelblau()),
+        ("(1.5 - x + x*y)**2 + (2.25 - x + x*y**2)**2 + (2.625 - x + x*y**3)**2", F.beale()),
+        ("(4 - 2.1*x**2 + x**4/3)*x**2 + x*y + (-4 + 4*y**2)*y**2", F.six_hump_camel()),
+        ("20 + x**2 - 10*cos(2*pi*x) + y**2 - 10*cos(2*pi*y)", F.rastrigin()),
+        (
+            "-20*exp(-0.2*sqrt(0.5*(x**2 + y**2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + 20 + e",
+            F.ackley(),
+        ),
+        (
+            "(1 + (x + y + 1)**2*(19 - 14*x + 3*x**2 - 14*y + 6*x*y + 3*y**2))"
+            "*(30 + (2*x - 3*y)**2*(18 - 32*x + 12*x**2 + 48*y - 36*x*y + 27*y**2))",
+            F.goldstein_price(),
+        ),
+    ],
+)
 def test_expression_equals_hand_written_function(expr, ref, rng):
     f = gd.Function(expr)
     lo = np.array([b[0] for b in ref.bounds])
@@ -220,9 +227,11 @@ def test_callable_central_differences_float32(rng):
 
 def test_callable_with_hvp(rng):
     hv = lambda p, v: np.stack([2 * v[:, 0], -3 * np.sin(p[:, 1]) * v[:, 1]], axis=1)  # noqa: E731
-    f = gd.Function(lambda p: p[:, 0] ** 2 + 3 * np.sin(p[:, 1]),
-                    grad=lambda p: np.stack([2 * p[:, 0], 3 * np.cos(p[:, 1])], axis=1),
-                    hvp=hv)
+    f = gd.Function(
+        lambda p: p[:, 0] ** 2 + 3 * np.sin(p[:, 1]),
+        grad=lambda p: np.stack([2 * p[:, 0], 3 * np.cos(p[:, 1])], axis=1),
+        hvp=hv,
+    )
     assert f.exact_hvp
     P, V = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
     np.testing.assert_array_equal(f.hvp(P, V), hv(P, V))
@@ -233,7 +242,7 @@ def test_callable_output_shape_errors():
     with pytest.raises(ValueError, match=r"f must return shape \(4,\).*got \(4, 1\).*trailing"):
         gd.Function(lambda p: p[:, :1] ** 2).value(P)
     with pytest.raises(ValueError, match=r"got \(4, 2\) \(sum over axis 1\?\)"):
-        gd.Function(lambda p: p ** 2).value(P)
+        gd.Function(lambda p: p**2).value(P)
     with pytest.raises(ValueError, match="vectorized"):
         gd.Function(lambda p: 1.0).value(P)
     with pytest.raises(ValueError, match="vectorized"):
@@ -257,8 +266,12 @@ def test_defaults_and_metadata():
     assert g.min_value == 1.0 and g.global_minima == [(4.0, -1.0)]
     lo, hi = g.bounds[0]
     assert lo <= 4 * 1.2 <= hi  # widened to show the minimum
-    h = gd.Function("(x**2 - 1)**2 + y**2 + 0.3*x", minima=[(0.96, 0), (-1.04, 0)],
-                    bounds=(-2, 2), start=(0.1, 1))
+    h = gd.Function(
+        "(x**2 - 1)**2 + y**2 + 0.3*x",
+        minima=[(0.96, 0), (-1.04, 0)],
+        bounds=(-2, 2),
+        start=(0.1, 1),
+    )
     assert h.bounds == ((-2.0, 2.0), (-2.0, 2.0)) and h.default_start == (0.1, 1.0)
     assert h.minima[0] == (-1.04, 0.0) and h.global_minima == [(-1.04, 0.0)]
     assert gd.Function("(1-x)**2 + 100*(y-x**2)**2").log_scale
@@ -266,16 +279,19 @@ def test_defaults_and_metadata():
     assert gd.Function(lambda p: p[:, 0] ** 2).name == "function"
 
 
-@pytest.mark.parametrize("kw,match", [
-    ({"bounds": [(-1, 1)]}, "one .low, high. pair per parameter"),
-    ({"bounds": [(1, -1), (0, 1)]}, r"bounds\[0\] must have low < high"),
-    ({"bounds": [(0, float("inf")), (0, 1)]}, r"bounds\[0\]\[1\] must be a finite number"),
-    ({"start": (1, 2, 3)}, "start must be a point of 2"),
-    ({"start": "ab"}, "start must be a point"),
-    ({"minima": [(0, 0), (1,)]}, r"minima\[1\] must be a point of 2"),
-    ({"n_params": 0}, "n_params must be >= 1"),
-    ({"log_scale": "yes"}, "log_scale must be"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        ({"bounds": [(-1, 1)]}, "one .low, high. pair per parameter"),
+        ({"bounds": [(1, -1), (0, 1)]}, r"bounds\[0\] must have low < high"),
+        ({"bounds": [(0, float("inf")), (0, 1)]}, r"bounds\[0\]\[1\] must be a finite number"),
+        ({"start": (1, 2, 3)}, "start must be a point of 2"),
+        ({"start": "ab"}, "start must be a point"),
+        ({"minima": [(0, 0), (1,)]}, r"minima\[1\] must be a point of 2"),
+        ({"n_params": 0}, "n_params must be >= 1"),
+        ({"log_scale": "yes"}, "log_scale must be"),
+    ],
+)
 def test_bad_metadata(kw, match):
     with pytest.raises(ValueError, match=match):
         gd.Function("x**2 + y**2", **kw)
@@ -307,8 +323,9 @@ def test_array_api_strict_equals_numpy(rng):
     g = gd.Function(lambda p: p[:, 0] ** 2 + 3 * p[:, 1] ** 3)
     out = g.grad(xps.asarray(P))
     np.testing.assert_allclose(np.asarray(out), g.grad(P), rtol=1e-14)
-    np.testing.assert_allclose(np.asarray(g.hvp(xps.asarray(P), xps.asarray(V))),
-                               g.hvp(P, V), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(g.hvp(xps.asarray(P), xps.asarray(V))), g.hvp(P, V), rtol=1e-12
+    )
 
 
 @pytest.mark.gpu

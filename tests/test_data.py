@@ -83,26 +83,30 @@ def test_spirals_many_arms():
     assert sorted(np.bincount(y)) == [100, 100, 101]
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: gd.data.moons(n=0), "n must be"),
-    (lambda: gd.data.linear(n=-3), "n must be"),
-    (lambda: gd.data.moons(n=1), "n must be >= 2"),
-    (lambda: gd.data.moons(noise=-0.1), "noise must be >= 0"),
-    (lambda: gd.data.moons(seed=-1), "seed must be >= 0"),
-    (lambda: gd.data.moons(seed=1.5), "seed must be an integer"),
-    (lambda: gd.data.circles(factor=1.5), "factor must be < 1"),
-    (lambda: gd.data.blobs(centers=0), "centers must be >= 1"),
-    (lambda: gd.data.blobs(centers=[1, 2]), "centers must be"),
-    (lambda: gd.data.spirals(n_classes=1), "n_classes must be >= 2"),
-    (lambda: gd.data.linear(n_features=2, w=[1.0]), "w must be 2"),
-    (lambda: gd.data.linear(noise=float("nan")), "noise must be a finite number"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: gd.data.moons(n=0), "n must be"),
+        (lambda: gd.data.linear(n=-3), "n must be"),
+        (lambda: gd.data.moons(n=1), "n must be >= 2"),
+        (lambda: gd.data.moons(noise=-0.1), "noise must be >= 0"),
+        (lambda: gd.data.moons(seed=-1), "seed must be >= 0"),
+        (lambda: gd.data.moons(seed=1.5), "seed must be an integer"),
+        (lambda: gd.data.circles(factor=1.5), "factor must be < 1"),
+        (lambda: gd.data.blobs(centers=0), "centers must be >= 1"),
+        (lambda: gd.data.blobs(centers=[1, 2]), "centers must be"),
+        (lambda: gd.data.spirals(n_classes=1), "n_classes must be >= 2"),
+        (lambda: gd.data.linear(n_features=2, w=[1.0]), "w must be 2"),
+        (lambda: gd.data.linear(noise=float("nan")), "noise must be a finite number"),
+    ],
+)
 def test_generators_reject_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
 
 # -- iris --------------------------------------------------------------------------------
+
 
 def test_iris_is_fishers_table():
     X, y = gd.data.iris()
@@ -120,6 +124,7 @@ def test_iris_is_fishers_table():
 
 # -- validation of user data ------------------------------------------------------------------
 
+
 def test_as_features_accepts_lists_pandas_and_1d():
     np.testing.assert_array_equal(as_features([1, 2, 3]), [[1.0], [2.0], [3.0]])
     df = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5], "c": [True, False]})
@@ -128,15 +133,18 @@ def test_as_features_accepts_lists_pandas_and_1d():
     assert as_features(np.ones((3, 2), np.float32)).dtype == np.float32
 
 
-@pytest.mark.parametrize("X, match", [
-    (np.zeros((0, 2)), "X is empty"),
-    (np.zeros((3, 0)), "no features"),
-    (np.zeros((2, 2, 2)), "1-D or 2-D"),
-    (np.array([[1.0, np.nan], [0.0, 1.0]]), r"NaN or Inf \(first at row 0\)"),
-    (np.array([[1.0, 2.0], [0.0, np.inf]]), r"NaN or Inf \(first at row 1\)"),
-    (np.array(["a", "b"]), "must be numeric"),
-    (pd.DataFrame({"x": [1.0, 2.0], "kind": ["a", "b"]}), r"non-numeric columns \['kind'\]"),
-])
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.zeros((0, 2)), "X is empty"),
+        (np.zeros((3, 0)), "no features"),
+        (np.zeros((2, 2, 2)), "1-D or 2-D"),
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), r"NaN or Inf \(first at row 0\)"),
+        (np.array([[1.0, 2.0], [0.0, np.inf]]), r"NaN or Inf \(first at row 1\)"),
+        (np.array(["a", "b"]), "must be numeric"),
+        (pd.DataFrame({"x": [1.0, 2.0], "kind": ["a", "b"]}), r"non-numeric columns \['kind'\]"),
+    ],
+)
 def test_as_features_rejects_bad_data(X, match):
     with pytest.raises(ValueError, match=match):
         as_features(X)
@@ -153,22 +161,26 @@ def test_as_targets():
     np.testing.assert_array_equal(y, [1, 0])
 
 
-@pytest.mark.parametrize("y, task, kw, match", [
-    ([0, 1, 1], "binary", {}, "different lengths: 4 examples in X, 3 in y"),
-    ([0, 1, 2, 1], "binary", {}, r"must be in 0..1, got 2 \(logistic regression"),
-    ([0, -1, 1, 1], "classification", {}, "must be in 0..1, got -1"),
-    ([0, 1, 3, 1], "classification", {"n_classes": 3}, "must be in 0..2, got 3"),
-    ([0, 1, 0.5, 1], "classification", {}, "must be integers, got 0.5 at index 2"),
-    (["a", "b", "a", "b"], "classification", {}, "must be integers"),
-    ([0.0, np.nan, 1.0, 1.0], "regression", {}, "NaN or Inf"),
-    ([0, 1, 0, 1], "classification", {"n_classes": 1}, "n_classes must be an integer >= 2"),
-])
+@pytest.mark.parametrize(
+    "y, task, kw, match",
+    [
+        ([0, 1, 1], "binary", {}, "different lengths: 4 examples in X, 3 in y"),
+        ([0, 1, 2, 1], "binary", {}, r"must be in 0..1, got 2 \(logistic regression"),
+        ([0, -1, 1, 1], "classification", {}, "must be in 0..1, got -1"),
+        ([0, 1, 3, 1], "classification", {"n_classes": 3}, "must be in 0..2, got 3"),
+        ([0, 1, 0.5, 1], "classification", {}, "must be integers, got 0.5 at index 2"),
+        (["a", "b", "a", "b"], "classification", {}, "must be integers"),
+        ([0.0, np.nan, 1.0, 1.0], "regression", {}, "NaN or Inf"),
+        ([0, 1, 0, 1], "classification", {"n_classes": 1}, "n_classes must be an integer >= 2"),
+    ],
+)
 def test_as_targets_rejects_bad_labels(y, task, kw, match):
     with pytest.raises(ValueError, match=match):
         as_targets(np.asarray(y) if not isinstance(y[0], str) else y, 4, task, **kw)
 
 
 # -- splitting and scaling --------------------------------------------------------------------
+
 
 def test_train_val_split_partitions_the_examples():
     X = np.arange(50.0).reshape(25, 2)
@@ -191,12 +203,15 @@ def test_train_val_split_keeps_pandas():
     assert list(Xt.index) == list(yt.index) and len(Xv) == 3
 
 
-@pytest.mark.parametrize("args, kw, match", [
-    ((np.zeros((3, 1)), np.zeros(4)), {}, "different lengths: 3 examples in X, 4 in y"),
-    ((np.zeros((3, 1)), np.zeros(3)), {"val_fraction": 1.0}, "val_fraction must be < 1"),
-    ((np.zeros((3, 1)), np.zeros(3)), {"val_fraction": 0}, "val_fraction must be > 0"),
-    ((np.zeros((1, 1)), np.zeros(1)), {}, "at least 2 examples"),
-])
+@pytest.mark.parametrize(
+    "args, kw, match",
+    [
+        ((np.zeros((3, 1)), np.zeros(4)), {}, "different lengths: 3 examples in X, 4 in y"),
+        ((np.zeros((3, 1)), np.zeros(3)), {"val_fraction": 1.0}, "val_fraction must be < 1"),
+        ((np.zeros((3, 1)), np.zeros(3)), {"val_fraction": 0}, "val_fraction must be > 0"),
+        ((np.zeros((1, 1)), np.zeros(1)), {}, "at least 2 examples"),
+    ],
+)
 def test_train_val_split_rejects_bad_input(args, kw, match):
     with pytest.raises(ValueError, match=match):
         gd.data.train_val_split(*args, **kw)

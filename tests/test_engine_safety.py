@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import gdwidget as gd
-import gdwidget.stepping as stepping
+import gdwidget.engine.stepping as stepping
 from gdwidget.engine import ObjectiveError, Run
+from gdwidget.engine.results import Chunk
 from gdwidget.objectives.base import Objective
-from gdwidget.results import Chunk
 
 ROSEN = gd.functions.rosenbrock
 

@@ -76,9 +76,22 @@ def test_registry_names_and_lazy_module():
     assert gd.functions is F
     names = F.names()
     assert len(names) >= 14
-    assert {"quadratic", "rosenbrock", "himmelblau", "beale", "booth", "matyas", "rastrigin",
-            "ackley", "saddle", "monkey_saddle", "styblinski_tang", "six_hump_camel",
-            "three_hump_camel", "goldstein_price"} <= set(names)
+    assert {
+        "quadratic",
+        "rosenbrock",
+        "himmelblau",
+        "beale",
+        "booth",
+        "matyas",
+        "rastrigin",
+        "ackley",
+        "saddle",
+        "monkey_saddle",
+        "styblinski_tang",
+        "six_hump_camel",
+        "three_hump_camel",
+        "goldstein_price",
+    } <= set(names)
     for name in names:
         f = F.get(name)
         assert isinstance(f, Objective)
@@ -101,13 +114,16 @@ def test_get_unknown_name_suggests():
         F.get("beale", n=3)
 
 
-@pytest.mark.parametrize("make,match", [
-    (lambda: F.quadratic(cond=0.5), "cond must be >= 1"),
-    (lambda: F.rosenbrock(n=1), "n must be >= 2"),
-    (lambda: F.rastrigin(n=0), "n must be >= 1"),
-    (lambda: F.rosenbrock(b=-1), "b must be > 0"),
-    (lambda: F.ackley(n=2.5), "n must be an integer"),
-])
+@pytest.mark.parametrize(
+    "make,match",
+    [
+        (lambda: F.quadratic(cond=0.5), "cond must be >= 1"),
+        (lambda: F.rosenbrock(n=1), "n must be >= 2"),
+        (lambda: F.rastrigin(n=0), "n must be >= 1"),
+        (lambda: F.rosenbrock(b=-1), "b must be > 0"),
+        (lambda: F.ackley(n=2.5), "n must be an integer"),
+    ],
+)
 def test_bad_parameters(make, match):
     with pytest.raises(ValueError, match=match):
         make()
@@ -137,12 +153,14 @@ def test_hvp_matches_finite_differences(name, kw, rng):
     assert_close_scaled(hv, fd_hvp(f, P, V), 1e-6)
     # the Hessian is symmetric: w.Hv = v.Hw
     W = rng.standard_normal(P.shape)
-    np.testing.assert_allclose((W * hv).sum(1), (V * f.hvp(P, W)).sum(1), rtol=1e-10,
-                               atol=1e-10 * np.abs(hv).max())
+    np.testing.assert_allclose(
+        (W * hv).sum(1), (V * f.hvp(P, W)).sum(1), rtol=1e-10, atol=1e-10 * np.abs(hv).max()
+    )
     # dense Hessian and its diagonal agree with the HVPs
     H = f.hessian(P)
-    np.testing.assert_allclose(np.einsum("rij,rj->ri", H, V), hv, rtol=1e-12,
-                               atol=1e-12 * np.abs(hv).max())
+    np.testing.assert_allclose(
+        np.einsum("rij,rj->ri", H, V), hv, rtol=1e-12, atol=1e-12 * np.abs(hv).max()
+    )
     np.testing.assert_allclose(f.hess_diag(P), np.einsum("rii->ri", H), rtol=1e-15)
 
 
@@ -154,8 +172,13 @@ LITERATURE = [
     ("rosenbrock", {}, [(1, 1)], 0.0, 1e-15),
     ("rosenbrock", {"a": 2.0}, [(2, 4)], 0.0, 1e-15),
     ("rosenbrock", {"n": 5}, [(1, 1, 1, 1, 1)], 0.0, 1e-15),
-    ("himmelblau", {}, [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
-                        (3.584428, -1.848126)], 0.0, 1e-15),
+    (
+        "himmelblau",
+        {},
+        [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)],
+        0.0,
+        1e-15,
+    ),
     ("beale", {}, [(3.0, 0.5)], 0.0, 1e-15),
     ("booth", {}, [(1.0, 3.0)], 0.0, 1e-15),
     ("matyas", {}, [(0.0, 0.0)], 0.0, 1e-15),
@@ -181,8 +204,14 @@ LOCAL = [
     ("goldstein_price", {}, (-0.6, -0.4), 30.0, 1e-12, 1e-10),
     ("goldstein_price", {}, (1.8, 0.2), 84.0, 1e-12, 1e-10),
     ("goldstein_price", {}, (1.2, 0.8), 840.0, 1e-12, 1e-9),
-    ("styblinski_tang", {}, (2.746803, -2.903534), -39.16599 + 0.5 * (
-        2.746803 ** 4 - 16 * 2.746803 ** 2 + 5 * 2.746803), 1e-5, 1e-3),
+    (
+        "styblinski_tang",
+        {},
+        (2.746803, -2.903534),
+        -39.16599 + 0.5 * (2.746803**4 - 16 * 2.746803**2 + 5 * 2.746803),
+        1e-5,
+        1e-3,
+    ),
     ("rastrigin", {}, (0.994959, 0.0), 0.994959, 1e-5, 1e-5),
 ]
 
@@ -198,12 +227,13 @@ def assert_minimum(f, p):
     assert eig.min() > 0, f"Hessian eigenvalues {eig} at {p}"
 
 
-@pytest.mark.parametrize("name,kw,points,value,tol", LITERATURE,
-                         ids=[f"{c[0]}-{c[1]}" for c in LITERATURE])
+@pytest.mark.parametrize(
+    "name,kw,points,value,tol", LITERATURE, ids=[f"{c[0]}-{c[1]}" for c in LITERATURE]
+)
 def test_global_minima_match_literature(name, kw, points, value, tol):
     f = F.get(name, **kw)
     assert len(f.global_minima) == len(points)
-    assert f.minima[:len(points)] == f.global_minima
+    assert f.minima[: len(points)] == f.global_minima
     assert f.min_value == pytest.approx(value, abs=tol)
     for lit in points:  # each literature point is one of ours, to its printed precision
         dist = [max(abs(a - b) for a, b in zip(p, lit, strict=True)) for p in f.global_minima]
@@ -211,16 +241,17 @@ def test_global_minima_match_literature(name, kw, points, value, tol):
     for p in f.global_minima:
         assert f.value(np.asarray([p]))[0] == pytest.approx(value, abs=tol)
         assert_minimum(f, p)
-    for p in f.minima[len(f.global_minima):]:  # local minima are higher, and minima
+    for p in f.minima[len(f.global_minima) :]:  # local minima are higher, and minima
         assert f.value(np.asarray([p]))[0] > f.min_value
         assert_minimum(f, p)
 
 
-@pytest.mark.parametrize("name,kw,point,value,xtol,vtol", LOCAL,
-                         ids=[f"{c[0]}-{c[2]}" for c in LOCAL])
+@pytest.mark.parametrize(
+    "name,kw,point,value,xtol,vtol", LOCAL, ids=[f"{c[0]}-{c[2]}" for c in LOCAL]
+)
 def test_local_minima_match_literature(name, kw, point, value, xtol, vtol):
     f = F.get(name, **kw)
-    local = f.minima[len(f.global_minima):]
+    local = f.minima[len(f.global_minima) :]
     dist = [max(abs(a - b) for a, b in zip(p, point, strict=True)) for p in local]
     i = int(np.argmin(dist))
     assert dist[i] < xtol
@@ -264,10 +295,8 @@ def test_rosenbrock_matches_scipy(n, rng):
     for r in range(10):
         assert loss[r] == pytest.approx(so.rosen(P[r]), rel=1e-14)
         np.testing.assert_allclose(grad[r], so.rosen_der(P[r]), rtol=1e-13, atol=1e-12)
-        np.testing.assert_allclose(hv[r], so.rosen_hess_prod(P[r], V[r]), rtol=1e-12,
-                                   atol=1e-11)
-        np.testing.assert_allclose(f.hessian(P[r]), so.rosen_hess(P[r]), rtol=1e-13,
-                                   atol=1e-12)
+        np.testing.assert_allclose(hv[r], so.rosen_hess_prod(P[r], V[r]), rtol=1e-12, atol=1e-11)
+        np.testing.assert_allclose(f.hessian(P[r]), so.rosen_hess(P[r]), rtol=1e-13, atol=1e-12)
 
 
 def test_quadratic_condition_number_and_rotation():

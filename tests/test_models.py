@@ -57,6 +57,7 @@ def _fd_grad(model, P, batch=None, h=1e-6):
 
 # -- gradients --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("l2", [0.0, 0.3])
 @pytest.mark.parametrize("name", MODELS)
 def test_gradient_matches_central_differences(name, l2):
@@ -83,8 +84,9 @@ def test_batch_none_is_the_mean_over_all_examples(name):
     batch = [5, 1, 5, 30]
     singles = [model.value_and_grad(P, batch=np.array([i])) for i in batch]
     np.testing.assert_allclose(model.value(P, batch), np.mean([s[0] for s in singles], axis=0))
-    np.testing.assert_allclose(model.value_and_grad(P, batch)[1],
-                               np.mean([s[1] for s in singles], axis=0), atol=1e-14)
+    np.testing.assert_allclose(
+        model.value_and_grad(P, batch)[1], np.mean([s[1] for s in singles], axis=0), atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -100,6 +102,7 @@ def test_runs_are_independent(name):
 
 
 # -- against PyTorch ----------------------------------------------------------------------------
+
 
 def _torch_net(model, P_row):
     """nn.Sequential with our weights (torch's Linear weight is our W transposed)."""
@@ -137,12 +140,15 @@ def test_mlp_matches_pytorch(activation, task, hidden):
         else:
             ref = F.mse_loss(out[:, 0], torch.from_numpy(y[batch]))
         linears = [m for m in net if isinstance(m, torch.nn.Linear)]
-        ref = ref + 0.5 * l2 * sum((m.weight ** 2).sum() for m in linears)
+        ref = ref + 0.5 * l2 * sum((m.weight**2).sum() for m in linears)
         ref.backward()
         assert loss[r] == pytest.approx(ref.item(), rel=1e-12)
-        ref_grad = np.concatenate([
-            np.concatenate([m.weight.grad.numpy().T.ravel(), m.bias.grad.numpy()])
-            for m in linears])
+        ref_grad = np.concatenate(
+            [
+                np.concatenate([m.weight.grad.numpy().T.ravel(), m.bias.grad.numpy()])
+                for m in linears
+            ]
+        )
         np.testing.assert_allclose(G[r], ref_grad, rtol=1e-10, atol=1e-13)
         # predictions too
         pred = model.predict(P[r], X[:5])
@@ -158,9 +164,11 @@ def test_softmax_and_logistic_losses_match_pytorch():
     P = _params(model, n_runs=1, scale=3.0)
     W = model.unflatten(P[0])
     logits = torch.from_numpy(X) @ torch.from_numpy(np.array(W["W"])) + torch.from_numpy(
-        np.array(W["b"]))
+        np.array(W["b"])
+    )
     assert model.value(P)[0] == pytest.approx(
-        F.cross_entropy(logits, torch.from_numpy(y)).item(), rel=1e-13)
+        F.cross_entropy(logits, torch.from_numpy(y)).item(), rel=1e-13
+    )
     X, y = _data("binary", n=30)
     model = gd.models.logistic_regression(X, y)
     P = _params(model, n_runs=1, scale=3.0)
@@ -197,12 +205,12 @@ def test_logistic_regression_trained_with_adam_matches_pytorch(batch_size):
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(float))
     order = np.random.default_rng(0).permutation(np.tile(np.arange(120), 8))
     for step in range(60):
-        idx = None if batch_size is None else order[step * 16:(step + 1) * 16]
+        idx = None if batch_size is None else order[step * 16 : (step + 1) * 16]
         loss, G = model.value_and_grad(P, batch=idx)
         sel = slice(None) if idx is None else torch.from_numpy(idx)
         topt.zero_grad()
         ref = F.binary_cross_entropy_with_logits(lin(Xt[sel])[:, 0], yt[sel])
-        ref = ref + 0.5 * 0.01 * (lin.weight ** 2).sum()
+        ref = ref + 0.5 * 0.01 * (lin.weight**2).sum()
         ref.backward()
         assert abs(loss[0] - ref.item()) < 1e-9, step
         opt.step(P, G, state)
@@ -213,6 +221,7 @@ def test_logistic_regression_trained_with_adam_matches_pytorch(batch_size):
 
 
 # -- second order --------------------------------------------------------------------------------
+
 
 def _torch_flat_loss(model, X, y):
     """The loss as a torch function of the flat parameter vector (for autograd references)."""
@@ -226,10 +235,10 @@ def _torch_flat_loss(model, X, y):
         reg = 0.0
         for i in range(n_layers):
             fi, fo = model.layer_sizes[i], model.layer_sizes[i + 1]
-            W = theta[off:off + fi * fo].reshape(fi, fo)
-            b = theta[off + fi * fo:off + fi * fo + fo]
+            W = theta[off : off + fi * fo].reshape(fi, fo)
+            b = theta[off + fi * fo : off + fi * fo + fo]
             off += fi * fo + fo
-            reg = reg + (W ** 2).sum()
+            reg = reg + (W**2).sum()
             a = a @ W + b
             if i < n_layers - 1:
                 a = torch.tanh(a) if model.activation == "tanh" else torch.relu(a)
@@ -247,8 +256,14 @@ def _torch_flat_loss(model, X, y):
 @pytest.mark.parametrize("name", MODELS)
 def test_hvp_matches_torch(name):
     model = _make(name, l2=0.2)
-    X, y = _data({"linear": "regression", "mlp_reg": "regression", "logistic": "binary",
-                  "mlp_relu": "binary"}.get(name, "multi"))
+    X, y = _data(
+        {
+            "linear": "regression",
+            "mlp_reg": "regression",
+            "logistic": "binary",
+            "mlp_relu": "binary",
+        }.get(name, "multi")
+    )
     P = _params(model, n_runs=2)
     V = _params(model, n_runs=2, seed=9)
     Hv = model.hvp(P, V)
@@ -271,7 +286,7 @@ def _gauss_newton_diag(model, X, theta):
         n_layers = len(model.layer_sizes) - 1
         for i in range(n_layers):
             fi, fo = model.layer_sizes[i], model.layer_sizes[i + 1]
-            a = a @ th[off:off + fi * fo].reshape(fi, fo) + th[off + fi * fo:off + fi * fo + fo]
+            a = a @ th[off : off + fi * fo].reshape(fi, fo) + th[off + fi * fo : off + fi * fo + fo]
             off += fi * fo + fo
             if i < n_layers - 1:
                 a = torch.tanh(a) if model.activation == "tanh" else torch.relu(a)
@@ -296,22 +311,33 @@ def _weight_mask(model):
     mask = np.zeros(model.n_params)
     off = 0
     for fi, fo in zip(model.layer_sizes[:-1], model.layer_sizes[1:], strict=True):
-        mask[off:off + fi * fo] = 1
+        mask[off : off + fi * fo] = 1
         off += fi * fo + fo
     return mask
 
 
-@pytest.mark.parametrize("name", ["logistic", "softmax", "mlp_tanh", "mlp_relu", "mlp_reg",
-                                  "linear"])
+@pytest.mark.parametrize(
+    "name", ["logistic", "softmax", "mlp_tanh", "mlp_relu", "mlp_reg", "linear"]
+)
 def test_gnb_estimate_is_unbiased_for_the_gauss_newton_diagonal(name):
-    X, y = _data({"linear": "regression", "mlp_reg": "regression", "logistic": "binary",
-                  "mlp_relu": "binary"}.get(name, "multi"), n=40, seed=2)
-    make = {"linear": lambda: gd.models.linear_regression(X, y, l2=0.1),
-            "logistic": lambda: gd.models.logistic_regression(X, y, l2=0.1),
-            "softmax": lambda: gd.models.softmax_regression(X, y, l2=0.1),
-            "mlp_tanh": lambda: gd.models.mlp(X, y, hidden=(5, 4), l2=0.1),
-            "mlp_relu": lambda: gd.models.mlp(X, y, hidden=(6,), activation="relu", l2=0.1),
-            "mlp_reg": lambda: gd.models.mlp(X, y, hidden=(5,), task="regression", l2=0.1)}
+    X, y = _data(
+        {
+            "linear": "regression",
+            "mlp_reg": "regression",
+            "logistic": "binary",
+            "mlp_relu": "binary",
+        }.get(name, "multi"),
+        n=40,
+        seed=2,
+    )
+    make = {
+        "linear": lambda: gd.models.linear_regression(X, y, l2=0.1),
+        "logistic": lambda: gd.models.logistic_regression(X, y, l2=0.1),
+        "softmax": lambda: gd.models.softmax_regression(X, y, l2=0.1),
+        "mlp_tanh": lambda: gd.models.mlp(X, y, hidden=(5, 4), l2=0.1),
+        "mlp_relu": lambda: gd.models.mlp(X, y, hidden=(6,), activation="relu", l2=0.1),
+        "mlp_reg": lambda: gd.models.mlp(X, y, hidden=(5,), task="regression", l2=0.1),
+    }
     model = make[name]()
     theta = _params(model, n_runs=1, seed=3, scale=0.5)[0]
     batch = np.arange(5, 35)
@@ -333,6 +359,7 @@ def test_gnb_estimate_is_unbiased_for_the_gauss_newton_diagonal(name):
 
 
 # -- dtypes, views, predictions -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", MODELS)
 def test_float32_stays_float32(name):
@@ -366,8 +393,10 @@ def test_unflatten_views_and_names():
     v = lin.unflatten(np.array([2.0, -1.0]))
     assert v["w"].shape == (1,) and v["b"].shape == () and float(v["b"]) == -1.0
     sm = gd.models.softmax_regression(X, y)
-    assert {k: a.shape for k, a in sm.unflatten(np.zeros(sm.n_params)).items()} == \
-        {"W": (3, 3), "b": (3,)}
+    assert {k: a.shape for k, a in sm.unflatten(np.zeros(sm.n_params)).items()} == {
+        "W": (3, 3),
+        "b": (3,),
+    }
 
 
 def test_init_params():
@@ -470,42 +499,63 @@ def test_to_moves_data_once():
 
 # -- input checks ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("params, batch, match", [
-    (np.zeros((2, 5)), None, r"params must have shape \(n_runs, 3\) or \(3,\)"),
-    (np.zeros((2, 3, 1)), None, r"params must have shape"),
-    (np.zeros((2, 3), dtype=np.int64), None, "params must be float32 or float64"),
-    (np.zeros((2, 3)), np.array([0, 20]), r"batch indices must be in 0..19, got 20"),
-    (np.zeros((2, 3)), np.array([-1, 2]), r"batch indices must be in 0..19, got -1"),
-    (np.zeros((2, 3)), np.array([0.0, 1.0]), "batch must be None or a 1-D integer array"),
-    (np.zeros((2, 3)), np.array([[0, 1]]), "batch must be None or a 1-D integer array"),
-    (np.zeros((2, 3)), np.array([], dtype=int), "batch is empty"),
-])
+
+@pytest.mark.parametrize(
+    "params, batch, match",
+    [
+        (np.zeros((2, 5)), None, r"params must have shape \(n_runs, 3\) or \(3,\)"),
+        (np.zeros((2, 3, 1)), None, r"params must have shape"),
+        (np.zeros((2, 3), dtype=np.int64), None, "params must be float32 or float64"),
+        (np.zeros((2, 3)), np.array([0, 20]), r"batch indices must be in 0..19, got 20"),
+        (np.zeros((2, 3)), np.array([-1, 2]), r"batch indices must be in 0..19, got -1"),
+        (np.zeros((2, 3)), np.array([0.0, 1.0]), "batch must be None or a 1-D integer array"),
+        (np.zeros((2, 3)), np.array([[0, 1]]), "batch must be None or a 1-D integer array"),
+        (np.zeros((2, 3)), np.array([], dtype=int), "batch is empty"),
+    ],
+)
 def test_bad_params_and_batches(params, batch, match):
     model = gd.models.logistic_regression(*gd.data.moons(20))
     with pytest.raises(ValueError, match=match):
         model.value_and_grad(params, batch=batch)
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: gd.models.linear_regression(np.zeros((5, 2)), np.zeros(4)),
-     "X and y have different lengths: 5 examples in X, 4 in y"),
-    (lambda: gd.models.logistic_regression(np.zeros((3, 1)), [0, 1, 2]),
-     "must be in 0..1, got 2"),
-    (lambda: gd.models.softmax_regression(np.zeros((3, 1)), [0, 1, 3], n_classes=3),
-     "must be in 0..2, got 3"),
-    (lambda: gd.models.mlp(np.zeros((3, 1)), [0.0, 1.5, 1.0]), "must be integers, got 1.5"),
-    (lambda: gd.models.mlp(np.zeros((0, 2)), np.zeros(0)), "X is empty"),
-    (lambda: gd.models.linear_regression([[1.0], [np.nan]], [1.0, 2.0]), "X contains NaN"),
-    (lambda: gd.models.linear_regression([[1.0], [2.0]], [1.0, np.inf]), "y contains NaN"),
-    (lambda: gd.models.mlp(np.zeros((3, 1)), [0, 1, 0], activation="sigmoid"),
-     "unknown activation 'sigmoid'"),
-    (lambda: gd.models.mlp(np.zeros((3, 1)), [0, 1, 0], task="clasification"),
-     "did you mean 'classification'"),
-    (lambda: gd.models.mlp(np.zeros((3, 1)), [0, 1, 0], hidden=(4, 0)),
-     "hidden width must be >= 1"),
-    (lambda: gd.models.logistic_regression(np.zeros((3, 1)), [0, 1, 0], l2=-1),
-     "l2 must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (
+            lambda: gd.models.linear_regression(np.zeros((5, 2)), np.zeros(4)),
+            "X and y have different lengths: 5 examples in X, 4 in y",
+        ),
+        (
+            lambda: gd.models.logistic_regression(np.zeros((3, 1)), [0, 1, 2]),
+            "must be in 0..1, got 2",
+        ),
+        (
+            lambda: gd.models.softmax_regression(np.zeros((3, 1)), [0, 1, 3], n_classes=3),
+            "must be in 0..2, got 3",
+        ),
+        (lambda: gd.models.mlp(np.zeros((3, 1)), [0.0, 1.5, 1.0]), "must be integers, got 1.5"),
+        (lambda: gd.models.mlp(np.zeros((0, 2)), np.zeros(0)), "X is empty"),
+        (lambda: gd.models.linear_regression([[1.0], [np.nan]], [1.0, 2.0]), "X contains NaN"),
+        (lambda: gd.models.linear_regression([[1.0], [2.0]], [1.0, np.inf]), "y contains NaN"),
+        (
+            lambda: gd.models.mlp(np.zeros((3, 1)), [0, 1, 0], activation="sigmoid"),
+            "unknown activation 'sigmoid'",
+        ),
+        (
+            lambda: gd.models.mlp(np.zeros((3, 1)), [0, 1, 0], task="clasification"),
+            "did you mean 'classification'",
+        ),
+        (
+            lambda: gd.models.mlp(np.zeros((3, 1)), [0, 1, 0], hidden=(4, 0)),
+            "hidden width must be >= 1",
+        ),
+        (
+            lambda: gd.models.logistic_regression(np.zeros((3, 1)), [0, 1, 0], l2=-1),
+            "l2 must be >= 0",
+        ),
+    ],
+)
 def test_bad_models(make, match):
     with pytest.raises(ValueError, match=match):
         make()
@@ -555,8 +605,9 @@ def test_array_api_namespace_gives_the_same_numbers(name):
     loss0, G0 = model.value_and_grad(P, batch=batch)
     np.testing.assert_allclose(np.asarray(loss), loss0, rtol=1e-14)
     np.testing.assert_allclose(np.asarray(G), G0, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(np.asarray(model.hvp(xp.asarray(P), xp.asarray(P))),
-                               model.hvp(P, P), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        np.asarray(model.hvp(xp.asarray(P), xp.asarray(P))), model.hvp(P, P), rtol=1e-12, atol=1e-14
+    )
     h = model.gnb_hessian_diag(xp.asarray(P), Random(xp, 0))
     np.testing.assert_array_equal(np.asarray(h), model.gnb_hessian_diag(P, Random(np, 0)))
     np.testing.assert_allclose(np.asarray(model.predict(xp.asarray(P))), model.predict(P))
@@ -570,8 +621,13 @@ def test_logistic_regression_through_gd_run_matches_pytorch_per_step():
     """The whole path a user takes (gd.run, full batch, from zero) against torch, 1e-9."""
     X, y = gd.data.moons(n=150, noise=0.25, seed=2)
     model = gd.models.logistic_regression(X, y)
-    hist = gd.run(model, {"adam": gd.optim.adam(0.05)}, start=np.zeros(model.n_params),
-                  steps=100, device="cpu")
+    hist = gd.run(
+        model,
+        {"adam": gd.optim.adam(0.05)},
+        start=np.zeros(model.n_params),
+        steps=100,
+        device="cpu",
+    )
     lin = torch.nn.Linear(2, 1).double()
     with torch.no_grad():
         lin.weight.zero_()

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_lr, check_real
-from .optim.base import LRError, Optimizer
+from .._checks import check_lr, check_real
+from ..optim.base import LRError, Optimizer
 from .results import RUNNING, STOPPED
 
 

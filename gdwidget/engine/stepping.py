@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_int
-from .backend import to_numpy
+from .._checks import check_int
+from ..backend import to_numpy
 from .results import CONVERGED, DIVERGED, RUNNING, Chunk, ObjectiveError
 
 #: the most steps one call may ask for (``advance``, ``gd.run``)

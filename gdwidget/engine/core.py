@@ -10,12 +10,12 @@ others go on.
 
 A step happens completely or not at all: if it raises (the objective, a Hessian
 estimate, Ctrl-C), the run is rolled back to the step before and the completed
-steps are kept (:class:`~gdwidget.results.ObjectiveError` ``.chunk``, or the
+steps are kept (:class:`~gdwidget.engine.results.ObjectiveError` ``.chunk``, or the
 ``gdwidget_chunk`` attribute of a KeyboardInterrupt / SystemExit).
 
 Steps are recorded on the device and brought to the host once per
-:meth:`Run.advance` call, as a :class:`~gdwidget.results.Chunk`; :func:`run` joins
-the chunks into a :class:`~gdwidget.results.History`.
+:meth:`Run.advance` call, as a :class:`~gdwidget.engine.results.Chunk`; :func:`run` joins
+the chunks into a :class:`~gdwidget.engine.results.History`.
 """
 
 from __future__ import annotations
@@ -25,44 +25,25 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_int, check_real
+from .._checks import check_int, check_real
+from ..backend import Backend, get_backend, to_numpy
+from ..objectives.base import Objective
+from ..optim.base import Optimizer
 from ._rollback import Snapshots
-from .backend import Backend, get_backend, to_numpy
 from .batches import Batches
-from .objectives.base import Objective
-from .optim.base import Optimizer
 from .rates import Rates
 from .results import (
     BLOWUP_FACTOR,
     BLOWUP_FLOOR,
-    CONVERGED,
     DIVERGED,
     RUNNING,
     STATUS_NAMES,
-    STOPPED,
     Chunk,
-    History,
-    ObjectiveError,
-    evals_table,
-    long_table,
     run_note,
 )
 from .stepping import MAX_STEPS, Stepping
 
-__all__ = [
-    "Run",
-    "run",
-    "Chunk",
-    "History",
-    "ObjectiveError",
-    "long_table",
-    "evals_table",
-    "STATUS_NAMES",
-    "RUNNING",
-    "CONVERGED",
-    "DIVERGED",
-    "STOPPED",
-]
+__all__ = ["Run"]
 
 
 def _as_optimizers(optimizers: Any) -> dict[str, Optimizer]:
@@ -90,7 +71,7 @@ def _as_objective(objective: Any) -> Objective:
     if isinstance(objective, Objective):
         return objective
     if isinstance(objective, str):
-        from .objectives import functions  # noqa: PLC0415
+        from ..objectives import functions  # noqa: PLC0415
 
         return functions.get(objective)
     raise ValueError(
@@ -241,7 +222,7 @@ class Run(Rates, Stepping):
         return b
 
     def _check_validation(self, validation: Any) -> Objective | None:
-        from .models import check_validation  # noqa: PLC0415
+        from ..models import check_validation  # noqa: PLC0415
 
         return check_validation(self.objective, validation)
 
@@ -457,6 +438,3 @@ class Run(Rates, Stepping):
         self._host_status = np.asarray(to_numpy(self._status), dtype=np.int32)
         self._host_stop = np.asarray(to_numpy(self._stop_step), dtype=np.int64)
         self._host_blowup = np.asarray(to_numpy(self._blowup), dtype=np.int64)
-
-
-from .headless import run  # noqa: E402 -- headless builds on Run

@@ -51,7 +51,7 @@ def copy_tree(tree: Any) -> Any:
     if is_array(tree):
         if hasattr(tree, "copy"):
             return tree.copy()
-        from .backend import namespace_of  # noqa: PLC0415
+        from ..backend import namespace_of  # noqa: PLC0415
 
         return namespace_of(tree).asarray(tree, copy=True)
     return _copy_object(tree)

@@ -1,13 +1,13 @@
 """Headless runs: :func:`run` steps a :class:`~gdwidget.engine.Run` to the end and returns its
-:class:`~gdwidget.results.History`."""
+:class:`~gdwidget.engine.results.History`."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from ._checks import check_int
-from .engine import MAX_STEPS, Run
+from .._checks import check_int
+from .core import MAX_STEPS, Run
 from .results import Chunk, History
 
 log = logging.getLogger("gdwidget")
