@@ -35,7 +35,7 @@ function mark(testid, kind, r, at, color, children) {
       "data-y": f1(at.y),
       "data-angle": at.angle == null ? "" : at.angle.toFixed(3),
       "data-in-view": at.inView ? "true" : "false",
-      style: `color:${color}`,
+      style: { color },
     },
     children,
   );
