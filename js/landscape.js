@@ -90,11 +90,20 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
   );
   // where the plot area sits inside the element, in CSS px (browser tests click data points)
   Object.assign(el.dataset, { plotLeft: m.left, plotTop: m.top, plotWidth: pw, plotHeight: ph });
+  // for browser tests, read-only: the view, the plot box and the points stroked for each run's
+  // path on the trail canvas now (px inside `el`; one list per subpath), as drawTrails drew them
+  el.gdDrawn = () => ({
+    view: copyView(view),
+    plot: { ...rect },
+    rows: store.runs.length,
+    runs: Object.entries(drawn).map(([r, paths]) => ({ label: runInfo(model.get("meta") ?? {}, Number(r)).label, paths })),
+  });
   const heat = sizeCanvas(heatCanvas, width, height);
   const trail = sizeCanvas(trailCanvas, width, height);
   const over = sizeCanvas(overlay, width, height);
   let trailKey = ""; // what the trail canvas shows; drawn up to row `trailRows`
   let trailRows = 0;
+  let drawn = {}; // run index -> the subpaths on the trail canvas now, in px (el.gdDrawn)
   let metaVersion = 0;
 
   let layer = null; // from buildGridLayer
@@ -183,8 +192,9 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
       tctx.clearRect(0, 0, width, height);
       trailKey = key;
       trailRows = 0;
+      drawn = {};
     }
-    if (runs.length > trailRows) drawTrails(tctx, store, meta, xa(), xb(), ya(), yb(), trailRows);
+    if (runs.length > trailRows) drawTrails(tctx, store, meta, xa(), xb(), ya(), yb(), trailRows, drawn);
     trailRows = runs.length;
     tctx.restore();
 

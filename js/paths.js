@@ -79,6 +79,21 @@ export function statusText(s, paused = false) {
   }
 }
 
+/** `path`'s moveTo / lineTo that also note each point in `subpaths` (a new list per moveTo). */
+function recording(path, subpaths) {
+  let sub = null;
+  return {
+    moveTo(x, y) {
+      path.moveTo(x, y);
+      subpaths.push((sub = [[x, y]]));
+    },
+    lineTo(x, y) {
+      path.lineTo(x, y);
+      sub?.push([x, y]);
+    },
+  };
+}
+
 const clampPx = (v) => (v > LIMIT ? LIMIT : v < -LIMIT ? -LIMIT : v);
 
 function star(ctx, x, y, outer) {
@@ -150,8 +165,10 @@ function visibleRuns(store, meta) {
  * redrawing thousands of overlapping wide strokes every frame is what costs raster time.
  *
  * @param ax, bx, ay, by  pixel = a * value + b on each axis
+ * @param record  optional object: `record[r]` gets each subpath stroked for run r, as the
+ *   list of [px, py] it was given (read by tests through the landscape's `gdDrawn`)
  */
-export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0) {
+export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0, record = null) {
   const runs = store.runs;
   const n = runs.length;
   const first = Math.max(0, from - 1);
@@ -161,6 +178,7 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0) {
     const xs = runs.x[r];
     const ys = runs.y[r];
     const path = new Path2D();
+    const out = record ? recording(path, (record[r] ??= [])) : path;
     let pen = false;
     let lastX = 0;
     let lastY = 0;
@@ -171,14 +189,14 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0) {
       const x = xs[i];
       const y = ys[i];
       if (!Number.isFinite(x) || !Number.isFinite(y)) {
-        if (skipped) path.lineTo(pendX, pendY);
+        if (skipped) out.lineTo(pendX, pendY);
         pen = skipped = false;
         continue;
       }
       const px = clampPx(ax * x + bx);
       const py = clampPx(ay * y + by);
       if (!pen) {
-        path.moveTo(px, py);
+        out.moveTo(px, py);
         pen = true;
       } else if (Math.abs(px - lastX) + Math.abs(py - lastY) < MIN_SEGMENT_PX) {
         // a converging run piles thousands of points onto one pixel: drawing them costs
@@ -188,13 +206,13 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0) {
         pendY = py;
         continue;
       } else {
-        path.lineTo(px, py);
+        out.lineTo(px, py);
       }
       lastX = px;
       lastY = py;
       skipped = false;
     }
-    if (skipped) path.lineTo(pendX, pendY);
+    if (skipped) out.lineTo(pendX, pendY);
     lines.push([path, color, dash]);
   }
   ctx.save();
