@@ -101,6 +101,22 @@ class Server:
         except OSError:
             return ""
 
+    def log_size(self) -> int:
+        """Bytes written to the server's log so far (a mark for :meth:`log_since`)."""
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int) -> str:
+        """What the server logged after byte ``offset``."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
     def stop(self) -> None:
         """SIGTERM the server (it shuts its kernels down), then end its own process group."""
         if self.proc.poll() is None:
