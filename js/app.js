@@ -127,7 +127,7 @@ export function renderView(store, el) {
   banner.update();
   el.classList.add("gd-host");
   el.replaceChildren(root);
-  const viewId = store.connection?.openView() ?? null;
+  const viewId = store.connection?.openView([landscape.plot.width, landscape.plot.height]) ?? null;
   return () => {
     if (viewId !== null) store.connection.closeView(viewId);
     banner.destroy();

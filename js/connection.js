@@ -89,11 +89,11 @@ export function createConnection(model, events) {
     send,
     connected: () => live,
     reason: () => reason,
-    /** Register a new view and tell the kernel; returns its id. */
-    openView() {
+    /** Register a new view and tell the kernel (with its plot size in px); returns its id. */
+    openView(px = null) {
       const id = newViewId();
       views.add(id);
-      send({ type: "view_open", id });
+      send(px ? { type: "view_open", id, px } : { type: "view_open", id });
       return id;
     },
     /** Tell the kernel the view `id` is gone (once). */

@@ -260,3 +260,13 @@ def test_a_thousand_runs_stay_under_200_mb():
         tracemalloc.stop()
     w.close()
     assert peak < 200_000_000, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_a_view_tells_the_plot_size_the_paths_are_thinned_for():
+    w, comm = make()
+    before = w.session.streamer.buffer.view
+    assert (before.sx, before.sy) == (450 / 4, 400 / 4)  # the default plot on a 4 x 4 box
+    comm.page_sends({"type": "view_open", "id": "v", "px": [300, 200]})
+    after = w.session.streamer.buffer.view
+    assert w.session.out.px == (300, 200) and (after.sx, after.sy) == (75.0, 50.0)
+    w.close()

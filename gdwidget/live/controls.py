@@ -132,6 +132,11 @@ def _set_batch_size(s: Session, cmd: p.SetBatchSize) -> None:
     s.send_extras(force=True)
 
 
+def _set_pixels(s: Session, cmd: p.SetPixels) -> None:
+    s.out.px = tuple(cmd.px)
+    s.streamer.set_view(s.out.view, px=s.out.px)
+
+
 def _select_run(s: Session, cmd: p.SelectRun) -> None:
     if cmd.index >= s.source.n_runs:
         raise ValueError(f"index must be < {s.source.n_runs} (the number of runs), got {cmd.index}")
@@ -157,5 +162,6 @@ _HANDLERS = {
     p.SetView: _set_view,
     p.SetBatchSize: _set_batch_size,
     p.SelectRun: _select_run,
+    p.SetPixels: _set_pixels,
     p.RequestHistory: _request_history,
 }

@@ -24,6 +24,7 @@ __all__ = [
     "SelectRun",
     "SetBatchSize",
     "SetLr",
+    "SetPixels",
     "SetSpeed",
     "SetView",
     "SlideLr",
@@ -125,7 +126,17 @@ class RequestHistory(Command):
 
 @dataclass(frozen=True)
 class ViewOpen(Command):
+    """A view came; ``px`` is its landscape's plot size in pixels."""
+
     id: str
+    px: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class SetPixels(Command):
+    """The landscape's plot size in the page: paths are thinned to within a pixel of it."""
+
+    px: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -232,7 +243,7 @@ _PARSERS = {
         integer("set_batch_size value", c.get("value"), low=0, high=10**12)
     ),
     "select_run": lambda c: SelectRun(integer("select_run index", c.get("index"), low=0)),
-    "view_open": lambda c: ViewOpen(text("view id", c.get("id"))),
+    "view_open": lambda c: ViewOpen(text("view id", c.get("id")), pixels(c.get("px"))),
     "view_close": lambda c: ViewClose(text("view id", c.get("id"))),
 }
 

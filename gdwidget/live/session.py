@@ -134,9 +134,13 @@ class Session:
                     raise RuntimeError("this Playground was closed")
                 return
             if isinstance(cmd, p.ViewOpen | p.ViewClose):
-                if not self._note_view(cmd):
-                    return  # no step involved: done at once
-                cmd, wait = p.RequestHistory(), False  # a view came back: it needs the history
+                # counted at once; what a view needs from the source waits for the baton
+                follow = self._note_view(cmd)
+                if not follow:
+                    return
+                for extra in follow[:-1]:
+                    self._queue.append(_Pending(extra, False))
+                cmd, wait = follow[-1], False
             if self._busy and self._holder == threading.get_ident():
                 try:  # called back from the thread that holds the baton
                     self._apply(cmd)
@@ -375,11 +379,15 @@ class Session:
             self.sink.update(error="")
 
     # -- views of the page -----------------------------------------------------------------------
-    def _note_view(self, cmd: p.Command) -> bool:
-        """Count the page's views; True when a view came after all had gone."""
-        revived = False
+    def _note_view(self, cmd: p.Command) -> list[p.Command]:
+        """Count the page's views; returns what a new view needs: its plot size, and the
+        history when it comes after every view had gone (none was sent meanwhile)."""
+        follow: list[p.Command] = []
         if isinstance(cmd, p.ViewOpen):
-            revived = self._had_view and not self._views
+            if cmd.px is not None and tuple(cmd.px) != tuple(self.out.px):
+                follow.append(p.SetPixels(cmd.px))
+            if self._had_view and not self._views:
+                follow.append(p.RequestHistory())
             self._views.add(cmd.id)
             self._had_view = True
         else:
@@ -387,7 +395,7 @@ class Session:
             if not self._views:
                 self._no_view_since = time.monotonic()
         self._cv.notify_all()
-        return revived
+        return follow
 
     # -- applying commands (the baton holder only) ----------------------------------------------
     def _apply(self, cmd: p.Command) -> None:

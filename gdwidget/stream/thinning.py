@@ -22,8 +22,9 @@ With so many runs that one bucket's extremes (``2 * R + 2`` rows) would take
 more than half the rows, the loss extremes are given up (``width`` None) and
 only the paths' promise is kept.
 
-If that does not fit, the rule coarsens (twice the bucket width at odd levels,
-twice the pixel tolerance at even ones) until it does, and says what it achieved.
+If that does not fit, the rule coarsens until it does, and says what it achieved:
+first the loss buckets (twice as wide a level, each still keeping its extremes, until
+one bucket spans every step), and only then the paths' pixel tolerance (twice a level).
 
 :mod:`.prefilter` applies the same promises as rows arrive, so that thinning
 is rare: a row is taken only if some run moved a fraction of a pixel, or the
@@ -336,18 +337,23 @@ def select_rows(
     cand, cand_width = np.arange(n), 1  # the M4 rows at cand_width (M4 is compositional)
     # so many runs that one bucket's extremes would take half the rows: paths only
     extremes = 2 * loss.shape[1] + 2 <= target // 2
+    # the paths' promise comes first: the loss buckets widen until one spans every step
+    # (each still keeps its extremes) before the pixel tolerance grows
+    widest = 0
+    while extremes and (base << widest) <= last:
+        widest += 1
     while True:
-        eps = tolerance * 2.0 ** (level // 2)  # coarsen the loss first, then both in turn
-        width = max(base << ((level + 1) // 2), int(min_width))
+        loss_k = min(level, widest) if extremes else 0
+        eps = tolerance * 2.0 ** (level - loss_k)
+        width = max(base << loss_k, int(min_width))
         must = fixed.copy()
         if extremes:
+            if width < cand_width:  # finer than the candidates: start again from every row
+                cand, cand_width = np.arange(n), 1
             if width != cand_width:
                 cand = cand[m4_rows(steps[cand], loss[cand], width)]
                 cand_width = width
             must[cand] = True
-        else:
-            level += level % 2  # only even levels coarsen the paths
-            eps = tolerance * 2.0 ** (level // 2)
         t = int(tail) >> level
         if t:
             must[n - t :] = True
