@@ -170,7 +170,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
         cursor,
         scales: { x: { time: false, range: xRange }, y: { distr: logY ? 3 : 1, log: 10, range: (u, lo, hi) => yLimits ?? yRange(logY)(u, lo, hi) } },
         axes: [
-          axis(theme, 28, numberTicks),
+          axis(theme, 28, linearTicks),
           logY
             ? { ...axis(theme, ySize(theme), numberTicks), splits: decadeSplits, filter: (_u, splits) => splits }
             : { ...axis(theme, ySize(theme), linearTicks), splits: linearSplits },
@@ -206,7 +206,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
           legend: { show: false },
           cursor,
           scales: { x: { time: false, range: xRange }, y: { range: yRange(false) } },
-          axes: [axis(theme, 26, numberTicks), { ...axis(theme, ySize(theme), linearTicks), splits: linearSplits }],
+          axes: [axis(theme, 26, linearTicks), { ...axis(theme, ySize(theme), linearTicks), splits: linearSplits }],
           series: series("lr"),
           hooks: { draw: [marker] },
         },
