@@ -114,7 +114,9 @@ def test_pause_acts_within_a_step_on_a_slow_objective():
     t0 = time.monotonic()
     w.pause()
     took = time.monotonic() - t0
-    assert took < 0.1 + 0.05  # at most the step in flight
+    # at most the step in flight (0.1 s), with room for a loaded machine; the loop of old took
+    # whole chunks of 16 steps (1.6 s) before it saw the pause
+    assert took < 0.25
     t = w.run.t
     time.sleep(0.3)
     assert w.run.t == t and not w.playing
