@@ -50,15 +50,34 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+def new_page(browser, width: int = 1400, height: int = 1100):
+    """A page in a context of its own, keeping its console (``page.console_messages``)."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     messages: list[str] = []
     pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
     pg.on("pageerror", lambda e: messages.append(f"pageerror: {e} {(e.stack or '')[:600]}"))
     pg.console_messages = messages  # type: ignore[attr-defined]
+    return context, pg
+
+
+def wait_kernel_idle(page) -> None:
+    """Until the notebook open in JupyterLab or Notebook 7 has an idle kernel."""
+    page.wait_for_function(
+        """() => {
+            const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+            const k = w && w.sessionContext && w.sessionContext.session
+                && w.sessionContext.session.kernel;
+            return k && k.status === 'idle';
+        }""",
+        timeout=90_000,
+    )
+
+
+@pytest.fixture
+def page(browser):
+    context, pg = new_page(browser)
     try:
         yield pg
     finally:

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from . import servers
-from .conftest import _skip_reason
+from .conftest import _skip_reason, new_page, wait_kernel_idle
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -98,13 +98,7 @@ def lab(browser, tmp_path_factory) -> Iterator[Lab]:
         stderr=subprocess.PIPE,
     )
     server = servers.start("lab", root, notebook="live.ipynb")
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    messages: list[str] = []
-    page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-    page.on("pageerror", lambda e: messages.append(f"pageerror: {e} {(e.stack or '')[:600]}"))
-    page.console_messages = messages  # type: ignore[attr-defined]
+    context, page = new_page(browser, 1400, 1000)
     try:
         page.goto(server.page_url())
         wait_kernel_idle(page)
@@ -122,18 +116,6 @@ def lab(browser, tmp_path_factory) -> Iterator[Lab]:
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def wait_kernel_idle(page) -> None:
-    page.wait_for_function(
-        """() => {
-            const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-            const k = w && w.sessionContext && w.sessionContext.session
-                && w.sessionContext.session.kernel;
-            return k && k.status === 'idle';
-        }""",
-        timeout=90_000,
-    )
-
-
 def run_cell(page, i: int) -> str:
     """Run cell ``i`` of the open notebook, wait until it finishes, return its printed text."""
     return page.evaluate(

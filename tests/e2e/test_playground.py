@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import wait_kernel_idle
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 STATUS = '[data-testid="gd-status"]'
@@ -53,15 +55,7 @@ def shot(page, artifacts: Path, name: str) -> None:
 
 def run_all_cells(page) -> None:
     """Run every cell of the notebook open in JupyterLab or Notebook 7 (app exposed)."""
-    page.wait_for_function(
-        """() => {
-            const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-            const k = w && w.sessionContext && w.sessionContext.session
-                && w.sessionContext.session.kernel;
-            return k && k.status === 'idle';
-        }""",
-        timeout=90_000,
-    )
+    wait_kernel_idle(page)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
