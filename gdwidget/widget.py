@@ -267,9 +267,7 @@ class Playground(anywidget.AnyWidget):
         """
         r = self.run
         s = self._session
-        names = r.status
-        if s.halted:
-            names = ["stopped" if n == "running" else n for n in names]
+        names = meta_mod.status_names(r, s.halted)
         return s.streamer.snapshot(r.labels, r.groups, names, r.stop_step)
 
     @property

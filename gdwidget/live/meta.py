@@ -170,13 +170,16 @@ def build(
     }
 
 
+def status_names(run: Any, halted: bool) -> list[str]:
+    """Each run's status; runs still running count as stopped once an error halted them."""
+    return ["stopped" if halted and s == "running" else s for s in run.status]
+
+
 def status(
     run: Any, last_loss: np.ndarray, halted: bool, notes: list[str | None]
 ) -> list[dict[str, Any]]:
     """The protocol's ``status`` trait: one entry per run."""
-    names = run.status
-    if halted:
-        names = ["stopped" if s == "running" else s for s in names]
+    names = status_names(run, halted)
     stop = run.stop_step
     out = []
     for i, (label, s) in enumerate(zip(run.labels, names, strict=True)):
