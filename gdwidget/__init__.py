@@ -27,6 +27,10 @@ _LAZY = {
     "Playground": ("gdwidget.widget", "Playground"),
     "data": ("gdwidget.data", None),
     "models": ("gdwidget.models", None),
+    "monitor": ("gdwidget.monitor", "monitor"),
+    "plots": ("gdwidget.plots", None),
+    "save_html": ("gdwidget.export", "save_html"),
+    "load_ipython_extension": ("gdwidget.magics", "load_ipython_extension"),
 }
 
 

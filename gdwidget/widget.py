@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anywidget
@@ -269,6 +269,14 @@ class Playground(anywidget.AnyWidget):
         s = self._session
         names = meta_mod.status_names(r, s.halted)
         return s.streamer.snapshot(r.labels, r.groups, names, r.stop_step)
+
+    def subscribe(self, fn: Callable[[], None]) -> Callable[[], None]:
+        """Call ``fn()`` after each frame (read :attr:`history` there); returns the unsubscribe.
+
+        ``fn`` runs on the thread that steps (the loop thread while playing), so it should
+        be quick; one that raises is logged and the stream goes on.
+        """
+        return self._session.subscribe(fn)
 
     @property
     def playing(self) -> bool:

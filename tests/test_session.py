@@ -272,3 +272,26 @@ def test_a_view_tells_the_plot_size_the_paths_are_thinned_for():
     after = w.session.streamer.buffer.view
     assert w.session.out.px == (300, 200) and (after.sx, after.sy) == (75.0, 50.0)
     w.close()
+
+
+def test_subscribers_see_every_frame_and_can_leave():
+    w, comm = make(Bowl(), {"gd": gd.optim.sgd(0.1)}, start=(1.0, 1.0))
+    comm.page_sends({"type": "request_history"})
+    seen = []
+    leave = w.subscribe(lambda: seen.append(w.history.steps[-1]))
+    w.step(5)
+    assert seen and seen[-1] == 5  # the listener reads the history that includes the frame's rows
+    leave()
+    n = len(seen)
+    w.step(5)
+    assert len(seen) == n
+    w.close()
+
+
+def test_a_failing_subscriber_does_not_stop_the_stream(caplog):
+    w, comm = make(Bowl(), {"gd": gd.optim.sgd(0.1)}, start=(1.0, 1.0))
+    comm.page_sends({"type": "request_history"})
+    w.subscribe(lambda: 1 / 0)
+    w.step(3)
+    assert w.run.t == 3 and "frame listener failed" in caplog.text
+    w.close()

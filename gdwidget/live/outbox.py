@@ -51,6 +51,8 @@ class Outbox:
         self.may_send = may_send
         self._last_arrows = -1e9
         self._last_model_view = -1e9
+        #: called with no argument after each frame is built (kernel-side views, such as plots)
+        self.listeners: list[Callable[[], None]] = []
 
     def flush(self, force: bool = False, halted: bool = False) -> None:
         """Send the frame due now (any, with ``force``), then the step and status."""
@@ -63,6 +65,15 @@ class Outbox:
             self.sink.send(packet.content, packet.buffers)
             self.send_extras(force=force)
         self.sync(halted)
+        self.notify()
+
+    def notify(self) -> None:
+        """Tell the kernel-side listeners that the history moved on; a failing one is logged."""
+        for fn in list(self.listeners):
+            try:
+                fn()
+            except Exception as exc:  # a listener must not stop the stream
+                log.warning("gdwidget: a frame listener failed: %s: %s", type(exc).__name__, exc)
 
     def sync(self, halted: bool) -> None:
         """The ``t`` and ``status`` traits, from the newest row held."""

@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from ..engine import ObjectiveError
@@ -405,6 +406,16 @@ class Session:
     def _may_send(self) -> bool:
         """No frames to a Playground whose views have all gone (a view asks for the history)."""
         return not self._closed and not (self._had_view and not self._views)
+
+    def subscribe(self, fn: Callable[[], None]) -> Callable[[], None]:
+        """Call ``fn()`` after each frame (from whichever thread steps); returns the unsubscribe."""
+        self.out.listeners.append(fn)
+
+        def unsubscribe() -> None:
+            if fn in self.out.listeners:
+                self.out.listeners.remove(fn)
+
+        return unsubscribe
 
     def flush(self, force: bool = False) -> None:
         """Send the frame due now (or any, with ``force``) and the state that goes with it."""

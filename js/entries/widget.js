@@ -5,9 +5,9 @@
 // `render` builds one view (`renderView`) and returns its cleanup.
 
 import "uplot/dist/uPlot.min.css";
-import "./widget.css";
+import "../widget.css";
 
-import { connect, renderView } from "./app.js";
+import { connect, renderView } from "../app.js";
 
 export { connect, renderView };
 
