@@ -110,20 +110,30 @@ def with_widget(steps: int) -> tuple[float, CountingComm, float]:
 def kernel_part(steps: int, repeats: int) -> None:
     headless(2000)  # warm up imports and caches
     with_widget(2000)
-    h_rates, w_rates, comms = [], [], []
-    for _ in range(repeats):  # interleaved, so that machine load hits both alike
-        h_rates.append(headless(steps))
-        rate, comm, elapsed = with_widget(steps)
+    h_rates, w_rates, ratios, comms = [], [], [], []
+    for i in range(repeats):
+        # pairs in ABBA order, each ratio from two runs seconds apart: this machine's speed
+        # drifts by a factor of two over minutes, which a best-of or a mean would carry over
+        if i % 2:
+            rate, comm, elapsed = with_widget(steps)
+            h = headless(steps)
+        else:
+            h = headless(steps)
+            rate, comm, elapsed = with_widget(steps)
+        h_rates.append(h)
         w_rates.append(rate)
+        ratios.append(rate / h)
         comms.append((comm, elapsed))
-    # on a shared machine the best of several runs is the least disturbed estimate
-    h, wr = max(h_rates), max(w_rates)
-    hm, wm = statistics.median(h_rates), statistics.median(w_rates)
-    comm, elapsed = comms[w_rates.index(wr)]
-    print(f"four-optimizer Rosenbrock race, {steps} steps, best (median) of {repeats}:")
-    print(f"  headless gd.run        {h:10.0f} steps/s  ({hm:.0f})")
-    print(f"  Playground loop thread {wr:10.0f} steps/s  ({wm:.0f})")
-    print(f"  ratio                  {wr / h:10.3f}   ({wm / hm:.3f}; goal >= 0.95)")
+    h, wr = statistics.median(h_rates), statistics.median(w_rates)
+    comm, elapsed = comms[ratios.index(sorted(ratios)[len(ratios) // 2])]
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    print(f"four-optimizer Rosenbrock race, {steps} steps, {repeats} pairs (medians):")
+    for name, rate, rates in (("headless gd.run", h, h_rates), ("Playground loop", wr, w_rates)):
+        print(f"  {name:22} {rate:10.0f} steps/s  (range {min(rates):.0f}-{max(rates):.0f})")
+    print(
+        f"  ratio, median of pairs {statistics.median(ratios):10.3f}   "
+        f"(quartiles {q[0]:.3f}-{q[2]:.3f}; goal >= 0.95)"
+    )
     per_frame = comm.frame_bytes / max(comm.frames, 1)
     print(
         f"  frames                 {comm.frames / elapsed:10.1f} per second "
@@ -248,8 +258,8 @@ def _step(page: Any) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=10_000)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=4_000)
+    ap.add_argument("--repeats", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=5.0, help="page frame-rate window")
     ap.add_argument("--no-browser", action="store_true")
     args = ap.parse_args(argv)

@@ -250,3 +250,46 @@ def test_a_thousand_runs_stay_bounded_and_the_page_holds_the_kernels_rows():
     np.testing.assert_array_equal(held, r.steps)
     dev = deviation(buf.view, np.arange(T), xy[:, :50], r.steps, r.xy[:, :50])
     assert dev.max() <= buf.precision["px"] + 1e-4
+
+
+def _exits_brute(px, half):
+    m = px.shape[0]
+    out = np.full(m, m)
+    for a in range(m):
+        for j in range(a + 1, m):
+            with np.errstate(invalid="ignore"):
+                if (np.abs(px[j] - px[a]) >= half).any():
+                    out[a] = j
+                    break
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_exits_against_brute_force(seed):
+    from gdwidget.stream.prefilter import exits
+
+    rng = np.random.default_rng(seed)
+    m, R = int(rng.integers(1, 90)), int(rng.integers(1, 6))
+    scale = [0.05, 0.3, 2.0][seed % 3]  # mostly still, mixed, mostly moving at every row
+    px = np.cumsum(rng.normal(0, scale, (m, R, 2)), axis=0)
+    px[rng.random((m, R)) < 0.05] = np.nan  # points that are not finite never leave
+    assert np.array_equal(exits(px, 0.3), _exits_brute(px.reshape(m, -1), 0.3))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_ball_filter_takes_the_rows_a_sequential_scan_takes(seed):
+    from gdwidget.stream.prefilter import ball_filter
+
+    rng = np.random.default_rng(100 + seed)
+    m, R = int(rng.integers(1, 90)), int(rng.integers(1, 6))
+    px = np.cumsum(rng.normal(0, [0.05, 0.3, 2.0][seed % 3], (m, R, 2)), axis=0)
+    px[rng.random((m, R)) < 0.05] = np.nan
+    anchor = rng.normal(0, 0.1, (R, 2))
+    must = rng.random(m) < 0.1
+    half = 0.3 / np.sqrt(2.0)
+    expected, here = np.zeros(m, dtype=bool), anchor
+    for i in range(m):  # take a row when it must be, or when some run left the box around the last
+        with np.errstate(invalid="ignore"):
+            if must[i] or (np.abs(px[i] - here) >= half).any():
+                expected[i], here = True, px[i]
+    assert np.array_equal(ball_filter(px, anchor, must, 0.3), expected)

@@ -88,13 +88,20 @@ def exits(px: np.ndarray, half: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):  # all-NaN columns
         span = np.nanmax(x, axis=0, initial=-np.inf) - np.nanmin(x, axis=0, initial=np.inf)
     x = x[:, span >= half]  # a coordinate that never moves that far cannot leave
-    start = np.arange(1, m + 1)[:, None]
+    # most rows of a moving run leave at the very next row: only the others need a search
+    with np.errstate(invalid="ignore"):
+        next_out = (np.abs(x[1:] - x[:-1]) >= half).any(axis=1)
+    out[:-1][next_out] = np.flatnonzero(next_out) + 1
+    rows = np.flatnonzero(~next_out)  # (row m - 1 has nothing after it: it keeps m)
+    if rows.size == 0:
+        return out
+    start = rows[:, None] + 1
     for c in range(0, x.shape[1], _BLOCK):
         xb = x[:, c : c + _BLOCK]
         nan = np.isnan(xb)
         # leaving upwards (x_j >= x_a + half) or downwards (-x_j >= -x_a + half)
         s = np.concatenate([np.where(nan, -np.inf, xb), np.where(nan, -np.inf, -xb)], axis=1)
-        thr = np.concatenate([xb, -xb], axis=1) + half
+        thr = np.concatenate([xb[rows], -xb[rows]], axis=1) + half
         thr[np.isnan(thr)] = np.inf
         w = s.shape[1]
         cols = np.arange(w)
@@ -102,12 +109,12 @@ def exits(px: np.ndarray, half: float) -> np.ndarray:
         while 2 * (1 << (len(tables) - 1)) <= m:
             t, k = tables[-1], 1 << (len(tables) - 1)
             tables.append(np.maximum(t[:-k], t[k:]))
-        pos = np.broadcast_to(start, s.shape).copy()
+        pos = np.broadcast_to(start, thr.shape).copy()
         for k in range(len(tables) - 1, -1, -1):
             t, size = tables[k], 1 << k
             val = t.ravel()[np.minimum(pos, t.shape[0] - 1) * w + cols]
             pos += np.where((pos + size <= m) & (val < thr), size, 0)
-        np.minimum(out, pos.min(axis=1), out=out)
+        np.minimum.at(out, rows, pos.min(axis=1))
     return out
 
 
@@ -125,7 +132,10 @@ def ball_filter(px: np.ndarray, anchor: np.ndarray, must: np.ndarray, delta: flo
     m, R = px.shape[:2]
     if R > MAX_BOX_RUNS:
         return _cells(px, anchor, must, delta)
-    ex = exits(np.concatenate([anchor[None], px]), delta / np.sqrt(2.0)).tolist()
+    ex = exits(np.concatenate([anchor[None], px]), delta / np.sqrt(2.0))
+    if np.array_equal(ex[:m], np.arange(1, m + 1)):
+        return np.ones(m, dtype=bool)  # every row left the box of the one before: take them all
+    ex = ex.tolist()
     nxt = np.minimum.accumulate(np.where(must, np.arange(1, m + 1), m + 1)[::-1])[::-1]
     nxt = np.r_[nxt, m + 1].tolist()  # first must row at or after each row (0: the anchor)
     take = must.copy()
