@@ -119,6 +119,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
   let needBuild = true;
   let needData = true;
   let needMarker = false; // the current-step line in the lr panel moved
+  let needRedraw = false; // the marks on the loss chart changed (status, batch-size events)
   let waiting = 0;
   let yLimits = null; // the loss chart's y range, from the visible runs' values
 
@@ -267,10 +268,12 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
       lossPlot?.setData(columns("loss", store.logY()));
       lrPlot?.setData(columns("lr", false));
       needData = false;
-    } else if (needMarker) {
-      lrPlot?.redraw(false, false);
+    } else {
+      if (needRedraw) lossPlot?.redraw(false, false);
+      if (needMarker) lrPlot?.redraw(false, false);
     }
     needMarker = false;
+    needRedraw = false;
   }
   const frame = frameScheduler(draw);
 
@@ -285,6 +288,10 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     }
   }
 
+  const redrawMarks = () => {
+    needRedraw = true;
+    frame.request();
+  };
   const rebuild = () => {
     needBuild = true;
     frame.request();
@@ -297,8 +304,9 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     store.events.on("meta", rebuild),
     store.events.on("meta", updateNote),
     store.events.on("traits", (name) => (name === "batch_size" || name === "marks") && updateNote()),
-    store.events.on("traits", (name) => name === "marks" && lossPlot?.redraw(false, false)),
-    store.events.on("status", () => lossPlot?.redraw(false, false)),
+    // one redraw per animation frame, however many status and marks updates came with it
+    store.events.on("traits", (name) => name === "marks" && redrawMarks()),
+    store.events.on("status", redrawMarks),
     store.events.on("theme", rebuild),
     store.events.on("ui", (what) => {
       if (what === "logY") rebuild();

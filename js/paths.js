@@ -347,6 +347,8 @@ export function createLegend(store) {
     for (const [label, { row, status }] of rows) {
       const s = statuses.get(label);
       const text = statusText(s, paused);
+      if (status.textContent === text && row.dataset.status === (s?.status ?? "")) continue;
+      // only what changed is written: each write would cost the page a style and layout pass
       status.textContent = text;
       status.title = text;
       row.classList.toggle("gd-legend-long", text.length > 28);
