@@ -7,9 +7,11 @@ import { Emitter } from "../store.js";
 /**
  * The rows the kernel sent, by column: `steps[i]` and `column(name)[i]` for i < `length`.
  *
- * A "history" replaces everything and sets the generation; a "frame" of the same generation is
- * appended (a frame of another generation is dropped: the kernel thinned its history and a new
- * "history" follows). Before the first history a frame is taken and its generation adopted.
+ * A "history" replaces everything and sets the generation; a "frame" of the same generation
+ * replaces the rows from its first step on (usually: appends; the last row again when the kernel
+ * merged a value into it); a frame of another generation is dropped (the kernel thinned its
+ * history and a new "history" follows). Before the first history a frame is taken and its
+ * generation adopted.
  * A column that appears late reads NaN on the earlier rows; one missing from a frame reads NaN
  * on its rows. The table never thins on its own: it keeps exactly the rows sent.
  */
@@ -55,13 +57,13 @@ export class RowTable {
     return col;
   }
 
-  _write(decoded, from) {
-    const n = decoded.n - from;
+  _write(decoded) {
+    const n = decoded.n;
     if (n <= 0) return 0;
     const at = this.length;
     this._grow(at + n);
-    this.steps.set(decoded.steps.subarray(from), at);
-    for (const [name, values] of decoded.columns) this._column(name).set(values.subarray(from), at);
+    this.steps.set(decoded.steps, at);
+    for (const [name, values] of decoded.columns) this._column(name).set(values, at);
     for (const [name, col] of this.cols) if (!decoded.columns.has(name)) col.fill(Number.NaN, at, at + n);
     this.length = at + n;
     return n;
@@ -75,22 +77,29 @@ export class RowTable {
     this.steps = new Float64Array(0);
     this.generation = decoded.generation;
     this.epoch += 1;
-    this._write(decoded, 0);
+    this._write(decoded);
   }
 
   /**
-   * Append a decoded "frame"; returns the rows added (0 for a frame of another generation).
-   * Rows at or before the last held step are skipped (a frame overlapping a history).
+   * Add a decoded "frame"; returns the rows written (0 for a frame of another generation).
+   * A frame replaces the held rows from its first step on: the kernel merges values logged at
+   * the last step into that step's row and sends the row again.
    */
   append(decoded) {
     if (this.generation === null) this.generation = decoded.generation;
     else if (decoded.generation !== this.generation) return 0;
-    let from = 0;
-    if (this.length) {
-      const last = this.steps[this.length - 1];
-      while (from < decoded.n && !(decoded.steps[from] > last)) from++;
+    if (decoded.n === 0) return 0;
+    const first = decoded.steps[0];
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.steps[mid] < first) lo = mid + 1;
+      else hi = mid;
     }
-    return this._write(decoded, from);
+    if (lo < this.length) this.epoch += 1;
+    this.length = lo;
+    return this._write(decoded);
   }
 
   /** The last finite value of column `name` and its step, or null. */

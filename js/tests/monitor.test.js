@@ -63,9 +63,11 @@ test("RowTable: history replaces, frames of its generation append, others are dr
   // another generation: dropped until the next history
   assert.equal(t.append(frame([5], { loss: [0.1] }, 2)), 0);
   assert.equal(t.length, 5);
-  // rows a history already holds are not added twice
-  assert.equal(t.append(frame([3, 4, 5], { loss: [9, 9, 0.25] }, 1)), 1);
+  // a frame from a held step on replaces those rows (the kernel merged a value into step 4)
+  assert.equal(t.append(frame([4, 5], { loss: [0.3, 0.25], acc: [0.3, 0.4] }, 1)), 2);
   assert.deepEqual([...t.steps.subarray(0, t.length)], [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual([...t.column("loss")], [3, 2, 1, 0.5, 0.3, 0.25]);
+  assert.deepEqual([...t.column("acc")].slice(2), [0.1, 0.2, 0.3, 0.4]);
   t.replace(hist([0, 10], { loss: [1, 2] }, 2));
   assert.equal(t.length, 2);
   assert.equal(t.column("acc"), null);
