@@ -10,7 +10,7 @@ import numpy as np
 
 from ..backend import to_numpy
 from ..objectives.slice import slice_values
-from ..projection import loss_grid
+from ..planegrid import loss_grid
 
 log = logging.getLogger("gdwidget")
 
