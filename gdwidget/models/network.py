@@ -54,7 +54,8 @@ from .._checks import check_choice, check_int, check_real
 from ..backend import Backend, _is_cupy, get_backend, namespace_of, to_numpy
 from ..data.validate import as_features, as_targets
 from ..objectives.base import Objective
-from ._arrays import _astype, _is_float_dtype, _mT, _quiet
+from ._arrays import _is_float_dtype, _mT, _quiet
+from .heads import Heads
 from .outputs import Outputs
 
 __all__ = ["Model"]
@@ -66,7 +67,7 @@ MAX_WIDTH = 1_000_000
 MAX_PARAMS = 100_000_000
 
 
-class Model(Outputs, Objective):
+class Model(Heads, Outputs, Objective):
     """A dense network with a loss head, as an :class:`~gdwidget.objectives.base.Objective`.
 
     Use the factories :func:`~gdwidget.models.linear_regression`,
@@ -293,52 +294,6 @@ class Model(Outputs, Objective):
             G[:, wo:bo] += self.l2 * P[:, wo:bo]
 
     # -- heads -------------------------------------------------------------------------
-    def _onehot(self, y: Any, xp: Any, dtype: Any) -> Any:
-        k = self.layer_sizes[-1]
-        return _astype(xp, xp.reshape(y, (*y.shape, 1)) == xp.arange(k), dtype)
-
-    def _head(self, z: Any, y: Any, xp: Any, need_loss: bool = True) -> tuple[Any, Any]:
-        """Per-example loss ``(R, B)`` and its derivative wrt the logits ``(R, B, K)``.
-
-        ``y`` is ``(B,)`` (shared by all runs) or ``(R, B)`` (sampled per run).
-        """
-        if self.head == "mse":
-            r = z[..., 0] - y
-            return (r * r if need_loss else None), xp.reshape(2 * r, z.shape)
-        if self.head == "bce":
-            z0 = z[..., 0]
-            p = xp.exp(-xp.logaddexp(0, -z0))  # sigmoid, stable both ways
-            loss = xp.logaddexp(0, z0) - y * z0 if need_loss else None
-            return loss, xp.reshape(p - y, z.shape)
-        m = xp.max(z, axis=-1, keepdims=True)
-        zs = z - m
-        e = xp.exp(zs)
-        s = xp.sum(e, axis=-1, keepdims=True)
-        onehot = self._onehot(y, xp, z.dtype)
-        loss = None
-        if need_loss:
-            logp = zs - xp.log(s)
-            loss = -xp.sum(logp * onehot, axis=-1)
-        return loss, e / s - onehot
-
-    def _probs(self, z: Any, xp: Any) -> Any:
-        """Predicted distribution: ``P(y=1)`` ``(R, B)`` for bce, softmax ``(R, B, K)`` for ce."""
-        if self.head == "bce":
-            return xp.exp(-xp.logaddexp(0, -z[..., 0]))
-        m = xp.max(z, axis=-1, keepdims=True)
-        e = xp.exp(z - m)
-        return e / xp.sum(e, axis=-1, keepdims=True)
-
-    def _curvature(self, z: Any, du: Any, xp: Any) -> Any:
-        """Second derivative of the per-example loss wrt the logits, applied to ``du``."""
-        if self.head == "mse":
-            return 2 * du
-        p = self._probs(z, xp)
-        if self.head == "bce":
-            return xp.reshape(p * (1 - p), du.shape) * du
-        pdu = p * du
-        return pdu - p * xp.sum(pdu, axis=-1, keepdims=True)
-
     # -- the objective -----------------------------------------------------------------
     @_quiet
     def value_and_grad(self, params: Any, batch: Any = None) -> tuple[Any, Any]:
