@@ -369,6 +369,19 @@ class Playground(anywidget.AnyWidget):
         out = self._session.out
         return modelview.model_view_message(out.source, out.model_view, out.data_meta, out.selected)
 
+    def save_html(self, path: Any, **kw: Any) -> Any:
+        """Write a self-contained HTML replay of this race (:func:`gdwidget.export.save_html`)."""
+        from .export import save_html  # noqa: PLC0415
+
+        return save_html(self, path, **kw)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget's view, plus a static picture (``image/svg+xml``) of the paths so far,
+        which a notebook converted to HTML without widget state shows (docs/export.md)."""
+        from .export.static import with_picture  # noqa: PLC0415
+
+        return with_picture(self, super()._repr_mimebundle_(**kwargs))
+
     def close(self) -> None:
         """Stop the loop and close the widget."""
         session = getattr(self, "_session", None)
