@@ -61,10 +61,10 @@ export function connectMonitor(model) {
   return store;
 }
 
-/** Column width for a view `inner` px wide: two columns from 700 px, else one. */
+/** Column width for a view `inner` px wide: two columns from 820 px, else one. */
 export function columnWidth(inner) {
   const w = Math.floor(Number(inner) || 0);
-  return w >= 700 ? Math.floor((w - 14) / 2) : Math.max(240, w);
+  return w >= 820 ? Math.floor((w - 14) / 2) : Math.max(240, w);
 }
 
 /**

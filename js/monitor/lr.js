@@ -4,8 +4,8 @@
 import uPlot from "uplot";
 
 import { h } from "../dom.js";
-import { axis, linearSplits, linearTicks, numberTicks, themeOf, xRange, yRange, ySize } from "../loss.js";
-import { formatNumber } from "../scales.js";
+import { axis, linearTicks, numberTicks, themeOf, xRange, yRange, ySize } from "../loss.js";
+import { formatNumber, niceTicks } from "../scales.js";
 import { FALLBACK_COLORS } from "../paths.js";
 
 /** uPlot data for the lr columns `groups`: [steps, group 0, ...], non-finite -> null. */
@@ -54,7 +54,7 @@ export function createLrChart(store, { width = 430, height = 110 } = {}) {
         legend: { show: false },
         cursor: { drag: { x: false, y: false }, points: { show: false } },
         scales: { x: { time: false, range: xRange }, y: { range: yRange(false) } },
-        axes: [axis(theme, 26, linearTicks), { ...axis(theme, ySize(theme), numberTicks), splits: linearSplits }],
+        axes: [axis(theme, 26, linearTicks), { ...axis(theme, ySize(theme), numberTicks), splits: (_u, _a, min, max) => niceTicks(min, max, 3) }],
         series,
       },
       lrData(store.table, names),

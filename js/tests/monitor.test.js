@@ -182,7 +182,7 @@ test("path view box holds the surface and the path; names of the plane", () => {
 
 test("layout and slider maps", () => {
   assert.equal(columnWidth(900), 443);
-  assert.equal(columnWidth(600), 600);
+  assert.equal(columnWidth(800), 800);
   assert.equal(smoothFromPos(0), 0);
   assert.equal(smoothFromPos(100), 0.99);
   for (const s of [0, 0.3, 0.6, 0.9, 0.99]) assert.ok(Math.abs(smoothFromPos(posFromSmooth(s)) - s) < 0.006, String(s));
