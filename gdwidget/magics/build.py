@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -56,16 +58,27 @@ class CellFunction:
     broadcast to every run.
     """
 
-    def __init__(self, fn: Callable[..., Any], n_params: int) -> None:
+    def __init__(self, fn: Callable[..., Any], names: list[str]) -> None:
         self.fn = fn
-        self.n_params = n_params
+        self.n_params = len(names)
         self.__name__ = getattr(fn, "__name__", "f")
+        self.signature = f"{self.__name__}({', '.join(names)})"
 
     def __call__(self, P: Any) -> Any:
-        out = self.fn(*(P[:, i] for i in range(self.n_params)))
+        sig = self.signature
+        try:
+            out = self.fn(*(P[:, i] for i in range(self.n_params)))
+        except TypeError as exc:
+            raise ValueError(
+                f"{sig} gets arrays (all runs at once): use NumPy functions such as np.sin, "
+                f"not math.sin ({exc})"
+            ) from None
         if isinstance(out, int | float) or getattr(out, "shape", None) == ():
             return namespace_of(P).full((P.shape[0],), float(out), dtype=P.dtype)
-        return out  # gd.Function checks its shape and says what was expected
+        if getattr(out, "shape", None) != (P.shape[0],):
+            got = getattr(out, "shape", type(out).__name__)
+            raise ValueError(f"{sig} must return one number per point, like x; got {got}")
+        return out
 
 
 def cell_objective(body: str, namespace: dict[str, Any] | None) -> Any:
@@ -101,10 +114,11 @@ def cell_objective(body: str, namespace: dict[str, Any] | None) -> Any:
     ]
     if not params:
         raise MagicError(f"%%gd: {name}() must take the coordinates, e.g. def {name}(x, y)")
+    cf = CellFunction(fn, [p.name for p in params])
     args = ", ".join(p.name for p in params)
     try:
         return Function(
-            CellFunction(fn, len(params)),
+            cf,
             n_params=len(params),
             name=f"{name}({args}) · {CENTRAL}",
         )
@@ -137,16 +151,45 @@ def build(plan: Plan, obj: Any) -> Any:
 
 
 def advance(w: Any, plan: Plan) -> None:
-    """Take ``plan.steps`` steps and start playing if asked; one-line errors."""
+    """Take ``plan.steps`` steps and start playing if asked; one-line errors.
+
+    The session logs a failed step too (for failures in the playing thread); here the
+    failure is the magic's one line instead, so what the steps log from this thread is
+    held back, and let through only when they succeed.
+    """
     if plan.steps:
+        held = _HoldLogs()
+        logger = logging.getLogger("gdwidget")
+        logger.addFilter(held)
         try:
             w.step(plan.steps)
         except Exception as exc:  # noqa: BLE001 - the widget shows it too
             raise MagicError(
-                f"%gd: stopped at step {w.run.t}: {_one_line(exc)} (the widget shows it)"
+                f"%gd: {_one_line(exc)} ({w.run.t} steps taken; the widget shows it)"
             ) from None
+        else:
+            logger.removeFilter(held)
+            for record in held.records:
+                logger.handle(record)
+        finally:
+            logger.removeFilter(held)
     if plan.play:
         w.play()
+
+
+class _HoldLogs(logging.Filter):
+    """Holds back the records logged from the thread that made it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+        self.records: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread == self.thread:
+            self.records.append(record)
+            return False
+        return True
 
 
 def _one_line(exc: BaseException) -> str:
