@@ -66,7 +66,7 @@ from gdwidget.magics.parse import (
             0,
         ),
         (
-            "booth gd=1e-2 lion=-0.5",
+            "booth gd=1e-2 lion=-0.5  # a comment",
             "booth",
             [("gd", "gd", (0.01,), ()), ("lion", "lion", (-0.5,), ())],
             0,

@@ -228,6 +228,23 @@ def test_gd_monitor_with_the_real_monitor(shell, views, torch_opt):
     m = shell.run_line_magic("gd_monitor", "opt")
     widgets.append(m)
     assert type(m).__module__.startswith("gdwidget.monitor") and seen == [m.model_id]
+    import torch
+
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 3), torch.randn(8, 1)
+    norms = []
+    for _ in range(3):  # the monitor hooks opt.step: each step is recorded without m.log
+        opt.zero_grad()
+        ((net(x) - y) ** 2).mean().backward()
+        norms.append(float(torch.sqrt(sum((p.grad**2).sum() for p in net.parameters()))))
+        opt.step()
+    h = m.history
+    assert len(h) == 3
+    got = np.ravel(h.grad_norm)
+    read = np.isfinite(got)  # the monitor may skip reading some steps' norms (NaN there)
+    assert read.any()
+    np.testing.assert_allclose(got[read], np.asarray(norms)[read], rtol=1e-5)
+    assert [np.ravel(v).tolist() for v in h.lr.values()] == [[0.1, 0.1, 0.1]]
 
 
 # ---------------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ def listing() -> str:
 
 def _split(line: str) -> list[str]:
     try:
-        tokens = shlex.split(line)
+        tokens = shlex.split(line, comments=True)
     except ValueError as exc:  # an unclosed quote
         raise MagicError(f"%gd: cannot split the line: {exc}") from None
     out: list[str] = []
