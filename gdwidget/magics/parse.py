@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import inspect
 import math
 import re
@@ -171,7 +172,8 @@ def listing() -> str:
     for name, factory in FACTORIES.items():
         lr = inspect.signature(factory).parameters["lr"].default
         lines.append(
-            f"  {name:<8} " + ("none: give one, gd=1e-3" if lr is inspect._empty else f"{lr:g}")
+            f"  {name:<8} "
+            + ("none: give one, gd=1e-3" if lr is inspect.Parameter.empty else f"{lr:g}")
         )
     return "\n".join(lines)
 
@@ -277,7 +279,7 @@ def parse_optimizer(token: str) -> OptimizerSpec:
     label = label.strip()
     if not eq:
         if token not in FACTORIES:
-            raise MagicError(_unknown(token, "optimizer"))
+            raise MagicError(_unknown(token))
         if token == "gd":
             raise MagicError("%gd: the optimizer gd has no default learning rate: write gd=1e-3")
         return OptimizerSpec(token, token)
@@ -350,7 +352,7 @@ def _factory_name(node: ast.expr) -> str | None:
     if tuple(prefix) in _OPTIM_PREFIXES and name in FACTORIES:
         return name
     if not prefix:
-        raise MagicError(_unknown(name, "optimizer"))
+        raise MagicError(_unknown(name))
     return None
 
 
@@ -378,13 +380,10 @@ def _checked(spec: OptimizerSpec) -> OptimizerSpec:
     return spec
 
 
-def _unknown(name: str, what: str) -> str:
-    import difflib  # noqa: PLC0415
-
-    choices = list(FACTORIES) if what == "optimizer" else functions.names()
-    close = difflib.get_close_matches(name, choices, n=2, cutoff=0.6)
+def _unknown(name: str) -> str:
+    close = difflib.get_close_matches(name, list(FACTORIES), n=2, cutoff=0.6)
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     extra = ""
-    if what == "optimizer" and not name.isidentifier():
+    if not name.isidentifier():
         extra = ' (an expression with spaces needs quotes: %gd "x**2 + y**2")'
-    return f"%gd: unknown {what} {name!r}{hint}{extra} (%gd --list lists them)"
+    return f"%gd: unknown optimizer {name!r}{hint}{extra} (%gd --list lists them)"
