@@ -1,0 +1,75 @@
+"""The flusher: a small thread that sends what was logged, at most ``max_fps`` times a second.
+
+It wakes every ``1 / max_fps`` seconds while rows come in, calls ``tick(final)``
+(``final`` once logging has paused for half a period, so that the last rows go
+within about one period), and ends after ``IDLE_S`` seconds without a row; the next
+row starts it again. ``log()`` only appends under a lock: the training thread never
+waits for a frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+log = logging.getLogger("gdwidget")
+
+__all__ = ["Flusher"]
+
+IDLE_S = 5.0
+
+
+class Flusher:
+    """Calls ``tick(final)`` every ``period`` seconds while there is something to send."""
+
+    def __init__(self, tick: Callable[[bool], None], period: float) -> None:
+        self.tick = tick
+        self.period = float(period)
+        self.lock = threading.Lock()
+        self.last_activity = 0.0  # time.monotonic() of the newest row
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._closed = False
+
+    @property
+    def alive(self) -> bool:
+        t = self._thread
+        return t is not None and t.is_alive()
+
+    def poke(self) -> None:
+        """Note new rows now; start the thread if it is not running."""
+        with self.lock:
+            self.last_activity = time.monotonic()
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(
+                    target=self._run, name="gdwidget-monitor", daemon=True
+                )
+                self._thread.start()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the thread (after its current tick) and wait for it."""
+        with self.lock:
+            self._closed = True
+            t = self._thread
+        self._stop.set()
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.period):
+                quiet = time.monotonic() - self.last_activity
+                try:
+                    self.tick(quiet >= 0.5 * self.period)
+                except Exception:  # noqa: BLE001 - a failed frame must not end the monitor
+                    log.exception("gdwidget: the monitor failed to send a frame")
+                with self.lock:
+                    if time.monotonic() - self.last_activity > IDLE_S:
+                        self._thread = None  # poke() starts another when rows come
+                        return
+        finally:
+            with self.lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None

@@ -1,0 +1,252 @@
+"""The parameter path: a bounded sample of it, its plane, and the surface over that plane.
+
+The training thread samples (:meth:`Projector.wants`, :meth:`Projector.add`) and
+evaluates the surface a few points at a time (:meth:`Projector.work`); the flusher
+thread refits the plane and takes the messages (:meth:`Projector.update`,
+:meth:`Projector.path_message`, :meth:`Projector.surface_message`). One lock guards
+the state; the heavy parts (the SVD, the loss evaluations) run outside it.
+
+Bounds: at most ``PATH_POINTS`` points are held (every other one is dropped when full,
+and sampling slows by half: the path keeps its whole span), of at most ``PATH_FLOATS``
+numbers in all: a vector of more parameters is subsampled to a fixed random subset of
+its coordinates (the plane then lies in those coordinates; the others stay where the
+model has them). The PCA plane is refitted each time the number of samples has grown
+by a quarter, at most 5% of the wall time; with ``loss_fn`` the path keeps the plane
+of the surface on show until the new plane's surface is computed, so that path and
+surface always share coordinates.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from .projection import PathPlane, fit_pca, frame_bounds, random_plane
+from .surface import SurfaceJob
+
+log = logging.getLogger("gdwidget")
+
+__all__ = ["Projector"]
+
+PATH_POINTS = 1000
+PATH_FLOATS = 1 << 22
+MIN_POINTS = 256
+FIT_POINTS = 256
+FIT_SHARE = 0.05
+PATH_PERIOD = 0.1  # seconds between path messages, at least
+
+
+class Projector:
+    """The path's sample, plane and surface (docs: module)."""
+
+    def __init__(
+        self,
+        kind: str,
+        surveying: bool = False,
+        shapes: list[tuple[int, ...]] | None = None,
+        grid: tuple[int, int] = (41, 41),
+        seed: int = 0,
+    ) -> None:
+        self.kind = kind
+        self.surveying = surveying
+        self.shapes = shapes
+        self.grid = grid
+        self.seed = seed
+        self.lock = threading.Lock()
+        self.n_params: int | None = None
+        self.index: np.ndarray | None = None
+        self.capacity = 0
+        self.x = np.zeros((0, 0))
+        self.steps = np.zeros(0, dtype=np.int64)
+        self.xy = np.zeros((0, 2))
+        self.k = 0
+        self.stride = 1
+        self.total = 0
+        self._tick = 0
+        self.shown: PathPlane | None = None
+        self.job: SurfaceJob | None = None
+        self.surface: SurfaceJob | None = None  # the last finished one
+        self.error = ""
+        self._fit_total = 0
+        self._next_fit = 0.0
+        self._version = 0
+        self._path_dirty = False
+        self._surface_dirty = False
+        self._path_sent = -math.inf
+
+    # -- set-up --------------------------------------------------------------------------------
+    def setup(self, n_params: int) -> None:
+        """Sizes for vectors of ``n_params`` (once; later vectors must match)."""
+        if self.n_params is not None:
+            if n_params != self.n_params:
+                raise ValueError(
+                    f"params must keep their length: got {n_params} after {self.n_params}"
+                )
+            return
+        p = int(n_params)
+        if p < 1:
+            raise ValueError("params must have at least one element")
+        if p * PATH_POINTS <= PATH_FLOATS:
+            k, d = PATH_POINTS, p
+        else:
+            k = max(MIN_POINTS, PATH_FLOATS // p)
+            d = min(p, PATH_FLOATS // k)
+        if d < p:
+            rng = np.random.default_rng(self.seed)
+            self.index = np.sort(rng.choice(p, d, replace=False))
+        self.n_params, self.capacity = p, k
+        self.x = np.zeros((k, d))
+        self.steps = np.zeros(k, dtype=np.int64)
+        self.xy = np.full((k, 2), np.nan)
+
+    # -- the training thread -------------------------------------------------------------------
+    def wants(self) -> bool:
+        """Whether this step's parameters should be sampled (every ``stride``-th call)."""
+        self._tick += 1
+        return (self._tick - 1) % self.stride == 0
+
+    def add(self, step: int, x: np.ndarray, full: np.ndarray | None = None) -> None:
+        """Append a sample ``x`` (already restricted to :attr:`index`); ``full``: every
+        parameter (needed once, for a random plane)."""
+        plane = None
+        if self.kind == "random" and self.shown is None:
+            src = full if full is not None else x
+            idx = self.index if full is not None else None
+            plane = random_plane(src, self.shapes, idx, self.seed, self._new_version())
+        with self.lock:
+            if self.k == self.capacity:
+                keep = np.arange(0, self.k, 2)
+                n = keep.size
+                self.x[:n] = self.x[keep]
+                self.steps[:n] = self.steps[keep]
+                self.xy[:n] = self.xy[keep]
+                self.k = n
+                self.stride *= 2
+            i = self.k
+            self.x[i] = x
+            self.steps[i] = step
+            self.k += 1
+            self.total += 1
+            if plane is not None:
+                self.shown = plane
+            self.xy[i] = self.shown.coords(x) if self.shown is not None else np.nan
+            self._path_dirty = self.shown is not None
+
+    def work(self, evaluator: Any, everything: bool = False) -> None:
+        """Evaluate the pending surface's points for a while (the training thread only)."""
+        job = self.job
+        if job is None or job.done or not self.surveying:
+            return
+        try:
+            job.work(evaluator, everything)
+        except Exception as exc:  # noqa: BLE001 - a failing loss_fn stops the surface only
+            self.surveying = False
+            self.error = f"loss_fn failed: {type(exc).__name__}: {exc}"
+            log.warning("gdwidget: the monitor's surface stopped: %s", self.error)
+
+    # -- the flusher thread ------------------------------------------------------------------------
+    def update(self) -> None:
+        """Refit the PCA plane when due; start or finish a surface."""
+        now = time.monotonic()
+        fit_rows = None
+        with self.lock:
+            due = (
+                self.kind == "pca"
+                and self.job is None
+                and self.k >= 2
+                and self.total >= max(2, math.ceil(1.25 * self._fit_total))
+                and now >= self._next_fit
+            )
+            if due:
+                sel = np.unique(np.round(np.linspace(0, self.k - 1, min(self.k, FIT_POINTS))))
+                fit_rows = self.x[sel.astype(np.int64)].copy()
+                fit_total, previous = self.total, self.shown
+        if fit_rows is not None:
+            t0 = time.perf_counter()
+            plane = fit_pca(fit_rows, previous, self.seed, self._new_version())
+            with self.lock:
+                self._fit_total = fit_total
+                if plane is not None:
+                    if self.surveying and self.shown is not None:
+                        xy = plane.coords(self.x[: self.k])
+                        self.job = SurfaceJob(plane, frame_bounds(xy), *self.grid)
+                    else:
+                        self._show(plane)
+            cost = time.perf_counter() - t0
+            self._next_fit = time.monotonic() + cost / FIT_SHARE
+        with self.lock:
+            job = self.job
+            if job is not None and job.done:
+                if job.plane is not self.shown:
+                    self._show(job.plane)
+                self.surface, self.job = job, None
+                self._surface_dirty = True
+            elif (
+                self.surveying
+                and job is None
+                and self.shown is not None
+                and self.k
+                and (self.surface is None or self.surface.plane is not self.shown or _outside(self))
+            ):
+                self.job = SurfaceJob(self.shown, frame_bounds(self.xy[: self.k]), *self.grid)
+
+    def _show(self, plane: PathPlane) -> None:
+        self.shown = plane
+        self.xy[: self.k] = plane.coords(self.x[: self.k])
+        self._path_dirty = True
+
+    def _new_version(self) -> int:
+        self._version += 1
+        return self._version
+
+    def path_message(self, force: bool = False) -> tuple[np.ndarray, np.ndarray, Any] | None:
+        """``(steps, xy, explained)`` if the path changed (at most every ``PATH_PERIOD`` s)."""
+        now = time.monotonic()
+        with self.lock:
+            if not (force or self._path_dirty) or self.shown is None:
+                return None
+            if not force and now - self._path_sent < PATH_PERIOD:
+                return None
+            self._path_dirty = False
+            self._path_sent = now
+            return self.steps[: self.k].copy(), self.xy[: self.k].copy(), self.shown.explained
+
+    def surface_message(self, force: bool = False) -> SurfaceJob | None:
+        with self.lock:
+            if self.surface is None or not (force or self._surface_dirty):
+                return None
+            self._surface_dirty = False
+            return self.surface
+
+    def set_surface(self, job: SurfaceJob) -> None:
+        """A surface computed elsewhere (``Monitor.compute_surface``), if its plane is shown."""
+        with self.lock:
+            if job.plane is self.shown:
+                self.surface, self.job = job, None
+                self._surface_dirty = True
+
+    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        """The held path's steps and plane coordinates (empty before a plane exists)."""
+        with self.lock:
+            if self.shown is None:
+                return np.zeros(0, dtype=np.int64), np.zeros((0, 2))
+            return self.steps[: self.k].copy(), self.xy[: self.k].copy()
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """The held samples: steps ``(k,)`` and stored coordinates ``(k, D)`` (copies)."""
+        with self.lock:
+            return self.steps[: self.k].copy(), self.x[: self.k].copy()
+
+
+def _outside(p: Projector) -> bool:
+    """Whether the path has left the last surface's box."""
+    (x0, x1), (y0, y1) = p.surface.bounds  # type: ignore[union-attr]
+    xy = p.xy[: p.k]
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    x, y = xy[:, 0], xy[:, 1]
+    return bool(((x < x0) | (x > x1) | (y < y0) | (y > y1)).any())

@@ -1,0 +1,227 @@
+"""gd.monitor with a torch model and optimizer: the step hook against torch computed directly."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from monitor_helpers import make, messages, monitor_threads, page_rows
+
+import gdwidget as gd
+
+torch = pytest.importorskip("torch")
+
+
+def _net(seed: int = 0) -> tuple[object, object, object, object]:
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(6, 12),
+        torch.nn.Tanh(),
+        torch.nn.Linear(12, 8),
+        torch.nn.Tanh(),
+        torch.nn.Linear(8, 3),
+    )
+    x = torch.randn(64, 6)
+    y = torch.randint(0, 3, (64,))
+    return net, x, y, torch.nn.CrossEntropyLoss()
+
+
+def _grads(net: object) -> list:
+    return [p.grad.detach().clone() for p in net.parameters()]
+
+
+def test_hook_records_lr_norms_and_layer_norms_like_torch() -> None:
+    net, x, y, lf = _net()
+    opt = torch.optim.SGD(
+        [
+            {"params": net[0].parameters()},
+            {"params": list(net[2].parameters()) + list(net[4].parameters()), "lr": 0.2},
+        ],
+        lr=0.1,
+        momentum=0.9,
+    )
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    m, comm = make(net, opt, grad_every=1, projection=None)
+    lrs, totals, layers, losses = [], [], [], []
+    for _ in range(12):
+        opt.zero_grad()
+        loss = lf(net(x), y)
+        loss.backward()
+        g = _grads(net)
+        totals.append(float(torch.nn.utils.get_total_norm(g)))
+        layers.append(
+            [
+                float(torch.linalg.vector_norm(torch.cat([a.reshape(-1) for a in g[i : i + 2]])))
+                for i in (0, 2, 4)
+            ]
+        )
+        lrs.append([grp["lr"] for grp in opt.param_groups])
+        opt.step()
+        sched.step()
+        m.log(loss=loss.item())
+        losses.append(loss.item())
+    h = m.history
+    np.testing.assert_array_equal(h.steps, np.arange(1, 13))  # the optimizer's count
+    np.testing.assert_allclose(np.stack([h.lr["lr/0"], h.lr["lr/1"]], axis=1), lrs)
+    assert lrs[0] != lrs[-1]  # the scheduler moved it
+    np.testing.assert_allclose(h.grad_norm, totals, rtol=1e-6)
+    assert h.layers == ["0", "2", "4"]
+    np.testing.assert_allclose(h.layer_norms, layers, rtol=1e-6)
+    np.testing.assert_allclose(h.scalars["loss"][:, 0], losses)  # the same rows
+    assert not h.clipped.any()
+    m.flush()
+    cols = page_rows(comm)["columns"]
+    assert list(cols) == [
+        "loss",
+        "lr/0",
+        "lr/1",
+        "grad_norm",
+        "layer:0",
+        "layer:2",
+        "layer:4",
+        "clipped",
+    ]
+    np.testing.assert_allclose(cols["grad_norm"], totals, rtol=1e-6)
+    np.testing.assert_allclose(cols["layer:2"], np.array(layers)[:, 1], rtol=1e-6)
+    assert m.meta["groups"] == ["lr/0", "lr/1"] and m.meta["layers"] == ["0", "2", "4"]
+    df = h.to_pandas()
+    assert {"lr/0", "lr/1", "grad_norm", "grad_norm/0", "grad_norm/4", "clipped"} <= set(df)
+    m.close()
+
+
+def test_clipping_is_detected_from_clip_grad_norm() -> None:
+    net, x, y, lf = _net(1)
+    opt = torch.optim.Adam(net.parameters(), lr=0.01)
+    m, comm = make(net, opt, grad_every=1, projection=None)
+    expect, after = [], []
+    for t in range(10):
+        opt.zero_grad()
+        lf(net(x), y).backward()
+        max_norm = 0.05 if t % 3 == 0 else 1e6
+        total = torch.nn.utils.clip_grad_norm_(net.parameters(), max_norm)
+        expect.append(float(total) > max_norm)
+        after.append(float(torch.nn.utils.get_total_norm(_grads(net))))
+        opt.step()
+    h = m.history
+    assert h.clipped.tolist() == expect and any(expect)
+    np.testing.assert_allclose(h.grad_norm, after, rtol=1e-6)  # what the step used
+    m.flush()
+    np.testing.assert_array_equal(page_rows(comm)["columns"]["clipped"], np.array(expect) * 1.0)
+    m.close()
+
+
+def test_close_removes_the_hooks_and_stops_the_thread() -> None:
+    net, x, y, lf = _net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    original = torch.nn.utils.clip_grad_norm_
+    m, _ = make(net, opt)
+    assert len(opt._optimizer_step_post_hooks) == 1
+    assert torch.nn.utils.clip_grad_norm_ is not original
+    opt.zero_grad()
+    lf(net(x), y).backward()
+    opt.step()
+    assert any(t.is_alive() for t in monitor_threads())
+    m.close()
+    assert len(opt._optimizer_step_post_hooks) == 0
+    assert torch.nn.utils.clip_grad_norm_ is original
+    assert torch.nn.utils.clip_grad.clip_grad_norm_ is original
+    assert not any(t.is_alive() for t in monitor_threads())
+    opt.step()  # the optimizer works on without the monitor
+
+
+def test_model_without_optimizer_reads_gradients_in_log() -> None:
+    net, x, y, lf = _net()
+    m = gd.monitor(net, grad_every=1, projection=None)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    totals = []
+    for _ in range(4):
+        opt.zero_grad()
+        loss = lf(net(x), y)
+        loss.backward()
+        totals.append(float(torch.nn.utils.get_total_norm(_grads(net))))
+        m.log(loss=loss.item())
+        opt.step()
+    h = m.history
+    np.testing.assert_array_equal(h.steps, np.arange(4))
+    np.testing.assert_allclose(h.grad_norm, totals, rtol=1e-6)
+    assert h.lr == {}
+    m.close()
+
+
+def test_surface_with_a_torch_model_is_its_loss_at_the_plane_points() -> None:
+    net, x, y, lf = _net(2)
+    net[1] = torch.nn.Dropout(0.5)  # eval() during the surface: no dropout there
+    opt = torch.optim.SGD(net.parameters(), lr=0.2)
+    m, comm = make(net, opt, loss_fn=lambda: lf(net(x), y), projection="pca")
+    for _ in range(40):
+        opt.zero_grad()
+        lf(net(x), y).backward()
+        opt.step()
+    m._projector._next_fit = 0.0
+    m.flush()
+    before = [p.detach().clone() for p in net.parameters()]
+    net.train()
+    m._projector.grid = (9, 7)  # a small grid: a busy CPU evaluates each point slowly
+    out = m.compute_surface()
+    assert out["values"].shape == (7, 9)
+    assert net.training and all(mod.training for mod in net.modules())  # modes restored
+    for p, b in zip(net.parameters(), before, strict=True):
+        assert torch.equal(p, b)  # parameters restored
+    plane = m._projector.shown
+    probe = copy.deepcopy(net).eval()
+    for i, j in [(0, 0), (6, 8), (4, 2)]:
+        point = plane.point(np.array([out["xs"][j], out["ys"][i]]))
+        torch.nn.utils.vector_to_parameters(
+            torch.as_tensor(point, dtype=torch.float32), probe.parameters()
+        )
+        with torch.no_grad():
+            expect = float(lf(probe(x), y))
+        assert out["values"][i, j] == pytest.approx(expect, rel=1e-5)
+    # the path of a torch model is its parameters on the PCA plane of the path
+    h = m.history
+    assert h.path.shape == (40, 2)
+    np.testing.assert_array_equal(h.path_steps, np.arange(1, 41))
+    assert messages(comm, ("surface",)) and messages(comm, ("path",))
+    m.close()
+
+
+def test_random_plane_is_filter_normalized() -> None:
+    net, x, y, lf = _net(3)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    m = gd.monitor(net, opt, projection="random")
+    opt.zero_grad()
+    lf(net(x), y).backward()
+    opt.step()  # the path starts at the parameters after the first step
+    origin = torch.nn.utils.parameters_to_vector(net.parameters()).detach().double().numpy()
+    plane = m._projector.shown
+    np.testing.assert_allclose(plane.origin, origin)
+    off = 0
+    for p in net.parameters():
+        n = p.numel()
+        seg_d = plane.dirs[off : off + n]
+        seg_o = origin[off : off + n]
+        if p.dim() == 1:
+            assert not seg_d.any()  # biases: no direction
+        else:
+            rows_d = seg_d.reshape(p.shape[0], -1, 2)
+            rows_o = seg_o.reshape(p.shape[0], -1)
+            for k in range(2):
+                np.testing.assert_allclose(
+                    np.linalg.norm(rows_d[..., k], axis=1), np.linalg.norm(rows_o, axis=1)
+                )
+        off += n
+    m.close()
+
+
+def test_optimizer_without_model_names_each_parameter() -> None:
+    w = torch.nn.Parameter(torch.ones(3))
+    opt = torch.optim.SGD([w], lr=0.5)
+    m = gd.monitor(optimizer=opt, grad_every=1, projection=None)
+    (w * torch.tensor([1.0, 2.0, 2.0])).sum().backward()
+    opt.step()
+    h = m.history
+    assert h.layers == ["0.0"]
+    np.testing.assert_allclose(h.grad_norm, [3.0])
+    np.testing.assert_allclose(h.lr["lr/0"], [0.5])
+    m.close()
