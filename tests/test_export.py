@@ -293,3 +293,40 @@ def test_nbconvert_html_shows_the_picture_with_the_paths(tmp_path):
     imgs = re.findall(r'<img[^>]*\bsrc="data:image/svg\+xml;base64,([^"]+)"', html)
     assert len(imgs) == 1, "the picture should stand for the widget's output"
     check_picture(base64.b64decode(imgs[0]).decode("utf-8"), ["gd", "adam"], xy)
+
+
+# -- a monitor ----------------------------------------------------------------------------
+def test_monitor_page_embeds_its_history_and_path(tmp_path):
+    pytest.importorskip("gdwidget.monitor")
+    m = gd.monitor()
+    try:
+        rng = np.random.default_rng(0)
+        p = np.zeros(6)
+        for t in range(200):
+            p = p - 0.02 * (p - 1) + 0.002 * rng.standard_normal(6)
+            extra = {"acc": [0.5 + t / 1000, 0.4 + t / 900]} if t % 10 == 0 else {}
+            m.log(step=t, loss=float(np.sum((p - 1) ** 2)), params=p, **extra)
+        m.flush()
+        h = m.history
+        doc = codec.from_html(
+            gd.save_html(m, tmp_path / "monitor.html").read_text(encoding="utf-8")
+        )
+        snap = snapshot(m)
+    finally:
+        m.close()
+    assert doc["kind"] == "monitor"
+    np.testing.assert_array_equal(doc["arrays"]["steps"], h.steps)
+    for name, v in h.scalars.items():  # the scalars as logged, NaN where not logged
+        np.testing.assert_array_equal(doc["extra"][f"scalars/{name}"], v)
+    np.testing.assert_array_equal(doc["extra"]["path"], h.path)
+    assert [r["label"] for r in doc["meta"]["runs"]] == ["loss", "acc[0]", "acc[1]"]
+    # the curves drawn hold each logged value until the next one
+    acc0 = doc["arrays"]["loss"][:, 1]
+    logged = np.flatnonzero(np.isfinite(h.scalars["acc"][:, 0]))
+    for a, b in zip(logged, [*logged[1:], len(h)], strict=True):
+        assert np.all(acc0[a:b] == h.scalars["acc"][a, 0])
+    # every run's point at a path sample is that sample
+    rows = np.searchsorted(h.steps, h.path_steps)
+    for r in range(3):
+        np.testing.assert_array_equal(doc["arrays"]["xy"][rows, r], h.path)
+    check_picture(static_svg(snap), snap.labels, snap.xy)
