@@ -299,6 +299,68 @@ def test_monitor_history_alone_is_drawn_once():
 
 
 # ---------------------------------------------------------------------------------------------
+# the real monitor
+# ---------------------------------------------------------------------------------------------
+def test_real_monitor_figures_follow_its_history():
+    rng = np.random.default_rng(1)
+    m = gd.monitor(band="std")
+    figs = {"loss": gd.plots.loss(m), "paths": gd.plots.paths(m)}
+    assert len(m._listeners) == 2
+    params = rng.normal(size=10)
+    for t in range(60):
+        params = params - 0.05 * params + 0.01 * rng.normal(size=10)
+        m.log(t, loss=list(np.exp(-t / 20) + 0.1 * rng.random(3)), acc=t / 60, params=params)
+    m.flush()
+    h = m.history
+    loss = lines_of(figs["loss"])
+    assert wait_for(lambda: len(loss["loss"].x) == 60)
+    assert list(loss) == ["loss", "acc"] and loss["acc"].colors == [PALETTE[1]]
+    np.testing.assert_array_equal(loss["loss"].x, h.steps)
+    v = h.scalars["loss"]
+    np.testing.assert_allclose(loss["loss"].y, v.mean(axis=1))
+    band = next(b for b in figs["loss"].marks if b.fill == "between")
+    np.testing.assert_allclose(band.y, [v.mean(1) - v.std(1), v.mean(1) + v.std(1)])
+    assert h.path.shape[0] > 1
+    assert wait_for(lambda: len(lines_of(figs["paths"])["path"].x) == len(m.history.path))
+    path = lines_of(figs["paths"])["path"]
+    np.testing.assert_array_equal(np.c_[path.x, path.y], m.history.path)
+    figs["loss"].close()
+    assert len(m._listeners) == 1
+    m.close()  # the monitor closes: the paths figure lets go too
+    assert m._listeners == []
+
+
+def test_real_monitor_of_torch_draws_lr_and_layer_norms():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    m = gd.monitor(model=net, optimizer=opt, projection=None)
+    x, y = torch.randn(32, 4), torch.randn(32, 1)
+    for _ in range(20):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+        m.log(loss=loss.item())
+    m.flush()
+    h = m.history
+    lr, norms = lines_of(gd.plots.lr(h)), lines_of(gd.plots.grad_norms(m))
+    assert list(lr) == list(h.lr) and list(norms) == ["global", *h.layers]
+    np.testing.assert_array_equal(lr[list(h.lr)[0]].y, h.lr[list(h.lr)[0]])
+    # norms are read every few steps: the lines join the steps where they were read
+    read = np.isfinite(h.grad_norm)
+    assert 2 <= read.sum() < len(h.steps) and len(h.layers) >= 2
+    np.testing.assert_array_equal(norms["global"].x, h.steps[read])
+    np.testing.assert_array_equal(norms["global"].y, h.grad_norm[read])
+    for j, layer in enumerate(h.layers):
+        read = np.isfinite(h.layer_norms[:, j])
+        np.testing.assert_array_equal(norms[layer].x, h.steps[read])
+        np.testing.assert_array_equal(norms[layer].y, h.layer_norms[read, j])
+    m.close()
+
+
+# ---------------------------------------------------------------------------------------------
 # the pieces
 # ---------------------------------------------------------------------------------------------
 def test_missing_bqplot_names_the_extra(monkeypatch):

@@ -23,6 +23,8 @@ __all__ = ["LineChart", "PathChart", "colour_values", "require_bqplot", "spans_d
 LINE_STYLES = {(): "solid", (8, 4): "dashed", (2, 3): "dotted", (10, 3, 2, 3): "dash_dotted"}
 #: the loss axis turns log when its positive values span this ratio (two decades)
 DECADES_RATIO = 100.0
+#: log axis tick labels: 10, 5, 2, 1, 0.5, 1e-05 (d3-format's trimmed general format)
+LOG_TICKS = "~g"
 FIG_MARGIN = {"top": 40, "bottom": 40, "left": 60, "right": 20}
 
 
@@ -66,7 +68,7 @@ def _figure(bq: Any, title: str, axes: list[Any], css: str) -> Any:
         title=title,
         fig_margin=dict(FIG_MARGIN),
         legend_location="top-right",
-        layout=widgets.Layout(width="460px", height="340px"),
+        layout=widgets.Layout(width="460px", min_width="360px", height="340px"),
     )
     fig.add_class(css)
     return fig
@@ -87,6 +89,8 @@ class LineChart:
         self.sy = bq.LogScale() if self.log else bq.LinearScale()
         self.ax = bq.Axis(scale=self.sx, label="step", grid_lines="none")
         self.ay = bq.Axis(scale=self.sy, label=y_label, side="left", grid_lines="none")
+        if self.log:
+            self.ay.tick_format = LOG_TICKS
         self.lines: dict[str, Any] = {}
         self.bands: dict[str, Any] = {}
         self.figure = _figure(bq, title, [self.ax, self.ay], css)
@@ -144,7 +148,7 @@ class LineChart:
     def _to_log(self) -> None:
         self.log = True
         self.sy = self.bq.LogScale()
-        self.ay.scale = self.sy
+        self.ay.scale, self.ay.tick_format = self.sy, LOG_TICKS
         for mark in [*self.lines.values(), *self.bands.values()]:
             mark.scales = {"x": self.sx, "y": self.sy}
             mark.y = _f64(mark.y, True)

@@ -12,14 +12,13 @@ the source moves on).
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..live.meta import style
+from ..live.meta import PALETTE, style
 from ..stream.thinning import PixelView, bucket_width, m4_rows, simplify
 
 __all__ = ["Adapter", "Curve", "Frame", "Grid", "adapt"]
@@ -285,51 +284,70 @@ def thin_rows(steps: np.ndarray, loss: np.ndarray, xy: np.ndarray | None) -> np.
 # ---------------------------------------------------------------------------------------------
 # a monitor of the user's own loop
 # ---------------------------------------------------------------------------------------------
-def _seed_curve(i: int, name: str, steps: np.ndarray, values: np.ndarray) -> Curve:
-    """A logged scalar: the mean of its seeds (columns), with a min-max band for several."""
-    colour, dash = style(i)
+def _seed_curve(i: int, name: str, steps: np.ndarray, values: np.ndarray, band: str) -> Curve:
+    """A logged series: the mean of its seeds (columns) where any was logged, with a band.
+
+    Coloured by its place ``i`` as the monitor's page colours it (the palette, no dashes);
+    ``band`` is ``"minmax"`` (min to max) or ``"std"`` (mean -/+ the standard deviation).
+    """
     v = np.asarray(values, dtype=np.float64)
     if v.ndim == 1:
         v = v[:, None]
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a step where no seed logged: NaN
-        mean = np.nanmean(v, axis=1)
-        band = (np.nanmin(v, axis=1), np.nanmax(v, axis=1)) if v.shape[1] > 1 else None
-    return Curve(name, steps, mean, colour, tuple(dash), band)
+    finite = np.isfinite(v)
+    count = finite.sum(axis=1)
+    with np.errstate(all="ignore"):
+        mean = np.where(finite, v, 0.0).sum(axis=1) / count
+        if band == "std":
+            sd = np.sqrt((np.where(finite, v - mean[:, None], 0.0) ** 2).sum(axis=1) / count)
+            lo, hi = mean - sd, mean + sd
+        else:
+            lo = np.where(finite, v, np.inf).min(axis=1)
+            hi = np.where(finite, v, -np.inf).max(axis=1)
+    # a step where nothing finite was logged is left out: the line joins the logged steps
+    # (a val_loss logged each epoch, gradient norms read every few steps)
+    keep = count > 0
+    colour = PALETTE[i % len(PALETTE)]
+    band_ = (lo[keep], hi[keep]) if v.shape[1] > 1 else None
+    return Curve(name, steps[keep], mean[keep], colour, (), band_)
 
 
-def monitor_frame(h: Any) -> Frame:
+def monitor_frame(h: Any, band: str = "minmax", log_y: bool | None = None) -> Frame:
     """The frame of a monitor's history (``steps``, ``scalars``, ``lr``, ``grad_norm``, ...)."""
     steps = np.asarray(h.steps)
-    loss = [_seed_curve(i, k, steps, v) for i, (k, v) in enumerate(dict(h.scalars).items())]
-    lr = [_seed_curve(i, k, steps, v) for i, (k, v) in enumerate(dict(h.lr or {}).items())]
+    scalars = dict(h.scalars)
+    loss = [_seed_curve(i, k, steps, v, band) for i, (k, v) in enumerate(scalars.items())]
+    lrs = dict(h.lr or {})
+    lr = [_seed_curve(i, k, steps, v, band) for i, (k, v) in enumerate(lrs.items())]
     norms = []
-    g = getattr(h, "grad_norm", None)
-    if g is not None and np.asarray(g).size:
-        norms.append(_seed_curve(0, "global", steps, np.asarray(g)))
-    layer_norms = getattr(h, "layer_norms", None)
-    if layer_norms is not None and np.asarray(layer_norms).size:
-        ln = np.asarray(layer_norms, dtype=np.float64).reshape(len(steps), -1)
-        for j, name in enumerate(list(getattr(h, "layers", []))[: ln.shape[1]]):
-            c = _seed_curve(j + 1, str(name), steps, ln[:, j])
-            norms.append(Curve(c.label, c.x, c.y, c.color, c.dash, width=1.0))
+    g = np.asarray(getattr(h, "grad_norm", np.zeros(0)), dtype=np.float64)
+    if g.size and np.isfinite(g).any():
+        norms.append(_seed_curve(0, "global", steps, g, band))
+    ln = np.asarray(getattr(h, "layer_norms", np.zeros(0)), dtype=np.float64)
+    layers = list(getattr(h, "layers", []))
+    if ln.size and layers:
+        ln = ln.reshape(len(steps), -1)
+        for j, name in enumerate(layers[: ln.shape[1]]):
+            c = _seed_curve(j + 1, str(name), steps, ln[:, j], band)
+            norms.append(Curve(c.label, c.x, c.y, c.color, width=1.0))
     paths = []
-    path = getattr(h, "path", None)
-    if path is not None and np.asarray(path).size:
-        p = np.asarray(path, dtype=np.float64).reshape(-1, 2)
-        colour, dash = style(0)
-        paths.append(Curve("path", p[:, 0], p[:, 1], colour, tuple(dash)))
-    axes = tuple(getattr(h, "path_axes", None) or ("dir 1", "dir 2"))[:2]
-    return Frame(loss, lr, norms, paths, axes, None)  # type: ignore[arg-type]
+    path = np.asarray(getattr(h, "path", np.zeros((0, 2))), dtype=np.float64).reshape(-1, 2)
+    if path.size:
+        paths.append(Curve("path", path[:, 0], path[:, 1], PALETTE[0]))
+    return Frame(loss, lr, norms, paths, ("dir 1", "dir 2"), log_y)
 
 
 class MonitorSource(Adapter):
-    """A monitor (``gd.monitor(...)``): its bounded ``history``, live through ``subscribe``."""
+    """A monitor (``gd.monitor(...)``): its bounded ``history``, live through ``subscribe``.
+
+    Its band (min-max or std) and log y (when asked for) are the monitor's own (``meta``).
+    """
 
     live = True
 
     def _read(self) -> Frame:
-        return monitor_frame(self.source.history)
+        meta = dict(getattr(self.source, "meta", None) or {})
+        log_y = True if meta.get("log_y") else None
+        return monitor_frame(self.source.history, meta.get("band", "minmax"), log_y)
 
     def _subscribe(self, fn: Callable[[], None]) -> Callable[[], None]:
         return self.source.subscribe(fn)
