@@ -264,11 +264,14 @@ def test_mime_bundle_adds_the_picture_to_the_widget_view(playground):
 NOTEBOOK = [
     "import warnings; warnings.simplefilter('ignore')\n"
     "import gdwidget as gd\n"
-    "w = gd.Playground('rosenbrock', {'gd': gd.optim.sgd(1e-3), 'adam': gd.optim.adam(0.05)},\n"
-    "                  start=(-1.5, 2.0), device='cpu')\n"
+    "opts = {'gd': gd.optim.sgd(1e-3), 'adam': gd.optim.adam(0.05)}\n"
+    "w = gd.Playground('rosenbrock', opts, start=(-1.5, 2.0), device='cpu')\n"
     "w.step(100)\n"
     "w",
-    "import json; print('XY', json.dumps(w.history.xy.tolist()))",
+    # shown before it ran: the documented refresh, display(..., display_id=True) then update
+    "v = gd.Playground('himmelblau', opts, device='cpu')\nshown = display(v, display_id=True)",
+    "v.step(40)\nshown.update(v)",
+    "import json; print('XY', json.dumps([w.history.xy.tolist(), v.history.xy.tolist()]))",
 ]
 
 
@@ -285,14 +288,15 @@ def test_nbconvert_html_shows_the_picture_with_the_paths(tmp_path):
         store_widget_state=False,
         resources={"metadata": {"path": str(tmp_path)}},
     ).execute()
-    out = nb.cells[0].outputs
-    assert any(VIEW_MIME in o.get("data", {}) for o in out), out
-    xy = np.array(json.loads(nb.cells[1].outputs[0]["text"].split("XY", 1)[1]))
-    assert xy.shape == (101, 2, 2)
+    for i in (0, 1):
+        assert any(VIEW_MIME in o.get("data", {}) for o in nb.cells[i].outputs), nb.cells[i].outputs
+    xy_w, xy_v = (np.array(a) for a in json.loads(nb.cells[3].outputs[0]["text"].split("XY", 1)[1]))
+    assert xy_w.shape == (101, 2, 2) and xy_v.shape == (41, 2, 2)
     html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
     imgs = re.findall(r'<img[^>]*\bsrc="data:image/svg\+xml;base64,([^"]+)"', html)
-    assert len(imgs) == 1, "the picture should stand for the widget's output"
-    check_picture(base64.b64decode(imgs[0]).decode("utf-8"), ["gd", "adam"], xy)
+    assert len(imgs) == 2, "each widget's output should show its picture"
+    check_picture(base64.b64decode(imgs[0]).decode("utf-8"), ["gd", "adam"], xy_w)
+    check_picture(base64.b64decode(imgs[1]).decode("utf-8"), ["gd", "adam"], xy_v)
 
 
 # -- a monitor ----------------------------------------------------------------------------
