@@ -46,7 +46,8 @@ export function planeNames(path) {
   if (!path || path.projection !== "pca") return ["direction 1", "direction 2"];
   const ex = path.explained;
   if (!ex) return ["PC 1", "PC 2"];
-  return ex.map((f, k) => `PC ${k + 1} (${Math.round(f * 100)}% of the path's variance)`);
+  const pct = (f) => (f >= 0.995 ? ">99" : f < 0.005 ? "<1" : f < 0.1 ? (f * 100).toFixed(1) : String(Math.round(f * 100)));
+  return ex.map((f, k) => `PC ${k + 1} (${pct(f)}% of the path's variance)`);
 }
 
 const M = { left: 54, top: 10, right: 64, bottom: 36 };

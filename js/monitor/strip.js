@@ -16,7 +16,9 @@ export const STRIP_DECADES = 12;
 /**
  * The strip's cells: `columns` buckets of consecutive rows (one row each when there are at
  * most `maxColumns` rows), per layer the largest norm in the bucket (so a spike survives the
- * bucketing; NaN when none was recorded), and per bucket whether a clipping was seen.
+ * bucketing), and per bucket whether a clipping was seen. A bucket without a norm (the kernel
+ * reads the norms every k-th step when reading them costs too much) shows the layer's previous
+ * norm; NaN before its first.
  *
  * @returns {{columns: number, layers: number, values: Float64Array, clipped: Uint8Array,
  *   first: number, last: number}}  `values[(layers - 1 - l) * columns + c]`: layer 0 is the
@@ -41,7 +43,8 @@ export function stripCells(table, layers, maxColumns) {
         const v = col[i];
         if (Number.isFinite(v) && !(v <= best)) best = v;
       }
-      values[(L - 1 - l) * C + c] = best;
+      const at = (L - 1 - l) * C + c;
+      values[at] = Number.isNaN(best) && c > 0 ? values[at - 1] : best;
     }
     if (clip) for (let i = a; i < b && !clipped[c]; i++) if (clip[i] > 0) clipped[c] = 1;
   }

@@ -132,7 +132,7 @@ test("strip cells: the largest norm per layer and bucket, clipping per bucket (b
   const n = 10;
   const steps = Array.from({ length: n }, (_, i) => 100 + i);
   const a = steps.map((_, i) => 10 ** (-i / 3));
-  const b = steps.map((_, i) => (i === 7 ? Number.NaN : 1 + i));
+  const b = steps.map((_, i) => (i === 7 || i === 8 ? Number.NaN : 1 + i));
   const clipped = steps.map((_, i) => (i === 4 ? 1 : 0));
   t.replace(decodeRows(...rowsMessage("history", steps, { "layer:a": a, "layer:b": b, clipped })));
   for (const C of [10, 4, 3, 1, 25]) {
@@ -143,8 +143,10 @@ test("strip cells: the largest norm per layer and bucket, clipping per bucket (b
       const lo = Math.floor((c * n) / cols);
       const hi = Math.floor(((c + 1) * n) / cols);
       [a, b].forEach((col, l) => {
+        // the largest in the bucket; with none, the latest norm before it
         const vals = col.slice(lo, hi).filter(Number.isFinite);
-        const want = vals.length ? Math.max(...vals) : Number.NaN;
+        const before = col.slice(0, lo).filter(Number.isFinite);
+        const want = vals.length ? Math.max(...vals) : before.length ? before.at(-1) : Number.NaN;
         // layer 0 is the top row: grid row L - 1
         const got = cells.values[(2 - 1 - l) * cols + c];
         assert.ok(Object.is(got, want) || got === want, `C=${C} c=${c} l=${l}: ${got} vs ${want}`);
@@ -155,6 +157,9 @@ test("strip cells: the largest norm per layer and bucket, clipping per bucket (b
     assert.equal(cells.last, 109);
   }
   assert.equal(stripCells(t, ["a", "missing"], 5).values[0], Number.NaN);
+  // a layer read every third step fills the steps between
+  t.replace(decodeRows(...rowsMessage("history", [0, 1, 2, 3, 4], { "layer:a": [Number.NaN, 2, Number.NaN, Number.NaN, 5] })));
+  assert.deepEqual([...stripCells(t, ["a"], 5).values], [Number.NaN, 2, 2, 2, 5]);
 });
 
 test("strip colours: log-linear between the smallest and largest norm, at most 12 decades", () => {
@@ -177,6 +182,8 @@ test("path view box holds the surface and the path; names of the plane", () => {
   assert.ok(x0 < 0 && x1 > 3 && y0 < 0 && y1 > 1);
   assert.deepEqual(viewBox(null, null), [-1, 1, -1, 1]);
   assert.deepEqual(planeNames({ projection: "pca", explained: [0.834, 0.1] }), ["PC 1 (83% of the path's variance)", "PC 2 (10% of the path's variance)"]);
+  assert.deepEqual(planeNames({ projection: "pca", explained: [0.9961, 0.0039] }), ["PC 1 (>99% of the path's variance)", "PC 2 (<1% of the path's variance)"]);
+  assert.deepEqual(planeNames({ projection: "pca", explained: [0.93, 0.052] }), ["PC 1 (93% of the path's variance)", "PC 2 (5.2% of the path's variance)"]);
   assert.deepEqual(planeNames({ projection: "random" }), ["direction 1", "direction 2"]);
 });
 
