@@ -145,6 +145,20 @@ def _select_run(s: Session, cmd: p.SelectRun) -> None:
 
 
 def _request_history(s: Session, cmd: p.RequestHistory) -> None:
+    probe = getattr(s.sink, "probe", None)  # a page's first message: do its buffers arrive?
+    if probe is not None:
+        probe()
+    _resend_history(s)
+
+
+def _probe_ack(s: Session, cmd: p.ProbeAck) -> None:
+    # buffers lost: the sink sends base64 from now on, and the page gets again what it lost
+    acknowledge = getattr(s.sink, "acknowledge", None)
+    if acknowledge is not None and acknowledge(cmd.ok):
+        _resend_history(s)
+
+
+def _resend_history(s: Session) -> None:
     s.streamer.request_history()
     s.flush(force=True)
     s.send_extras(force=True)
@@ -164,4 +178,5 @@ _HANDLERS = {
     p.SelectRun: _select_run,
     p.SetPixels: _set_pixels,
     p.RequestHistory: _request_history,
+    p.ProbeAck: _probe_ack,
 }

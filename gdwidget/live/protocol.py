@@ -18,6 +18,7 @@ __all__ = [
     "Command",
     "Pause",
     "Play",
+    "ProbeAck",
     "RequestHistory",
     "Reset",
     "ScaleLr",
@@ -125,6 +126,17 @@ class RequestHistory(Command):
 
 
 @dataclass(frozen=True)
+class ProbeAck(Command):
+    """The page's answer to the kernel's binary probe: did its buffer arrive intact?
+
+    ``ok=False`` (also sent when a message came without its buffers) switches the
+    widget's messages to base64 buffers in their JSON content (docs/protocol.md).
+    """
+
+    ok: bool
+
+
+@dataclass(frozen=True)
 class ViewOpen(Command):
     """A view came; ``px`` is its landscape's plot size in pixels."""
 
@@ -169,6 +181,13 @@ def integer(name: str, value: Any, *, low: int = 0, high: int | None = None) -> 
     if high is not None and v > high:
         raise BadMessage(f"{name} must be <= {high}, got {_short(value)}")
     return int(v)
+
+
+def flag(name: str, value: Any) -> bool:
+    """A JSON boolean (not a number)."""
+    if not isinstance(value, bool):
+        raise BadMessage(f"{name} must be true or false, got {_short(value)}")
+    return value
 
 
 def text(name: str, value: Any) -> str:
@@ -245,6 +264,7 @@ _PARSERS = {
     "select_run": lambda c: SelectRun(integer("select_run index", c.get("index"), low=0)),
     "view_open": lambda c: ViewOpen(text("view id", c.get("id")), pixels(c.get("px"))),
     "view_close": lambda c: ViewClose(text("view id", c.get("id"))),
+    "probe_ack": lambda c: ProbeAck(flag("probe_ack ok", c.get("ok"))),
 }
 
 
