@@ -37,11 +37,13 @@ export function connect(model) {
 
   listen("msg:custom", (msg, buffers) => {
     const type = msg?.type;
+    // binary or base64 buffers; null for the kernel's probe or lost buffers (both handled there)
+    const bufs = connection.receive(msg, buffers);
     const decoder = DECODERS[type];
-    if (!decoder) return;
+    if (!decoder || bufs === null) return;
     let decoded;
     try {
-      decoded = decoder(msg, buffers);
+      decoded = decoder(msg, bufs);
     } catch (err) {
       console.warn(`gdwidget: dropped a malformed '${type}' message`, err);
       return;

@@ -1,5 +1,7 @@
-// The link to the kernel: one `send` that never throws, whether the kernel is still there, and
-// which views of the model are open (docs/protocol.md: view_open / view_close).
+// The link to the kernel: one `send` that never throws, whether the kernel is still there, which
+// views of the model are open (docs/protocol.md: view_open / view_close), and `receive`, which
+// hands over a custom message's buffers (binary or base64), answers the kernel's binary probe and
+// tells the kernel once when buffers were lost (docs/protocol.md: "Buffers fallback").
 //
 // How a dead kernel shows in the page (ipywidgets' WidgetModel, which anywidget wraps in a proxy
 // offering get/set/send/on/off): a kernel restart makes the widget manager set each model's
@@ -8,7 +10,21 @@
 // The proxy does not expose `comm_live`, so "comm_live_update" counts as "gone" unless the
 // model itself says it is live; any message from the kernel afterwards proves it is back.
 
+import { messageBuffers } from "./decode.js";
+
 let viewCount = 0;
+
+/** Whether the kernel's probe (`{type: "probe", size}` + bytes 0, 1, ..., 255) arrived intact. */
+export function probeIntact(content, buffers) {
+  const bufs = messageBuffers(content, buffers);
+  if (!bufs || bufs.length < 1) return false;
+  const buf = bufs[0];
+  const bytes = ArrayBuffer.isView(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : new Uint8Array(buf ?? 0);
+  const size = Number(content?.size);
+  if (!Number.isInteger(size) || bytes.length !== size) return false;
+  for (let i = 0; i < size; i++) if (bytes[i] !== i % 256) return false;
+  return true;
+}
 
 /** A string unique to one view of one model in this page. */
 export function newViewId() {
@@ -23,7 +39,7 @@ export function newViewId() {
  *
  * @returns {{send: (msg: object) => boolean, connected: () => boolean,
  *   openView: () => string, closeView: (id: string) => void, openViews: () => string[],
- *   dispose: () => void}}
+ *   receive: (msg: object, buffers: Array) => (Array|null), dispose: () => void}}
  */
 export function createConnection(model, events) {
   let live = model.comm_live !== false;
@@ -71,6 +87,25 @@ export function createConnection(model, events) {
     }
   }
 
+  // buffers lost (a probe without its bytes, or a message with fewer buffers than it says): the
+  // kernel hears `probe_ack` with ok false once; it switches this widget to base64 buffers and
+  // sends the history again, so what was dropped meanwhile comes back
+  let lostReported = false;
+  function receive(msg, buffers) {
+    if (msg?.type === "probe") {
+      const ok = probeIntact(msg, buffers);
+      const sent = send({ type: "probe_ack", ok });
+      if (!ok && sent) lostReported = true;
+      return null;
+    }
+    const bufs = messageBuffers(msg, buffers);
+    if (bufs === null && !lostReported) {
+      console.warn(`gdwidget: a '${msg?.type}' message came without its binary buffers; asking for base64`);
+      lostReported = send({ type: "probe_ack", ok: false });
+    }
+    return bufs;
+  }
+
   // the page going away (tab closed, reload, navigation): the views do not get their cleanup
   const onPageHide = () => {
     for (const id of [...views]) {
@@ -102,6 +137,12 @@ export function createConnection(model, events) {
       send({ type: "view_close", id });
     },
     openViews: () => [...views],
+    /**
+     * The buffers of a custom message from the kernel, binary or base64 (decode.js
+     * `messageBuffers`); null for the kernel's probe (answered here) and for a message whose
+     * buffers were lost (reported here, once).
+     */
+    receive,
     /** for tests: what `pagehide` does */
     pageHide: onPageHide,
     dispose() {

@@ -1,6 +1,7 @@
-// Decoding of what the kernel sends: the binary frames ("frame" / "history" custom messages, with
-// their optional evaluations), the "arrows" and "model_view" messages, and the `grid` and `data`
-// bytes traits. See docs/protocol.md for the layouts.
+// Decoding of what the kernel sends: `messageBuffers` (a message's buffers, whether they came
+// binary or as base64), the binary frames ("frame" / "history" custom messages, with their optional
+// evaluations), the "arrows" and "model_view" messages, and the `grid` and `data` bytes traits.
+// See docs/protocol.md for the layouts.
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -229,4 +230,35 @@ export function decodeGrid(bytes, meta) {
     zmax: meta.zmax == null ? Number.NaN : Number(meta.zmax),
     log: Boolean(meta.log),
   };
+}
+
+/**
+ * Bytes of a base64 string, as a DataView (like a buffer that came binary). Throws on a string
+ * that is not base64.
+ */
+export function fromBase64(text) {
+  if (typeof text !== "string") throw new TypeError(`gdwidget: a base64 buffer must be a string, got ${typeof text}`);
+  const bin = atob(text);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new DataView(bytes.buffer);
+}
+
+/**
+ * The buffers of a custom message from the kernel, whichever way they came (docs/protocol.md,
+ * "Buffers fallback"): base64 strings in `content.b64` (a widget the kernel switched to base64),
+ * else the message's binary buffers (DataViews, typed arrays or ArrayBuffers; a manager that
+ * loses them passes undefined or []).
+ *
+ * @param {object} content  the message's JSON content; `n_buffers` says how many it carries
+ * @param {Array|undefined} buffers  the binary buffers the widget manager delivered
+ * @returns {Array|null} the buffers (DataViews or what the manager gave), or null when fewer
+ *   arrived than `content.n_buffers` says were sent (they were lost on the way)
+ */
+export function messageBuffers(content, buffers) {
+  if (content && Array.isArray(content.b64)) return content.b64.map(fromBase64);
+  const got = Array.isArray(buffers) ? buffers : [];
+  const sent = Number(content?.n_buffers ?? 0);
+  if (Number.isFinite(sent) && got.length < sent) return null;
+  return got;
 }
