@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: lab demo test lint clean
+.PHONY: lab demo test lint compat clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,26 @@ test: $(PY)
 	@test -d node_modules || npm ci
 	npm test
 
+# The Playground's kernel side under the widget stack Colab has long shipped: ipywidgets 7.7.1 and
+# ipykernel 6, in a venv of its own (.venv-compat, in the repo; pip keeps no cache for it).
+COMPAT := .venv-compat
+CPY    := $(COMPAT)/bin/python
+CPIP   := $(CPY) -m pip install -q --no-cache-dir
+
+$(CPY):
+	$(PYTHON) -m venv $(COMPAT)
+
+compat: $(CPY)
+	$(CPIP) "ipykernel==6.17.1" "traitlets==5.7.1" ipython_genutils psygnal typing_extensions \
+	  numpy pytest
+	@# the kernel side only: not ipywidgets 7's front-end packages (widgetsnbextension, notebook)
+	$(CPIP) --no-deps "ipywidgets==7.7.1" "anywidget==0.11.0" -e .
+	$(CPY) -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/compat
+
 lint: $(PY)
 	$(PY) -m ruff check gdwidget tests benchmarks
 	$(PY) -m ruff format --check gdwidget tests benchmarks
 
 clean:
-	rm -rf $(VENV) build dist node_modules gdwidget/static
+	rm -rf $(VENV) $(COMPAT) build dist node_modules gdwidget/static
 
