@@ -29,11 +29,14 @@ export function connectMonitor(model) {
   };
   listen("msg:custom", (msg, buffers) => {
     const type = msg?.type;
+    // the connection hands over the buffers, binary or base64 (where it can: js/connection.js
+    // `receive`, which also answers the kernel's probe); null when there is nothing to decode
+    const bufs = typeof connection.receive === "function" ? connection.receive(msg, buffers) : buffers;
     const decoder = DECODERS[type];
-    if (!decoder) return;
+    if (!decoder || bufs === null) return;
     let decoded;
     try {
-      decoded = decoder(msg, buffers);
+      decoded = decoder(msg, bufs);
     } catch (err) {
       console.warn(`gdwidget: dropped a malformed monitor '${type}' message`, err);
       return;

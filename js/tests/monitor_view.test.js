@@ -201,3 +201,19 @@ test("a closed comm shows the disconnected banner and disables the controls", as
   cleanup();
   store.dispose();
 });
+
+const { createConnection } = await import("../connection.js");
+const hasReceive = typeof createConnection(new FakeModel({}), { emit() {} }).receive === "function";
+
+test("frames whose buffers came as base64 (the buffers fallback) draw the same rows", { skip: !hasReceive && "no base64 fallback in js/connection.js" }, async () => {
+  const { model, q, cleanup, store } = mount();
+  const [content, buffers] = rows("history", [0, 1, 2], cols([0, 1, 2]), 0);
+  const b64 = buffers.map((dv) => Buffer.from(dv.buffer).toString("base64"));
+  model.fire("msg:custom", { ...content, b64 }, []);
+  await tick();
+  const curves = q("gd-monitor-curves");
+  assert.equal(curves.dataset.points, "3");
+  assert.deepEqual(curves.gdDrawn()[0].data[1], cols([0, 1, 2]).loss);
+  cleanup();
+  store.dispose();
+});
