@@ -112,7 +112,7 @@ class Playground(anywidget.AnyWidget):
     -----
     Works in JupyterLab, Notebook 7, Voila and VS Code; in Google Colab call
     ``from google.colab import output; output.enable_custom_widget_manager()``
-    first. Use ipykernel >= 7.1. ``w.play()`` returns at once; the notebook's
+    first (docs/colab.md). ``w.play()`` returns at once; the notebook's
     interrupt button pauses it; when every view of it is gone (its cell re-run
     or cleared) it pauses within 2 s.
 
