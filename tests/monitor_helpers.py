@@ -11,6 +11,8 @@ from widget_helpers import FakeComm
 import gdwidget as gd
 from gdwidget.monitor.wire import unpack
 
+MONITOR_TYPES = ("frame", "history", "path", "surface")
+
 
 def attach(m: Any) -> FakeComm:
     """Replace the monitor's comm with a FakeComm standing for the page."""
@@ -36,8 +38,8 @@ def messages(comm: FakeComm, kinds: tuple[str, ...] | None = None) -> list[dict[
         sent = list(comm.sent)
     out = []
     for d, b in sent:
-        if d.get("method") != "custom":
-            continue
+        if d.get("method") != "custom" or d["content"].get("type") not in MONITOR_TYPES:
+            continue  # the buffers probe is the live layer's
         msg = unpack(d["content"], b)
         if kinds is None or msg["type"] in kinds:
             out.append(msg)

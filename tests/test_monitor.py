@@ -189,6 +189,31 @@ def test_request_history_and_subscribe() -> None:
     m.close()
 
 
+def test_lost_buffers_switch_the_monitor_to_base64() -> None:
+    from gdwidget.live.sinks import PROBE_BYTES, decode_buffers
+    from gdwidget.monitor.wire import unpack
+
+    m, comm = make(projection=None)
+    for t in range(4):
+        m.log(loss=float(t))
+    comm.page_sends({"type": "request_history"})
+    with comm.lock:
+        probe = [(d, b) for d, b in comm.sent if d.get("content", {}).get("type") == "probe"]
+    assert probe and probe[0][1] == [PROBE_BYTES]
+    comm.clear()
+    comm.page_sends({"type": "probe_ack", "ok": False})  # the page lost the probe's buffer
+    m.log(loss=9.0)
+    m.flush()
+    with comm.lock:
+        sent = [d["content"] for d, b in comm.sent if d.get("method") == "custom" and not b]
+    kinds = [c["type"] for c in sent]
+    assert kinds[:2] == ["history", "frame"]  # the history again, then frames, all in base64
+    rows = [unpack(c, decode_buffers(c, None)) for c in sent[:2]]
+    np.testing.assert_array_equal(rows[0]["columns"]["loss"], np.arange(4.0))
+    np.testing.assert_array_equal(rows[1]["columns"]["loss"], [9.0])
+    m.close()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "err", "match"),
     [
@@ -271,7 +296,7 @@ def _svd_plane(path: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def test_pca_path_matches_numpy_svd_of_the_centred_path() -> None:
-    path = _walk()
+    path = _walk(n=120)  # at most FIT_POINTS (128): the fit sees every point
     m, comm = make(projection="pca")
     for p in path:
         m.log(loss=float(p @ p), params=p)

@@ -154,6 +154,7 @@ def test_surface_with_a_torch_model_is_its_loss_at_the_plane_points() -> None:
     net[1] = torch.nn.Dropout(0.5)  # eval() during the surface: no dropout there
     opt = torch.optim.SGD(net.parameters(), lr=0.2)
     m, comm = make(net, opt, loss_fn=lambda: lf(net(x), y), projection="pca")
+    m._projector.min_gap = 0.0  # sample every step (by default at most 50 a second)
     for _ in range(40):
         opt.zero_grad()
         lf(net(x), y).backward()

@@ -1,8 +1,8 @@
 """The flusher: a small thread that sends what was logged, at most ``max_fps`` times a second.
 
 It wakes every ``1 / max_fps`` seconds while rows come in, calls ``tick(final)``
-(``final`` once logging has paused for half a period, so that the last rows go
-within about one period), and ends after ``IDLE_S`` seconds without a row; the next
+(``final`` once a period went by without a row, so that the last rows go within two
+periods), and ends after ``IDLE_S`` seconds without a row; the next
 row starts it again. ``log()`` only appends under a lock: the training thread never
 waits for a frame.
 """
@@ -28,7 +28,8 @@ class Flusher:
         self.tick = tick
         self.period = float(period)
         self.lock = threading.Lock()
-        self.last_activity = 0.0  # time.monotonic() of the newest row
+        self.rows = 0  # rows noted so far (the thread sees whether more came)
+        self.last_activity = time.monotonic()  # when the thread last saw new rows
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._closed = False
@@ -39,14 +40,15 @@ class Flusher:
         return t is not None and t.is_alive()
 
     def poke(self) -> None:
-        """Note new rows now; start the thread if it is not running."""
-        with self.lock:
-            self.last_activity = time.monotonic()
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(
-                    target=self._run, name="gdwidget-monitor", daemon=True
-                )
-                self._thread.start()
+        """Note new rows; start the thread if it is not running."""
+        self.rows += 1
+        if self._thread is None and not self._closed:
+            with self.lock:
+                if self._thread is None and not self._closed:
+                    self._thread = threading.Thread(
+                        target=self._run, name="gdwidget-monitor", daemon=True
+                    )
+                    self._thread.start()
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the thread (after its current tick) and wait for it."""
@@ -59,16 +61,29 @@ class Flusher:
 
     def _run(self) -> None:
         try:
+            seen = -1
             while not self._stop.wait(self.period):
-                quiet = time.monotonic() - self.last_activity
+                rows = self.rows
+                if rows != seen:
+                    seen = rows
+                    self.last_activity = time.monotonic()
+                    quiet = False
+                else:
+                    quiet = True
                 try:
-                    self.tick(quiet >= 0.5 * self.period)
+                    self.tick(quiet)
                 except Exception:  # noqa: BLE001 - a failed frame must not end the monitor
                     log.exception("gdwidget: the monitor failed to send a frame")
                 with self.lock:
-                    if time.monotonic() - self.last_activity > IDLE_S:
+                    idle = self.rows == seen and time.monotonic() - self.last_activity > IDLE_S
+                    if idle:
                         self._thread = None  # poke() starts another when rows come
-                        return
+                if idle:
+                    # a row that came while this thread was deciding to end: poke() may
+                    # have seen it still running, so start the next one here
+                    if self.rows != seen:
+                        self.poke()
+                    return
         finally:
             with self.lock:
                 if self._thread is threading.current_thread():

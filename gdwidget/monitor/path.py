@@ -10,10 +10,11 @@ Bounds: at most ``PATH_POINTS`` points are held (every other one is dropped when
 and sampling slows by half: the path keeps its whole span), of at most ``PATH_FLOATS``
 numbers in all: a vector of more parameters is subsampled to a fixed random subset of
 its coordinates (the plane then lies in those coordinates; the others stay where the
-model has them). The PCA plane is refitted each time the number of samples has grown
-by a quarter, at most 5% of the wall time; with ``loss_fn`` the path keeps the plane
-of the surface on show until the new plane's surface is computed, so that path and
-surface always share coordinates.
+model has them). Sampling a torch model's parameters costs a copy of them, so it also
+waits ``min_gap`` seconds between samples. The PCA plane is refitted each time the
+number of samples has grown by a quarter, within 1% of the wall time; with ``loss_fn``
+the path keeps the plane of the surface on show until the new plane's surface is
+computed, so that path and surface always share coordinates.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ log = logging.getLogger("gdwidget")
 __all__ = ["Projector"]
 
 PATH_POINTS = 1000
-PATH_FLOATS = 1 << 22
+PATH_FLOATS = 1 << 20
 MIN_POINTS = 256
-FIT_POINTS = 256
-FIT_SHARE = 0.05
+FIT_POINTS = 128
+FIT_SHARE = 0.01
 PATH_PERIOD = 0.1  # seconds between path messages, at least
 
 
@@ -51,12 +52,15 @@ class Projector:
         shapes: list[tuple[int, ...]] | None = None,
         grid: tuple[int, int] = (41, 41),
         seed: int = 0,
+        min_gap: float = 0.0,
     ) -> None:
         self.kind = kind
         self.surveying = surveying
         self.shapes = shapes
         self.grid = grid
         self.seed = seed
+        self.min_gap = float(min_gap)
+        self._sampled_at = -math.inf
         self.lock = threading.Lock()
         self.n_params: int | None = None
         self.index: np.ndarray | None = None
@@ -78,6 +82,7 @@ class Projector:
         self._path_dirty = False
         self._surface_dirty = False
         self._path_sent = -math.inf
+        self._projected = 0  # rows whose plane coordinates are computed
 
     # -- set-up --------------------------------------------------------------------------------
     def setup(self, n_params: int) -> None:
@@ -106,9 +111,18 @@ class Projector:
 
     # -- the training thread -------------------------------------------------------------------
     def wants(self) -> bool:
-        """Whether this step's parameters should be sampled (every ``stride``-th call)."""
+        """Whether this step's parameters should be sampled: every ``stride``-th call, and
+        no sooner than ``min_gap`` seconds after the last sample."""
         self._tick += 1
-        return (self._tick - 1) % self.stride == 0
+        if (self._tick - 1) % self.stride:
+            return False
+        if self.min_gap:
+            now = time.monotonic()
+            if now - self._sampled_at < self.min_gap:
+                self._tick -= 1  # try again at the next call
+                return False
+            self._sampled_at = now
+        return True
 
     def add(self, step: int, x: np.ndarray, full: np.ndarray | None = None) -> None:
         """Append a sample ``x`` (already restricted to :attr:`index`); ``full``: every
@@ -126,6 +140,7 @@ class Projector:
                 self.steps[:n] = self.steps[keep]
                 self.xy[:n] = self.xy[keep]
                 self.k = n
+                self._projected = (self._projected + 1) // 2
                 self.stride *= 2
             i = self.k
             self.x[i] = x
@@ -134,8 +149,7 @@ class Projector:
             self.total += 1
             if plane is not None:
                 self.shown = plane
-            self.xy[i] = self.shown.coords(x) if self.shown is not None else np.nan
-            self._path_dirty = self.shown is not None
+            self._path_dirty = self.shown is not None  # projected by the flusher (_sync)
 
     def work(self, evaluator: Any, everything: bool = False) -> None:
         """Evaluate the pending surface's points for a while (the training thread only)."""
@@ -180,6 +194,7 @@ class Projector:
             cost = time.perf_counter() - t0
             self._next_fit = time.monotonic() + cost / FIT_SHARE
         with self.lock:
+            self._sync()
             job = self.job
             if job is not None and job.done:
                 if job.plane is not self.shown:
@@ -197,8 +212,16 @@ class Projector:
 
     def _show(self, plane: PathPlane) -> None:
         self.shown = plane
-        self.xy[: self.k] = plane.coords(self.x[: self.k])
+        self._projected = 0
+        self._sync()
         self._path_dirty = True
+
+    def _sync(self) -> None:
+        """Plane coordinates of the rows added since the last call (under the lock)."""
+        if self.shown is not None and self._projected < self.k:
+            sl = slice(self._projected, self.k)
+            self.xy[sl] = self.shown.coords(self.x[sl])
+            self._projected = self.k
 
     def _new_version(self) -> int:
         self._version += 1
@@ -212,6 +235,7 @@ class Projector:
                 return None
             if not force and now - self._path_sent < PATH_PERIOD:
                 return None
+            self._sync()
             self._path_dirty = False
             self._path_sent = now
             return self.steps[: self.k].copy(), self.xy[: self.k].copy(), self.shown.explained
@@ -235,6 +259,7 @@ class Projector:
         with self.lock:
             if self.shown is None:
                 return np.zeros(0, dtype=np.int64), np.zeros((0, 2))
+            self._sync()
             return self.steps[: self.k].copy(), self.xy[: self.k].copy()
 
     def points(self) -> tuple[np.ndarray, np.ndarray]:

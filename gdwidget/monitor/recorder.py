@@ -23,7 +23,41 @@ import numpy as np
 
 from ..stream.thinning import bucket_width, m4_rows
 
-__all__ = ["Recorder", "band_columns"]
+__all__ = ["Block", "Recorder", "band_columns"]
+
+
+class Block:
+    """Rows gathered for :meth:`Recorder.add_block`: steps in order (a repeated step is
+    the same row), and each value with the row it belongs to."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+        self.scalars: dict[str, tuple[list[int], list[Any]]] = {}
+        self.lr_pos: list[int] = []
+        self.lr_vals: list[list[float]] = []
+        self.norm_pos: list[int] = []
+        self.norm_vals: list[Any] = []
+        self.clip_pos: list[int] = []
+
+    def row(self, step: int) -> None:
+        if not self.steps or step != self.steps[-1]:
+            self.steps.append(step)
+
+    def scalar(self, name: str, value: Any) -> None:
+        pos, vals = self.scalars.setdefault(name, ([], []))
+        pos.append(len(self.steps) - 1)
+        vals.append(value)
+
+    def lr(self, values: list[float]) -> None:
+        self.lr_pos.append(len(self.steps) - 1)
+        self.lr_vals.append(values)
+
+    def norms(self, values: Any) -> None:
+        self.norm_pos.append(len(self.steps) - 1)
+        self.norm_vals.append(values)
+
+    def clip(self) -> None:
+        self.clip_pos.append(len(self.steps) - 1)
 
 
 def band_columns(values: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -111,36 +145,90 @@ class Recorder:
         clipped: bool = False,
     ) -> None:
         """One row: ``norms`` is the per-layer norms followed by the global one."""
-        if self.n and step == self.steps[self.n - 1]:
-            i = self.n - 1
-            self.dirty_from = min(self.dirty_from, i)  # a merge: the page may hold this row
-        else:
-            if self.n and step < self.steps[self.n - 1]:
-                raise ValueError(f"step {step} comes after step {self.steps[self.n - 1]}")
+        block = Block()
+        block.row(step)
+        for name, v in (scalars or {}).items():
+            block.scalar(name, v)
+        if lr is not None:
+            block.lr(lr)
+        if norms is not None:
+            block.norms(norms)
+        if clipped:
+            block.clip()
+        self.add_block(block)
+
+    def add_block(self, block: Block) -> None:
+        """Rows in bulk (what the flusher ingests at once), with their values in columns."""
+        m = len(block.steps)
+        if m == 0:
+            return
+        steps = np.asarray(block.steps, dtype=np.int64)
+        if self.n and steps[0] < self.steps[self.n - 1]:
+            raise ValueError(f"step {steps[0]} comes after step {self.steps[self.n - 1]}")
+        for name, (_, vals) in block.scalars.items():
+            if name not in self.scalars:
+                v = vals[0]
+                self._new_scalar(name, 1 if isinstance(v, float) else len(v))
+        dense = self._dense(block, m)
+        i0 = 0
+        if self.n and steps[0] == self.steps[self.n - 1]:  # a merge: the page may hold it
+            self._write(self.n - 1, dense, slice(0, 1), merge=True)
+            self.dirty_from = min(self.dirty_from, self.n - 1)
+            i0 = 1
+        while i0 < m:
             if self.n >= self.capacity:
                 self.thin()
-            i = self.n
-            self.n += 1
-            self.steps[i] = step
-            for a in self.scalars.values():
-                a[i] = np.nan
-            self.lr[i] = np.nan
-            self.grad_norm[i] = np.nan
-            self.layer_norms[i] = np.nan
-            self.clipped[i] = False
-        if scalars:
-            for name, v in scalars.items():
-                col = self.scalars.get(name)
-                if col is None:
-                    col = self._new_scalar(name, 1 if isinstance(v, float) else len(v))
-                col[i] = v
-        if lr is not None and self.groups:
-            self.lr[i] = lr
-        if norms is not None and self.grads:
-            self.layer_norms[i] = norms[:-1]
-            self.grad_norm[i] = norms[-1]
-        if clipped:
-            self.clipped[i] = True
+            take = min(m - i0, self.capacity - self.n)
+            self.steps[self.n : self.n + take] = steps[i0 : i0 + take]
+            self._write(self.n, dense, slice(i0, i0 + take), merge=False)
+            self.n += take
+            i0 += take
+
+    def _dense(self, block: Block, m: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"scalars": {}}
+        for name, (pos, vals) in block.scalars.items():
+            a = np.full((m, self.seeds[name]), np.nan)
+            a[pos] = np.asarray(vals, dtype=np.float64).reshape(len(pos), -1)
+            out["scalars"][name] = a
+        if block.lr_pos and self.groups:
+            a = np.full((m, len(self.groups)), np.nan)
+            a[block.lr_pos] = np.asarray(block.lr_vals, dtype=np.float64)
+            out["lr"] = a
+        if block.norm_pos and self.grads:
+            a = np.full((m, len(self.layers) + 1), np.nan)
+            a[block.norm_pos] = np.asarray(block.norm_vals, dtype=np.float64)
+            out["norms"] = a
+        if block.clip_pos:
+            a = np.zeros(m, dtype=bool)
+            a[block.clip_pos] = True
+            out["clipped"] = a
+        return out
+
+    def _write(self, i: int, dense: dict[str, Any], rows: slice, merge: bool) -> None:
+        """Rows ``rows`` of ``dense`` into rows from ``i``; a merge keeps what is not given."""
+        k = rows.stop - rows.start
+        dst = slice(i, i + k)
+
+        def put(col: np.ndarray, new: np.ndarray | None) -> None:
+            if new is None:
+                if not merge:
+                    col[dst] = np.nan
+            elif merge:
+                col[dst] = np.where(np.isnan(new[rows]), col[dst], new[rows])
+            else:
+                col[dst] = new[rows]
+
+        for name, col in self.scalars.items():
+            put(col, dense["scalars"].get(name))
+        put(self.lr, dense.get("lr"))
+        norms = dense.get("norms")
+        put(self.layer_norms, None if norms is None else norms[:, :-1])
+        put(self.grad_norm, None if norms is None else norms[:, -1])
+        clipped = dense.get("clipped")
+        if clipped is not None:
+            self.clipped[dst] = clipped[rows] | (self.clipped[dst] if merge else False)
+        elif not merge:
+            self.clipped[dst] = False
 
     def _new_scalar(self, name: str, k: int) -> np.ndarray:
         col = np.full((self.capacity, k), np.nan)

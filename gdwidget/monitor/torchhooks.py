@@ -8,9 +8,9 @@
   layer is a module that owns parameters directly, named as in
   ``model.named_modules()``; without a model, each parameter tensor is a layer named
   ``"<group>.<index>"``). The norms come from one ``torch._foreach_norm`` over the
-  gradients, summed per layer on the parameters' device; they stay there as one small
-  tensor that the flusher thread brings to the host. When that costs more than
-  about 2% of a step, the norms are read every k-th step only (NaN between);
+  gradients, stacked on the parameters' device; the flusher thread brings that small
+  tensor to the host and sums the squares per layer there. When that costs more than
+  about 0.5% of a step, the norms are read every k-th step only (NaN between);
 * clipping: while a probe is installed, ``torch.nn.utils.clip_grad_norm_`` is
   wrapped (in ``torch.nn.utils`` and ``torch.nn.utils.clip_grad``). A call on any of
   the probed parameters records the total norm it returned (the norm before
@@ -40,7 +40,7 @@ log = logging.getLogger("gdwidget")
 __all__ = ["TorchProbe", "check_torch_objects"]
 
 #: Share of a step's time that reading the gradient norms may take before it is strided.
-NORM_BUDGET = 0.02
+NORM_BUDGET = 0.005
 
 
 def _is_torch(obj: Any) -> bool:
@@ -168,7 +168,8 @@ class TorchProbe:
         self.layers: list[str] = list(dict.fromkeys(names))
         where = {name: j for j, name in enumerate(self.layers)}
         self.device = params[0].device
-        self._index = torch.tensor([where[n] for n in names], device=self.device)
+        self._onehot = np.zeros((len(params), len(self.layers)))
+        self._onehot[np.arange(len(params)), [where[n] for n in names]] = 1.0
         self._ids = {id(p) for p in params}
         self._uniform = all(p.device == self.device and p.dtype == params[0].dtype for p in params)
         self.layout = [(tuple(p.shape)) for p in params]
@@ -178,12 +179,11 @@ class TorchProbe:
         self.step_count = 0
         self._every = 1 if grad_every is None else int(grad_every)
         self._since = self._every  # the first step reads the norms
-        self._cost = 0.0
-        self._interval = 0.0
         self._last = 0.0
         self._clips: list[tuple[Any, float]] = []
         self._handle: Any = None
         self._listening = False
+        self._flat_index: tuple[Any, Any] = (None, None)
 
     @property
     def label(self) -> str:
@@ -215,73 +215,88 @@ class TorchProbe:
             self._clips.append((total, float(max_norm)))
 
     # -- what a step records ---------------------------------------------------------------
-    def read(self) -> tuple[list[float], Any, list[tuple[Any, float]] | None]:
-        """The step's lrs, its norms (a device tensor or None) and clip calls (or None)."""
+    def read(self) -> tuple[int, list[float], Any, list[tuple[Any, float]] | None]:
+        """Count a step; its count, lrs, norms (a device tensor or None) and clip calls."""
         self.step_count += 1
         opt = self.optimizer
         lrs = [float(g["lr"]) for g in opt.param_groups] if opt is not None else []
-        clips, self._clips = (self._clips or None), []
-        return lrs, self._maybe_norms(), clips
-
-    def _maybe_norms(self) -> Any:
-        now = time.perf_counter()
-        if self._last:
-            dt = now - self._last
-            self._interval = dt if not self._interval else 0.9 * self._interval + 0.1 * dt
-        self._last = now
+        clips = self._clips
+        if clips:
+            self._clips = []
         self._since += 1
         if self._since < self._every:
-            return None
-        self._since = 0
+            return self.step_count, lrs, None, clips or None
+        return self.step_count, lrs, self._timed_norms(), clips or None
+
+    def _timed_norms(self) -> Any:
+        """The norms, and how often they may be read: at most ``NORM_BUDGET`` of the time
+        between two reads (measured over the steps since the last one)."""
+        now = time.perf_counter()
+        steps, self._since = self._since, 0
         out = self.norms()
-        cost = time.perf_counter() - now
-        self._cost = cost if not self._cost else 0.9 * self._cost + 0.1 * cost
-        if self.grad_every is None and self._interval > 0:
-            self._every = max(1, min(1000, math.ceil(self._cost / (NORM_BUDGET * self._interval))))
+        done = time.perf_counter()
+        cost = done - now
+        if self._last and self.grad_every is None:
+            per_step = max((now - self._last) / steps - cost / steps, 1e-9)
+            self._every = max(1, min(1000, math.ceil(cost / (NORM_BUDGET * per_step))))
+        self._last = done
         return out
 
     def norms(self) -> Any:
-        """Per-layer gradient L2 norms then the global one: a float64 tensor ``(L + 1,)``."""
+        """Each parameter's gradient L2 norm, stacked on its device (the flusher sums them
+        per layer on the host, :meth:`layer_norms`); None when no parameter has a gradient.
+
+        A parameter without a gradient gets NaN (its layer is NaN if none of its
+        parameters has one; the global norm leaves it out)."""
         torch = self.torch
-        params = self.params
-        grads = [p.grad for p in params]
-        index = self._index
-        missing = any(g is None for g in grads)
-        if missing:
+        grads = [p.grad for p in self.params]
+        if any(g is None for g in grads):
             keep = [i for i, g in enumerate(grads) if g is not None]
             if not keep:
                 return None
-            grads = [grads[i] for i in keep]
-            index = index[torch.tensor(keep, device=index.device)]
+            with torch.no_grad():
+                each = torch._foreach_norm([grads[i] for i in keep])
+            return ([float(v) for v in each], keep)
         with torch.no_grad():
             each = torch._foreach_norm(grads)
             if not self._uniform:
-                each = [n.to(self.device, torch.float64) for n in each]
-            sq = torch.stack(each).to(torch.float64) ** 2
-            L = len(self.layers)
-            layer = torch.zeros(L, dtype=torch.float64, device=self.device).index_add_(0, index, sq)
-            out = torch.cat([layer.sqrt(), sq.sum().sqrt().reshape(1)])
-            if missing:
-                seen = torch.zeros(L, device=self.device).index_add_(
-                    0, index, torch.ones_like(index, dtype=torch.float32)
-                )
-                out[:L][seen == 0] = float("nan")
-        return out
+                each = [n.to(self.device, torch.float32) for n in each]
+            return torch.stack(each)
+
+    def layer_norms(self, many: list[Any]) -> np.ndarray:
+        """Per-layer norms then the global one, ``(j, L + 1)`` on the host, from a list of
+        :meth:`norms` results (one transfer for the stacked tensors)."""
+        torch = self.torch
+        each = np.full((len(many), len(self.params)), np.nan)
+        dense = [i for i, n in enumerate(many) if not isinstance(n, tuple)]
+        if dense:
+            stacked = torch.stack([many[i] for i in dense]).detach().to("cpu").double()
+            each[dense] = stacked.numpy()
+        for i, n in enumerate(many):
+            if isinstance(n, tuple):
+                values, keep = n
+                each[i, keep] = values
+        sq = np.where(np.isnan(each), 0.0, each * each)
+        onehot = self._onehot
+        layer = np.sqrt(np.einsum("jp,pl->jl", sq, onehot))
+        seen = np.einsum("jp,pl->jl", (~np.isnan(each)).astype(np.float64), onehot)
+        layer[seen == 0] = np.nan
+        return np.concatenate([layer, np.sqrt(sq.sum(axis=1, keepdims=True))], axis=1)
 
     # -- parameters --------------------------------------------------------------------------
     def flat(self, index: np.ndarray | None = None) -> np.ndarray:
         """The parameters as one float64 host vector (only ``index`` of it, if given)."""
         torch = self.torch
         with torch.no_grad():
-            v = torch.cat([p.detach().reshape(-1).to(self.device) for p in self.params])
-            if index is not None:
-                v = v[torch.as_tensor(index, device=self.device)]
-            return v.to("cpu", torch.float64).numpy()
-
-
-def resolve_norms(norms: Any) -> list[float] | None:
-    """A norms tensor from :meth:`TorchProbe.norms` as host floats (in the flusher)."""
-    return None if norms is None else norms.tolist()
+            dev = None if self._uniform else self.device
+            v = torch.cat([p.detach().reshape(-1).to(dev) for p in self.params])
+            if index is not None and v.device.type != "cpu":  # gather before the copy
+                if self._flat_index[0] is not index:
+                    self._flat_index = (index, torch.as_tensor(index, device=v.device))
+                v = v[self._flat_index[1]]
+                index = None
+            host = v.to("cpu").numpy()
+            return (host if index is None else host[index]).astype(np.float64)
 
 
 def resolve_clipped(clips: list[tuple[Any, float]] | None) -> bool:

@@ -29,7 +29,7 @@ from .inputs import check_name, host_vector, scalar_value
 from .outbox import Outbox
 from .path import Projector
 from .projection import frame_bounds
-from .recorder import Recorder
+from .recorder import Block, Recorder
 from .surface import NumpyEvaluator, SurfaceJob, TorchEvaluator
 
 log = logging.getLogger("gdwidget")
@@ -50,6 +50,7 @@ function render({ el }) {
 export default { render };
 """
 STATUS_PERIOD = 0.25
+PATH_GAP = 0.05  # seconds between two samples of a torch model's parameters, at least
 
 
 class Monitor(anywidget.AnyWidget):
@@ -107,7 +108,10 @@ class Monitor(anywidget.AnyWidget):
         self._projector: Projector | None = None
         if projection is not None:
             self._projector = Projector(
-                projection, surveying=loss_fn is not None, shapes=probe.layout if probe else None
+                projection,
+                surveying=loss_fn is not None,
+                shapes=probe.layout if probe else None,
+                min_gap=PATH_GAP if probe else 0.0,
             )
             if probe is not None:
                 self._projector.setup(probe.n_params)
@@ -175,8 +179,10 @@ class Monitor(anywidget.AnyWidget):
         if self._closed:
             raise RuntimeError("this monitor was closed")
         values = {}
+        known = self._seeds
         for name, v in scalars.items():
-            check_name(name)
+            if name not in known:
+                check_name(name)
             values[name] = scalar_value(name, v)
         probe = self._probe
         with self._lock:
@@ -192,8 +198,10 @@ class Monitor(anywidget.AnyWidget):
                     raise ValueError(f"step must not go back: got {s} after {last}")
             for name, v in values.items():
                 k = 1 if type(v) is float else len(v)
-                seen = self._seeds.setdefault(name, k)
-                if seen != k:
+                seen = known.get(name)
+                if seen is None:
+                    known[name] = k
+                elif seen != k:
                     raise ValueError(f"{name} was logged with {seen} value(s), now with {k}")
             self._pending.append((s, values, None))
             self._last_step = s
@@ -208,17 +216,19 @@ class Monitor(anywidget.AnyWidget):
         """The optimizer's step post-hook: lrs, gradient norms, clipping; path; surface."""
         if self._closed:
             return
-        probe = self._probe
+        row = self._probe.read()  # the step count is the optimizer's now
         with self._lock:
             last = self._last_step
-            s = probe.step_count + 1 if last is None else max(probe.step_count + 1, last)
-        self._queue_probe(s)
+            s = row[0] if last is None or row[0] > last else last
+            self._pending.append((s, None, row[1:]))
+            self._last_step = s
+        self._flusher.poke()
         self._sample_model(s)
 
     def _queue_probe(self, s: int) -> None:
         row = self._probe.read()
         with self._lock:
-            self._pending.append((s, None, row))
+            self._pending.append((s, None, row[1:]))
             self._last_step = s
         self._flusher.poke()
 
@@ -310,21 +320,30 @@ class Monitor(anywidget.AnyWidget):
         self._tick(True)
 
     def _ingest(self) -> int:
+        """Move the queued rows into the bounded history (one bulk write)."""
         with self._lock:
             pending, self._pending = self._pending, []
-        rec = self._recorder
+        if not pending:
+            return 0
+        block = Block()
+        norms = []
         for s, values, row in pending:
-            if row is None:
-                rec.add(s, values)
-            else:
-                lrs, norms, clips = row
-                rec.add(
-                    s,
-                    None,
-                    lrs,
-                    torchhooks.resolve_norms(norms),
-                    torchhooks.resolve_clipped(clips),
-                )
+            block.row(s)
+            if values:
+                for name, v in values.items():
+                    block.scalar(name, v)
+            if row is not None:
+                lrs, n, clips = row
+                if lrs:
+                    block.lr(lrs)
+                if n is not None:
+                    block.norm_pos.append(len(block.steps) - 1)
+                    norms.append(n)
+                if clips and torchhooks.resolve_clipped(clips):
+                    block.clip()
+        if norms:
+            block.norm_vals = self._probe.layer_norms(norms)
+        self._recorder.add_block(block)
         return len(pending)
 
     def _tick(self, final: bool) -> None:
@@ -370,10 +389,11 @@ class Monitor(anywidget.AnyWidget):
             kind = content.get("type") if isinstance(content, dict) else None
             with self._flush_lock:
                 if kind == "request_history":
-                    self._outbox.request_history()
-                    self._ingest()
-                    self._outbox.flush(True)
-                    self._outbox.flush_path(force=True)
+                    self._sink.probe()  # the buffers fallback (docs/protocol.md)
+                    self._resend()
+                elif kind == "probe_ack" and isinstance(content.get("ok"), bool):
+                    if self._sink.acknowledge(content["ok"]):
+                        self._resend()  # now in base64: the page's rows again
                 elif kind in ("view_open", "view_close") and isinstance(content.get("id"), str):
                     if kind == "view_open":
                         self._outbox.view_open(content["id"])
@@ -383,6 +403,13 @@ class Monitor(anywidget.AnyWidget):
                     log.warning("gdwidget: the monitor ignored a message: %.200r", content)
         except Exception:  # noqa: BLE001 - a message from the page must never break the kernel
             log.exception("gdwidget: the monitor failed to handle a message from the page")
+
+    def _resend(self) -> None:
+        """Everything the page holds again: the history, the path and the surface."""
+        self._outbox.request_history()
+        self._ingest()
+        self._outbox.flush(True)
+        self._outbox.flush_path(force=True)
 
     # ------------------------------------------------------------------------------------------
     # The end
