@@ -101,6 +101,8 @@ test("colours: pending, diverged, never reached, and the scale over the fine cel
   assert.ok(best[0] > 200 && best[1] > 200 && worst[2] > 60 && worst[0] < 90);
   assert.equal(fmt(0.000123), "1.23e-4");
   assert.equal(fmt(Infinity), "inf");
+  assert.equal(fmt(1e-4), "1e-4");
+  assert.equal(fmt(2.5e5), "2.5e5");
 });
 
 function mount() {
