@@ -181,3 +181,26 @@ def test_bad_arguments_name_themselves():
         gd.sweep("rosenbrock", gd.optim.sgd, {"lr": [0.1]}, steps=-1)
     with pytest.raises(ValueError, match="device"):
         gd.sweep("rosenbrock", gd.optim.sgd, {"lr": [0.1]}, device="tpu")
+
+
+def scalar_momentum_sgd(lr=1e-3, momentum=0.0):
+    """An optimizer factory that takes momentum as one number only (float() of an array fails)."""
+    return gd.optim.sgd(lr, momentum=float(momentum))
+
+
+def test_one_group_when_vectorized_and_a_group_per_value_otherwise():
+    from gdwidget.sweep.run import make_plan
+
+    grid = {"lr": [1e-3, 2e-3, 3e-3], "momentum": [0.0, 0.5, 0.9]}
+    plan = make_plan("rosenbrock", gd.optim.sgd, grid)
+    opts, rows = plan.groups(np.arange(9))
+    assert plan.arrays == ("lr", "momentum") and len(opts) == 1
+    assert opts["g0"].n_runs == 9 and rows.tolist() == list(range(9))
+    fallback = make_plan("rosenbrock", scalar_momentum_sgd, grid)
+    opts, rows = fallback.groups(np.arange(9))
+    assert fallback.arrays == ("lr",) and len(opts) == 3  # one group per momentum
+    assert sorted(rows.tolist()) == list(range(9))
+    a = gd.sweep("rosenbrock", gd.optim.sgd, grid, steps=200, tol=0.5)
+    b = gd.sweep("rosenbrock", scalar_momentum_sgd, grid, steps=200, tol=0.5)
+    for k in FIGS:
+        np.testing.assert_array_equal(a[k].to_numpy(), b[k].to_numpy())
