@@ -94,15 +94,13 @@ def usable(*arrays: Any) -> bool:
     first = arrays[0]
     if type(first) is not np.ndarray or first.size < MIN_SIZE or first.dtype not in _DTYPES:
         return False
+    dtype, shape = first.dtype, first.shape
     for a in arrays:
-        if (
-            type(a) is not np.ndarray
-            or a.dtype != first.dtype
-            or a.shape != first.shape
-            or not a.flags.c_contiguous
-        ):
+        if type(a) is not np.ndarray or a.dtype != dtype or a.shape != shape:
             return False
-    return first.flags.writeable and first.size > 0 and enabled()
+        if not a.flags.c_contiguous:
+            return False
+    return first.flags.writeable and first.size > 0 and (_NUMBA or enabled()) and _env_enabled()
 
 
 def coefficient_matrix(vals: list[Any], rows: int, dtype: Any) -> np.ndarray:
@@ -122,18 +120,15 @@ def run(prog: Any, args: list[np.ndarray], vals: list[Any]) -> None:
     C = coefficient_matrix(vals, rows, p.dtype)
     per_row = C.shape[1] > 1
     parallel = p.size >= PARALLEL_MIN_SIZE
-    kernel = _kernel(prog, p.dtype, per_row, parallel)
+    key = (p.dtype, per_row, parallel)
+    kernel = prog.cache.get(key)
+    if kernel is None:
+        kernel = prog.cache[key] = _load(source(prog, p.dtype, per_row, parallel), prog.name)
     shape = (rows, p.size // rows) if per_row else (p.size,)
+    if p.shape != shape:
+        args = [a.reshape(shape) for a in args]
     with _LOCK:
-        kernel(*(a.reshape(shape) for a in args), C)
-
-
-def _kernel(prog: Any, dtype: np.dtype, per_row: bool, parallel: bool) -> Any:
-    key = ("numba", dtype.name, per_row, parallel)
-    k = prog.cache.get(key)
-    if k is None:
-        k = prog.cache[key] = _load(source(prog, dtype, per_row, parallel), prog.name)
-    return k
+        kernel(*args, C)
 
 
 def source(prog: Any, dtype: Any, per_row: bool, parallel: bool) -> str:

@@ -199,7 +199,7 @@ class Rule:
 
     def program(self, **switches: Any) -> Program:
         """The rule traced for these switches (traced once, then cached)."""
-        key = tuple(sorted(switches.items()))
+        key = tuple(switches.items())  # one call site passes them in one order
         prog = self._programs.get(key)
         if prog is None:
             prog = self._programs[key] = self._trace(switches)

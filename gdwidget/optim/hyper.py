@@ -116,6 +116,8 @@ def any_nonzero(value: Value) -> bool:
 
 def kind(value: Value, test: Any) -> str:
     """``"all"``, ``"none"`` or ``"mixed"``: whether ``test`` holds for every entry."""
+    if not isinstance(value, np.ndarray):
+        return "all" if test(value) else "none"
     hits = np.asarray(test(value))
     if hits.all():
         return "all"
