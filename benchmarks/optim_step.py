@@ -13,6 +13,11 @@ Not a test: a script that prints two tables.
    (separate ``gd.run`` calls with a ``(1, 2)`` start), per run-step. Stepping all
    10,000 runs one at a time takes minutes, so by default a sample of them is timed
    (``--single-runs``); the per run-step time does not depend on how many are sampled.
+3. The small race: one step of five optimizers (sgd, sgd with momentum, rmsprop, adam,
+   adamw) on the 2-D Rosenbrock function through ``Run.advance`` (the whole engine step:
+   rates, updates, objective, stop rules, the recorded row), against one step of the same
+   race in PyTorch (five ``torch.optim`` optimizers on five 2-element tensors, the
+   gradient written by hand), measured in alternating rounds in this run; medians.
 
 Run: ``python benchmarks/optim_step.py`` (``--help`` for sizes and repeats).
 """
@@ -195,6 +200,59 @@ def race(n_runs: int, steps: int, single_runs: int) -> None:
     print(f"speed-up per run-step: {per_one / per_vec:,.0f}x")
 
 
+RACE = {
+    "sgd": (lambda: gd.optim.sgd(1e-3), lambda ps, torch: torch.optim.SGD(ps, lr=1e-3)),
+    "momentum": (
+        lambda: gd.optim.sgd(1e-3, momentum=0.9),
+        lambda ps, torch: torch.optim.SGD(ps, lr=1e-3, momentum=0.9),
+    ),
+    "rmsprop": (lambda: gd.optim.rmsprop(1e-3), lambda ps, torch: torch.optim.RMSprop(ps, lr=1e-3)),
+    "adam": (lambda: gd.optim.adam(1e-2), lambda ps, torch: torch.optim.Adam(ps, lr=1e-2)),
+    "adamw": (lambda: gd.optim.adamw(1e-2), lambda ps, torch: torch.optim.AdamW(ps, lr=1e-2)),
+}
+
+
+def small_race(rounds: int, steps: int) -> None:
+    """Per-step cost of the five-optimizer 2-D race, ours (Run.advance) against torch."""
+    import torch  # noqa: PLC0415
+
+    from gdwidget.engine import Run  # noqa: PLC0415
+
+    run = Run(gd.functions.rosenbrock(), {k: v[0]() for k, v in RACE.items()}, device="cpu")
+    params = [torch.tensor([-1.0, 1.5], dtype=torch.float64) for _ in RACE]
+    opts = [make(params[i : i + 1], torch) for i, (_, make) in enumerate(RACE.values())]
+
+    def torch_steps() -> None:
+        for p, opt in zip(params, opts, strict=True):
+            x, y = p[0], p[1]  # Rosenbrock's gradient by hand, as our objective has it
+            p.grad = torch.stack((-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)))
+            opt.step()
+
+    def ours() -> None:
+        run.reset()
+        run.advance(steps)
+
+    def theirs() -> None:
+        for p in params:
+            p.data = torch.tensor([-1.0, 1.5], dtype=torch.float64)
+        for _ in range(steps):
+            torch_steps()
+
+    ours(), theirs()  # warm-up (numba kernels load, torch's first steps)
+    mine, ref = [], []
+    for _ in range(rounds):
+        mine.append(timed(ours) / steps)
+        ref.append(timed(theirs) / steps)
+    a, b = statistics.median(mine), statistics.median(ref)
+    print(
+        f"\nSmall race: one step of {', '.join(RACE)} on 2-D Rosenbrock; {rounds} rounds "
+        f"of {steps} steps, alternating; medians"
+    )
+    print(f"ours (Run.advance, the whole engine step): {a * 1e6:8.1f} us")
+    print(f"torch.optim (five optimizers, 2 elements): {b * 1e6:8.1f} us")
+    print(f"ours / torch: {a / b:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=16 * 2**20, help="parameters per step (16M)")
@@ -211,12 +269,16 @@ def main() -> None:
     ap.add_argument(
         "--only", default="", help="comma-separated optimizers for the step table (adam,lion)"
     )
-    ap.add_argument("--skip-step", action="store_true", help="only the vectorized race")
+    ap.add_argument("--skip-step", action="store_true", help="skip the step table")
+    ap.add_argument("--skip-small", action="store_true", help="skip the small 2-D race")
+    ap.add_argument("--small-rounds", type=int, default=15, help="rounds of the small race")
     ap.add_argument("--skip-race", action="store_true", help="only the step table")
     args = ap.parse_args()
     if not args.skip_step:
         only = [o.strip() for o in args.only.split(",") if o.strip()]
         step_table(args.n, args.warmup, args.repeats, args.generic, only)
+    if not args.skip_small:
+        small_race(args.small_rounds, 200)
     if not args.skip_race:
         race(args.runs, args.steps, args.single_runs)
 

@@ -30,6 +30,8 @@ _LAZY = {
     "monitor": ("gdwidget.monitor", "monitor"),
     "plots": ("gdwidget.plots", None),
     "save_html": ("gdwidget.export", "save_html"),
+    "sweep": ("gdwidget.sweep", "sweep"),
+    "PhaseMap": ("gdwidget.sweep.phasemap", "PhaseMap"),
     "load_ipython_extension": ("gdwidget.magics", "load_ipython_extension"),
 }
 

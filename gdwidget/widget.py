@@ -170,7 +170,7 @@ class Playground(anywidget.AnyWidget):
         max_history = check_int("max_history", max_history, low=16, high=10**7)
         max_fps = check_real("max_fps", max_fps, low=0.0, low_open=True)
         pilot_steps = check_int("pilot_steps", pilot_steps, low=1)
-        size = _grid_size(grid_size)
+        _grid_size(grid_size)  # checked before the source is built
         if not bundle.bundle_present():
             warnings.warn(
                 "gdwidget's JavaScript bundle is missing (gdwidget/static/widget.js): the widget "
@@ -194,12 +194,35 @@ class Playground(anywidget.AnyWidget):
             plane=plane,
             pilot_steps=pilot_steps,
         )
+        self._limits = (max_history, max_fps, pilot_steps, grid_size)
+        bounds = landscape.default_bounds(source)
+        meta, data, data_meta = self._attach(source, speed, bounds)
         run = source.run
+        super().__init__(
+            meta=meta,
+            speed=speed,
+            batch_size=run.batch_size or 0,
+            data=data,
+            data_meta=data_meta,
+            **kwargs,
+        )
+        self.on_msg(self._on_msg)
+        self.observe(self._on_speed, names="speed")
+        self.observe(self._on_batch_size, names="batch_size")
+        self._submit(p.Reset(None))
+        self._submit(p.SetView(tuple(map(tuple, bounds)), PLOT_PX))
+
+    def _attach(
+        self, source: EngineSource, speed: float, bounds: list[list[float]]
+    ) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
+        """A session (with its streamer) for ``source``; returns meta, data and data_meta."""
+        max_history, max_fps, _pilot, grid_size = self._limits
+        run = source.run
+        size = _grid_size(grid_size)
         if grid_size is None and source.plane is not None and source.plane.kind != "params":
             size = (64, 48) if run.backend.device == "cpu" else (160, 120)
         view_kind = modelview.choose(run.objective) if source.is_model else None
         data, data_meta = modelview.data_trait(run.objective, view_kind)
-        bounds = landscape.default_bounds(source)
         streamer = Streamer(
             run.n_runs, capacity=max_history, max_fps=max_fps, bounds=bounds, px=PLOT_PX
         )
@@ -223,19 +246,46 @@ class Playground(anywidget.AnyWidget):
             eval_capacity=streamer.eval_capacity,
             plot_px=PLOT_PX,
         )
-        super().__init__(
-            meta=meta,
-            speed=speed,
-            batch_size=run.batch_size or 0,
-            data=data,
-            data_meta=data_meta,
-            **kwargs,
+        return meta, data, data_meta
+
+    def add_optimizer(self, label: str, optimizer: Any) -> None:
+        """Add ``optimizer`` to the race as ``label`` and start the race again from step 0.
+
+        The runs keep their starts, settings and current view; the history starts over.
+        """
+        from .engine import _as_optimizers  # noqa: PLC0415
+
+        old = self._session
+        r = old.source.run
+        if label in r.optimizers:
+            raise ValueError(f"label {label!r} is already in the race: {list(r.optimizers)}")
+        optimizers = _as_optimizers({**r.optimizers, label: optimizer})
+        plane = "auto" if old.source.plane is None else old.source.plane.kind
+        source = EngineSource(
+            r.objective,
+            optimizers,
+            r._starts,
+            device=r.backend,
+            dtype=r.backend.dtype,
+            grad_tol=r.grad_tol,
+            loss_tol=r.loss_tol,
+            batch_size=r.batch_size,
+            seed=r.seed,
+            validation=r.validation,
+            eval_every=r._eval_every_arg,
+            plane=plane,
+            pilot_steps=self._limits[2],
         )
-        self.on_msg(self._on_msg)
-        self.observe(self._on_speed, names="speed")
-        self.observe(self._on_batch_size, names="batch_size")
+        view = old.out.view
+        old.close()
+        meta, data, data_meta = self._attach(source, old.speed, view)
+        self._session._views, self._session._had_view = set(old._views), old._had_view
+        self.set_trait("running", False)
+        self.set_trait("meta", meta)
+        self.set_trait("data", data)
+        self.set_trait("data_meta", data_meta)
         self._submit(p.Reset(None))
-        self._submit(p.SetView(tuple(map(tuple, bounds)), PLOT_PX))
+        self._submit(p.SetView(tuple(map(tuple, view)), old.out.px))
 
     # ----------------------------------------------------------------------------------
     # Python API: each method is one command to the session

@@ -129,15 +129,14 @@ class Run(Rates, Stepping):
             if what == "loss" or getattr(obj, "task", None) == "classification"
         ]
 
-        n_starts = starts.shape[0]
         self.labels: list[str] = []
         self.groups: list[str] = []
         self.slices: dict[str, slice] = {}
-        for i, label in enumerate(self.optimizers):
-            self.slices[label] = slice(i * n_starts, (i + 1) * n_starts)
-            for j in range(n_starts):
-                self.labels.append(label if n_starts == 1 else f"{label}[{j}]")
-                self.groups.append(label)
+        for label, rows in _group_rows(self.optimizers, starts.shape[0]).items():
+            first = len(self.labels)
+            self.slices[label] = slice(first, first + rows)
+            self.labels += [label] if rows == 1 else [f"{label}[{j}]" for j in range(rows)]
+            self.groups += [label] * rows
         self.n_runs = len(self.labels)
         self._starts = starts
         self.reset()
@@ -215,9 +214,11 @@ class Run(Rates, Stepping):
     # -- reset -------------------------------------------------------------------------
     def _check_start(self, start: Any) -> np.ndarray:
         starts = _starts(self.objective, start, self.seed)
-        per_group = self.n_runs // len(self.optimizers)
-        if starts.shape[0] not in (1, per_group):
-            raise ValueError(f"start must give 1 or {per_group} points, got {starts.shape[0]}")
+        n = starts.shape[0]
+        rows = {sl.stop - sl.start for sl in self.slices.values()}
+        if n != 1 and rows != {n}:
+            sizes = " or ".join(str(r) for r in sorted({1, *rows}))
+            raise ValueError(f"start must give {sizes} points, got {n}")
         return starts
 
     def reset(self, start: Any = None) -> Chunk:
@@ -236,9 +237,11 @@ class Run(Rates, Stepping):
     def _fresh(self, starts: np.ndarray) -> tuple[dict[str, Any], Chunk]:
         """Everything a reset sets, computed without touching the run, and the step-0 row."""
         xp = self.xp
-        per_group = self.n_runs // len(self.optimizers)
-        rows = np.broadcast_to(starts, (per_group, self.n_params))
-        params = self.backend.asarray(np.concatenate([rows] * len(self.optimizers), axis=0))
+        blocks = [
+            np.broadcast_to(starts, (sl.stop - sl.start, self.n_params))
+            for sl in self.slices.values()
+        ]
+        params = self.backend.asarray(np.concatenate(blocks, axis=0))
         batches = Batches(xp, self.objective.n_examples, self.batch_size, self.seed)
         try:
             with np.errstate(all="ignore"):  # a start outside the domain is a ValueError
@@ -374,3 +377,17 @@ class Run(Rates, Stepping):
         self._host_status = np.asarray(to_numpy(self._status), dtype=np.int32)
         self._host_stop = np.asarray(to_numpy(self._stop_step), dtype=np.int64)
         self._host_blowup = np.asarray(to_numpy(self._blowup), dtype=np.int64)
+
+
+def _group_rows(optimizers: dict[str, Optimizer], n_starts: int) -> dict[str, int]:
+    """Each group's rows: its ``n_runs`` (per-run hyperparameters), else one per start."""
+    out = {}
+    for label, opt in optimizers.items():
+        n = opt.n_runs
+        if n is not None and n_starts not in (1, n):
+            raise ValueError(
+                f"optimizer {label!r} has {n} runs (per-run hyperparameters), so start must "
+                f"give 1 or {n} points, got {n_starts}"
+            )
+        out[label] = n_starts if n is None else n
+    return out

@@ -1,8 +1,10 @@
 """Learning rates of a :class:`~gdwidget.engine.Run`: set, scaled, computed and checked.
 
 Each group's rate of update ``t`` is computed once (``Optimizer.checked_lr_at``) and handed
-to the optimizer's step. A schedule that gives a negative, NaN, infinite or non-numeric
-rate, or raises, stops its group's runs (status "stopped", with a note naming the
+to the optimizer's step: a float, or an array of one rate per run of the group (a per-run
+``lr``, or a schedule that returns one rate per run). A schedule that gives a negative, NaN,
+infinite or non-numeric rate (for any of its runs), or raises, stops its group's runs
+(status "stopped", with a note naming the
 optimizer and the step); the other groups go on.
 """
 
@@ -12,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_lr, check_real
-from ..optim.base import LRError, Optimizer
+from .._checks import check_real
+from ..optim.base import LRError, Optimizer, check_lr
 from .results import RUNNING, STOPPED
 
 
@@ -42,12 +44,23 @@ class Rates:
         factor = check_real("factor", factor, low=0.0, low_open=True)
         self._change_lr(group, opt, opt.lr, factor)
 
+    def _group_lr(self, label: str, opt: Optimizer, t: int) -> Any:
+        """The group's checked rate of update ``t``: a float, or one per row of the group."""
+        lr = opt.checked_lr_at(t)
+        if isinstance(lr, np.ndarray):
+            sl = self.slices[label]
+            if lr.shape != (sl.stop - sl.start,):
+                raise LRError(
+                    f"gave {lr.shape[0]} rates at step {t} for a group of {sl.stop - sl.start} runs"
+                )
+        return lr
+
     def _change_lr(self, group: str, opt: Optimizer, lr: Any, scale: float) -> None:
         old = (opt.lr, opt.lr_scale)
         opt.lr, opt.lr_scale = lr, scale
         if group not in self._group_error:
             try:
-                opt.checked_lr_at(self.t)
+                self._group_lr(group, opt, self.t)
             except LRError as exc:
                 opt.lr, opt.lr_scale = old
                 raise ValueError(f"the new learning rate of {group!r} {exc}") from None
@@ -72,7 +85,7 @@ class Rates:
                 rates[label] = before[label]  # a constant rate, checked when it was set
                 continue
             try:
-                rates[label] = opt.checked_lr_at(t)
+                rates[label] = self._group_lr(label, opt, t)
             except LRError as exc:
                 errors[label] = f"the schedule of {label!r} {exc}"
         return rates, errors
@@ -103,7 +116,7 @@ class Rates:
         self._rates = (t, rates, self._lr_row(rates))
         return self._rates[1], self._rates[2]
 
-    def _lr_row(self, rates: dict[str, float | None]) -> np.ndarray:
+    def _lr_row(self, rates: dict[str, Any]) -> np.ndarray:
         row = np.empty(self.n_runs)
         for label, lr in rates.items():
             row[self.slices[label]] = np.nan if lr is None else lr

@@ -157,11 +157,33 @@ class History:
         diverged = np.array([s == "diverged" for s in self.status], dtype=bool)
         return np.where(diverged, self.stop_step, -1)
 
+    @property
+    def hyper(self) -> dict[str, np.ndarray]:
+        """Each run's settings: hyperparameter name -> ``(n_runs,)`` float array.
+
+        Every numeric hyperparameter of the optimizers (``lr`` as given, a pair ``betas``
+        as ``beta1`` and ``beta2``), with the value of each run, the row's own in a group
+        of per-run settings; NaN for runs whose optimizer has no such setting (or a
+        schedule for ``lr``). :attr:`swept` names those that vary within a group.
+        """
+        return _settings(self.optimizers, self.groups)[0]
+
+    @property
+    def swept(self) -> list[str]:
+        """The hyperparameters given one value per run in some group (keys of :attr:`hyper`)."""
+        return _settings(self.optimizers, self.groups)[1]
+
     def to_pandas(self) -> Any:
-        """One row per step and run: step, run, optimizer, loss, grad_norm, lr, x0.., status."""
+        """One row per step and run: step, run, optimizer, loss, grad_norm, lr, x0.., status,
+        then one column per swept hyperparameter (:attr:`swept`) with each run's value."""
         cols = {"loss": self.loss, "grad_norm": self.grad_norm, "lr": self.lr}
         if self.params is not None:
             cols.update({f"x{j}": self.params[:, :, j] for j in range(self.params.shape[-1])})
+        hyper = self.hyper
+        S = len(self.steps)
+        for name in self.swept:
+            if name not in cols:
+                cols[name] = np.broadcast_to(hyper[name], (S, self.n_runs))
         df = long_table(self.steps, self.labels, self.groups, cols)
         df["status"] = df["run"].map(dict(zip(self.labels, self.status, strict=True)))
         return df
@@ -220,3 +242,37 @@ def evals_table(evals: dict[str, np.ndarray] | None, labels: list[str], groups: 
     ev = evals or {"step": np.zeros(0, np.int64), "epoch": np.zeros(0, np.int64)}
     columns = {k: v for k, v in ev.items() if k not in ("step", "epoch")}
     return long_table(ev["step"], labels, groups, columns, index={"epoch": ev["epoch"]})
+
+
+def _settings(
+    optimizers: dict[str, dict[str, Any]], groups: list[str]
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Per-run values of the numeric hyperparameters, and the names swept in some group."""
+    R = len(groups)
+    rows: dict[str, list[int]] = {}
+    for r, g in enumerate(groups):
+        rows.setdefault(g, []).append(r)
+    out: dict[str, np.ndarray] = {}
+    swept: list[str] = []
+    for label, desc in optimizers.items():
+        where = rows.get(label, [])
+        for key, value in desc.items():
+            pairs = (
+                [
+                    (f"beta{i + 1}" if key == "betas" else f"{key}{i}", v)
+                    for i, v in enumerate(value)
+                ]
+                if isinstance(value, tuple)
+                else [(key, value)]
+            )
+            for name, v in pairs:
+                numeric = isinstance(v, np.ndarray) or (
+                    isinstance(v, int | float) and not isinstance(v, bool)
+                )
+                if not numeric or not where:
+                    continue
+                col = out.setdefault(name, np.full(R, np.nan))
+                col[where] = v
+                if isinstance(v, np.ndarray) and name not in swept:
+                    swept.append(name)
+    return out, swept

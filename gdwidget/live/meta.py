@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ..optim.hyper import show
+
 #: Twelve colours (Tableau 10 and two more), then dash patterns, so that many runs stay apart.
 PALETTE = (
     "#4e79a7",
@@ -36,12 +38,21 @@ def style(group_index: int) -> tuple[str, list[int]]:
 
 
 def fmt(v: Any) -> str:
-    """A hyperparameter as legend text."""
+    """A hyperparameter as legend text (an array of per-run values as its range)."""
     if isinstance(v, float):
         return f"{v:g}"
+    if isinstance(v, np.ndarray):
+        return show(v)
     if isinstance(v, tuple | list):
         return "(" + ", ".join(fmt(x) for x in v) + ")"
     return str(v)
+
+
+def _row_value(v: Any, i: int) -> Any:
+    """Run ``i``'s own value of a setting that may be per run."""
+    if isinstance(v, tuple):
+        return tuple(_row_value(x, i) for x in v)
+    return float(v[i]) if isinstance(v, np.ndarray) else v
 
 
 def device_label(backend: Any) -> str:
@@ -53,10 +64,13 @@ def device_label(backend: Any) -> str:
 
 
 def runs_meta(run: Any) -> list[dict[str, Any]]:
+    """One entry per run; a run of a swept group shows its own settings."""
     group_index = {label: i for i, label in enumerate(run.optimizers)}
+    described = {g: opt.describe(changed_only=True) for g, opt in run.optimizers.items()}
     out = []
-    for label, group in zip(run.labels, run.groups, strict=True):
-        d = run.optimizers[group].describe(changed_only=True)
+    for r, (label, group) in enumerate(zip(run.labels, run.groups, strict=True)):
+        d = described[group]
+        i = r - run.slices[group].start
         colour, dash = style(group_index[group])
         out.append(
             {
@@ -64,14 +78,21 @@ def runs_meta(run: Any) -> list[dict[str, Any]]:
                 "group": group,
                 "color": colour,
                 "dash": dash,
-                "hyper": {k: fmt(v) for k, v in d.items() if k not in ("optimizer", "lr")},
+                "hyper": {
+                    k: fmt(_row_value(v, i)) for k, v in d.items() if k not in ("optimizer", "lr")
+                },
             }
         )
     return out
 
 
 def groups_meta(run: Any, ranges: dict[str, tuple[float, float]]) -> list[dict[str, Any]]:
-    """One entry per optimizer: the slider's value and range (``ranges`` keeps them put)."""
+    """One entry per optimizer: the slider's value and range (``ranges`` keeps them put).
+
+    A swept group (per-run settings) is one entry: ``runs`` is its number of runs,
+    ``lr_range`` the smallest and largest rate of its runs (the slider shows the largest),
+    and ``hyper`` its settings, each swept one as its range (``0.5..0.9 (2 runs)``).
+    """
     from ..schedules import schedule_peak  # noqa: PLC0415
 
     out = []
@@ -79,21 +100,27 @@ def groups_meta(run: Any, ranges: dict[str, tuple[float, float]]) -> list[dict[s
         scheduled = callable(opt.lr)
         scale = float(getattr(opt, "lr_scale", 1.0))
         peak = schedule_peak(opt.lr) if scheduled else None
-        lr = scale * peak if peak is not None else opt.lr_at(run.t)
+        now = np.asarray(opt.lr_at(run.t), dtype=np.float64)
+        lr = scale * peak if peak is not None else float(now.max())
         if label not in ranges:
             e = math.floor(math.log10(lr)) if lr > 0 and math.isfinite(lr) else -3
             ranges[label] = (10.0 ** (e - 2), 10.0 ** (e + 2))
         lo, hi = ranges[label]
+        d = opt.describe(changed_only=True)
+        sl = run.slices[label]
         out.append(
             {
                 "label": label,
-                "optimizer": opt.describe()["optimizer"],
+                "optimizer": d["optimizer"],
                 "lr": float(lr),
                 "lr_min": lo,
                 "lr_max": hi,
                 "schedule": repr(opt.lr) if scheduled else None,
                 "scale": scale,
                 "peak": peak,
+                "runs": sl.stop - sl.start,
+                "lr_range": [float(now.min()), float(now.max())] if now.ndim else None,
+                "hyper": {k: fmt(v) for k, v in d.items() if k not in ("optimizer", "lr")},
             }
         )
     return out

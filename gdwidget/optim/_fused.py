@@ -1,26 +1,31 @@
-"""Fused single-pass CPU kernels for the elementwise rules (optional, needs numba).
+"""The fused CPU executor: each rule's program as one numba loop (optional, needs numba).
 
-The generic rules in this package are written once for any array namespace and
-make several passes over memory with temporaries. On the CPU with large NumPy
-arrays, the kernels here do the same arithmetic, in the same order and the same
-precision, in one parallel pass per step. They are used only when
+The kernel source is generated from the rule's one definition (:mod:`._rule`), so it
+does the same operations in the same order and precision as the generic path, in one
+pass over memory. Numbers in a rule are constants of the arrays' dtype and the
+coefficients are cast to it, as NumPy casts a Python float mixed with an array, so
+float32 stays float32. It is used when
 
 * numba imports (``pip install gdwidget[fast]``),
 * the environment variable ``GDWIDGET_FUSED`` is not ``0``,
-* every array is a C-contiguous ``numpy.ndarray`` of one dtype (float32 or float64)
-  and one shape, with at least :data:`MIN_SIZE` elements (below that, the NumPy
-  path is already fast and a first call would pay the JIT compilation).
+* every array is a C-contiguous, writeable ``numpy.ndarray`` of one dtype (float32 or
+  float64) and one shape, with at least :data:`MIN_SIZE` elements.
 
-Scalars are cast to the arrays' dtype before the call, as NumPy does when it
-mixes a Python float with an array, so float32 arithmetic stays float32 and the
-results agree with the generic path.
+Two layouts: when every coefficient is one number, a flat loop over all elements
+(it vectorizes); when some are one per run, a loop over rows that reads the row's
+coefficients once. Kernels are written to a cache folder (``GDWIDGET_CACHE``, default
+``~/.cache/gdwidget``) so that numba caches their machine code between sessions.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import logging
 import os
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +33,7 @@ import numpy as np
 log = logging.getLogger("gdwidget")
 
 #: smallest array (in elements) for which the fused kernels are used
-MIN_SIZE = 1 << 15
+MIN_SIZE = 0
 #: smallest array for which the kernels run on several threads; below it a serial
 #: kernel runs, so that numba's threads do not compete with the BLAS threads of a
 #: model's matrix products on every step
@@ -36,9 +41,29 @@ PARALLEL_MIN_SIZE = 1 << 22
 
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _NUMBA: bool | None = None  # None: not tried yet
-_K: dict[str, Any] = {}
 # numba's default threading layer must not be entered from two threads at once
 _LOCK = threading.Lock()
+_CALLS = {
+    "sqrt": lambda a: f"np.sqrt({a})",
+    "sign": lambda a: f"_sign({a})",
+    "maximum": lambda a, b: f"_maximum({a}, {b})",
+    "minimum": lambda a, b: f"_minimum({a}, {b})",
+    "where": lambda c, a, b: f"({a} if {c} else {b})",
+}
+# NaN-propagating max/min and sign as NumPy's, on scalars
+_HELPERS = """
+@njit(inline="always", error_model="numpy")
+def _maximum(a, b):
+    return a if (a >= b or a != a) else b
+
+@njit(inline="always", error_model="numpy")
+def _minimum(a, b):
+    return a if (a <= b or a != a) else b
+
+@njit(inline="always", error_model="numpy")
+def _sign(a):
+    return ONE if a > 0 else (-ONE if a < 0 else a * ZERO)
+"""
 
 
 def _env_enabled() -> bool:
@@ -46,11 +71,12 @@ def _env_enabled() -> bool:
 
 
 def available() -> bool:
-    """True when numba imports and the kernels are defined (compiled lazily on first use)."""
+    """True when numba imports (kernels are compiled on first use)."""
     global _NUMBA
     if _NUMBA is None:
         try:
-            _K.update(_build())
+            import numba  # noqa: F401, PLC0415 - optional dependency
+
             _NUMBA = True
         except Exception as exc:  # ImportError, or a broken numba/llvmlite install
             log.debug("gdwidget: fused optimizer kernels unavailable (%s)", exc)
@@ -68,361 +94,97 @@ def usable(*arrays: Any) -> bool:
     first = arrays[0]
     if type(first) is not np.ndarray or first.size < MIN_SIZE or first.dtype not in _DTYPES:
         return False
+    dtype, shape = first.dtype, first.shape
     for a in arrays:
-        if (
-            type(a) is not np.ndarray
-            or a.dtype != first.dtype
-            or a.shape != first.shape
-            or not a.flags.c_contiguous
-        ):
+        if type(a) is not np.ndarray or a.dtype != dtype or a.shape != shape:
             return False
-    return first.flags.writeable and enabled()
+        if not a.flags.c_contiguous:
+            return False
+    return first.flags.writeable and first.size > 0 and (_NUMBA or enabled()) and _env_enabled()
 
 
-def _flat(a: Any) -> np.ndarray:
-    return a.reshape(-1)
+def coefficient_matrix(vals: list[Any], rows: int, dtype: Any) -> np.ndarray:
+    """The coefficients as a ``(k, 1)`` (all one number) or ``(k, rows)`` array of ``dtype``."""
+    if not any(isinstance(v, np.ndarray) for v in vals):
+        return np.array(vals, dtype=dtype).reshape(len(vals), 1)
+    out = np.empty((len(vals), rows), dtype=dtype)
+    for i, v in enumerate(vals):
+        out[i] = v
+    return out
 
 
-def _empty(dtype: np.dtype) -> np.ndarray:
-    return np.empty(0, dtype=dtype)
-
-
-# -- wrappers: scalars cast to the arrays' dtype, arrays flattened (views) ----------------
-def sgd(
-    p: np.ndarray,
-    g: np.ndarray,
-    buf: np.ndarray | None,
-    *,
-    lr: float,
-    weight_decay: float,
-    momentum: float,
-    dampening: float,
-    nesterov: bool,
-    first: bool,
-) -> None:
-    s = p.dtype.type
-    b = _empty(p.dtype) if buf is None else _flat(buf)
-    with _LOCK:
-        _kernel("sgd", p)(
-            _flat(p),
-            _flat(g),
-            b,
-            s(weight_decay),
-            s(momentum),
-            s(1.0 - dampening),
-            bool(nesterov),
-            bool(first),
-            s(lr),
-        )
-
-
-def adagrad(
-    p: np.ndarray, g: np.ndarray, acc: np.ndarray, *, clr: float, weight_decay: float, eps: float
-) -> None:
-    s = p.dtype.type
-    with _LOCK:
-        _kernel("adagrad", p)(_flat(p), _flat(g), _flat(acc), s(weight_decay), s(clr), s(eps))
-
-
-def rmsprop(
-    p: np.ndarray,
-    g: np.ndarray,
-    sq: np.ndarray,
-    buf: np.ndarray | None,
-    grad_avg: np.ndarray | None,
-    *,
-    lr: float,
-    alpha: float,
-    eps: float,
-    weight_decay: float,
-    momentum: float,
-) -> None:
-    s = p.dtype.type
-    b = _empty(p.dtype) if buf is None else _flat(buf)
-    ga = _empty(p.dtype) if grad_avg is None else _flat(grad_avg)
-    with _LOCK:
-        _kernel("rmsprop", p)(
-            _flat(p),
-            _flat(g),
-            _flat(sq),
-            b,
-            ga,
-            grad_avg is not None,
-            s(weight_decay),
-            s(alpha),
-            s(1.0 - alpha),
-            s(eps),
-            s(momentum),
-            s(lr),
-        )
-
-
-def adam(
-    p: np.ndarray,
-    g: np.ndarray,
-    m: np.ndarray,
-    v: np.ndarray,
-    vmax: np.ndarray | None,
-    *,
-    b1: float,
-    b2: float,
-    eps: float,
-    coupled_wd: float,
-    decay: float,
-    step_size: float,
-    bc2_sqrt: float,
-) -> None:
-    s = p.dtype.type
-    vm = _empty(p.dtype) if vmax is None else _flat(vmax)
-    with _LOCK:
-        w = 1.0 - b1
-        kernel = _adam_kernel(
-            p.size >= PARALLEL_MIN_SIZE, coupled_wd != 0, w < 0.5, vmax is not None
-        )
-        kernel(
-            _flat(p),
-            _flat(g),
-            _flat(m),
-            _flat(v),
-            vm,
-            s(coupled_wd),
-            s(decay),
-            s(w),
-            s(1.0 - w),
-            s(b2),
-            s(1.0 - b2),
-            s(bc2_sqrt),
-            s(eps),
-            s(step_size),
-        )
-
-
-def lion(
-    p: np.ndarray, g: np.ndarray, m: np.ndarray, *, lr: float, b1: float, b2: float, decay: float
-) -> None:
-    s = p.dtype.type
-    with _LOCK:
-        _kernel("lion", p)(
-            _flat(p), _flat(g), _flat(m), s(decay), s(b1), s(1.0 - b1), s(b2), s(1.0 - b2), s(lr)
-        )
-
-
-def sophia(
-    p: np.ndarray,
-    g: np.ndarray,
-    m: np.ndarray,
-    h: np.ndarray,
-    h_hat: np.ndarray | None,
-    *,
-    lr: float,
-    b1: float,
-    b2: float,
-    rho: float,
-    eps: float,
-    decay: float,
-) -> None:
-    s = p.dtype.type
-    hh = _empty(p.dtype) if h_hat is None else _flat(h_hat)
-    with _LOCK:
-        _kernel("sophia", p)(
-            _flat(p),
-            _flat(g),
-            _flat(m),
-            _flat(h),
-            hh,
-            h_hat is not None,
-            s(decay),
-            s(b1),
-            s(1.0 - b1),
-            s(b2),
-            s(1.0 - b2),
-            s(rho),
-            s(eps),
-            s(lr),
-            s(1.0),
-        )
-
-
-# -- the kernels ------------------------------------------------------------------------
-def _kernel(name: str, p: np.ndarray) -> Any:
-    """The serial or the parallel build of a kernel, by the size of the array."""
-    serial, parallel = _K[name]
-    return parallel if p.size >= PARALLEL_MIN_SIZE else serial
-
-
-def _build() -> dict[str, Any]:
-    import numba  # noqa: PLC0415 - optional dependency
-
-    # error_model="numpy": x / 0 gives inf or nan as in NumPy (no ZeroDivisionError), and
-    # without the per-division check the loops vectorize. Each kernel is defined once and
-    # built twice, serial and parallel (prange is a plain range in the serial build).
-    options = dict(cache=True, nogil=True, error_model="numpy")
-    serial = _define(numba.njit(parallel=False, **options))
-    parallel = _define(numba.njit(parallel=True, **options))
-    _ADAM_JIT.update(
-        {
-            False: numba.njit(parallel=False, nogil=True, error_model="numpy"),
-            True: numba.njit(parallel=True, nogil=True, error_model="numpy"),
-        }
-    )
-    return {name: (serial[name], parallel[name]) for name in serial}
-
-
-_ADAM_JIT: dict[bool, Any] = {}
-_ADAM: dict[tuple[bool, bool, bool, bool], Any] = {}
-
-
-def _adam_kernel(parallel: bool, coupled: bool, small_w: bool, amsgrad: bool) -> Any:
-    """The Adam kernel for one combination of its switches, compiled on first use.
-
-    The switches are constants of the compiled loop (numba freezes closure
-    variables), so its body has no branch and vectorizes: with the switches as
-    run-time arguments the loop took about 1.8 times as long on 16M float32.
-    """
-    key = (parallel, coupled, small_w, amsgrad)
-    kernel = _ADAM.get(key)
+def run(prog: Any, args: list[np.ndarray], vals: list[Any]) -> None:
+    """One update of ``args`` (the program's arrays) with the coefficients ``vals``."""
+    p = args[0]
+    rows = p.shape[0] if p.ndim >= 2 else 1
+    C = coefficient_matrix(vals, rows, p.dtype)
+    per_row = C.shape[1] > 1
+    parallel = p.size >= PARALLEL_MIN_SIZE
+    key = (p.dtype, per_row, parallel)
+    kernel = prog.cache.get(key)
     if kernel is None:
-        kernel = _ADAM[key] = _define_adam(_ADAM_JIT[parallel], coupled, small_w, amsgrad)
-    return kernel
+        kernel = prog.cache[key] = _load(source(prog, p.dtype, per_row, parallel), prog.name)
+    shape = (rows, p.size // rows) if per_row else (p.size,)
+    if p.shape != shape:
+        args = [a.reshape(shape) for a in args]
+    with _LOCK:
+        kernel(*args, C)
 
 
-def _define_adam(jit: Any, coupled: bool, small_w: bool, amsgrad: bool) -> Any:
-    from numba import prange  # noqa: PLC0415
+def source(prog: Any, dtype: Any, per_row: bool, parallel: bool) -> str:
+    """The numba module of one kernel: the program as a loop over elements (or rows)."""
+    dt = np.dtype(dtype).name
+    literals: dict[float, str] = {}
 
-    @jit
-    def adam_kernel(
-        p,
-        g,
-        m,
-        v,
-        vmax,
-        coupled_wd,
-        decay,
-        w,
-        one_minus_w,
-        b2,
-        one_minus_b2,
-        bc2_sqrt,
-        eps,
-        step_size,
-    ):  # pragma: no cover
-        for i in prange(p.shape[0]):
-            gi = g[i]
-            pi = p[i]
-            if coupled:
-                gi = gi + coupled_wd * pi
-            else:
-                pi = pi * decay
-            mi = m[i]
-            if small_w:  # the two forms of torch's lerp(m, g, w)
-                mi = mi + w * (gi - mi)
-            else:
-                mi = gi - (gi - mi) * one_minus_w
-            m[i] = mi
-            vi = v[i] * b2 + one_minus_b2 * gi * gi
-            v[i] = vi
-            if amsgrad:
-                mx = vmax[i]
-                if vi > mx or vi != vi:
-                    mx = vi
-                vmax[i] = mx
-                vi = mx
-            denom = np.sqrt(vi) / bc2_sqrt + eps
-            p[i] = pi - (step_size * mi) / denom
+    def literal(x: float) -> str:
+        return literals.setdefault(x, f"L{len(literals)}")
 
-    return adam_kernel
+    stmts = prog.statements(literal, _CALLS, lambda kind, n: f"{n}[i]" if kind == "a" else n)
+    loads = [f"{n} = C[{j}, r]" for j, n in enumerate(prog.coefs)]
+    stores = [f"{n}[i] = t{s.index}" for n, s in prog.outputs.items()]
+    arrays = ", ".join(prog.arrays)
+    if per_row:
+        body = ["for r in prange(p.shape[0]):", *("    " + s for s in loads)]
+        body += ["    for j in range(p.shape[1]):"]
+        inner = [s.replace("[i]", "[r, j]") for s in (*stmts, *stores)]
+        body += ["        " + s for s in inner]
+    else:
+        body = ["r = 0", *loads, "for i in prange(p.shape[0]):", *("    " + s for s in stmts)]
+        body += ["    " + s for s in stores]
+    head = [
+        "import numpy as np",
+        "from numba import njit, prange",
+        f"ONE = np.{dt}(1.0)",
+        f"ZERO = np.{dt}(0.0)",
+        *(f"{name} = np.{dt}({x!r})" for x, name in literals.items()),
+        _HELPERS,
+        f'@njit(cache=True, nogil=True, error_model="numpy", parallel={parallel})',
+        f"def kernel({arrays}, C):",
+    ]
+    return "\n".join(head + ["    " + s for s in body]) + "\n"
 
 
-def _define(jit: Any) -> dict[str, Any]:
-    from numba import prange  # noqa: PLC0415
-
-    @jit
-    def sgd_kernel(p, g, buf, wd, mu, one_minus_damp, nesterov, first, lr):  # pragma: no cover
-        for i in prange(p.shape[0]):
-            gi = g[i]
-            if wd != 0:
-                gi = gi + wd * p[i]
-            if mu != 0:
-                if first:
-                    b = gi
-                else:
-                    b = buf[i] * mu + one_minus_damp * gi
-                buf[i] = b
-                if nesterov:
-                    gi = gi + mu * b
-                else:
-                    gi = b
-            p[i] = p[i] - lr * gi
-
-    @jit
-    def adagrad_kernel(p, g, acc, wd, clr, eps):  # pragma: no cover
-        for i in prange(p.shape[0]):
-            gi = g[i]
-            if wd != 0:
-                gi = gi + wd * p[i]
-            si = acc[i] + gi * gi
-            acc[i] = si
-            p[i] = p[i] - (clr * gi) / (np.sqrt(si) + eps)
-
-    @jit
-    def rmsprop_kernel(
-        p, g, sq, buf, ga, centered, wd, alpha, one_minus_alpha, eps, mu, lr
-    ):  # pragma: no cover
-        for i in prange(p.shape[0]):
-            gi = g[i]
-            if wd != 0:
-                gi = gi + wd * p[i]
-            si = sq[i] * alpha + one_minus_alpha * gi * gi
-            sq[i] = si
-            if centered:
-                gai = ga[i]
-                gai = gai + one_minus_alpha * (gi - gai)
-                ga[i] = gai
-                avg = np.sqrt(si - gai * gai)
-            else:
-                avg = np.sqrt(si)
-            avg = avg + eps
-            if mu > 0:
-                b = buf[i] * mu + gi / avg
-                buf[i] = b
-                p[i] = p[i] - lr * b
-            else:
-                p[i] = p[i] - (lr * gi) / avg
-
-    @jit
-    def lion_kernel(p, g, m, decay, b1, one_minus_b1, b2, one_minus_b2, lr):  # pragma: no cover
-        for i in prange(p.shape[0]):
-            gi = g[i]
-            mi = m[i]
-            u = mi * b1 + gi * one_minus_b1
-            p[i] = p[i] * decay - lr * np.sign(u)
-            m[i] = mi * b2 + one_minus_b2 * gi
-
-    @jit
-    def sophia_kernel(
-        p, g, m, h, h_hat, refresh, decay, b1, one_minus_b1, b2, one_minus_b2, rho, eps, lr, one
-    ):  # pragma: no cover
-        for i in prange(p.shape[0]):
-            mi = m[i] * b1 + one_minus_b1 * g[i]
-            m[i] = mi
-            hi = h[i]
-            if refresh:
-                hi = hi * b2 + one_minus_b2 * h_hat[i]
-                h[i] = hi
-            d = rho * hi
-            if d < eps:  # clip(rho * h, min=eps); a NaN stays NaN
-                d = eps
-            r = mi / d
-            if r < -one:  # clip(r, -1, 1) without leaving the arrays' dtype
-                r = -one
-            elif r > one:
-                r = one
-            p[i] = p[i] * decay - lr * r
-
-    return {
-        "sgd": sgd_kernel,
-        "adagrad": adagrad_kernel,
-        "rmsprop": rmsprop_kernel,
-        "lion": lion_kernel,
-        "sophia": sophia_kernel,
-    }
+def _load(src: str, name: str) -> Any:
+    """Import the kernel's module from the cache folder (numba then caches its code)."""
+    digest = hashlib.sha1(src.encode()).hexdigest()[:20]
+    folder = Path(os.environ.get("GDWIDGET_CACHE") or Path.home() / ".cache" / "gdwidget")
+    path = folder / "kernels" / f"{name}_{digest}.py"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(src)
+            tmp.replace(path)
+        name = f"gdwidget_kernel_{digest}"
+        module = sys.modules.get(name)
+        if module is None:  # numba's cache finds the module by this name
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            sys.modules[name] = module
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        return module.kernel
+    except OSError as exc:  # no writable cache folder: compile in memory, uncached
+        log.debug("gdwidget: kernel cache unavailable (%s)", exc)
+        scope: dict[str, Any] = {}
+        exec(compile(src.replace("cache=True", "cache=False"), "<kernel>", "exec"), scope)  # noqa: S102
+        return scope["kernel"]

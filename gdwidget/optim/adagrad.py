@@ -1,12 +1,25 @@
-"""Adagrad (Duchi et al. 2011), as torch.optim.Adagrad."""
+"""Adagrad (Duchi et al. 2011), as torch.optim.Adagrad.
+
+The arithmetic is written once, in :func:`_adagrad`; every executor is generated from it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._checks import check_real
-from . import _fused
+from ._rule import Rule
 from .base import Optimizer, State
+from .hyper import any_nonzero, hyper_value
+
+
+def _adagrad(e: Any, a: Any, c: Any, sw: Any) -> dict[str, Any]:
+    """One Adagrad update of one element (``c.clr``: the decayed rate)."""
+    g = a.g + c.weight_decay * a.p if sw.decay else a.g
+    s = a.s + g * g
+    return {"s": s, "p": a.p - (c.clr * g) / (e.sqrt(s) + c.eps)}
+
+
+RULE = Rule("adagrad", _adagrad, ("p", "g", "s"), ("weight_decay", "clr", "eps"))
 
 
 class Adagrad(Optimizer):
@@ -47,39 +60,38 @@ class Adagrad(Optimizer):
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
     ) -> None:
-        lr_decay = check_real("lr_decay", lr_decay, low=0.0)
-        weight_decay = check_real("weight_decay", weight_decay, low=0.0)
-        initial_accumulator_value = check_real(
+        lr_decay = hyper_value("lr_decay", lr_decay, low=0.0)
+        weight_decay = hyper_value("weight_decay", weight_decay, low=0.0)
+        initial_accumulator_value = hyper_value(
             "initial_accumulator_value", initial_accumulator_value, low=0.0
         )
-        eps = check_real("eps", eps, low=0.0)
+        eps = hyper_value("eps", eps, low=0.0)
         super().__init__(lr)
         self.lr_decay = lr_decay
         self.weight_decay = weight_decay
         self.initial_accumulator_value = initial_accumulator_value
         self.eps = eps
+        self._sized()
 
     def _factory(self) -> Any:
         return adagrad
 
     def _init(self, params: Any, xp: Any) -> State:
-        return {"sum": xp.full_like(params, self.initial_accumulator_value)}
+        s = xp.zeros_like(params)
+        init = self.initial_accumulator_value
+        if isinstance(init, float):
+            return {"sum": s + init}
+        s[...] = xp.asarray(init.reshape((-1,) + (1,) * (len(params.shape) - 1)), dtype=s.dtype)
+        return {"sum": s}
 
-    def _update(
-        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
-    ) -> None:
-        s = state["sum"]
-        clr = lr / (1.0 + state["step"] * self.lr_decay)
-        if _fused.usable(params, grad, s):
-            _fused.adagrad(params, grad, s, clr=clr, weight_decay=self.weight_decay, eps=self.eps)
-            return
-        g = grad
-        if self.weight_decay != 0.0:
-            g = g + self.weight_decay * params
-        s += g * g
-        std = xp.sqrt(s)
-        std += self.eps
-        params -= (clr * g) / std
+    def _update(self, params: Any, grad: Any, state: State, lr: Any, xp: Any, hessian: Any) -> None:
+        coefs = {
+            "weight_decay": self.weight_decay,
+            "clr": lr / (1.0 + state["step"] * self.lr_decay),
+            "eps": self.eps,
+        }
+        arrays = {"p": params, "g": grad, "s": state["sum"]}
+        RULE.apply(arrays, coefs, decay=any_nonzero(self.weight_decay))
 
 
 def adagrad(

@@ -1,12 +1,58 @@
-"""Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), as torch.optim.Adam/AdamW."""
+"""Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), as torch.optim.Adam/AdamW.
+
+The arithmetic is written once, in :func:`_adam` (per element) and :meth:`Adam._coefs`
+(per run, on the host); every executor is generated from it (:mod:`gdwidget.optim._rule`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._checks import check_betas, check_real
-from . import _fused
+from ._rule import Rule
 from .base import Optimizer, State
+from .hyper import any_nonzero, hyper_pair, hyper_value, kind, power, switch
+
+
+def _adam(e: Any, a: Any, c: Any, sw: Any) -> dict[str, Any]:
+    """One Adam update of one element."""
+    p, g = a.p, a.g
+    if sw.decoupled:
+        p = p * c.decay
+    elif sw.decay:
+        g = g + c.weight_decay * p
+    # torch's lerp(m, g, w) takes one of two forms by the weight w = 1 - beta1
+    small = a.m + c.w * (g - a.m)
+    large = g - (g - a.m) * c.one_minus_w
+    m = (
+        e.where(c.w < 0.5, small, large)
+        if sw.lerp == "mixed"
+        else {"small": small, "large": large}[sw.lerp]
+    )
+    v = a.v * c.beta2 + c.one_minus_beta2 * g * g
+    out = {"m": m, "v": v}
+    if sw.amsgrad:
+        v = out["vmax"] = e.maximum(a.vmax, v)
+    denom = e.sqrt(v) / c.bc2_sqrt + c.eps
+    out["p"] = p - (c.step_size * m) / denom
+    return out
+
+
+RULE = Rule(
+    "adam",
+    _adam,
+    ("p", "g", "m", "v", "vmax"),
+    (
+        "decay",
+        "weight_decay",
+        "w",
+        "one_minus_w",
+        "beta2",
+        "one_minus_beta2",
+        "bc2_sqrt",
+        "eps",
+        "step_size",
+    ),
+)
 
 
 class Adam(Optimizer):
@@ -41,6 +87,8 @@ class Adam(Optimizer):
         :math:`\epsilon \ge 0`.
     weight_decay : float
         :math:`\lambda \ge 0`.
+
+    Every number (each beta too) may be a 1-D array of one value per run.
     amsgrad : bool
         Normalize by the running maximum of :math:`v_t`.
     decoupled_weight_decay : bool
@@ -60,18 +108,19 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        betas = check_betas(betas)
-        eps = check_real("eps", eps, low=0.0)
-        weight_decay = check_real("weight_decay", weight_decay, low=0.0)
-        amsgrad = bool(amsgrad)
+        betas = hyper_pair("betas", betas)
+        eps = hyper_value("eps", eps, low=0.0)
+        weight_decay = hyper_value("weight_decay", weight_decay, low=0.0)
+        amsgrad = switch("amsgrad", amsgrad)
         super().__init__(lr)
         self.betas = betas
         self.eps = eps
         self.weight_decay = weight_decay
         self.amsgrad = amsgrad
-        self.decoupled = bool(decoupled_weight_decay)
+        self.decoupled = switch("decoupled_weight_decay", decoupled_weight_decay)
         if self.decoupled:
             self.name = "adamw"
+        self._sized()
 
     def _factory(self) -> Any:
         return adamw if self.decoupled else adam
@@ -82,53 +131,38 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = xp.zeros_like(params)
         return state
 
-    def _update(
-        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
-    ) -> None:
+    def _coefs(self, lr: Any, step: int) -> dict[str, Any]:
+        """This update's coefficients, per run where the settings are (host, float64)."""
         b1, b2 = self.betas
-        wd = self.weight_decay
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        vmax = state.get("max_exp_avg_sq")
-        t = state["step"] + 1
-        step_size = lr / (1.0 - b1**t)
-        bc2_sqrt = (1.0 - b2**t) ** 0.5
-        arrays = (params, grad, m, v) if vmax is None else (params, grad, m, v, vmax)
-        if _fused.usable(*arrays):
-            _fused.adam(
-                params,
-                grad,
-                m,
-                v,
-                vmax,
-                b1=b1,
-                b2=b2,
-                eps=self.eps,
-                coupled_wd=0.0 if self.decoupled else wd,
-                decay=1.0 - lr * wd if self.decoupled else 1.0,
-                step_size=step_size,
-                bc2_sqrt=bc2_sqrt,
-            )
-            return
-        g = grad
-        if wd != 0.0:
-            if self.decoupled:
-                params *= 1.0 - lr * wd
-            else:
-                g = g + wd * params
+        t = step + 1
         w = 1.0 - b1
-        if w < 0.5:
-            m += w * (g - m)
-        else:  # torch's lerp switches form for large weights; b1 = 0 gives m = g exactly
-            m[...] = g - (g - m) * (1.0 - w)
-        v *= b2
-        v += (1.0 - b2) * g * g
-        if vmax is not None:
-            vmax[...] = xp.maximum(vmax, v)
-            v = vmax
-        denom = xp.sqrt(v)
-        denom /= bc2_sqrt
-        denom += self.eps
-        params -= (step_size * m) / denom
+        return {
+            "decay": 1.0 - lr * self.weight_decay,
+            "weight_decay": self.weight_decay,
+            "w": w,
+            "one_minus_w": 1.0 - w,
+            "beta2": b2,
+            "one_minus_beta2": 1.0 - b2,
+            "bc2_sqrt": power(1.0 - power(b2, t), 0.5),
+            "eps": self.eps,
+            "step_size": lr / (1.0 - power(b1, t)),
+        }
+
+    def _update(self, params: Any, grad: Any, state: State, lr: Any, xp: Any, hessian: Any) -> None:
+        arrays = {"p": params, "g": grad, "m": state["exp_avg"], "v": state["exp_avg_sq"]}
+        arrays["vmax"] = state.get("max_exp_avg_sq")
+        RULE.apply(
+            arrays,
+            self._coefs(lr, state["step"]),
+            decoupled=self.decoupled and any_nonzero(self.weight_decay),
+            decay=any_nonzero(self.weight_decay),
+            lerp={"all": "small", "none": "large"}.get(kind(1.0 - self.betas[0], _small), "mixed"),
+            amsgrad=self.amsgrad,
+        )
+
+
+def _small(w: Any) -> Any:
+    return w < 0.5
 
 
 def adam(

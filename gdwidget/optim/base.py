@@ -13,6 +13,12 @@ one value per run.
 
 Hyperparameters are stored once, as attributes (``opt.momentum``); :attr:`Optimizer.hyper`,
 :meth:`Optimizer.describe` and the update all read those attributes.
+
+Every numeric hyperparameter, ``lr`` included, may also be a 1-D array of one value per
+run (:func:`hyper_value`): ``adam(lr=np.logspace(-4, 0, 1000))`` is one optimizer whose
+``n_runs`` is 1000, stepped as one ``(1000, n_params)`` block, each row with its own
+settings. Switches that change the rule (``nesterov``, ``amsgrad``, ``centered``) are
+one per optimizer (:func:`switch`).
 """
 
 from __future__ import annotations
@@ -23,14 +29,24 @@ from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
-from .._checks import check_lr, check_real
+import numpy as np
+
+from .._checks import check_real
 from ..backend import namespace_of
+from .hyper import Value, hyper_value, is_per_run, runs_of
 
 State = dict[str, Any]
 
 
 class LRError(ValueError):
     """A learning rate that is not a number >= 0, or a schedule that raised."""
+
+
+def check_lr(value: Any, name: str = "lr") -> Any:
+    """A learning rate: a number > 0, a 1-D array of them (one per run), or a schedule."""
+    if callable(value):
+        return value
+    return hyper_value(name, value, low=0.0, low_open=True)
 
 
 def _short(value: Any) -> str:
@@ -62,6 +78,20 @@ class Optimizer:
         self.lr = check_lr(lr)
         self._lr_scale = 1.0
 
+    # -- runs --------------------------------------------------------------------------
+    @property
+    def n_runs(self) -> int | None:
+        """How many runs (rows) the per-run hyperparameters give; None if all are numbers.
+
+        A :class:`~gdwidget.engine.Run` gives this optimizer that many rows (one start
+        for all of them, or one start each).
+        """
+        return runs_of({"lr": self.lr, **self.hyper})
+
+    def _sized(self) -> None:
+        """Check that the per-run hyperparameters agree in length (end of ``__init__``)."""
+        _ = self.n_runs
+
     # -- learning rate ---------------------------------------------------------------
     @property
     def lr_scale(self) -> float:
@@ -72,26 +102,38 @@ class Optimizer:
     def lr_scale(self, value: float) -> None:
         self._lr_scale = check_real("lr_scale", value, low=0.0, low_open=True)
 
-    def lr_at(self, step: int) -> float:
+    def lr_at(self, step: int) -> Value:
         """The learning rate of update number ``step`` (0 for the first update).
 
-        ``lr_scale * lr(step)`` for a schedule, ``lr_scale * lr`` for a number. The value
-        is not checked here; the engine checks it at every step.
+        ``lr_scale * lr(step)`` for a schedule, ``lr_scale * lr`` for a number; one value
+        per run where the rate (or the schedule's result) is an array. The value is not
+        checked here; the engine checks it at every step.
         """
         lr = self.lr(step) if callable(self.lr) else self.lr
         return lr if self.lr_scale == 1.0 else self.lr_scale * lr
 
-    def checked_lr_at(self, step: int) -> float:
-        """:meth:`lr_at` as a float, or :class:`LRError` if it is not a number >= 0.
+    def checked_lr_at(self, step: int) -> Value:
+        """:meth:`lr_at` as a float (or float64 array), or :class:`LRError` if a rate is
+        not a number >= 0.
 
         The engine calls this once per group and step. A schedule that raises, or gives
-        a negative, NaN, infinite or non-numeric rate, raises :class:`LRError` whose text
-        names the step and the value (``gave lr=-1 at step 5``).
+        a negative, NaN, infinite or non-numeric rate (in any run), raises :class:`LRError`
+        whose text names the step and the value (``gave lr=-1 at step 5``).
         """
         try:
             raw = self.lr(step) if callable(self.lr) else self.lr
         except Exception as exc:
             raise LRError(f"raised at step {step}: {type(exc).__name__}: {exc}") from exc
+        if is_per_run(raw):
+            try:
+                lr = np.asarray(raw, dtype=np.float64) * self.lr_scale
+            except (TypeError, ValueError):
+                raise LRError(f"gave lr={_short(raw)} at step {step} (not numbers)") from None
+            bad = np.flatnonzero(~(np.isfinite(lr) & (lr >= 0.0)))
+            if lr.ndim != 1 or bad.size:
+                where = f"lr[{bad[0]}]={lr[bad[0]]:g}" if bad.size else f"shape {lr.shape}"
+                raise LRError(f"gave {where} at step {step}")
+            return lr
         if isinstance(raw, bool) or not isinstance(raw, Real):
             raise LRError(f"gave lr={_short(raw)} at step {step} (not a number)")
         lr = float(raw) * self.lr_scale
@@ -117,7 +159,8 @@ class Optimizer:
         reads ``lr_at(state["step"])``.
         """
         if lr is None:
-            lr = float(self.lr_at(state["step"]))
+            lr = self.lr_at(state["step"])
+            lr = float(lr) if not isinstance(lr, np.ndarray) else lr
         self._update(params, grad, state, lr, namespace_of(params, grad), hessian)
         state["step"] += 1
 
@@ -166,13 +209,31 @@ class Optimizer:
         hyper = self.hyper
         if changed_only:
             defaults = self.defaults()
-            hyper = {k: v for k, v in hyper.items() if k not in defaults or defaults[k] != v}
+            hyper = {k: v for k, v in hyper.items() if not _same(defaults.get(k, _NONE), v)}
         out = {"optimizer": self.name, "lr": lr, **hyper}
         if self.lr_scale != 1.0:
             out["lr_scale"] = self.lr_scale
         return out
 
     def __repr__(self) -> str:
-        d = self.describe()
+        d = {k: _plain(v) for k, v in self.describe().items()}
         args = ", ".join(f"{k}={v!r}" for k, v in d.items() if k != "optimizer")
         return f"{d['optimizer']}({args})"
+
+
+_NONE = object()
+
+
+def _same(default: Any, value: Any) -> bool:
+    """Whether a hyperparameter has its default value (an array never has)."""
+    parts = value if isinstance(value, tuple) else (value,)
+    if default is _NONE or any(isinstance(x, np.ndarray) for x in parts):
+        return False
+    return default == value
+
+
+def _plain(value: Any) -> Any:
+    """Arrays as lists, for a repr that can be read back."""
+    if isinstance(value, tuple):
+        return tuple(_plain(x) for x in value)
+    return value.tolist() if isinstance(value, np.ndarray) else value

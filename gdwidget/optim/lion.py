@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._checks import check_betas, check_real
-from . import _fused
+from ._rule import Rule
 from .base import Optimizer, State
+from .hyper import hyper_pair, hyper_value
+
+
+def _lion(e: Any, a: Any, c: Any, sw: Any) -> dict[str, Any]:
+    """One Lion update of one element (``c.decay = 1 - lr * weight_decay``)."""
+    u = a.m * c.beta1 + a.g * c.one_minus_beta1
+    return {
+        "p": a.p * c.decay - c.lr * e.sign(u),
+        "m": a.m * c.beta2 + c.one_minus_beta2 * a.g,
+    }
+
+
+RULE = Rule(
+    "lion",
+    _lion,
+    ("p", "g", "m"),
+    ("decay", "beta1", "one_minus_beta1", "beta2", "one_minus_beta2", "lr"),
+)
 
 
 class Lion(Optimizer):
@@ -38,11 +55,12 @@ class Lion(Optimizer):
     def __init__(
         self, lr: Any = 1e-4, betas: tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0
     ) -> None:
-        betas = check_betas(betas)
-        weight_decay = check_real("weight_decay", weight_decay, low=0.0)
+        betas = hyper_pair("betas", betas)
+        weight_decay = hyper_value("weight_decay", weight_decay, low=0.0)
         super().__init__(lr)
         self.betas = betas
         self.weight_decay = weight_decay
+        self._sized()
 
     def _factory(self) -> Any:
         return lion
@@ -50,22 +68,17 @@ class Lion(Optimizer):
     def _init(self, params: Any, xp: Any) -> State:
         return {"exp_avg": xp.zeros_like(params)}
 
-    def _update(
-        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
-    ) -> None:
+    def _update(self, params: Any, grad: Any, state: State, lr: Any, xp: Any, hessian: Any) -> None:
         b1, b2 = self.betas
-        m = state["exp_avg"]
-        decay = 1.0 - lr * self.weight_decay
-        if _fused.usable(params, grad, m):
-            _fused.lion(params, grad, m, lr=lr, b1=b1, b2=b2, decay=decay)
-            return
-        if self.weight_decay != 0.0:
-            params *= decay
-        u = m * b1
-        u += grad * (1.0 - b1)
-        params -= lr * xp.sign(u)
-        m *= b2
-        m += (1.0 - b2) * grad
+        coefs = {
+            "decay": 1.0 - lr * self.weight_decay,
+            "beta1": b1,
+            "one_minus_beta1": 1.0 - b1,
+            "beta2": b2,
+            "one_minus_beta2": 1.0 - b2,
+            "lr": lr,
+        }
+        RULE.apply({"p": params, "g": grad, "m": state["exp_avg"]}, coefs)
 
 
 def lion(

@@ -4,9 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._checks import check_real
-from . import _fused
+from ._rule import Rule
 from .base import Optimizer, State
+from .hyper import any_nonzero, hyper_value, kind, switch
+
+
+def _rmsprop(e: Any, a: Any, c: Any, sw: Any) -> dict[str, Any]:
+    """One RMSprop update of one element (``sw.momentum``: which runs have momentum)."""
+    g = a.g + c.weight_decay * a.p if sw.decay else a.g
+    out = {"sq": a.sq * c.alpha + c.one_minus_alpha * g * g}
+    if sw.centered:
+        ga = out["ga"] = a.ga + c.one_minus_alpha * (g - a.ga)
+        avg = e.sqrt(out["sq"] - ga * ga) + c.eps
+    else:
+        avg = e.sqrt(out["sq"]) + c.eps
+    plain = a.p - (c.lr * g) / avg
+    if sw.momentum == "none":
+        out["p"] = plain
+        return out
+    buf = out["buf"] = a.buf * c.momentum + g / avg
+    out["p"] = a.p - c.lr * buf
+    if sw.momentum == "mixed":
+        out["p"] = e.where(c.momentum > 0.0, out["p"], plain)
+    return out
+
+
+RULE = Rule(
+    "rmsprop",
+    _rmsprop,
+    ("p", "g", "sq", "ga", "buf"),
+    ("weight_decay", "alpha", "one_minus_alpha", "eps", "momentum", "lr"),
+)
 
 
 class RMSprop(Optimizer):
@@ -56,68 +84,49 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
     ) -> None:
-        alpha = check_real("alpha", alpha, low=0.0, high=1.0)
-        eps = check_real("eps", eps, low=0.0)
-        weight_decay = check_real("weight_decay", weight_decay, low=0.0)
-        momentum = check_real("momentum", momentum, low=0.0)
-        centered = bool(centered)
+        alpha = hyper_value("alpha", alpha, low=0.0, high=1.0)
+        eps = hyper_value("eps", eps, low=0.0)
+        weight_decay = hyper_value("weight_decay", weight_decay, low=0.0)
+        momentum = hyper_value("momentum", momentum, low=0.0)
+        centered = switch("centered", centered)
         super().__init__(lr)
         self.alpha = alpha
         self.eps = eps
         self.weight_decay = weight_decay
         self.momentum = momentum
         self.centered = centered
+        self._sized()
 
     def _factory(self) -> Any:
         return rmsprop
 
     def _init(self, params: Any, xp: Any) -> State:
         state: State = {"square_avg": xp.zeros_like(params)}
-        if self.momentum > 0.0:
+        if any_nonzero(self.momentum):
             state["momentum_buffer"] = xp.zeros_like(params)
         if self.centered:
             state["grad_avg"] = xp.zeros_like(params)
         return state
 
-    def _update(
-        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
-    ) -> None:
-        a = self.alpha
-        sq = state["square_avg"]
+    def _update(self, params: Any, grad: Any, state: State, lr: Any, xp: Any, hessian: Any) -> None:
+        coefs = {
+            "weight_decay": self.weight_decay,
+            "alpha": self.alpha,
+            "one_minus_alpha": 1.0 - self.alpha,
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "lr": lr,
+        }
         buf = state.get("momentum_buffer")
-        ga = state.get("grad_avg")
-        arrays = [x for x in (params, grad, sq, buf, ga) if x is not None]
-        if _fused.usable(*arrays):
-            _fused.rmsprop(
-                params,
-                grad,
-                sq,
-                buf,
-                ga,
-                lr=lr,
-                alpha=a,
-                eps=self.eps,
-                weight_decay=self.weight_decay,
-                momentum=self.momentum,
-            )
-            return
-        g = grad
-        if self.weight_decay != 0.0:
-            g = g + self.weight_decay * params
-        sq *= a
-        sq += (1.0 - a) * g * g
-        if ga is not None:
-            ga += (1.0 - a) * (g - ga)
-            avg = xp.sqrt(sq - ga * ga)
-        else:
-            avg = xp.sqrt(sq)
-        avg += self.eps
-        if buf is not None:
-            buf *= self.momentum
-            buf += g / avg
-            params -= lr * buf
-        else:
-            params -= (lr * g) / avg
+        arrays = {"p": params, "g": grad, "sq": state["square_avg"]}
+        arrays.update(ga=state.get("grad_avg"), buf=buf)
+        RULE.apply(
+            arrays,
+            coefs,
+            decay=any_nonzero(self.weight_decay),
+            centered=self.centered,
+            momentum="none" if buf is None else kind(self.momentum, lambda m: m > 0.0),
+        )
 
 
 def rmsprop(

@@ -1,12 +1,33 @@
-"""Plain gradient descent and stochastic gradient descent with momentum (torch.optim.SGD)."""
+"""Plain gradient descent and stochastic gradient descent with momentum (torch.optim.SGD).
+
+The arithmetic of both is written once, in :func:`_sgd`; every executor (NumPy and other
+array namespaces, numba, CUDA) is generated from it (see :mod:`gdwidget.optim._rule`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._checks import check_real
-from . import _fused
+from ._rule import Rule
 from .base import Optimizer, State
+from .hyper import any_nonzero, hyper_value, kind, switch
+
+
+def _sgd(e: Any, a: Any, c: Any, sw: Any) -> dict[str, Any]:
+    """One SGD update of one element (``sw.momentum``: which runs have momentum)."""
+    g = a.g + c.weight_decay * a.p if sw.decay else a.g
+    if sw.momentum == "none":
+        return {"p": a.p - c.lr * g}
+    buf = g if sw.first else a.buf * c.momentum + c.one_minus_dampening * g
+    step = g + c.momentum * buf if sw.nesterov else buf
+    if sw.momentum == "mixed":  # runs without momentum step along the gradient itself
+        step = e.where(c.momentum != 0.0, step, g)
+    return {"p": a.p - c.lr * step, "buf": buf}
+
+
+RULE = Rule(
+    "sgd", _sgd, ("p", "g", "buf"), ("lr", "weight_decay", "momentum", "one_minus_dampening")
+)
 
 
 class GD(Optimizer):
@@ -26,6 +47,7 @@ class GD(Optimizer):
 
     def __init__(self, lr: Any) -> None:
         super().__init__(lr)
+        self._sized()
 
     def _factory(self) -> Any:
         return gd
@@ -33,20 +55,7 @@ class GD(Optimizer):
     def _update(
         self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
     ) -> None:
-        if _fused.usable(params, grad):
-            _fused.sgd(
-                params,
-                grad,
-                None,
-                lr=lr,
-                weight_decay=0.0,
-                momentum=0.0,
-                dampening=0.0,
-                nesterov=False,
-                first=False,
-            )
-            return
-        params -= lr * grad
+        RULE.apply({"p": params, "g": grad}, {"lr": lr}, decay=False, momentum="none")
 
 
 class SGD(Optimizer):
@@ -72,14 +81,16 @@ class SGD(Optimizer):
     ----------
     lr : float or callable
         Learning rate :math:`\eta`, or a schedule ``step -> lr``.
-    momentum : float
+    momentum : float or array
         Momentum factor :math:`\mu \ge 0`.
-    dampening : float
+    dampening : float or array
         Dampening :math:`\tau \in [0, 1]` of the gradient in the momentum buffer.
-    weight_decay : float
+    weight_decay : float or array
         Coupled L2 penalty :math:`\lambda \ge 0` added to the gradient.
     nesterov : bool
-        Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
+        Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0`` (in every run).
+
+    Every number may be a 1-D array of one value per run (see :mod:`gdwidget.optim.base`).
     """
 
     name = "sgd"
@@ -93,11 +104,11 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        momentum = check_real("momentum", momentum, low=0.0)
-        dampening = check_real("dampening", dampening, low=0.0, high=1.0)
-        weight_decay = check_real("weight_decay", weight_decay, low=0.0)
-        nesterov = bool(nesterov)
-        if nesterov and (momentum <= 0.0 or dampening != 0.0):
+        momentum = hyper_value("momentum", momentum, low=0.0)
+        dampening = hyper_value("dampening", dampening, low=0.0, high=1.0)
+        weight_decay = hyper_value("weight_decay", weight_decay, low=0.0)
+        nesterov = switch("nesterov", nesterov)
+        if nesterov and (kind(momentum, lambda m: m > 0.0) != "all" or any_nonzero(dampening)):
             raise ValueError(
                 "nesterov=True requires momentum > 0 and dampening == 0, "
                 f"got momentum={momentum!r}, dampening={dampening!r}"
@@ -107,46 +118,32 @@ class SGD(Optimizer):
         self.dampening = dampening
         self.weight_decay = weight_decay
         self.nesterov = nesterov
+        self._sized()
 
     def _factory(self) -> Any:
         return sgd
 
     def _init(self, params: Any, xp: Any) -> State:
-        if self.momentum == 0.0:
+        if not any_nonzero(self.momentum):
             return {}
         return {"momentum_buffer": xp.zeros_like(params)}
 
-    def _update(
-        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
-    ) -> None:
-        mu, wd = self.momentum, self.weight_decay
+    def _update(self, params: Any, grad: Any, state: State, lr: Any, xp: Any, hessian: Any) -> None:
         buf = state.get("momentum_buffer")
-        first = state["step"] == 0
-        arrays = (params, grad) if buf is None else (params, grad, buf)
-        if _fused.usable(*arrays):
-            _fused.sgd(
-                params,
-                grad,
-                buf,
-                lr=lr,
-                weight_decay=wd,
-                momentum=mu,
-                dampening=self.dampening,
-                nesterov=self.nesterov,
-                first=first,
-            )
-            return
-        g = grad
-        if wd != 0.0:
-            g = g + wd * params
-        if mu != 0.0:
-            if first:
-                buf[...] = g
-            else:
-                buf *= mu
-                buf += (1.0 - self.dampening) * g
-            g = g + mu * buf if self.nesterov else buf
-        params -= lr * g
+        coefs = {
+            "lr": lr,
+            "weight_decay": self.weight_decay,
+            "momentum": self.momentum,
+            "one_minus_dampening": 1.0 - self.dampening,
+        }
+        RULE.apply(
+            {"p": params, "g": grad, "buf": buf},
+            coefs,
+            decay=any_nonzero(self.weight_decay),
+            momentum="none" if buf is None else kind(self.momentum, lambda m: m != 0.0),
+            nesterov=self.nesterov,
+            first=state["step"] == 0,
+        )
 
 
 def gd(lr: Any) -> GD:

@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._checks import check_betas, check_choice, check_int, check_real
+from .._checks import check_choice, check_int
 from ..backend import Random, namespace_of
 from ..objectives.base import Objective
-from . import _fused
+from ._rule import Rule
 from .base import Optimizer, State
+from .hyper import hyper_pair, hyper_value
+
+
+def _sophia(e: Any, a: Any, c: Any, sw: Any) -> dict[str, Any]:
+    """One SophiaG update of one element (``sw.refresh``: a Hessian estimate is given)."""
+    m = a.m * c.beta1 + c.one_minus_beta1 * a.g
+    out = {"m": m}
+    h = out["h"] = a.h * c.beta2 + c.one_minus_beta2 * a.h_hat if sw.refresh else a.h
+    ratio = m / e.maximum(c.rho * h, c.eps)  # clip(rho * h, min=eps); NaN stays NaN
+    out["p"] = a.p * c.decay - c.lr * e.minimum(e.maximum(ratio, -1.0), 1.0)
+    return out
+
+
+RULE = Rule(
+    "sophia",
+    _sophia,
+    ("p", "g", "m", "h", "h_hat"),
+    ("decay", "beta1", "one_minus_beta1", "beta2", "one_minus_beta2", "rho", "eps", "lr"),
+)
 
 ESTIMATORS = ("auto", "exact", "hutchinson", "gnb")
 
@@ -72,10 +91,10 @@ class Sophia(Optimizer):
         estimator: str = "auto",
         seed: int = 0,
     ) -> None:
-        betas = check_betas(betas)
-        rho = check_real("rho", rho, low=0.0)
-        weight_decay = check_real("weight_decay", weight_decay, low=0.0)
-        eps = check_real("eps", eps, low=0.0, low_open=True)
+        betas = hyper_pair("betas", betas)
+        rho = hyper_value("rho", rho, low=0.0)
+        weight_decay = hyper_value("weight_decay", weight_decay, low=0.0)
+        eps = hyper_value("eps", eps, low=0.0, low_open=True)
         k = check_int("k", k, low=1)
         estimator = check_choice("estimator", estimator, ESTIMATORS)
         seed = check_int("seed", seed, low=0)
@@ -87,6 +106,7 @@ class Sophia(Optimizer):
         self.k = k
         self.estimator = estimator
         self.seed = seed
+        self._sized()
 
     @property
     def hessian_every(self) -> int:  # type: ignore[override]
@@ -169,32 +189,18 @@ class Sophia(Optimizer):
                 f"same namespace, got {type(hessian).__name__} of shape "
                 f"{tuple(getattr(hessian, 'shape', ()))}"
             )
-        arrays = (params, grad, m, h) if hessian is None else (params, grad, m, h, hessian)
-        if _fused.usable(*arrays):
-            _fused.sophia(
-                params,
-                grad,
-                m,
-                h,
-                hessian,
-                lr=lr,
-                b1=b1,
-                b2=b2,
-                rho=self.rho,
-                eps=self.eps,
-                decay=1.0 - lr * self.weight_decay,
-            )
-            return
-        if self.weight_decay != 0.0:
-            params *= 1.0 - lr * self.weight_decay
-        m *= b1
-        m += (1.0 - b1) * grad
-        if hessian is not None:
-            h *= b2
-            h += (1.0 - b2) * hessian
-        denom = xp.clip(self.rho * h, min=self.eps)
-        ratio = xp.clip(m / denom, min=-1.0, max=1.0)
-        params -= lr * ratio
+        coefs = {
+            "decay": 1.0 - lr * self.weight_decay,
+            "beta1": b1,
+            "one_minus_beta1": 1.0 - b1,
+            "beta2": b2,
+            "one_minus_beta2": 1.0 - b2,
+            "rho": self.rho,
+            "eps": self.eps,
+            "lr": lr,
+        }
+        arrays = {"p": params, "g": grad, "m": m, "h": h, "h_hat": hessian}
+        RULE.apply(arrays, coefs, refresh=hessian is not None)
 
 
 def _own_hess_diag(objective: Any) -> bool:
