@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gdwidget as gd  # noqa: E402
-from gdwidget.sweep.run import make_plan  # noqa: E402
+from gdwidget.sweeps.run import make_plan  # noqa: E402
 
 warnings.filterwarnings("ignore", message="gdwidget's JavaScript bundle is missing")
 

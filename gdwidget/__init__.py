@@ -27,11 +27,11 @@ _LAZY = {
     "Playground": ("gdwidget.widget", "Playground"),
     "data": ("gdwidget.data", None),
     "models": ("gdwidget.models", None),
-    "monitor": ("gdwidget.monitor", "monitor"),
+    "monitor": ("gdwidget.monitoring", "monitor"),
     "plots": ("gdwidget.plots", None),
     "save_html": ("gdwidget.export", "save_html"),
-    "sweep": ("gdwidget.sweep", "sweep"),
-    "PhaseMap": ("gdwidget.sweep.phasemap", "PhaseMap"),
+    "sweep": ("gdwidget.sweeps", "sweep"),
+    "PhaseMap": ("gdwidget.sweeps.phasemap", "PhaseMap"),
     "load_ipython_extension": ("gdwidget.magics", "load_ipython_extension"),
 }
 

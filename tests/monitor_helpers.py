@@ -9,7 +9,7 @@ import numpy as np
 from widget_helpers import FakeComm
 
 import gdwidget as gd
-from gdwidget.monitor.wire import unpack
+from gdwidget.monitoring.wire import unpack
 
 MONITOR_TYPES = ("frame", "history", "path", "surface")
 

@@ -301,7 +301,7 @@ def test_nbconvert_html_shows_the_picture_with_the_paths(tmp_path):
 
 # -- a monitor ----------------------------------------------------------------------------
 def test_monitor_page_embeds_its_history_and_path(tmp_path):
-    pytest.importorskip("gdwidget.monitor")
+    pytest.importorskip("gdwidget.monitoring")
     m = gd.monitor()
     try:
         rng = np.random.default_rng(0)

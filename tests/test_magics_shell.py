@@ -219,7 +219,7 @@ def test_gd_monitor_with_a_stand_in(shell, views, torch_opt, monkeypatch):
 
 
 def test_gd_monitor_with_the_real_monitor(shell, views, torch_opt):
-    module = pytest.importorskip("gdwidget.monitor")
+    module = pytest.importorskip("gdwidget.monitoring")
     if not callable(getattr(module, "monitor", None)):
         pytest.skip("gd.monitor is not built yet")
     seen, widgets = views
@@ -227,7 +227,7 @@ def test_gd_monitor_with_the_real_monitor(shell, views, torch_opt):
     shell.user_ns["opt"] = opt
     m = shell.run_line_magic("gd_monitor", "opt")
     widgets.append(m)
-    assert type(m).__module__.startswith("gdwidget.monitor") and seen == [m.model_id]
+    assert type(m).__module__.startswith("gdwidget.monitoring") and seen == [m.model_id]
     import torch
 
     torch.manual_seed(0)

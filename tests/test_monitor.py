@@ -191,7 +191,7 @@ def test_request_history_and_subscribe() -> None:
 
 def test_lost_buffers_switch_the_monitor_to_base64() -> None:
     from gdwidget.live.sinks import PROBE_BYTES, decode_buffers
-    from gdwidget.monitor.wire import unpack
+    from gdwidget.monitoring.wire import unpack
 
     m, comm = make(projection=None)
     for t in range(4):

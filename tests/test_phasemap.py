@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gdwidget as gd
-from gdwidget.sweep.metrics import FIGURES
+from gdwidget.sweeps.metrics import FIGURES
 
 warnings.filterwarnings("ignore", message="gdwidget's JavaScript bundle is missing")
 

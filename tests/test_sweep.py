@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import gdwidget as gd
-from gdwidget.sweep import metrics
-from gdwidget.sweep.grid import looks_log_spaced, make_grid
+from gdwidget.sweeps import metrics
+from gdwidget.sweeps.grid import looks_log_spaced, make_grid
 
 FIGS = ("final_loss", "best_loss", "steps_to_tol", "diverged")
 
@@ -189,7 +189,7 @@ def scalar_momentum_sgd(lr=1e-3, momentum=0.0):
 
 
 def test_one_group_when_vectorized_and_a_group_per_value_otherwise():
-    from gdwidget.sweep.run import make_plan
+    from gdwidget.sweeps.run import make_plan
 
     grid = {"lr": [1e-3, 2e-3, 3e-3], "momentum": [0.0, 0.5, 0.9]}
     plan = make_plan("rosenbrock", gd.optim.sgd, grid)

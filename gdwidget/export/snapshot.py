@@ -136,7 +136,7 @@ def _kind(source: Any) -> str:
         return "history"
     if hasattr(source, "session") and hasattr(source, "meta") and hasattr(source, "history"):
         return "playground"
-    if type(source).__module__.startswith("gdwidget.monitor"):
+    if type(source).__module__.startswith("gdwidget.monitoring"):
         return "monitor"
     raise TypeError(
         "source must be a gd.Playground, a gd.History (from gd.run), a Playground's history "

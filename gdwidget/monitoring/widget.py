@@ -54,7 +54,7 @@ PATH_GAP = 0.05  # seconds between two samples of a torch model's parameters, at
 
 
 class Monitor(anywidget.AnyWidget):
-    """Watch a training loop live (see :func:`gdwidget.monitor`)."""
+    """Watch a training loop live (see :func:`gdwidget.monitoring`)."""
 
     _esm = bundle.read(bundle.STATIC / "monitor.js", MISSING_ESM)
     _css = bundle.read(bundle.STATIC / "monitor.css", "")

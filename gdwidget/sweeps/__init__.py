@@ -11,8 +11,6 @@ Dask cluster, and the phase map widget (:class:`PhaseMap`).
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
 from .run import sweep
@@ -25,15 +23,4 @@ def __getattr__(name: str) -> Any:
         from .phasemap import PhaseMap  # noqa: PLC0415
 
         return PhaseMap
-    raise AttributeError(f"module 'gdwidget.sweep' has no attribute {name!r}")
-
-
-class _CallableModule(types.ModuleType):
-    """``gd.sweep`` is this package once any of its modules was imported (Python sets the
-    attribute on the parent package), so the package calls :func:`sweep` itself."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+    raise AttributeError(f"module 'gdwidget.sweeps' has no attribute {name!r}")

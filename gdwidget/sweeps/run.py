@@ -82,7 +82,7 @@ def sweep(
     pandas.DataFrame
         One row per grid point, seed (and start, with several): a column per swept
         hyperparameter, ``seed`` (``start``), ``final_loss``, ``best_loss``,
-        ``steps_to_tol`` (NaN if never), ``diverged`` (see :mod:`gdwidget.sweep.metrics`).
+        ``steps_to_tol`` (NaN if never), ``diverged`` (see :mod:`gdwidget.sweeps.metrics`).
 
     Examples
     --------
@@ -171,7 +171,7 @@ def split(n_points: int, block_size: int) -> list[np.ndarray]:
 
 
 def blocks(plan: Plan, block_size: int | None = None, client: Any = None) -> Iterator[dict]:
-    """Each block's figures as it finishes (see :func:`~gdwidget.sweep.plan.run_block`)."""
+    """Each block's figures as it finishes (see :func:`~gdwidget.sweeps.plan.run_block`)."""
     if client is not None:
         from .dask import client_blocks  # noqa: PLC0415
 

@@ -55,7 +55,7 @@ class PhaseMap(anywidget.AnyWidget):
     ----------
     objective : Objective or str
     optimizer : Optimizer, factory or str
-        As for :func:`gdwidget.sweep`: ``gd.optim.sgd`` or ``gd.optim.sgd(weight_decay=1e-4)``.
+        As for :func:`gdwidget.sweeps`: ``gd.optim.sgd`` or ``gd.optim.sgd(weight_decay=1e-4)``.
     x, y : (str, sequence of float)
         The hyperparameter of each axis and its values (``("lr", np.logspace(-4, -1, 100))``);
         an axis of log-spaced values is drawn in log scale.
@@ -72,7 +72,7 @@ class PhaseMap(anywidget.AnyWidget):
     client : dask.distributed.Client, optional
         Run the blocks on a cluster.
     device, dtype, block_size
-        As for :func:`gdwidget.sweep`.
+        As for :func:`gdwidget.sweeps`.
 
     Examples
     --------
@@ -214,7 +214,7 @@ class PhaseMap(anywidget.AnyWidget):
 
     @property
     def table(self) -> Any:
-        """The finished cells as :func:`gdwidget.sweep`'s tidy table."""
+        """The finished cells as :func:`gdwidget.sweeps`'s tidy table."""
         with self._lock:
             pts = np.flatnonzero(self._have)
             ny = self._found.shape[1]

@@ -1,7 +1,7 @@
 """The Dask path of a sweep: the grid in blocks, each block one vectorized run on a worker.
 
 The plan (objective, optimizer, grid) goes to the cluster once (``scatter``); each task
-runs one block of grid points with :func:`~gdwidget.sweep.plan.run_block` on its worker,
+runs one block of grid points with :func:`~gdwidget.sweeps.plan.run_block` on its worker,
 on the worker's GPU where it has one (``device="auto"``, the default with a client), and
 block results come back as they finish (``dask.distributed.as_completed``). A block's rows
 are the rows a local sweep makes for those points: a run depends on its hyperparameters,

@@ -12,8 +12,6 @@ over the path's plane is drawn too. See docs/monitor.md.
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -85,14 +83,3 @@ def monitor(
         max_fps=max_fps,
         grad_every=grad_every,
     )
-
-
-class _CallableModule(types.ModuleType):
-    """``gd.monitor`` is this package once any of its modules was imported (Python sets the
-    attribute on the parent package), so the package calls :func:`monitor` itself."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Monitor:
-        return monitor(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
