@@ -25,25 +25,23 @@ import traitlets as tl
 
 from . import bundle
 from ._checks import check_int, check_real
-from .backend import Backend, get_backend
 from .engine import Run
 from .live import landscape, modelview
 from .live import meta as meta_mod
 from .live import protocol as p
+from .live.assemble import PLOT_PX, assemble, grid_points, quiet_backend, with_optimizer
 from .live.planes import PLANES
 from .live.session import Session
 from .live.sinks import WidgetSink
 from .live.source import EngineSource
 from .projection import Plane
-from .stream import DEFAULT_CAPACITY, DEFAULT_MAX_FPS, DecimatedHistory, Streamer
+from .stream import DEFAULT_CAPACITY, DEFAULT_MAX_FPS, DecimatedHistory
 
 __all__ = ["PLANES", "Playground"]
 
 _bundle_present = bundle.bundle_present  # tests and benchmarks ask the widget module
 
 log = logging.getLogger("gdwidget")
-
-PLOT_PX = (450, 400)  # the landscape's plot area in the page, until a view says otherwise
 
 
 class Playground(anywidget.AnyWidget):
@@ -170,7 +168,7 @@ class Playground(anywidget.AnyWidget):
         max_history = check_int("max_history", max_history, low=16, high=10**7)
         max_fps = check_real("max_fps", max_fps, low=0.0, low_open=True)
         pilot_steps = check_int("pilot_steps", pilot_steps, low=1)
-        _grid_size(grid_size)  # checked before the source is built
+        grid_points(grid_size)  # checked before the source is built
         if not bundle.bundle_present():
             warnings.warn(
                 "gdwidget's JavaScript bundle is missing (gdwidget/static/widget.js): the widget "
@@ -183,7 +181,7 @@ class Playground(anywidget.AnyWidget):
             objective,
             optimizers,
             start,
-            device=_quiet_backend(device, dtype),
+            device=quiet_backend(device, dtype),
             dtype=dtype,
             grad_tol=grad_tol,
             loss_tol=loss_tol,
@@ -216,35 +214,8 @@ class Playground(anywidget.AnyWidget):
         self, source: EngineSource, speed: float, bounds: list[list[float]]
     ) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
         """A session (with its streamer) for ``source``; returns meta, data and data_meta."""
-        max_history, max_fps, _pilot, grid_size = self._limits
-        run = source.run
-        size = _grid_size(grid_size)
-        if grid_size is None and source.plane is not None and source.plane.kind != "params":
-            size = (64, 48) if run.backend.device == "cpu" else (160, 120)
-        view_kind = modelview.choose(run.objective) if source.is_model else None
-        data, data_meta = modelview.data_trait(run.objective, view_kind)
-        streamer = Streamer(
-            run.n_runs, capacity=max_history, max_fps=max_fps, bounds=bounds, px=PLOT_PX
-        )
-        self._session = Session(
-            source,
-            streamer,
-            WidgetSink(self),
-            speed=speed,
-            bounds=bounds,
-            grid_size=size,
-            plot_px=PLOT_PX,
-            model_view=view_kind,
-            data_meta=data_meta,
-        )
-        meta = meta_mod.build(
-            source,
-            bounds=bounds,
-            ranges=self._session.lr_ranges,
-            model_view=view_kind,
-            max_history=streamer.buffer.capacity,
-            eval_capacity=streamer.eval_capacity,
-            plot_px=PLOT_PX,
+        self._session, meta, data, data_meta = assemble(
+            WidgetSink(self), source, speed, bounds, self._limits
         )
         return meta, data, data_meta
 
@@ -253,33 +224,12 @@ class Playground(anywidget.AnyWidget):
 
         The runs keep their starts, settings and current view; the history starts over.
         """
-        from .engine import _as_optimizers  # noqa: PLC0415
-
         old = self._session
-        r = old.source.run
-        if label in r.optimizers:
-            raise ValueError(f"label {label!r} is already in the race: {list(r.optimizers)}")
-        optimizers = _as_optimizers({**r.optimizers, label: optimizer})
-        plane = "auto" if old.source.plane is None else old.source.plane.kind
-        source = EngineSource(
-            r.objective,
-            optimizers,
-            r._starts,
-            device=r.backend,
-            dtype=r.backend.dtype,
-            grad_tol=r.grad_tol,
-            loss_tol=r.loss_tol,
-            batch_size=r.batch_size,
-            seed=r.seed,
-            validation=r.validation,
-            eval_every=r._eval_every_arg,
-            plane=plane,
-            pilot_steps=self._limits[2],
-        )
+        source = with_optimizer(old.source, label, optimizer, pilot_steps=self._limits[2])
         view = old.out.view
         old.close()
         meta, data, data_meta = self._attach(source, old.speed, view)
-        self._session._views, self._session._had_view = set(old._views), old._had_view
+        self._session.take_views(old)
         self.set_trait("running", False)
         self.set_trait("meta", meta)
         self.set_trait("data", data)
@@ -473,22 +423,3 @@ class Playground(anywidget.AnyWidget):
             except ValueError:
                 self.set_trait("batch_size", change["old"])
                 raise
-
-
-def _quiet_backend(device: Any, dtype: Any) -> Backend:
-    """The backend, without the CPU fallback warning: the status line says the device."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="gdwidget runs on the CPU", category=RuntimeWarning
-        )
-        return get_backend(device, dtype)
-
-
-def _grid_size(grid_size: Any) -> tuple[int, int]:
-    try:
-        nx, ny = (check_int("grid_size", g, low=2) for g in grid_size or (160, 120))
-    except TypeError:
-        raise ValueError(f"grid_size must be a pair (nx, ny), got {grid_size!r}") from None
-    if nx * ny > 4_000_000:
-        raise ValueError(f"grid_size {nx}x{ny} is too large (at most 4 million points)")
-    return nx, ny

@@ -328,6 +328,11 @@ class Session:
                 self.sink.update(running=False)
             self._release()
 
+    def take_views(self, other: Session) -> None:
+        """Count ``other``'s open views as this session's (a session that replaces it)."""
+        with self._cv:
+            self._views, self._had_view = set(other._views), other._had_view
+
     def _no_view_left(self) -> bool:
         return (
             self._had_view
