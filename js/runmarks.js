@@ -88,7 +88,7 @@ export function createRunMarks(store, { width, height }) {
         ]),
       );
     }
-    el.replaceChildren(...items);
+    if (items.length || el.childElementCount) el.replaceChildren(...items); // nothing to redo when empty
     el.setAttribute("data-count", String(items.length));
     return items.length;
   }

@@ -12,6 +12,11 @@ const MAX_LISTED = 12;
  * The status line: step, each run's loss, the device the runs use (`meta.device_label`, such as
  * "CPU · NumPy", muted) and the `error` trait in red.
  */
+/** Set an element's text only when it differs (a write is a DOM mutation even when equal). */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 export function createStatusLine(store) {
   const model = store.model;
   const stepEl = h("span", { class: "gd-status-step" });
@@ -20,32 +25,48 @@ export function createStatusLine(store) {
   const deviceEl = h("span", { class: "gd-muted gd-status-device" });
   const el = h("div", { class: "gd-status", "data-testid": "gd-status", "aria-live": "polite" }, [stepEl, runsEl, errorEl, deviceEl]);
 
-  function update() {
-    const meta = model.get("meta") ?? {};
-    const step = store.step();
-    stepEl.textContent = `step ${Number.isFinite(step) ? step : 0}${model.get("running") ? " ▸" : ""}`;
-    const statuses = statusByLabel(model.get("status"));
+  // one span per listed run, built when the runs change; each frame only rewrites the texts
+  // that changed (rebuilding them would cost the page a style and layout pass per frame)
+  let rows = [];
+  let rowsKey = "";
+  function buildRows(meta, n) {
+    const key = JSON.stringify([n, meta.runs?.slice?.(0, MAX_LISTED)]);
+    if (key === rowsKey) return;
+    rowsKey = key;
+    rows = [];
     const parts = [];
-    const n = Array.isArray(meta.runs) ? meta.runs.length : 0;
     for (let r = 0; r < Math.min(n, MAX_LISTED); r++) {
       const { label, color } = runInfo(meta, r);
-      const s = statuses.get(label);
-      const held = lastLoss(r);
-      const loss = held != null && Number.isFinite(held) ? held : (s?.loss ?? held);
-      const span = h("span", { class: "gd-status-run" }, [
-        h("span", { class: "gd-swatch gd-swatch-small", style: { background: color } }),
-        `${label} ${formatNumber(loss)}`,
-        s && s.status !== "running" ? h("span", { class: "gd-muted", text: ` (${s.status})` }) : null,
-      ]);
-      parts.push(span);
+      const text = document.createTextNode("");
+      const note = h("span", { class: "gd-muted", hidden: true });
+      parts.push(h("span", { class: "gd-status-run" }, [h("span", { class: "gd-swatch gd-swatch-small", style: { background: color } }), text, note]));
+      rows.push({ label, text, note });
     }
     if (n > MAX_LISTED) parts.push(h("span", { class: "gd-muted", text: `+${n - MAX_LISTED} more` }));
     runsEl.replaceChildren(...parts);
+  }
+
+  function update() {
+    const meta = model.get("meta") ?? {};
+    const step = store.step();
+    setText(stepEl, `step ${Number.isFinite(step) ? step : 0}${model.get("running") ? " ▸" : ""}`);
+    const statuses = statusByLabel(model.get("status"));
+    buildRows(meta, Array.isArray(meta.runs) ? meta.runs.length : 0);
+    rows.forEach(({ label, text, note }, r) => {
+      const s = statuses.get(label);
+      const held = lastLoss(r);
+      const loss = held != null && Number.isFinite(held) ? held : (s?.loss ?? held);
+      const value = `${label} ${formatNumber(loss)}`;
+      if (text.nodeValue !== value) text.nodeValue = value;
+      const stopped = s && s.status !== "running" ? ` (${s.status})` : "";
+      setText(note, stopped);
+      if (note.hidden !== !stopped) note.hidden = !stopped;
+    });
     const device = typeof meta.device_label === "string" ? meta.device_label : "";
-    deviceEl.textContent = device;
+    setText(deviceEl, device);
     deviceEl.hidden = !device;
     const err = model.get("error") ?? "";
-    errorEl.textContent = err;
+    setText(errorEl, err);
     errorEl.hidden = !err;
   }
 
