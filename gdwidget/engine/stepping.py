@@ -117,6 +117,8 @@ class Stepping:
 
     def _step(self, rates: dict[str, float | None], prev: Any) -> None:
         xp = self.xp
+        #: (step number before this step, the parameters then): the last update, for views
+        self.before_step = (self.t, prev)
         active = self._status == RUNNING
         prev_loss = self.loss
         for label, opt in self.optimizers.items():
