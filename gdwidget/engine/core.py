@@ -28,7 +28,7 @@ from .._checks import check_int, check_real
 from ..backend import Backend, get_backend, to_numpy
 from ..objectives.base import Objective
 from ..optim.base import Optimizer
-from ._rollback import Snapshots
+from ._rollback import Snapshots, copy_tree
 from .batches import Batches
 from .inputs import _as_objective, _as_optimizers, _starts
 from .rates import Rates
@@ -44,6 +44,13 @@ from .results import (
 from .stepping import MAX_STEPS, Stepping
 
 __all__ = ["Run"]
+
+#: what :meth:`Run.state` copies: all that the next steps depend on but the settings
+_STATE = (
+    "params", "states", "t", "loss", "grad", "_gnorm", "_batch", "_batches", "_status",
+    "_stop_step", "_blowup", "_blowup_above", "_group_error", "_last_eval_loss", "_broken",
+    "batch_size", "eval_every",
+)  # fmt: skip
 
 
 class Run(Rates, Stepping):
@@ -325,6 +332,23 @@ class Run(Rates, Stepping):
             raise
         self._batch, self.grad = batch, grad
         self.loss = xp.where(self._status == RUNNING, loss, self.loss)
+
+    # -- snapshots (time travel) -----------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """A copy of everything the next steps depend on, but the settings.
+
+        Parameters, optimizer states, the step, the batch order (with its generator), the
+        statuses and the batch size. The optimizers' hyperparameters are not in it: a
+        :meth:`restore` goes on with the settings in force then.
+        """
+        return {name: copy_tree(getattr(self, name)) for name in _STATE}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put the run back to a :meth:`state` (the copy is copied again: reusable)."""
+        self.__dict__.update(copy_tree(state))
+        self._snapshots = Snapshots(self.states)
+        self._rates = None  # computed again from the settings in force
+        self._sync_status()
 
     # -- state -------------------------------------------------------------------------
     @property
