@@ -141,6 +141,8 @@ class Playground(anywidget.AnyWidget):
     data = tl.Bytes(b"").tag(sync=True)
     data_meta = tl.Dict().tag(sync=True)
     marks = tl.List().tag(sync=True)
+    #: the step every view shows while seeking: ``{"step": kept, "asked": t}``; {} the newest
+    cursor = tl.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -354,6 +356,23 @@ class Playground(anywidget.AnyWidget):
         except p.BadMessage as exc:
             raise ValueError(str(exc)) from None
         self._submit(p.SetView(b))
+
+    def seek(self, t: int) -> int:
+        """Pause and show step ``t`` in every view, or the nearest kept step; returns the step
+        shown. The next step taken shows the newest again (docs/timetravel.md)."""
+        self._submit(p.Seek(check_int("t", t, low=0)))
+        return self._session.timeline.cursor["step"]
+
+    def step_back(self) -> int:
+        """Pause and show the kept step before the one shown; returns it."""
+        self._submit(p.StepBack())
+        return self._session.timeline.cursor["step"]
+
+    def fork(self, t: int) -> None:
+        """Pause; every run goes on from step ``t`` with the settings now set, the history
+        after ``t`` dropped. With unchanged settings the steps after it are the same, bit for
+        bit (docs/timetravel.md)."""
+        self._submit(p.Fork(check_int("t", t, low=0)))
 
     def gradients(self) -> tuple[Any, Any]:
         """Each run's current mini-batch and full-batch gradient, in plane coordinates

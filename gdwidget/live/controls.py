@@ -64,6 +64,7 @@ def _reset(s: Session, cmd: p.Reset) -> None:
         s.out.set_view(s.out.view)  # the landscape is a slice through the start
     s.flush(force=True)
     s.send_extras(force=True)
+    s.timeline.reset(s)
 
 
 def _set_lr(s: Session, cmd: p.SetLr) -> None:
@@ -164,6 +165,22 @@ def _resend_history(s: Session) -> None:
     s.send_extras(force=True)
 
 
+def _seek(s: Session, cmd: p.Seek | p.StepBack) -> None:
+    _pause(s, p.Pause())  # the page gets every row first: the cursor names one of them
+    if isinstance(cmd, p.StepBack):
+        s.timeline.step_back(s)
+    else:
+        s.timeline.seek(s, cmd.step)
+
+
+def _fork(s: Session, cmd: p.Fork) -> None:
+    _pause(s, p.Pause())
+    s.clear_error()
+    s.timeline.fork(s, cmd.step)
+    s.flush(force=True)
+    s.send_extras(force=True)
+
+
 _HANDLERS = {
     p.Play: _play,
     p.Pause: _pause,
@@ -179,4 +196,7 @@ _HANDLERS = {
     p.SetPixels: _set_pixels,
     p.RequestHistory: _request_history,
     p.ProbeAck: _probe_ack,
+    p.Seek: _seek,
+    p.StepBack: _seek,
+    p.Fork: _fork,
 }

@@ -33,6 +33,9 @@ __all__ = [
     "ViewClose",
     "ViewOpen",
     "parse",
+    "Seek",
+    "Fork",
+    "StepBack",
 ]
 
 #: Most steps one "step" message may ask for (the page's step box allows up to 10**9).
@@ -156,6 +159,25 @@ class ViewClose(Command):
     id: str
 
 
+@dataclass(frozen=True)
+class Seek(Command):
+    """Show step ``step`` (or the nearest kept one) in every view; pauses."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class StepBack(Command):
+    """Show the kept step before the one shown; pauses."""
+
+
+@dataclass(frozen=True)
+class Fork(Command):
+    """Every run goes on from step ``step`` with the settings now set; pauses."""
+
+    step: int
+
+
 # -- validators ------------------------------------------------------------------------------
 def number(name: str, value: Any, *, low: float | None = None, positive: bool = False) -> float:
     """A finite JSON number (not a bool), optionally ``>= low`` or ``> 0``."""
@@ -265,6 +287,9 @@ _PARSERS = {
     "view_open": lambda c: ViewOpen(text("view id", c.get("id")), pixels(c.get("px"))),
     "view_close": lambda c: ViewClose(text("view id", c.get("id"))),
     "probe_ack": lambda c: ProbeAck(flag("probe_ack ok", c.get("ok"))),
+    "seek": lambda c: Seek(integer("seek step", c.get("step"), low=0, high=10**15)),
+    "step_back": lambda c: StepBack(),
+    "fork": lambda c: Fork(integer("fork step", c.get("step"), low=0, high=10**15)),
 }
 
 

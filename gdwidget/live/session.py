@@ -24,6 +24,7 @@ from ..engine import ObjectiveError
 from . import controls, interrupt
 from . import protocol as p
 from .outbox import Outbox
+from .timetravel import Timeline
 
 log = logging.getLogger("gdwidget")
 
@@ -94,6 +95,8 @@ class Session:
         self._had_view = False
         self._no_view_since = time.monotonic()
         self._step_s = 0.0  # seconds per step, smoothed
+        #: checkpoints and the shown step (seek, fork: :mod:`gdwidget.live.timetravel`)
+        self.timeline = Timeline()
 
     # -- state read by the widget ----------------------------------------------------------
     @property
@@ -349,6 +352,7 @@ class Session:
         """``n`` steps of the source; the rows taken are kept whatever happens."""
         t0 = time.perf_counter()
         err: BaseException | None = None
+        self.timeline.before_advance(self)
         try:
             chunk = self.source.advance(n)
         except ObjectiveError as exc:
