@@ -24,6 +24,7 @@ __all__ = [
     "ScaleLr",
     "SelectRun",
     "SetBatchSize",
+    "SetHyper",
     "SetLr",
     "SetPixels",
     "SetSpeed",
@@ -32,6 +33,7 @@ __all__ = [
     "Step",
     "ViewClose",
     "ViewOpen",
+    "Xray",
     "parse",
     "Seek",
     "Fork",
@@ -178,6 +180,22 @@ class Fork(Command):
     step: int
 
 
+@dataclass(frozen=True)
+class SetHyper(Command):
+    """One hyperparameter of one optimizer group, from the next step (not ``lr``)."""
+
+    group: str
+    name: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Xray(Command):
+    """The page's X-ray toggle: while on, the kernel sends ``xray`` messages."""
+
+    on: bool
+
+
 # -- validators ------------------------------------------------------------------------------
 def number(name: str, value: Any, *, low: float | None = None, positive: bool = False) -> float:
     """A finite JSON number (not a bool), optionally ``>= low`` or ``> 0``."""
@@ -291,6 +309,25 @@ _PARSERS = {
     "step_back": lambda c: StepBack(),
     "fork": lambda c: Fork(integer("fork step", c.get("step"), low=0, high=10**15)),
 }
+
+
+def hyper(value: Any) -> Any:
+    """A hyperparameter's value: a number, a switch, a pair of numbers or a short text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return tuple(number("set_hyper value", v) for v in value)
+    if isinstance(value, str):
+        return text("set_hyper value", value)
+    return number("set_hyper value", value)
+
+
+_PARSERS["set_hyper"] = lambda c: SetHyper(
+    text("set_hyper group", c.get("group")),
+    text("set_hyper name", c.get("name")),
+    hyper(c.get("value")),
+)
+_PARSERS["xray"] = lambda c: Xray(flag("xray on", c.get("on")))
 
 
 def _short(value: Any, limit: int = 80) -> str:
