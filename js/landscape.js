@@ -393,6 +393,13 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
     fit: onFit,
     /** the tooltip for the pointer at (x, y) px inside `el` (tests) */
     hoverAt: showHover,
+    /** Cover the whole landscape with `node` (the 3-D view, js/threed.js), or uncover it (null). */
+    cover(node) {
+      for (const c of el.querySelectorAll(":scope > .gd-cover")) c.remove();
+      if (!node) return;
+      node.classList.add("gd-cover");
+      el.append(node);
+    },
     destroy() {
       for (const off of offs) off();
       heatFrame.cancel();
