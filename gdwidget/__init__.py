@@ -33,6 +33,7 @@ _LAZY = {
     "sweep": ("gdwidget.sweeps", "sweep"),
     "PhaseMap": ("gdwidget.sweeps.phasemap", "PhaseMap"),
     "load_ipython_extension": ("gdwidget.magics", "load_ipython_extension"),
+    "presets": ("gdwidget.classroom", "presets"),
 }
 
 

@@ -26,6 +26,7 @@ import traitlets as tl
 from . import bundle
 from ._checks import check_int, check_real
 from .engine import Run
+from .live import config as config_mod
 from .live import landscape, modelview
 from .live import meta as meta_mod
 from .live import protocol as p
@@ -103,6 +104,12 @@ class Playground(anywidget.AnyWidget):
         Steps of the pilot run for ``plane="pca"`` (and to frame the view).
     max_fps : float
         Frames sent to the page per second, at most.
+    controls : list of str, optional
+        The page's controls shown (``["play", "step", "reset", "lr"]``); default all. Names:
+        ``gdwidget.live.config.CONTROLS``.
+    target : dict, optional
+        A challenge, ``{"loss": 1e-3, "steps": 200}``: the page shows it and which runs
+        reached it (:meth:`reached`).
     **kwargs
         Passed to :class:`anywidget.AnyWidget` (``layout=...``).
 
@@ -141,6 +148,8 @@ class Playground(anywidget.AnyWidget):
     data = tl.Bytes(b"").tag(sync=True)
     data_meta = tl.Dict().tag(sync=True)
     marks = tl.List().tag(sync=True)
+    shown_controls = tl.List(None, allow_none=True).tag(sync=True)
+    target = tl.Dict().tag(sync=True)
     #: the step every view shows while seeking: ``{"step": kept, "asked": t}``; {} the newest
     cursor = tl.Dict().tag(sync=True)
 
@@ -164,8 +173,12 @@ class Playground(anywidget.AnyWidget):
         plane: str = "auto",
         pilot_steps: int = 200,
         max_fps: float = DEFAULT_MAX_FPS,
+        controls: Sequence[str] | None = None,
+        target: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        kwargs["shown_controls"] = config_mod.check_controls(controls)
+        kwargs["target"] = config_mod.check_target(target)
         speed = check_real("speed", speed, low=0.0)
         max_history = check_int("max_history", max_history, low=16, high=10**7)
         max_fps = check_real("max_fps", max_fps, low=0.0, low_open=True)
@@ -238,6 +251,29 @@ class Playground(anywidget.AnyWidget):
         self.set_trait("data_meta", data_meta)
         self._submit(p.Reset(None))
         self._submit(p.SetView(tuple(map(tuple, view)), old.out.px))
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> Playground:
+        """A classroom preset (``gd.presets()`` lists them), with Playground arguments
+        ``overrides`` on top: ``Playground.preset("ravine", speed=20)``."""
+        from .classroom import setup  # noqa: PLC0415
+
+        return cls(**setup(name, **overrides))
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any], **overrides: Any) -> Playground:
+        """The Playground that :meth:`config` described (the same race, step for step)."""
+        return cls(**{**config_mod.playground_kwargs(cfg), **overrides})
+
+    def config(self) -> dict[str, Any]:
+        """A JSON-able description: function, optimizers (with their current settings),
+        starts, shown controls, target and speed (gdwidget/live/config.py)."""
+        return config_mod.describe(self)
+
+    def reached(self) -> dict[str, int | None]:
+        """Each run's first step meeting :attr:`target`, or None: ``{label: step}``."""
+        h = self.history
+        return config_mod.reached(h.loss, h.steps, h.labels, self.target)
 
     # ----------------------------------------------------------------------------------
     # Python API: each method is one command to the session
