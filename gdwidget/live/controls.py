@@ -181,6 +181,19 @@ def _fork(s: Session, cmd: p.Fork) -> None:
     s.send_extras(force=True)
 
 
+def _set_hyper(s: Session, cmd: p.SetHyper) -> None:
+    from .hypers import set_hyper  # noqa: PLC0415
+
+    set_hyper(s.source.run, cmd.group, cmd.name, cmd.value)
+    _groups_changed(s)
+    s.send_extras(force=True)
+
+
+def _xray(s: Session, cmd: p.Xray) -> None:
+    s.out.xray = cmd.on
+    s.send_extras(force=True)
+
+
 _HANDLERS = {
     p.Play: _play,
     p.Pause: _pause,
@@ -199,4 +212,6 @@ _HANDLERS = {
     p.Seek: _seek,
     p.StepBack: _seek,
     p.Fork: _fork,
+    p.SetHyper: _set_hyper,
+    p.Xray: _xray,
 }

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..optim.hyper import show
+from .hypers import settings
 
 #: Twelve colours (Tableau 10 and two more), then dash patterns, so that many runs stay apart.
 PALETTE = (
@@ -121,6 +122,8 @@ def groups_meta(run: Any, ranges: dict[str, tuple[float, float]]) -> list[dict[s
                 "runs": sl.stop - sl.start,
                 "lr_range": [float(now.min()), float(now.max())] if now.ndim else None,
                 "hyper": {k: fmt(v) for k, v in d.items() if k not in ("optimizer", "lr")},
+                # every hyperparameter, for the settings panel (live/hypers.py)
+                "settings": settings(opt),
             }
         )
     return out

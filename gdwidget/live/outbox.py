@@ -51,6 +51,9 @@ class Outbox:
         self.may_send = may_send
         self._last_arrows = -1e9
         self._last_model_view = -1e9
+        #: the page's X-ray toggle: while on, ``xray`` messages go with the arrows
+        self.xray = False
+        self._last_xray = -1e9
         #: called with no argument after each frame is built (kernel-side views, such as plots)
         self.listeners: list[Callable[[], None]] = []
 
@@ -85,6 +88,7 @@ class Outbox:
 
     def send_extras(self, force: bool = False) -> None:
         """Gradient arrows and the model view of a model, each at its own pace."""
+        self.send_xray(force)
         if not self.source.is_model or not self.may_send():
             return
         now = time.monotonic()
@@ -105,6 +109,15 @@ class Outbox:
                 self.data_meta,
                 self.selected,
             )
+
+    def send_xray(self, force: bool = False) -> None:
+        """The X-ray of every run while the page's toggle is on, at most 10 a second."""
+        from .xray import xray_message  # noqa: PLC0415
+
+        now = time.monotonic()
+        if self.xray and self.may_send() and (force or now - self._last_xray >= ARROWS_PERIOD):
+            self._last_xray = now
+            self._try_send("x-ray", xray_message, self.source)
 
     def set_view(self, bounds: list[list[float]], px: tuple[int, int] | None = None) -> None:
         """Recompute the landscape over ``bounds`` on the device and tell the page."""
