@@ -15,11 +15,13 @@ from typing import Any
 
 __all__ = [
     "BadMessage",
+    "CaptureResult",
     "Command",
     "Pause",
     "Play",
     "ProbeAck",
     "RequestHistory",
+    "RequestModule",
     "Reset",
     "ScaleLr",
     "SelectRun",
@@ -196,6 +198,29 @@ class Xray(Command):
     on: bool
 
 
+@dataclass(frozen=True)
+class RequestModule(Command):
+    """The page asks for an optional part's code (``"threed"``: the 3-D view), sent on demand."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class CaptureResult(Command):
+    """The page's answer to a ``capture`` request: a PNG of the view (``data``), or ``error``."""
+
+    id: str
+    ok: bool
+    data: bytes = b""
+    error: str = ""
+    width: int = 0
+    height: int = 0
+
+
+#: Largest PNG accepted from the page (a 1920 px wide view at device pixel ratio 3 fits).
+MAX_PNG_BYTES = 64 * 2**20
+
+
 # -- validators ------------------------------------------------------------------------------
 def number(name: str, value: Any, *, low: float | None = None, positive: bool = False) -> float:
     """A finite JSON number (not a bool), optionally ``>= low`` or ``> 0``."""
@@ -269,13 +294,18 @@ def pixels(value: Any) -> tuple[int, int] | None:
 
 
 # -- the parser ------------------------------------------------------------------------------
-def parse(content: Any) -> Command:
-    """Turn one message of the page into a command, or raise :class:`BadMessage`."""
+def parse(content: Any, buffers: Any = None) -> Command:
+    """Turn one message of the page into a command, or raise :class:`BadMessage`.
+
+    ``buffers`` are the message's binary buffers (only ``capture_result`` carries one).
+    """
     if not isinstance(content, dict):
         raise BadMessage(f"a message must be an object, got {type(content).__name__}")
     kind = content.get("type")
     if not isinstance(kind, str):
         raise BadMessage(f"a message needs a string 'type', got {_short(kind)}")
+    if kind == "capture_result":  # the one message that carries a buffer
+        return _capture_result(content, buffers)
     parser = _PARSERS.get(kind)
     if parser is None:
         raise BadMessage(f"unknown message type {_short(kind)}")
@@ -285,6 +315,26 @@ def parse(content: Any) -> Command:
 def _reset(c: dict[str, Any]) -> Reset:
     start = c.get("start")
     return Reset(None if start is None else point(start))
+
+
+def _capture_result(c: dict[str, Any], buffers: Any) -> CaptureResult:
+    from .sinks import decode_buffers  # noqa: PLC0415 - the one decoder of either form
+
+    cid = text("capture_result id", c.get("id"))
+    if not flag("capture_result ok", c.get("ok")):
+        error = c.get("error")
+        return CaptureResult(cid, False, error=str(error)[:MAX_TEXT] if error else "no picture")
+    try:
+        bufs = decode_buffers(c, buffers)
+    except (ValueError, TypeError) as exc:
+        raise BadMessage(f"capture_result buffers: {exc}") from None
+    if len(bufs) != 1 or not bufs[0].startswith(b"\x89PNG\r\n\x1a\n"):
+        raise BadMessage("capture_result must carry one PNG buffer")
+    if len(bufs[0]) > MAX_PNG_BYTES:
+        raise BadMessage(f"capture_result PNG is too large: {len(bufs[0])} bytes")
+    w = integer("capture_result width", c.get("width", 0), high=100_000)
+    h = integer("capture_result height", c.get("height", 0), high=100_000)
+    return CaptureResult(cid, True, data=bufs[0], width=w, height=h)
 
 
 _PARSERS = {
@@ -305,6 +355,7 @@ _PARSERS = {
     "view_open": lambda c: ViewOpen(text("view id", c.get("id")), pixels(c.get("px"))),
     "view_close": lambda c: ViewClose(text("view id", c.get("id"))),
     "probe_ack": lambda c: ProbeAck(flag("probe_ack ok", c.get("ok"))),
+    "request_module": lambda c: RequestModule(text("request_module name", c.get("name"))),
     "seek": lambda c: Seek(integer("seek step", c.get("step"), low=0, high=10**15)),
     "step_back": lambda c: StepBack(),
     "fork": lambda c: Fork(integer("fork step", c.get("step"), low=0, high=10**15)),
