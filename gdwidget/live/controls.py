@@ -194,6 +194,18 @@ def _xray(s: Session, cmd: p.Xray) -> None:
     s.send_extras(force=True)
 
 
+def _request_module(s: Session, cmd: p.RequestModule) -> None:
+    from .modules import module_message  # noqa: PLC0415
+
+    s.sink.send(*module_message(cmd.name))
+
+
+def _capture_result(s: Session, cmd: p.CaptureResult) -> None:
+    from .capture import deliver  # noqa: PLC0415
+
+    deliver(cmd)
+
+
 _HANDLERS = {
     p.Play: _play,
     p.Pause: _pause,
@@ -214,4 +226,6 @@ _HANDLERS = {
     p.Fork: _fork,
     p.SetHyper: _set_hyper,
     p.Xray: _xray,
+    p.RequestModule: _request_module,
+    p.CaptureResult: _capture_result,
 }
