@@ -361,6 +361,25 @@ class Playground(anywidget.AnyWidget):
         factor = check_real("factor", factor, low=0.0, low_open=True)
         self._submit(p.ScaleLr(label, factor))
 
+    def set_hyper(self, label: str, name: str, value: Any) -> None:
+        """Set hyperparameter ``name`` (not ``lr``) of optimizer ``label`` from the next step.
+
+        The next step is that of the same optimizer built with the new value and continued
+        from the same state; the optimizer's own checks refuse a bad value (ValueError or
+        TypeError), changing nothing. What the page's settings panel sends.
+        """
+        self._submit(p.SetHyper(label, name, value))
+
+    def internals(self, label: str) -> dict[str, Any]:
+        """The X-ray of run ``label``: its optimizer's vectors in the drawn plane.
+
+        Gradient, momentum buffer, last update, effective step and more, as the page's
+        X-ray draws them (see :mod:`gdwidget.live.xray` and docs/xray.md).
+        """
+        from .live.xray import internals  # noqa: PLC0415
+
+        return internals(self._session.source, label)
+
     def set_speed(self, value: float) -> None:
         """Steps per second while playing; 0 for as fast as possible (same as ``w.speed = v``)."""
         self._submit(p.SetSpeed(check_real("speed", value, low=0.0)))
