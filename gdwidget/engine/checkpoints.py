@@ -27,6 +27,8 @@ DEFAULT_BUDGET = 256 << 20
 MAX_CHECKPOINTS = 64
 #: fewest unpinned checkpoints, whatever their size
 MIN_CHECKPOINTS = 4
+#: the objects whose attributes are settings: optimizers, chains and gradient transforms
+_SETTINGS_MODULES = ("gdwidget.optim", "gdwidget.transforms")
 
 
 @dataclass
@@ -116,7 +118,7 @@ class Checkpoints:
 
 # -- settings --------------------------------------------------------------------------------
 def settings(run: Any) -> dict[int, dict[str, Any]]:
-    """The run's settings now: every optimizer (and transform, chain) object's attributes,
+    """The run's settings now: every optimizer's (and chain's, transform's) attributes,
     by object id, and the run's batch size under id 0. A shallow copy: values are shared."""
     out: dict[int, dict[str, Any]] = {0: {"batch_size": run.batch_size}}
     for opt in run.optimizers.values():
@@ -132,8 +134,8 @@ def _collect(obj: Any, out: dict[int, dict[str, Any]]) -> None:
     attrs = getattr(obj, "__dict__", None)
     if attrs is None or is_array(obj) or id(obj) in out:
         return
-    if not type(obj).__module__.startswith("gdwidget."):
-        return
+    if not type(obj).__module__.startswith(_SETTINGS_MODULES):
+        return  # a schedule is a value (replaced, never changed); it may cache its last rate
     out[id(obj)] = dict(attrs)
     out[id(obj)]["__obj__"] = obj
     for v in attrs.values():
