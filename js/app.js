@@ -5,6 +5,8 @@
 // one model share it and so always agree.
 
 import { createDisconnectedBanner } from "./banner.js";
+import { installClassroom } from "./classroom.js";
+import { answerCapture, downloadPng } from "./capture.js";
 import { createConnection } from "./connection.js";
 import { createToolbar } from "./controls.js";
 import { decodeArrows, decodeFrame, decodeModelView } from "./decode.js";
@@ -12,11 +14,14 @@ import { h } from "./dom.js";
 import { createEvalsPanel } from "./evals.js";
 import { createLandscape } from "./landscape.js";
 import { createLossPanel } from "./loss.js";
+import { installKeyboard } from "./keyboard.js";
 import { createModelView } from "./modelview.js";
 import { createLegend } from "./paths.js";
+import { markScaled, sizes, viewScale } from "./presentation.js";
 import { createLrSliders } from "./sliders.js";
 import { createStatusLine } from "./statusline.js";
 import { createStore, structureKey } from "./store.js";
+import { createThreeD } from "./threed.js";
 
 const FORWARDED = ["t", "running", "speed", "error", "marks"];
 const DECODERS = { frame: decodeFrame, history: decodeFrame, arrows: decodeArrows, model_view: decodeModelView };
@@ -29,6 +34,7 @@ export function connect(model) {
   const connection = createConnection(model, store.events);
   store.connection = connection;
   store.send = connection.send;
+  store.captureRoots = new Set(); // each view's root, for the kernel's `capture` (js/capture.js)
   const listeners = [];
   const listen = (event, fn) => {
     model.on(event, fn);
@@ -39,6 +45,9 @@ export function connect(model) {
     const type = msg?.type;
     // binary or base64 buffers; null for the kernel's probe or lost buffers (both handled there)
     const bufs = connection.receive(msg, buffers);
+    // the kernel asks for a picture (w.save_png), or sends the 3-D view's code (js/threed.js)
+    if (type === "capture") return void answerCapture(store, msg, store.captureRoots);
+    if (type === "module") return void store.events.emit("module", msg, bufs);
     const decoder = DECODERS[type];
     if (!decoder || bufs === null) return;
     let decoded;
@@ -100,18 +109,25 @@ export function connect(model) {
  * `{type: "view_open", id}` now and `{type: "view_close", id}` from the cleanup.
  */
 export function renderView(store, el) {
-  const toolbar = createToolbar(store);
-  const landscape = createLandscape(store);
+  const size = sizes(viewScale(el)); // presentation: js/presentation.js
+  let root = null;
+  let landscape = null;
+  const media = {
+    savePng: () => root && downloadPng(root),
+    threeD: createThreeD(store, { cover: (node) => landscape?.cover(node) }),
+  };
+  const toolbar = createToolbar(store, media);
+  landscape = createLandscape(store, size.landscape);
   const legend = createLegend(store);
   const sliders = createLrSliders(store);
-  const loss = createLossPanel(store);
+  const loss = createLossPanel(store, size.loss);
   const evals = createEvalsPanel(store);
   const modelView = createModelView(store);
   const status = createStatusLine(store);
-  const parts = [toolbar, landscape, legend, sliders, loss, evals, modelView, status];
+  const parts = [media.threeD, toolbar, landscape, legend, sliders, loss, evals, modelView, status];
 
   // a model adds its view of the data under the landscape and its evaluations under the loss
-  const root = h("div", { class: "gd-root" }, [
+  root = h("div", { class: "gd-root" }, [
     toolbar.el,
     h("div", { class: "gd-body" }, [
       h("div", { class: "gd-col gd-col-left" }, [
@@ -127,12 +143,19 @@ export function renderView(store, el) {
   const banner = createDisconnectedBanner(store, root);
   root.append(banner.el);
   banner.update();
+  markScaled(root, size.scale);
+  const keyboard = installKeyboard(store, root);
+  const classroom = installClassroom(store, root, status.el);
   el.classList.add("gd-host");
   el.replaceChildren(root);
+  store.captureRoots?.add(root);
   const viewId = store.connection?.openView([landscape.plot.width, landscape.plot.height]) ?? null;
   return () => {
     if (viewId !== null) store.connection.closeView(viewId);
     banner.destroy();
+    keyboard.destroy();
+    classroom.destroy();
+    store.captureRoots?.delete(root);
     for (const part of parts) part.destroy();
     root.remove();
   };

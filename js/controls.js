@@ -75,7 +75,7 @@ function button(testid, text, title, onClick, iconName = null) {
 }
 
 /** The toolbar: play, pause, step, N steps, reset and speed. */
-export function createToolbar(store) {
+export function createToolbar(store, hooks = {}) {
   const model = store.model;
   const send = (msg) => store.send(msg);
 
@@ -145,9 +145,11 @@ export function createToolbar(store) {
   }
 
   const batch = createBatchControl(store);
+  const media = createMediaButtons(hooks);
   const el = h("div", { class: "gd-toolbar", role: "toolbar" }, [
     h("div", { class: "gd-group" }, [play, pause, step, h("span", { class: "gd-stepn" }, [count, stepN, countError]), reset]),
     batch.el,
+    media.el,
     h("label", { class: "gd-group gd-speed-group", title: "steps per second (right end: as fast as possible)" }, [
       h("span", { class: "gd-muted", text: "speed" }),
       speed,
@@ -162,6 +164,7 @@ export function createToolbar(store) {
     destroy() {
       off();
       batch.destroy();
+      media.destroy();
       sendSpeed.cancel();
     },
   };
@@ -244,6 +247,39 @@ export function createBatchControl(store) {
     el,
     destroy() {
       for (const off of offs) off();
+    },
+  };
+}
+
+/**
+ * The 3-D toggle (`gd-3d`) and the PNG button (`gd-save-png`) of one view: `hooks.threeD` is
+ * its js/threed.js controller, `hooks.savePng()` downloads the view's picture (js/capture.js).
+ * Without hooks there are no buttons.
+ */
+export function createMediaButtons(hooks = {}) {
+  const { threeD, savePng } = hooks;
+  const toggle = threeD
+    ? h("button", {
+        type: "button",
+        class: "gd-btn",
+        "data-testid": "gd-3d",
+        title: "the landscape as a 3-D surface (drag to rotate)",
+        "aria-pressed": "false",
+        text: "3-D",
+        on: { click: () => threeD.toggle() },
+      })
+    : null;
+  const save = savePng
+    ? h("button", { type: "button", class: "gd-btn", "data-testid": "gd-save-png", title: "save a PNG of this view", text: "PNG", on: { click: () => savePng() } })
+    : null;
+  const off = threeD?.onChange((open) => {
+    toggle.classList.toggle("gd-active", open);
+    toggle.setAttribute("aria-pressed", String(open));
+  });
+  return {
+    el: toggle || save ? h("div", { class: "gd-group gd-media" }, [toggle, save]) : null,
+    destroy() {
+      off?.();
     },
   };
 }

@@ -1,0 +1,126 @@
+// A PNG of one view, drawn by the views the page shows: every visible canvas inside the view's
+// root (the landscape's heat map, trails and overlay, the 3-D view when open, the loss and lr
+// charts, a model's views) composed at its place on the view's background. The `gd-save-png`
+// button downloads it; the kernel's `capture` message gets it back as `capture_result` with the
+// PNG as one binary buffer (`w.save_png`, `w.save_animation`; docs/media.md).
+
+/** The view's background colour: the first non-transparent background from `el` upwards. */
+export function backgroundOf(el) {
+  for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
+    const cs = getComputedStyle(node);
+    const bg = cs.getPropertyValue("--gd-bg").trim() || cs.backgroundColor;
+    if (bg && bg !== "transparent" && !/^rgba\(.*,\s*0\)$/.test(bg)) return bg;
+  }
+  return "#ffffff";
+}
+
+const visible = (c) => {
+  const r = c.getBoundingClientRect();
+  if (!(r.width > 0 && r.height > 0) || !(c.width > 0 && c.height > 0)) return false;
+  return typeof c.checkVisibility === "function" ? c.checkVisibility({ visibilityProperty: true }) : true;
+};
+
+/**
+ * One canvas with `root`'s visible canvases drawn where they are, in document order, at `scale`
+ * device px per CSS px (default the page's devicePixelRatio); its size is root's box times scale.
+ */
+export function composeView(root, scale = globalThis.devicePixelRatio || 1) {
+  const box = root.getBoundingClientRect();
+  const out = document.createElement("canvas");
+  out.width = Math.max(1, Math.round(box.width * scale));
+  out.height = Math.max(1, Math.round(box.height * scale));
+  const ctx = out.getContext("2d");
+  ctx.fillStyle = backgroundOf(root);
+  ctx.fillRect(0, 0, out.width, out.height);
+  for (const c of root.querySelectorAll("canvas")) {
+    if (!visible(c)) continue;
+    const r = c.getBoundingClientRect();
+    try {
+      ctx.drawImage(c, (r.left - box.left) * scale, (r.top - box.top) * scale, r.width * scale, r.height * scale);
+    } catch (err) {
+      console.warn("gdwidget: a canvas could not be drawn into the picture", err);
+    }
+  }
+  return out;
+}
+
+/** The PNG bytes of a canvas. */
+export function pngBytes(canvas) {
+  return new Promise((resolve, reject) => {
+    canvas.toBlob((blob) => {
+      if (!blob) reject(new Error("the browser made no PNG of the view"));
+      else blob.arrayBuffer().then(resolve, reject);
+    }, "image/png");
+  });
+}
+
+/** Download a PNG of `root` as `filename` (the `gd-save-png` button). */
+export async function downloadPng(root, filename = "gdwidget.png") {
+  const bytes = await pngBytes(composeView(root));
+  const url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.style.display = "none";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Resolves once `store` holds step `step` (or after `timeoutMs`, with false). */
+export function untilStep(store, step, timeoutMs = 10_000) {
+  const held = () => store.runs.length > 0 && store.runs.lastStep() >= step;
+  if (step == null || held()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      off();
+      resolve(false);
+    }, timeoutMs);
+    const off = store.events.on("data", () => {
+      if (!held()) return;
+      clearTimeout(timer);
+      off();
+      resolve(true);
+    });
+  });
+}
+
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+
+/**
+ * Answer the kernel's `{type: "capture", id, step}`: once the page holds `step` (null: now) and
+ * the views have redrawn, send `{type: "capture_result", id, ok: true, width, height}` with the
+ * PNG of the first view shown (`roots`, the views' root elements, oldest first), or
+ * `{ok: false, error}`. Several pages may answer; the kernel keeps the first.
+ */
+export async function answerCapture(store, msg, roots) {
+  const id = String(msg?.id ?? "");
+  const reply = (content, buffers = []) => {
+    if (!store.connection?.connected?.()) return;
+    try {
+      store.model.send({ type: "capture_result", id, ...content }, undefined, buffers);
+    } catch (err) {
+      console.warn("gdwidget: could not send the picture to the kernel", err);
+    }
+  };
+  try {
+    const root = [...roots].find((r) => r.isConnected && r.getBoundingClientRect().width > 0);
+    if (!root) {
+      reply({ ok: false, error: "no view of this widget is shown in the page" });
+      return;
+    }
+    const step = msg?.step == null ? null : Number(msg.step);
+    await untilStep(store, step);
+    // the views draw on the next animation frame: let them, then one more for the 3-D view
+    await nextFrame();
+    await nextFrame();
+    root.gdBeforeCapture?.();
+    const canvas = composeView(root);
+    const bytes = await pngBytes(canvas);
+    const box = root.getBoundingClientRect();
+    reply({ ok: true, width: canvas.width, height: canvas.height, css: [box.width, box.height], step: store.runs.lastStep() }, [bytes]);
+  } catch (err) {
+    reply({ ok: false, error: String(err?.message ?? err) });
+  }
+}
