@@ -28,6 +28,8 @@ export class RunBuffer {
     // bumped whenever held rows change other than by appending (replace, clear): views that
     // draw incrementally start over then
     this.epoch = 0;
+    // the row shown while seeking (js/timeline.js); null: the newest
+    this.cursorRow = null;
     this._alloc(0, 0);
   }
 
@@ -115,7 +117,8 @@ export class RunBuffer {
   lastFinite(r) {
     const x = this.x[r];
     const y = this.y[r];
-    for (let i = this.length - 1; i >= 0; i--) {
+    const from = this.cursorRow === null ? this.length - 1 : Math.min(this.cursorRow, this.length - 1);
+    for (let i = from; i >= 0; i--) {
       if (Number.isFinite(x[i]) && Number.isFinite(y[i])) return i;
     }
     return -1;
@@ -227,6 +230,21 @@ export class EvalBuffer {
   }
 }
 
+/** The row of `steps` (first `length` held) nearest to `step`, the earlier of two as near; -1 if none. */
+export function rowOfStep(steps, length, step) {
+  if (!(length > 0) || !Number.isFinite(step)) return -1;
+  let lo = 0;
+  let hi = length; // first row with steps[row] >= step
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (steps[mid] < step) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= length) return length - 1;
+  if (lo === 0 || steps[lo] === step) return lo;
+  return step - steps[lo - 1] <= steps[lo] - step ? lo - 1 : lo;
+}
+
 /** The kernel's capacities in `meta` (`max_history`, `eval_capacity`); 0 where not given. */
 export function capacities(meta) {
   const count = (v) => (Number.isInteger(v) && v > 0 ? v : 0);
@@ -235,7 +253,7 @@ export function capacities(meta) {
 
 /**
  * A tiny event emitter: `on(kind, fn)` returns an unsubscribe function; `emit(kind, ...args)`.
- * Kinds used: "data" (run history changed), "evals", "arrows", "model_view", "points" (the
+ * Kinds used: "data" (run history changed), "cursor" (the step shown), "evals", "arrows", "model_view", "points" (the
  * `data` trait), "grid", "meta", "view", "status", "ui", "traits".
  */
 export class Emitter {
@@ -295,6 +313,8 @@ export function createStore(model) {
     runs,
     evals,
     arrows: null,
+    // the step shown while seeking: {step, asked} from the kernel's `cursor` trait; null: the newest
+    cursor: null,
     modelViews: { line: null, boundary: null },
     ui,
     events,
@@ -307,6 +327,7 @@ export function createStore(model) {
       syncCapacities();
       if (frame.type === "history") {
         runs.replace(frame);
+        runs.cursorRow = this.cursor ? rowOfStep(runs.steps, runs.length, this.cursor.step) : null;
         evals.replace(frame.evals, frame.nRuns);
         // gradients taken at the old points: the next "arrows" brings the new ones
         this.arrows = null;
@@ -320,6 +341,17 @@ export function createStore(model) {
       if (added) events.emit("data", frame.type);
       if (frame.evals && evals.append(frame.evals, frame.nRuns)) events.emit("evals");
       return true;
+    },
+    /** Show step `cursor.step` (the nearest held row) in every view; null: the newest. */
+    setCursor(cursor) {
+      const step = Number(cursor?.step);
+      this.cursor = cursor && Number.isFinite(step) ? { step, asked: Number.isFinite(Number(cursor.asked)) ? Number(cursor.asked) : step } : null;
+      runs.cursorRow = this.cursor ? rowOfStep(runs.steps, runs.length, step) : null;
+      events.emit("cursor");
+    },
+    /** The step the views show: the cursor's, or null for the newest. */
+    cursorStep() {
+      return this.cursor ? this.cursor.step : null;
     },
     setArrows(arrows) {
       this.arrows = arrows;

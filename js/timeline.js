@@ -1,0 +1,88 @@
+// The timeline under the landscape: a scrubber over the kept steps (`gd-timeline`), a step-back
+// button (`gd-step-back`), "fork from here" (`gd-fork`) and a label saying the step shown (and,
+// where the step asked for is not kept, the nearest kept one shown instead). Moving it asks the
+// kernel to seek; the kernel answers with the `cursor` trait, which the store holds and every
+// view draws at (docs/timetravel.md). The page changes nothing by itself: one control path.
+
+import { h } from "./dom.js";
+
+/**
+ * What the timeline shows for `runs` (a RunBuffer) and the store's `cursor` ({step, asked} or
+ * null): the range's `max` and `value` (row indices), the `step` shown, whether `seeking`, and
+ * the `label`.
+ */
+export function timelineState(runs, cursor) {
+  const n = runs.length;
+  if (!n) return { max: 0, value: 0, step: null, seeking: false, label: "no steps yet" };
+  const last = runs.steps[n - 1];
+  const seeking = cursor != null && runs.cursorRow !== null && runs.cursorRow >= 0;
+  const row = seeking ? Math.min(runs.cursorRow, n - 1) : n - 1;
+  const step = runs.steps[row];
+  let label = seeking ? `step ${step} of ${last}` : `step ${last}`;
+  if (seeking && cursor.asked !== step) label = `step ${step} (nearest kept to ${cursor.asked}) of ${last}`;
+  return { max: n - 1, value: row, step, seeking, label };
+}
+
+/** The timeline's DOM; returns `{el, destroy}`. */
+export function createTimeline(store) {
+  const range = h("input", {
+    type: "range",
+    class: "gd-timeline-range",
+    min: "0",
+    max: "0",
+    step: "1",
+    value: "0",
+    "data-testid": "gd-timeline",
+    "aria-label": "step shown",
+  });
+  const back = h("button", { type: "button", class: "gd-btn", "data-testid": "gd-step-back", title: "show the kept step before", text: "◀ back" });
+  const fork = h("button", {
+    type: "button",
+    class: "gd-btn",
+    "data-testid": "gd-fork",
+    title: "every run goes on from the step shown, with the settings now set",
+    text: "fork from here",
+  });
+  const label = h("span", { class: "gd-timeline-label gd-muted", "data-testid": "gd-timeline-label" });
+  const el = h("div", { class: "gd-timeline" }, [back, range, fork, label]);
+  let shown = null;
+
+  function update() {
+    const s = timelineState(store.runs, store.cursor);
+    range.max = String(s.max);
+    range.value = String(s.value);
+    range.disabled = s.max === 0;
+    back.disabled = s.max === 0 || (s.seeking && s.value === 0);
+    fork.disabled = s.step === null;
+    label.textContent = s.label;
+    el.dataset.step = s.step === null ? "" : String(s.step);
+    el.dataset.seeking = s.seeking ? "true" : "false";
+    el.dataset.asked = s.seeking ? String(store.cursor.asked) : "";
+    shown = s.step;
+  }
+
+  const onInput = () => {
+    const row = Number(range.value);
+    const runs = store.runs;
+    if (!(row >= 0 && row < runs.length)) return;
+    store.send({ type: "seek", step: runs.steps[row] });
+  };
+  const onBack = () => store.send({ type: "step_back" });
+  const onFork = () => shown !== null && store.send({ type: "fork", step: shown });
+  range.addEventListener("input", onInput);
+  back.addEventListener("click", onBack);
+  fork.addEventListener("click", onFork);
+  const offs = [store.events.on("data", update), store.events.on("cursor", update)];
+  update();
+
+  return {
+    el,
+    update,
+    destroy() {
+      for (const off of offs) off();
+      range.removeEventListener("input", onInput);
+      back.removeEventListener("click", onBack);
+      fork.removeEventListener("click", onFork);
+    },
+  };
+}
