@@ -66,3 +66,16 @@ def page_rows(comm: FakeComm) -> dict[str, Any]:
 
 def monitor_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "gdwidget-monitor"]
+
+
+def bilinear(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, x: float, y: float) -> float:
+    """The grid ``values`` (ny, nx) over nodes ``xs``, ``ys`` interpolated at ``(x, y)``."""
+    j = int(np.clip(np.searchsorted(xs, x) - 1, 0, len(xs) - 2))
+    i = int(np.clip(np.searchsorted(ys, y) - 1, 0, len(ys) - 2))
+    tx = (x - xs[j]) / (xs[j + 1] - xs[j])
+    ty = (y - ys[i]) / (ys[i + 1] - ys[i])
+    v = values
+    return float(
+        (1 - ty) * ((1 - tx) * v[i, j] + tx * v[i, j + 1])
+        + ty * ((1 - tx) * v[i + 1, j] + tx * v[i + 1, j + 1])
+    )

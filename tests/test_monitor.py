@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from monitor_helpers import make, messages, monitor_threads, page_rows
+from monitor_helpers import bilinear, make, messages, monitor_threads, page_rows
 from widget_helpers import wait_for
 
 import gdwidget as gd
+from gdwidget.monitoring.surface import grid_levels
 
 
 def test_frames_decode_to_the_logged_values() -> None:
@@ -317,8 +319,11 @@ def test_pca_path_matches_numpy_svd_of_the_centred_path() -> None:
     m.close()
 
 
-def test_surface_values_are_loss_fn_at_the_plane_points() -> None:
-    path = _walk(n=60, d=5)
+def test_surface_is_centred_on_the_current_parameters() -> None:
+    """Li et al.: the surface is the loss at current + a*d1 + b*d2, so the newest path
+    point's value is loss_fn at the current parameters, although they are off the plane."""
+    t = np.linspace(0.0, 3.0, 60)  # a curved path: its end is well off its PCA plane
+    path = np.stack([t, t**2 / 3, 0.5 * np.sin(2 * t), 0.4 * np.cos(3 * t), t**3 / 20], axis=1)
     a = np.arange(1.0, 6.0)
 
     def loss_fn(p: np.ndarray) -> float:
@@ -327,28 +332,34 @@ def test_surface_values_are_loss_fn_at_the_plane_points() -> None:
     m, comm = make(loss_fn=loss_fn, projection="pca")
     for p in path:
         m.log(loss=loss_fn(p), params=p)
-    m._projector._next_fit = 0.0
-    m.flush()
     out = m.compute_surface()
-    centre, d, _ = _svd_plane(path)
+    centre, d, _ = _svd_plane(path)  # compute_surface fits the plane to the whole path
     h = m.history
-    sign = np.sign((h.path * ((path - centre) @ d)).sum(axis=0))
-    d = d * sign  # the monitor's directions
+    d = d * np.sign((h.path * ((path - centre) @ d)).sum(axis=0))  # the monitor's signs
+    a0 = (path[-1] - centre) @ d
+    np.testing.assert_allclose(out["anchor"], a0, atol=1e-12)
+    np.testing.assert_allclose(h.path[-1], a0, atol=1e-12)
     vals = out["values"]
     assert vals.shape == (41, 41)
     for i, j in [(0, 0), (40, 40), (20, 7), (3, 33)]:
-        point = centre + out["xs"][j] * d[:, 0] + out["ys"][i] * d[:, 1]
+        da, db = out["xs"][j] - a0[0], out["ys"][i] - a0[1]
+        point = path[-1] + da * d[:, 0] + db * d[:, 1]
         assert vals[i, j] == pytest.approx(loss_fn(point), rel=1e-9)
+    # the newest point's value, interpolated as the page does, is the current loss; the
+    # plane point the old surface evaluated there is far from it (the path is off-plane)
+    at_newest = bilinear(out["xs"], out["ys"], vals, *h.path[-1])
+    assert at_newest == pytest.approx(loss_fn(path[-1]), rel=1e-12)
+    assert abs(loss_fn(centre + d @ a0) - loss_fn(path[-1])) > 0.01 * loss_fn(path[-1])
     msg = messages(comm, ("surface",))[-1]
     np.testing.assert_allclose(msg["values"], vals.astype(np.float32))
-    assert msg["bounds"] == out["bounds"]
+    assert msg["bounds"] == out["bounds"] and msg["anchor_step"] == len(path) - 1
     (x0, x1), (y0, y1) = msg["bounds"]
     assert x0 <= h.path[:, 0].min() and h.path[:, 0].max() <= x1
     assert y0 <= h.path[:, 1].min() and h.path[:, 1].max() <= y1
     m.close()
 
 
-def test_surface_is_computed_in_the_loop_by_itself() -> None:
+def test_surface_is_computed_in_the_loop_coarse_first() -> None:
     import time
 
     def loss_fn(p: np.ndarray) -> float:
@@ -357,21 +368,55 @@ def test_surface_is_computed_in_the_loop_by_itself() -> None:
     m, comm = make(loss_fn=loss_fn, projection="random", max_fps=50)
     path = _walk(n=3000, d=4)
     t = 0
-    end = time.monotonic() + 30
+    end = time.monotonic() + 60
     while not messages(comm, ("surface",)) and time.monotonic() < end:
         m.log(loss=loss_fn(path[t % 3000]), params=path[t % 3000])
         t += 1
         time.sleep(0.002)
-    msg = messages(comm, ("surface",))[-1]  # a training loop that never asked for it
-    plane = m._projector.surface.plane
+    msg = messages(comm, ("surface",))[0]  # a training loop that never asked for it
+    assert (msg["nx"], msg["ny"]) == (6, 6)  # the coarse level (every 8th node) comes first
+    plane = m._projector.shown
     np.testing.assert_allclose(plane.origin, path[0])  # random: through the path's start
+    s = msg["anchor_step"]
+    anchor = path[s % 3000]
+    a0 = plane.coords(anchor)
+    np.testing.assert_allclose(msg["anchor"], a0, atol=1e-12)
     (x0, x1), (y0, y1) = msg["bounds"]
-    xs, ys = np.linspace(x0, x1, 41), np.linspace(y0, y1, 41)
-    for i, j in [(0, 0), (40, 40), (11, 29)]:
-        expect = loss_fn(plane.origin + xs[j] * plane.dirs[:, 0] + ys[i] * plane.dirs[:, 1])
-        assert msg["values"][i, j] == pytest.approx(expect, rel=1e-6)
+    xs, ys = np.linspace(x0, x1, 6), np.linspace(y0, y1, 6)
+    for i, j in [(0, 0), (5, 5), (1, 4)]:
+        point = anchor + (xs[j] - a0[0]) * plane.dirs[:, 0] + (ys[i] - a0[1]) * plane.dirs[:, 1]
+        assert msg["values"][i, j] == pytest.approx(loss_fn(point), rel=1e-6)
+    at = bilinear(xs, ys, msg["values"].astype(np.float64), *a0)
+    assert at == pytest.approx(loss_fn(anchor), rel=1e-6)  # the anchor is a node
     # random directions without a layout: each scaled to the origin's norm
     np.testing.assert_allclose(np.linalg.norm(plane.dirs, axis=0), np.linalg.norm(path[0]))
+    m.close()
+
+
+def test_grid_levels_nest_coarse_to_fine() -> None:
+    strides, order, ends = grid_levels(41, 41)
+    assert strides == [8, 4, 2, 1] and ends == [36, 121, 441, 1681]
+    assert sorted(order.tolist()) == list(range(41 * 41))  # each node once
+    for s, e in zip(strides, ends, strict=True):
+        rows, cols = np.divmod(order[:e], 41)
+        assert ((rows % s == 0) & (cols % s == 0)).all() and e == (40 // s + 1) ** 2
+    assert grid_levels(9, 7)[0] == [1]
+
+
+def test_surface_messages_carry_no_nan() -> None:
+    m, comm = make(loss_fn=lambda p: float("nan"), projection="pca")
+    for t in range(6):
+        m.log(loss=float("nan") if t == 2 else 1.0, params=np.array([t, t * t, 1.0]))
+    out = m.compute_surface()
+    assert np.isnan(out["values"]).all()
+    m.flush()
+    sent = [d for d, _ in comm.sent]
+    assert any(d.get("content", {}).get("type") == "surface" for d in sent)
+    for d in sent:
+        json.dumps(d, allow_nan=False)  # every message, surface min/max included
+    surface = messages(comm, ("surface",))[-1]
+    assert surface["min"] is None and surface["max"] is None
+    json.dumps(m.meta, allow_nan=False)
     m.close()
 
 

@@ -6,7 +6,7 @@ import copy
 
 import numpy as np
 import pytest
-from monitor_helpers import make, messages, monitor_threads, page_rows
+from monitor_helpers import bilinear, make, messages, monitor_threads, page_rows
 
 import gdwidget as gd
 
@@ -149,41 +149,79 @@ def test_model_without_optimizer_reads_gradients_in_log() -> None:
     m.close()
 
 
-def test_surface_with_a_torch_model_is_its_loss_at_the_plane_points() -> None:
+def test_surface_with_a_torch_model_is_centred_on_its_current_parameters() -> None:
     net, x, y, lf = _net(2)
     net[1] = torch.nn.Dropout(0.5)  # eval() during the surface: no dropout there
     opt = torch.optim.SGD(net.parameters(), lr=0.2)
     m, comm = make(net, opt, loss_fn=lambda: lf(net(x), y), projection="pca")
-    m._projector.min_gap = 0.0  # sample every step (by default at most 50 a second)
+    m._projector.min_gap = 0.0  # sample every step (by default at most 20 a second)
+    m._projector.surveying = False  # no surface in the loop: compute_surface's only
     for _ in range(40):
         opt.zero_grad()
         lf(net(x), y).backward()
         opt.step()
-    m._projector._next_fit = 0.0
-    m.flush()
+    m._projector.surveying = True
     before = [p.detach().clone() for p in net.parameters()]
     net.train()
-    m._projector.grid = (9, 7)  # a small grid: a busy CPU evaluates each point slowly
+    m._projector.grid = (9, 9)  # a small grid: a busy CPU evaluates each point slowly
     out = m.compute_surface()
-    assert out["values"].shape == (7, 9)
+    assert out["values"].shape == (9, 9)
     assert net.training and all(mod.training for mod in net.modules())  # modes restored
     for p, b in zip(net.parameters(), before, strict=True):
         assert torch.equal(p, b)  # parameters restored
-    plane = m._projector.shown
     probe = copy.deepcopy(net).eval()
-    for i, j in [(0, 0), (6, 8), (4, 2)]:
-        point = plane.point(np.array([out["xs"][j], out["ys"][i]]))
+    with torch.no_grad():
+        current = float(lf(probe(x), y))  # the network's loss now, on the fixed batch
+    # the newest path point is the current parameters; the surface there is their loss
+    h = m.history
+    np.testing.assert_array_equal(h.path_steps, np.arange(1, 41))
+    np.testing.assert_allclose(out["anchor"], h.path[-1], atol=1e-9)
+    at_newest = bilinear(out["xs"], out["ys"], out["values"], *h.path[-1])
+    assert at_newest == pytest.approx(current, rel=1e-6)
+    # every node: the current parameters moved along the plane (Li et al. 2018)
+    plane = m._projector.shown
+    flat = torch.nn.utils.parameters_to_vector(before).double().numpy()
+    a0 = np.asarray(out["anchor"])
+    for i, j in [(0, 0), (8, 8), (4, 2)]:
+        dab = np.array([out["xs"][j], out["ys"][i]]) - a0
+        point = flat + plane.dirs @ dab
         torch.nn.utils.vector_to_parameters(
             torch.as_tensor(point, dtype=torch.float32), probe.parameters()
         )
         with torch.no_grad():
             expect = float(lf(probe(x), y))
         assert out["values"][i, j] == pytest.approx(expect, rel=1e-5)
-    # the path of a torch model is its parameters on the PCA plane of the path
-    h = m.history
-    assert h.path.shape == (40, 2)
-    np.testing.assert_array_equal(h.path_steps, np.arange(1, 41))
     assert messages(comm, ("surface",)) and messages(comm, ("path",))
+    m.close()
+
+
+def test_surface_of_a_short_run_comes_by_itself() -> None:
+    """Without compute_surface: a surface (coarse first) is drawn while the model trains,
+    centred on the parameters of a step of the path."""
+    net, x, y, lf = _net(3)
+    opt = torch.optim.SGD(net.parameters(), lr=0.2)
+    m, comm = make(net, opt, loss_fn=lambda: lf(net(x), y), projection="pca", max_fps=50)
+    m._projector.min_gap = 0.0
+    states = {}
+    for step in range(1, 4001):
+        opt.zero_grad()
+        lf(net(x), y).backward()
+        opt.step()
+        states[step] = torch.nn.utils.parameters_to_vector(net.parameters()).detach().clone()
+        if step % 50 == 0 and messages(comm, ("surface",)):
+            break
+    surf = messages(comm, ("surface",))
+    assert surf, "no surface within 4,000 steps"
+    msg = surf[0]
+    assert (msg["nx"], msg["ny"]) == (6, 6)
+    probe = copy.deepcopy(net).eval()
+    torch.nn.utils.vector_to_parameters(states[msg["anchor_step"]], probe.parameters())
+    with torch.no_grad():
+        anchored = float(lf(probe(x), y))
+    (x0, x1), (y0, y1) = msg["bounds"]
+    xs, ys = np.linspace(x0, x1, 6), np.linspace(y0, y1, 6)
+    at = bilinear(xs, ys, msg["values"].astype(np.float64), *msg["anchor"])
+    assert at == pytest.approx(anchored, rel=1e-6)
     m.close()
 
 

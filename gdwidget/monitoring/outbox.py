@@ -92,7 +92,11 @@ class Outbox:
         surface = pr.surface_message(force)
         path = pr.path_message(force or surface is not None)
         if surface is not None:
-            self.send(*pack_surface(surface.values, surface.bounds))
+            self.send(
+                *pack_surface(
+                    surface.values, surface.bounds, surface.anchor_xy, surface.anchor_step
+                )
+            )
         if path is not None:
             steps, xy, explained = path
             self.send(*pack_path(steps, xy, pr.kind, explained))

@@ -13,8 +13,10 @@ its coordinates (the plane then lies in those coordinates; the others stay where
 model has them). Sampling a torch model's parameters costs a copy of them, so it also
 waits ``min_gap`` seconds between samples. The PCA plane is refitted each time the
 number of samples has grown by a quarter, within 1% of the wall time; with ``loss_fn``
-the path keeps the plane of the surface on show until the new plane's surface is
-computed, so that path and surface always share coordinates.
+the path keeps the plane of the surface on show until the new plane's first (coarse)
+surface is computed, so that path and surface always share coordinates. A surface is
+centred on the newest sample when it starts (:mod:`.surface`); a refit waits for the
+surface in progress to have shown its coarse level, then replaces it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .projection import PathPlane, fit_pca, frame_bounds, random_plane
-from .surface import SurfaceJob
+from .surface import Surface, SurfaceJob
 
 log = logging.getLogger("gdwidget")
 
@@ -74,7 +76,7 @@ class Projector:
         self._tick = 0
         self.shown: PathPlane | None = None
         self.job: SurfaceJob | None = None
-        self.surface: SurfaceJob | None = None  # the last finished one
+        self.surface: Surface | None = None  # the last level finished
         self.error = ""
         self._fit_total = 0
         self._next_fit = 0.0
@@ -151,17 +153,64 @@ class Projector:
                 self.shown = plane
             self._path_dirty = self.shown is not None  # projected by the flusher (_sync)
 
-    def work(self, evaluator: Any, everything: bool = False) -> None:
-        """Evaluate the pending surface's points for a while (the training thread only)."""
+    def work(self, evaluator: Any, step: int) -> None:
+        """Evaluate the pending surface's nodes for a while (the training thread only);
+        a surface not started yet is centred on the parameters of ``step`` first."""
         job = self.job
         if job is None or job.done or not self.surveying:
             return
         try:
-            job.work(evaluator, everything)
+            if job.anchor is None and not self._anchor(job, evaluator, step):
+                return
+            job.work(evaluator)
         except Exception as exc:  # noqa: BLE001 - a failing loss_fn stops the surface only
             self.surveying = False
             self.error = f"loss_fn failed: {type(exc).__name__}: {exc}"
             log.warning("gdwidget: the monitor's surface stopped: %s", self.error)
+
+    def _anchor(self, job: SurfaceJob, evaluator: Any, step: int) -> bool:
+        """Centre ``job`` on the current parameters, which become the path's newest sample
+        (False, and no centre, while they are not finite)."""
+        anchor, sample = evaluator.snapshot()
+        if not np.isfinite(sample).all():
+            return False
+        with self.lock:
+            newest = int(self.steps[self.k - 1]) if self.k else None
+        if newest != step:
+            self.add(step, sample)
+        job.set_anchor(anchor, job.plane.coords(sample), step)
+        return True
+
+    def survey_now(self, evaluator: Any, step: int) -> SurfaceJob:
+        """The whole surface now, centred on the current parameters (of ``step``), over a
+        plane fitted now to the path with them (``Monitor.compute_surface``)."""
+        anchor, sample = evaluator.snapshot()
+        if not np.isfinite(sample).all():
+            raise ValueError("the current parameters are not finite: no surface around them")
+        with self.lock:
+            newest = int(self.steps[self.k - 1]) if self.k else None
+        if newest != step:
+            self.add(step, sample)
+        with self.lock:
+            rows, total, previous = self.x[: self.k].copy(), self.total, self.shown
+        plane = previous
+        if self.kind == "pca":
+            sel = np.unique(np.round(np.linspace(0, len(rows) - 1, min(len(rows), FIT_POINTS))))
+            fitted = fit_pca(rows[sel.astype(np.int64)], previous, self.seed, self._new_version())
+            plane = fitted or previous
+        if plane is None:
+            raise ValueError("no parameter path yet: log params (or train the model) first")
+        job = SurfaceJob(plane, frame_bounds(plane.coords(rows)), *self.grid)
+        job.set_anchor(anchor, plane.coords(sample), step)
+        job.work(evaluator, everything=True)
+        with self.lock:
+            self._fit_total = max(self._fit_total, total)
+            if plane is not self.shown:
+                self._show(plane)
+            self.surface, self.job = job.surface(), None
+            job.published = job.levels_done
+            self._surface_dirty = True
+        return job
 
     # -- the flusher thread ------------------------------------------------------------------------
     def update(self) -> None:
@@ -171,7 +220,7 @@ class Projector:
         with self.lock:
             due = (
                 self.kind == "pca"
-                and self.job is None
+                and (self.job is None or self.job.published > 0 or not self.surveying)
                 and self.k >= 2
                 and self.total >= max(2, math.ceil(1.25 * self._fit_total))
                 and now >= self._next_fit
@@ -196,11 +245,14 @@ class Projector:
         with self.lock:
             self._sync()
             job = self.job
-            if job is not None and job.done:
+            if job is not None and job.levels_done > job.published:
                 if job.plane is not self.shown:
                     self._show(job.plane)
-                self.surface, self.job = job, None
+                self.surface = job.surface()
+                job.published = job.levels_done
                 self._surface_dirty = True
+                if job.done:
+                    self.job = None
             elif (
                 self.surveying
                 and job is None
@@ -240,19 +292,12 @@ class Projector:
             self._path_sent = now
             return self.steps[: self.k].copy(), self.xy[: self.k].copy(), self.shown.explained
 
-    def surface_message(self, force: bool = False) -> SurfaceJob | None:
+    def surface_message(self, force: bool = False) -> Surface | None:
         with self.lock:
             if self.surface is None or not (force or self._surface_dirty):
                 return None
             self._surface_dirty = False
             return self.surface
-
-    def set_surface(self, job: SurfaceJob) -> None:
-        """A surface computed elsewhere (``Monitor.compute_surface``), if its plane is shown."""
-        with self.lock:
-            if job.plane is self.shown:
-                self.surface, self.job = job, None
-                self._surface_dirty = True
 
     def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
         """The held path's steps and plane coordinates (empty before a plane exists)."""

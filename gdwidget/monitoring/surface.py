@@ -1,32 +1,37 @@
-"""The loss over the path's plane, evaluated a few points at a time in the training thread.
+"""The loss around the current parameters, over the path's plane, a few points at a time.
 
-``loss_fn`` evaluates the user's own model, so the surface is computed where the
-model is trained (in the optimizer's hook, or in ``log()``), between two steps, and
-never in another thread: the parameters are set to a point of the plane, the loss
-is read, and the parameters are put back before the next step. A
-:class:`SurfaceJob` holds one grid; :meth:`SurfaceJob.work` evaluates points while
-its time credit lasts (a share of the wall time, so a surface costs training at most
-about ``SHARE`` of its time, and comes at a bounded rate).
+Like the loss-landscape plots of Li et al. (2018), a surface is centred on a point of
+the path, its *anchor* (the parameters of the newest step when the surface starts):
+the value at plane coordinates ``(a, b)`` is the loss at
+``anchor + (a - a0) * d1 + (b - b0) * d2``, where ``(a0, b0)`` are the anchor's own
+plane coordinates and ``d1, d2`` the plane's directions. So the anchor's node holds
+exactly ``loss_fn()`` at the anchor's parameters, although the anchor is off the plane
+(a plane through the path's mean would evaluate the point's projection instead, whose
+loss can be far from the network's).
 
-``loss_fn`` with a torch model: ``loss_fn()`` or ``loss_fn(model)`` (if it takes one
-argument), a scalar tensor or float, evaluated under ``torch.no_grad()`` with the
-model in ``eval()`` mode (dropout off, batch-norm statistics neither used from the
-batch nor updated), its modes restored after. Without a model: ``loss_fn(params)``
-with ``params`` a float64 NumPy vector of every parameter.
+``loss_fn`` evaluates the user's own model, so the surface is computed where the model
+is trained (in the optimizer's hook, or in ``log()``), between two steps, never in
+another thread (:mod:`.evaluators` puts the parameters back before the next step). A
+:class:`SurfaceJob` holds one grid and evaluates it coarse to fine: every 8th node of
+the 41 x 41 grid first (6 x 6), then every 4th, 2nd, and every node; each level is
+published as a :class:`Surface` when it is complete, so a short run still gets a
+picture. The grid is shifted so that the anchor is a node of every level.
+:meth:`SurfaceJob.work` evaluates while its time credit lasts: ``SHARE`` of the wall
+time, so a surface costs training at most about that share.
 """
 
 from __future__ import annotations
 
-import inspect
+import math
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .projection import PathPlane
 
-__all__ = ["NumpyEvaluator", "SurfaceJob", "TorchEvaluator", "takes_argument"]
+__all__ = ["Surface", "SurfaceJob", "grid_levels"]
 
 #: Share of the wall time the surface may take from training.
 SHARE = 0.03
@@ -34,54 +39,136 @@ SHARE = 0.03
 MAX_CREDIT = 0.05
 
 
-def takes_argument(fn: Callable[..., Any]) -> bool:
-    """Whether ``fn`` needs a positional argument (``loss_fn(model)`` rather than ``loss_fn()``)."""
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return False
-    return any(
-        p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        for p in sig.parameters.values()
-    )
+@dataclass
+class Surface:
+    """A finished level of a job: ``values`` ``(ny, nx)`` over ``bounds`` of ``plane``,
+    centred on the parameters of step ``anchor_step`` at plane coordinates ``anchor_xy``."""
+
+    plane: PathPlane
+    bounds: list[list[float]]
+    values: np.ndarray
+    anchor_xy: tuple[float, float]
+    anchor_step: int
+
+    @property
+    def xs(self) -> np.ndarray:
+        return np.linspace(self.bounds[0][0], self.bounds[0][1], self.values.shape[1])
+
+    @property
+    def ys(self) -> np.ndarray:
+        return np.linspace(self.bounds[1][0], self.bounds[1][1], self.values.shape[0])
+
+
+def grid_levels(nx: int, ny: int) -> tuple[list[int], np.ndarray, list[int]]:
+    """Strides (coarse to fine, ending with 1), the flat node indices in evaluation order,
+    and the end of each level in that order.
+
+    A stride ``s`` (a power of two) is a level when it divides ``nx - 1`` and ``ny - 1``
+    and leaves at least 4 cells on each axis: 41 x 41 gives 8, 4, 2, 1 (6, 11, 21, 41).
+    """
+    strides = [1]
+    s = 2
+    while (nx - 1) % s == 0 and (ny - 1) % s == 0 and min(nx - 1, ny - 1) // s >= 4:
+        strides.insert(0, s)
+        s *= 2
+    taken = np.zeros((ny, nx), dtype=bool)
+    order, ends = [], []
+    for s in strides:
+        new = np.zeros_like(taken)
+        new[::s, ::s] = True
+        new &= ~taken
+        order.append(np.flatnonzero(new))
+        taken |= new
+        ends.append(sum(o.size for o in order))
+    return strides, np.concatenate(order), ends
+
+
+def _aligned(lo: float, hi: float, at: float, cells: int) -> tuple[float, float]:
+    """An axis ``[x0, x0 + cells * h]`` holding ``[lo, hi]`` with ``at`` on a node."""
+    lo, hi = min(lo, at), max(lo, hi, at)
+    if not hi > lo:
+        lo, hi = at - 1.0, at + 1.0
+    h = (hi - lo) / max(cells - 1, 1)
+    x0 = at - math.ceil((at - lo) / h) * h
+    return float(x0), float(x0 + cells * h)
 
 
 class SurfaceJob:
-    """One grid of ``nx`` by ``ny`` loss values over ``bounds`` of ``plane``."""
+    """One grid of ``nx`` by ``ny`` loss values around an anchor, over a box of ``plane``.
+
+    ``box`` is the path's frame; :meth:`set_anchor` fixes the centre and the grid (the
+    box widened to hold the anchor, shifted so the anchor is a node of every level).
+    """
 
     def __init__(
-        self, plane: PathPlane, bounds: list[list[float]], nx: int = 41, ny: int = 41
+        self, plane: PathPlane, box: list[list[float]], nx: int = 41, ny: int = 41
     ) -> None:
         self.plane = plane
-        self.bounds = bounds
-        self.xs = np.linspace(bounds[0][0], bounds[0][1], nx)
-        self.ys = np.linspace(bounds[1][0], bounds[1][1], ny)
-        self.values = np.full((ny, nx), np.nan)
+        self.box = box
+        self.nx, self.ny = int(nx), int(ny)
+        self.strides, self.order, self.ends = grid_levels(self.nx, self.ny)
+        self.values = np.full((self.ny, self.nx), np.nan)
+        self.bounds = box
+        self.anchor: Any = None  # the evaluator's copy of the parameters
+        self.anchor_xy: tuple[float, float] = (0.0, 0.0)
+        self.anchor_step = 0
         self.next = 0
+        self.published = 0  # levels handed out as surfaces
         self.credit = 0.0
         self.last = time.perf_counter()
 
+    def set_anchor(self, anchor: Any, xy: np.ndarray, step: int) -> None:
+        """Centre the grid on parameters ``anchor`` at plane coordinates ``xy``."""
+        a0, b0 = float(xy[0]), float(xy[1])
+        s0 = self.strides[0]
+        ax = _aligned(*self.box[0], a0, (self.nx - 1) // s0)
+        ay = _aligned(*self.box[1], b0, (self.ny - 1) // s0)
+        self.bounds = [list(ax), list(ay)]
+        self.anchor, self.anchor_xy, self.anchor_step = anchor, (a0, b0), int(step)
+
     @property
     def done(self) -> bool:
-        return self.next >= self.values.size
+        return self.next >= self.order.size
+
+    @property
+    def levels_done(self) -> int:
+        return sum(1 for e in self.ends if e <= self.next)
+
+    def surface(self) -> Surface:
+        """The finest complete level (a copy); at least one level must be done."""
+        s = self.strides[self.levels_done - 1]
+        return Surface(
+            self.plane,
+            [list(b) for b in self.bounds],
+            self.values[::s, ::s].copy(),
+            self.anchor_xy,
+            self.anchor_step,
+        )
 
     def ab(self, j: int) -> np.ndarray:
-        """Plane coordinates of grid point ``j`` (row-major, row 0 at ``y0``)."""
-        nx = self.xs.shape[0]
-        return np.array([self.xs[j % nx], self.ys[j // nx]])
+        """Plane coordinates of grid node ``j`` (row-major, row 0 at ``y0``)."""
+        (x0, x1), (y0, y1) = self.bounds
+        r, c = divmod(int(j), self.nx)
+        return np.array([x0 + (x1 - x0) * c / (self.nx - 1), y0 + (y1 - y0) * r / (self.ny - 1)])
+
+    def offset(self, j: int) -> tuple[float, float]:
+        """Node ``j``'s coordinates relative to the anchor's."""
+        a, b = self.ab(j)
+        return float(a - self.anchor_xy[0]), float(b - self.anchor_xy[1])
 
     def work(self, evaluator: Any, everything: bool = False) -> None:
-        """Evaluate points while the credit lasts (all of them with ``everything``)."""
+        """Evaluate nodes while the credit lasts (all of them with ``everything``)."""
         now = time.perf_counter()
         self.credit = min(self.credit + SHARE * (now - self.last), MAX_CREDIT)
         self.last = now
         if self.done or (self.credit <= 0 and not everything):
             return
-        evaluator.begin(self.plane)
+        evaluator.begin(self)
         try:
             while not self.done and (everything or self.credit > 0):
                 t0 = time.perf_counter()
-                self.values.flat[self.next] = evaluator.value(self.ab(self.next))
+                j = self.order[self.next]
+                self.values.flat[j] = evaluator.value(self.offset(j))
                 self.next += 1
                 self.credit -= time.perf_counter() - t0
         finally:
@@ -89,106 +176,3 @@ class SurfaceJob:
             evaluator.end()
             self.credit -= time.perf_counter() - t0
             self.last = time.perf_counter()
-
-
-class NumpyEvaluator:
-    """``loss_fn(params)`` on the newest parameters logged, with the plane's coordinates set."""
-
-    def __init__(
-        self,
-        loss_fn: Callable[[np.ndarray], Any],
-        latest: Callable[[], np.ndarray | None],
-        index: Callable[[], np.ndarray | None],
-    ) -> None:
-        self.loss_fn = loss_fn
-        self.latest = latest
-        self.index = index
-        self._base: np.ndarray | None = None
-        self._plane: PathPlane | None = None
-
-    def begin(self, plane: PathPlane) -> None:
-        base = self.latest()
-        if base is None:
-            raise RuntimeError("no parameters were logged")
-        self._base, self._plane = base, plane
-
-    def value(self, ab: np.ndarray) -> float:
-        assert self._base is not None and self._plane is not None
-        x = self._base.copy()
-        idx = self.index()
-        p = self._plane.point(ab)
-        if idx is None:
-            x[:] = p
-        else:
-            x[idx] = p
-        return float(self.loss_fn(x))
-
-    def end(self) -> None:
-        self._base = None
-
-
-class TorchEvaluator:
-    """``loss_fn()`` (or ``loss_fn(model)``) with the model's parameters set on its device."""
-
-    def __init__(
-        self, probe: Any, loss_fn: Callable[..., Any], index: Callable[[], np.ndarray | None]
-    ) -> None:
-        self.probe = probe
-        self.loss_fn = loss_fn
-        self.with_model = takes_argument(loss_fn) and probe.model is not None
-        self.index = index
-        self._saved: list[Any] = []
-        self._modes: list[tuple[Any, bool]] = []
-        self._cache: tuple[int, Any, Any, Any] | None = None
-        self._grad: Any = None
-
-    def begin(self, plane: PathPlane) -> None:
-        torch = self.probe.torch
-        params = self.probe.params
-        self._grad = torch.no_grad()
-        self._grad.__enter__()
-        self._saved = [p.detach().clone() for p in params]
-        model = self.probe.model
-        if model is not None:
-            self._modes = [(m, m.training) for m in model.modules()]
-            model.eval()
-        dev, dtype = self.probe.device, params[0].dtype
-        if self._cache is None or self._cache[0] != id(plane):
-            idx = self.index()
-            self._cache = (
-                id(plane),
-                torch.as_tensor(plane.origin, device=dev, dtype=torch.float64),
-                torch.as_tensor(plane.dirs, device=dev, dtype=torch.float64),
-                None if idx is None else torch.as_tensor(idx, device=dev),
-            )
-        self._base = torch.cat([s.reshape(-1).to(dev, dtype) for s in self._saved])
-
-    def value(self, ab: np.ndarray) -> float:
-        torch = self.probe.torch
-        assert self._cache is not None
-        _, origin, dirs, idx = self._cache
-        point = origin + dirs @ torch.as_tensor(ab, device=origin.device, dtype=torch.float64)
-        flat = self._base.clone()
-        if idx is None:
-            flat.copy_(point)
-        else:
-            flat[idx] = point.to(flat.dtype)
-        off = 0
-        for p in self.probe.params:
-            n = p.numel()
-            p.copy_(flat[off : off + n].view_as(p))
-            off += n
-        out = self.loss_fn(self.probe.model) if self.with_model else self.loss_fn()
-        return float(out)
-
-    def end(self) -> None:
-        try:
-            for p, s in zip(self.probe.params, self._saved, strict=True):
-                p.copy_(s)
-            for m, mode in self._modes:
-                m.training = mode
-        finally:
-            self._saved, self._modes = [], []
-            if self._grad is not None:
-                self._grad.__exit__(None, None, None)
-                self._grad = None

@@ -1,10 +1,11 @@
 """The ``Monitor`` widget: a training loop that gdwidget does not own, live.
 
-``log()`` and the optimizer's hook only queue rows under a lock; the flusher thread
-(:mod:`.flusher`) ingests them into the bounded history (:mod:`.recorder`), and sends
-frames, the parameter path and the loss surface (:mod:`.outbox`) at most ``max_fps``
-times a second. The path is sampled, and the surface evaluated, in the training
-thread (:mod:`.path`, :mod:`.surface`), within a small share of its time.
+The widget holds the traits and wires the parts: ``log()`` and the optimizer's hook
+only queue rows (:mod:`.intake`); the flusher thread (:mod:`.flusher`) ingests them into
+the bounded history (:mod:`.recorder`) and sends frames, the parameter path and the loss
+surface (:mod:`.outbox`) at most ``max_fps`` times a second, with the status line
+(:mod:`.status`). The path is sampled, and the surface evaluated, in the training thread
+(:mod:`.tracker`), within a small share of its time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import anywidget
-import numpy as np
 import traitlets as tl
 
 from .. import bundle
@@ -25,12 +25,11 @@ from ..live.sinks import WidgetSink
 from . import torchhooks
 from .flusher import Flusher
 from .history import MonitorHistory
-from .inputs import check_name, host_vector, scalar_value
+from .intake import Intake
 from .outbox import Outbox
-from .path import Projector
-from .projection import frame_bounds
-from .recorder import Block, Recorder
-from .surface import NumpyEvaluator, SurfaceJob, TorchEvaluator
+from .recorder import Recorder
+from .status import StatusLine
+from .tracker import Tracker
 
 log = logging.getLogger("gdwidget")
 
@@ -50,7 +49,7 @@ function render({ el }) {
 export default { render };
 """
 STATUS_PERIOD = 0.25
-PATH_GAP = 0.05  # seconds between two samples of a torch model's parameters, at least
+IDLE_AFTER = 1.0  # seconds without a new step before the status says "stopped"
 
 
 class Monitor(anywidget.AnyWidget):
@@ -97,7 +96,7 @@ class Monitor(anywidget.AnyWidget):
         if model is not None or optimizer is not None:
             probe = torchhooks.TorchProbe(model, optimizer, grad_every)
         self._probe = probe
-        self._loss_fn = loss_fn
+        self._intake = Intake(probe)
         self._recorder = Recorder(
             max_history,
             band,
@@ -105,35 +104,14 @@ class Monitor(anywidget.AnyWidget):
             layers=probe.layers if probe else [],
             grads=probe is not None,
         )
-        self._projector: Projector | None = None
+        self._tracker: Tracker | None = None
         if projection is not None:
-            self._projector = Projector(
-                projection,
-                surveying=loss_fn is not None,
-                shapes=probe.layout if probe else None,
-                min_gap=PATH_GAP if probe else 0.0,
-            )
-            if probe is not None:
-                self._projector.setup(probe.n_params)
-        self._evaluator: Any = None
-        if loss_fn is not None and probe is not None:
-            self._evaluator = TorchEvaluator(probe, loss_fn, lambda: self._projector.index)
-        elif loss_fn is not None:
-            self._evaluator = NumpyEvaluator(
-                loss_fn, self._latest_params, lambda: self._projector.index
-            )
-        self._latest: Any = None
-        self._lock = threading.Lock()  # the queue of rows
+            self._tracker = Tracker(projection, probe, loss_fn, self._first_params)
+        self._projector = self._tracker.projector if self._tracker else None
         self._flush_lock = threading.RLock()  # the recorder and the page
-        self._pending: list[tuple[int, Any, Any]] = []
-        self._last_step: int | None = None
-        self._seeds: dict[str, int] = {}
         self._listeners: list[Callable[[], None]] = []
         self._closed = False
-        self._status_at = 0.0
-        self._rate = (time.monotonic(), 0)
-        self._label = probe.label if probe else "CPU · NumPy"
-        self._projection = projection if (probe is not None and projection) else None
+        self._status = StatusLine(STATUS_PERIOD, IDLE_AFTER)
         self._flusher = Flusher(self._tick, 1.0 / max_fps)
         self._outbox = Outbox(self._recorder, self._projector, self._deliver)
         self._sink = WidgetSink(self)
@@ -147,8 +125,8 @@ class Monitor(anywidget.AnyWidget):
                 "groups": list(self._recorder.groups),
                 "layers": list(self._recorder.layers),
                 "max_history": max_history,
-                "projection": self._projection,
-                "device_label": self._label,
+                "projection": projection if (probe is not None and projection) else None,
+                "device_label": probe.label if probe else "CPU · NumPy",
             },
             **kwargs,
         )
@@ -178,92 +156,33 @@ class Monitor(anywidget.AnyWidget):
         """
         if self._closed:
             raise RuntimeError("this monitor was closed")
-        values = {}
-        known = self._seeds
-        for name, v in scalars.items():
-            if name not in known:
-                check_name(name)
-            values[name] = scalar_value(name, v)
-        probe = self._probe
-        with self._lock:
-            last = self._last_step
-            if step is None:
-                if probe is not None and probe.optimizer is not None:
-                    s = probe.step_count if last is None else max(probe.step_count, last)
-                else:
-                    s = 0 if last is None else last + 1
-            else:
-                s = check_int("step", step, low=0)
-                if last is not None and s < last:
-                    raise ValueError(f"step must not go back: got {s} after {last}")
-            for name, v in values.items():
-                k = 1 if type(v) is float else len(v)
-                seen = known.get(name)
-                if seen is None:
-                    known[name] = k
-                elif seen != k:
-                    raise ValueError(f"{name} was logged with {seen} value(s), now with {k}")
-            self._pending.append((s, values, None))
-            self._last_step = s
+        s = self._intake.log(step, scalars)
         self._flusher.poke()
+        tracker = self._tracker
         if params is not None:
-            self._add_params(s, params)
-        elif probe is not None and probe.optimizer is None:
-            self._queue_probe(s)
-            self._sample_model(s)
+            if tracker is not None:
+                tracker.add_params(s, params)
+        elif self._probe is not None and self._probe.optimizer is None:
+            self._intake.probe_at(s)
+            if tracker is not None:
+                tracker.sample_model(s)
 
     def _after_step(self) -> None:
         """The optimizer's step post-hook: lrs, gradient norms, clipping; path; surface."""
         if self._closed:
             return
-        row = self._probe.read()  # the step count is the optimizer's now
-        with self._lock:
-            last = self._last_step
-            s = row[0] if last is None or row[0] > last else last
-            self._pending.append((s, None, row[1:]))
-            self._last_step = s
+        s = self._intake.hook()
         self._flusher.poke()
-        self._sample_model(s)
+        if self._tracker is not None:
+            self._tracker.sample_model(s)
 
-    def _queue_probe(self, s: int) -> None:
-        row = self._probe.read()
-        with self._lock:
-            self._pending.append((s, None, row[1:]))
-            self._last_step = s
-        self._flusher.poke()
-
-    def _sample_model(self, s: int) -> None:
-        pr = self._projector
-        if pr is None:
-            return
-        if pr.wants():
-            probe = self._probe
-            if pr.kind == "random" and pr.shown is None:  # the plane needs every parameter once
-                full = probe.flat()
-                pr.add(s, full if pr.index is None else full[pr.index], full)
-            else:
-                pr.add(s, probe.flat(pr.index))
-        if self._evaluator is not None:
-            pr.work(self._evaluator)
-
-    def _add_params(self, s: int, params: Any) -> None:
-        pr = self._projector
-        if pr is None:
-            return
-        self._latest = params
-        if pr.wants():
-            full = host_vector(params)
-            first = pr.n_params is None
-            pr.setup(full.shape[0])
-            if first and self._probe is None:
-                self.meta = {**self.meta, "projection": pr.kind, "device_label": _label_of(params)}
-            if np.isfinite(full).all():
-                pr.add(s, full if pr.index is None else full[pr.index], full)
-        if self._evaluator is not None:
-            pr.work(self._evaluator)
-
-    def _latest_params(self) -> np.ndarray | None:
-        return None if self._latest is None else host_vector(self._latest).copy()
+    def _first_params(self, params: Any) -> None:
+        """The first ``params`` logged without a torch model: the page learns their kind."""
+        self.meta = {
+            **self.meta,
+            "projection": self._projector.kind,
+            "device_label": _label_of(params),
+        }
 
     # ------------------------------------------------------------------------------------------
     # Reading
@@ -294,23 +213,39 @@ class Monitor(anywidget.AnyWidget):
         return unsubscribe
 
     def compute_surface(self) -> dict[str, Any]:
-        """Evaluate the whole loss surface over the path's plane now, in this thread, and
-        send it. Call it where the model is not being trained (after the loop, or from the
-        training thread). Returns ``{"xs", "ys", "values" (ny, nx), "bounds"}``."""
-        pr = self._projector
-        if self._evaluator is None or pr is None:
+        """Evaluate the whole loss surface now, in this thread, around the current
+        parameters (the path's newest point) over a plane fitted to the path now, and send
+        it. The loop computes surfaces by itself while it trains; call this where the model
+        is not being trained (after the loop, or from the training thread). Returns
+        ``{"xs", "ys", "values" (ny, nx), "bounds", "anchor" (a0, b0)}``."""
+        if self._tracker is None or self._tracker.evaluator is None:
             raise ValueError("compute_surface needs loss_fn= and a projection")
         with self._flush_lock:
-            pr.update()
-            with pr.lock:
-                plane, xy = pr.shown, pr.xy[: pr.k].copy()
-            if plane is None:
-                raise ValueError("no parameter path yet: log params (or train the model) first")
-            job = SurfaceJob(plane, frame_bounds(xy), *pr.grid)
-            job.work(self._evaluator, everything=True)
-            pr.set_surface(job)
+            self._ingest()
+            self._tracker.survey_now(self._intake.last_step)
             self._outbox.flush_path()
-        return {"xs": job.xs, "ys": job.ys, "values": job.values, "bounds": job.bounds}
+        surf = self._projector.surface
+        return {
+            "xs": surf.xs,
+            "ys": surf.ys,
+            "values": surf.values,
+            "bounds": surf.bounds,
+            "anchor": surf.anchor_xy,
+        }
+
+    def save_html(self, path: Any, **kw: Any) -> Any:
+        """Write a self-contained HTML page of what this monitor recorded
+        (:func:`gdwidget.export.save_html`)."""
+        from ..export import save_html  # noqa: PLC0415
+
+        return save_html(self, path, **kw)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget's view, plus a static picture (``image/svg+xml``) of what it recorded,
+        which a notebook converted to HTML without widget state shows (docs/export.md)."""
+        from ..export.static import with_picture  # noqa: PLC0415
+
+        return with_picture(self, super()._repr_mimebundle_(**kwargs))
 
     # ------------------------------------------------------------------------------------------
     # Sending
@@ -321,30 +256,11 @@ class Monitor(anywidget.AnyWidget):
 
     def _ingest(self) -> int:
         """Move the queued rows into the bounded history (one bulk write)."""
-        with self._lock:
-            pending, self._pending = self._pending, []
-        if not pending:
+        block = self._intake.drain()
+        if block is None:
             return 0
-        block = Block()
-        norms = []
-        for s, values, row in pending:
-            block.row(s)
-            if values:
-                for name, v in values.items():
-                    block.scalar(name, v)
-            if row is not None:
-                lrs, n, clips = row
-                if lrs:
-                    block.lr(lrs)
-                if n is not None:
-                    block.norm_pos.append(len(block.steps) - 1)
-                    norms.append(n)
-                if clips and torchhooks.resolve_clipped(clips):
-                    block.clip()
-        if norms:
-            block.norm_vals = self._probe.layer_norms(norms)
         self._recorder.add_block(block)
-        return len(pending)
+        return len(block.steps)
 
     def _tick(self, final: bool) -> None:
         with self._flush_lock:
@@ -368,18 +284,12 @@ class Monitor(anywidget.AnyWidget):
                     log.exception("gdwidget: a monitor subscriber failed")
 
     def _update_status(self, final: bool) -> None:
-        now = time.monotonic()
-        if not self._outbox.may_send() or (now - self._status_at < STATUS_PERIOD and not final):
+        if not self._outbox.may_send():
             return
-        last = self._recorder.last_step
-        if last is None:
-            return
-        t0, s0 = self._rate
-        rate = (last - s0) / (now - t0) if now > t0 else 0.0
-        self._status_at, self._rate = now, (now, last)
-        line = f"step {last:,} · {rate:,.0f} steps/s" if rate > 0 else f"step {last:,}"
         err = self._projector.error if self._projector is not None else ""
-        self.status = f"{line} · {err}" if err else line
+        line = self._status.text(time.monotonic(), self._recorder.last_step, err, final)
+        if line is not None and line != self.status:
+            self.status = line
 
     def _deliver(self, content: dict[str, Any], buffers: list[bytes]) -> None:
         self._sink.send(content, buffers)

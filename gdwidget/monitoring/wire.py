@@ -11,7 +11,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["pack_path", "pack_rows", "pack_surface", "unpack"]
+__all__ = ["json_float", "pack_path", "pack_rows", "pack_surface", "unpack"]
+
+
+def json_float(v: Any) -> float | None:
+    """``v`` as a float, or None when it is not finite (JSON carries no NaN or infinity)."""
+    f = float(v)
+    return f if np.isfinite(f) else None
 
 
 def _f8(a: Any) -> bytes:
@@ -47,24 +53,31 @@ def pack_path(
         "type": "path",
         "n": int(len(steps)),
         "projection": projection,
-        "explained": None if explained is None else [float(e) for e in explained],
+        "explained": None if explained is None else [json_float(e) for e in explained],
     }
     return content, [_f8(steps), _f8(np.reshape(xy, (-1, 2)))]
 
 
 def pack_surface(
-    values: np.ndarray, bounds: list[list[float]]
+    values: np.ndarray,
+    bounds: list[list[float]],
+    anchor: tuple[float, float] | None = None,
+    anchor_step: int | None = None,
 ) -> tuple[dict[str, Any], list[bytes]]:
-    """The loss over the plane: float32 ``(ny, nx)`` row-major, row 0 at ``y0``."""
+    """The loss over the plane: float32 ``(ny, nx)`` row-major, row 0 at ``y0``; the
+    plane coordinates and step of the parameters it is centred on. ``min``/``max`` are
+    None when no value is finite (JSON has no NaN)."""
     ny, nx = values.shape
     finite = values[np.isfinite(values)]
     content = {
         "type": "surface",
         "nx": int(nx),
         "ny": int(ny),
-        "bounds": [[float(a), float(b)] for a, b in bounds],
-        "min": float(finite.min()) if finite.size else float("nan"),
-        "max": float(finite.max()) if finite.size else float("nan"),
+        "bounds": [[json_float(a), json_float(b)] for a, b in bounds],
+        "min": json_float(finite.min()) if finite.size else None,
+        "max": json_float(finite.max()) if finite.size else None,
+        "anchor": None if anchor is None else [json_float(v) for v in anchor],
+        "anchor_step": None if anchor_step is None else int(anchor_step),
     }
     with np.errstate(over="ignore", invalid="ignore"):
         buf = np.ascontiguousarray(values, dtype="<f4").tobytes()
