@@ -8,6 +8,7 @@ import "uplot/dist/uPlot.min.css";
 import "../widget.css";
 
 import { connect, renderView } from "../app.js";
+import { renderScaled } from "../presentation.js";
 
 export { connect, renderView };
 
@@ -22,7 +23,8 @@ export default function createWidget() {
       };
     },
     render({ el }) {
-      return renderView(store, el);
+      // built again at a larger scale when the output is wide (js/presentation.js)
+      return renderScaled(store, el, renderView);
     },
   };
 }

@@ -1,0 +1,73 @@
+// Presentation: the view grows with the width it is given, so a projector at 1920 px gets a
+// large landscape and large text (at 1x the widget is 904 px wide, the landscape 506 x 440 with
+// 11 px text). The scale comes from the host's width (a ResizeObserver), in steps of 1/8 from 1
+// to MAX_SCALE; a new scale rebuilds the view at that size (the kernel hears view_close and a
+// view_open with the new plot size, so the paths it thins stay within a pixel at that size).
+// Narrower than the 1x widget it scrolls, as before.
+
+/** The widget's width at scale 1, with its padding and border (px). */
+export const BASE_WIDTH = 926;
+export const MAX_SCALE = 2.5;
+
+/** The scale for a host `width` px wide: 1 up to BASE_WIDTH, then in steps of 1/8. */
+export function scaleFor(width) {
+  const w = Number(width);
+  if (!(w > BASE_WIDTH)) return 1;
+  return Math.min(MAX_SCALE, Math.floor((w / BASE_WIDTH) * 8) / 8);
+}
+
+/** The sizes of the scaled parts: the landscape's options and the loss panel's. */
+export function sizes(scale = 1) {
+  const s = Number(scale) > 0 ? Number(scale) : 1;
+  return {
+    scale: s,
+    landscape: { width: Math.round(506 * s), height: Math.round(440 * s), scale: s },
+    loss: { width: Math.round(360 * s), lossHeight: Math.round(210 * s), lrHeight: Math.round(110 * s) },
+  };
+}
+
+/** The scale a view of `el` is built at (set by `renderScaled`), 1 where none is set. */
+export function viewScale(el) {
+  const s = Number(el?.dataset?.gdScale);
+  return s > 0 ? s : 1;
+}
+
+/** Mark the view's root with its scale: CSS (widget.css, `[data-scale]`) scales its text. */
+export function markScaled(root, scale) {
+  if (scale === 1) return;
+  root.dataset.scale = String(scale);
+  root.style.setProperty("--gd-scale", String(scale));
+}
+
+/**
+ * `render(store, el)` at the scale of `el`'s width, built again when that scale changes.
+ * Returns the cleanup.
+ */
+export function renderScaled(store, el, render, { delayMs = 150 } = {}) {
+  let scale = scaleFor(el.clientWidth);
+  el.dataset.gdScale = String(scale);
+  let cleanup = render(store, el);
+  let timer = null;
+  const Observer = globalThis.ResizeObserver;
+  const observer = Observer
+    ? new Observer((entries) => {
+        const width = entries[entries.length - 1]?.contentRect?.width ?? el.clientWidth;
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const next = scaleFor(width);
+          if (next === scale || !cleanup) return;
+          scale = next;
+          el.dataset.gdScale = String(scale);
+          cleanup();
+          cleanup = render(store, el);
+        }, delayMs);
+      })
+    : null;
+  observer?.observe(el);
+  return () => {
+    observer?.disconnect();
+    clearTimeout(timer);
+    cleanup?.();
+    cleanup = null;
+  };
+}
