@@ -47,9 +47,10 @@ export function axisNames(meta) {
   });
 }
 
-export function createLandscape(store, { width = 506, height = 440 } = {}) {
+export function createLandscape(store, { width = 506, height = 440, scale = 1 } = {}) {
   const model = store.model;
-  const m = { left: 52, right: 62, top: 10, bottom: 40 };
+  // presentation (js/presentation.js): a larger landscape has proportionally larger margins and text
+  const m = { left: Math.round(52 * scale), right: Math.round(62 * scale), top: Math.round(10 * scale), bottom: Math.round(40 * scale) };
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
 
@@ -137,7 +138,7 @@ export function createLandscape(store, { width = 506, height = 440 } = {}) {
       fg: cs.getPropertyValue("--gd-fg").trim() || cs.color || "#333",
       muted: cs.getPropertyValue("--gd-fg-muted").trim() || "#888",
       bg: cs.getPropertyValue("--gd-bg-alt").trim() || "#eee",
-      font: `11px ${cs.fontFamily || "sans-serif"}`,
+      font: `${Math.round(11 * scale)}px ${cs.fontFamily || "sans-serif"}`,
     };
   }
 
