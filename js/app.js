@@ -21,6 +21,7 @@ import { markScaled, sizes, viewScale } from "./presentation.js";
 import { createLrSliders } from "./sliders.js";
 import { createStatusLine } from "./statusline.js";
 import { createStore, structureKey } from "./store.js";
+import { createTimeline } from "./timeline.js";
 import { createThreeD } from "./threed.js";
 
 const FORWARDED = ["t", "running", "speed", "error", "marks"];
@@ -84,6 +85,9 @@ export function connect(model) {
     store.events.emit("meta");
   });
   listen("change:view", () => store.events.emit("view"));
+  // the step every view shows while seeking (js/timeline.js)
+  store.setCursor(model.get("cursor"));
+  listen("change:cursor", () => store.setCursor(model.get("cursor")));
   listen("change:status", () => store.events.emit("status"));
   for (const name of FORWARDED) listen(`change:${name}`, () => store.events.emit("traits", name));
 
@@ -124,7 +128,9 @@ export function renderView(store, el) {
   const evals = createEvalsPanel(store);
   const modelView = createModelView(store);
   const status = createStatusLine(store);
+  const timeline = createTimeline(store);
   const parts = [media.threeD, toolbar, landscape, legend, sliders, loss, evals, modelView, status];
+  parts.push(timeline);
 
   // a model adds its view of the data under the landscape and its evaluations under the loss
   root = h("div", { class: "gd-root" }, [
@@ -132,6 +138,7 @@ export function renderView(store, el) {
     h("div", { class: "gd-body" }, [
       h("div", { class: "gd-col gd-col-left" }, [
         landscape.el,
+        timeline.el,
         h("div", { class: "gd-hint gd-muted", text: "drag to pan · wheel to zoom · click to start every run there" }),
         landscape.note,
         modelView.el,

@@ -375,6 +375,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
       redrawAll();
     }),
     store.events.on("data", () => overlayFrame.request()),
+    store.events.on("cursor", () => overlayFrame.request()), // the markers at the step shown
     store.events.on("arrows", () => overlayFrame.request()),
     store.events.on("status", () => overlayFrame.request()),
     store.events.on("ui", (what) => what === "hidden" && overlayFrame.request()),

@@ -13,6 +13,22 @@ import { formatNumber, formatTicks, niceTicks, robustRange } from "./scales.js";
 
 let syncCount = 0;
 
+/** A dashed vertical line over uPlot `u` at step `s` (nothing where `s` is null or not finite). */
+export function drawStepLine(u, s, color) {
+  if (s === null || !Number.isFinite(s)) return;
+  const x = Math.round(u.valToPos(s, "x", true));
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = Math.max(1, globalThis.devicePixelRatio || 1);
+  ctx.setLineDash([4, 3]);
+  ctx.beginPath();
+  ctx.moveTo(x, u.bbox.top);
+  ctx.lineTo(x, u.bbox.top + u.bbox.height);
+  ctx.stroke();
+  ctx.restore();
+}
+
 export function themeOf(el) {
   const cs = getComputedStyle(el);
   const v = (name, fallback) => cs.getPropertyValue(name).trim() || fallback;
@@ -128,7 +144,8 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
 
   const hasSchedule = () => (model.get("meta")?.groups ?? []).some((g) => g && g.schedule != null && g.schedule !== "");
 
-  const currentStep = () => store.step();
+  // the step shown: the cursor's while seeking (js/timeline.js), else the newest
+  const currentStep = () => store.cursorStep?.() ?? store.step();
 
   function runCount() {
     const runs = model.get("meta")?.runs;
@@ -177,7 +194,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
             : { ...axis(theme, ySize(theme), linearTicks), splits: linearSplits },
         ],
         series: series("loss"),
-        hooks: { draw: [lossMarksHook(() => divergedMarks(), () => validMarks(model.get("marks")), theme)] },
+        hooks: { draw: [lossMarksHook(() => divergedMarks(), () => validMarks(model.get("marks")), theme), (u) => drawStepLine(u, store.cursorStep?.() ?? null, theme.accent)] },
       },
       columns("loss", logY),
       lossDiv,
@@ -185,21 +202,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     const showLr = hasSchedule();
     lrBlock.hidden = !showLr;
     if (showLr) {
-      const marker = (u) => {
-        const s = currentStep();
-        if (!Number.isFinite(s)) return;
-        const x = Math.round(u.valToPos(s, "x", true));
-        const ctx = u.ctx;
-        ctx.save();
-        ctx.strokeStyle = theme.accent;
-        ctx.lineWidth = Math.max(1, globalThis.devicePixelRatio || 1);
-        ctx.setLineDash([4, 3]);
-        ctx.beginPath();
-        ctx.moveTo(x, u.bbox.top);
-        ctx.lineTo(x, u.bbox.top + u.bbox.height);
-        ctx.stroke();
-        ctx.restore();
-      };
+      const marker = (u) => drawStepLine(u, currentStep(), theme.accent);
       lrPlot = new uPlot(
         {
           width,
@@ -307,6 +310,11 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     // one redraw per animation frame, however many status and marks updates came with it
     store.events.on("traits", (name) => name === "marks" && redrawMarks()),
     store.events.on("status", redrawMarks),
+    store.events.on("cursor", () => {
+      el.dataset.cursor = String(store.cursorStep?.() ?? "");
+      needMarker = true;
+      redrawMarks();
+    }),
     store.events.on("theme", rebuild),
     store.events.on("ui", (what) => {
       if (what === "logY") rebuild();
