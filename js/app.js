@@ -21,6 +21,8 @@ import { markScaled, sizes, viewScale } from "./presentation.js";
 import { createLrSliders } from "./sliders.js";
 import { createStatusLine } from "./statusline.js";
 import { createStore, structureKey } from "./store.js";
+import { createSettingsPanel } from "./settings.js";
+import { createXrayPanel } from "./xray.js";
 import { createTimeline } from "./timeline.js";
 import { createThreeD } from "./threed.js";
 
@@ -44,6 +46,12 @@ export function connect(model) {
 
   listen("msg:custom", (msg, buffers) => {
     const type = msg?.type;
+    if (type === "xray") {
+      // plain JSON (docs/protocol.md): the X-ray of every run, while the page's toggle is on
+      store.xray = msg;
+      store.events.emit("xray");
+      return;
+    }
     // binary or base64 buffers; null for the kernel's probe or lost buffers (both handled there)
     const bufs = connection.receive(msg, buffers);
     // the kernel asks for a picture (w.save_png), or sends the 3-D view's code (js/threed.js)
@@ -130,6 +138,9 @@ export function renderView(store, el) {
   const status = createStatusLine(store);
   const timeline = createTimeline(store);
   const parts = [media.threeD, toolbar, landscape, legend, sliders, loss, evals, modelView, status];
+  const xray = createXrayPanel(store);
+  const settings = createSettingsPanel(store);
+  parts.push(xray, settings);
   parts.push(timeline);
 
   // a model adds its view of the data under the landscape and its evaluations under the loss
@@ -141,9 +152,10 @@ export function renderView(store, el) {
         timeline.el,
         h("div", { class: "gd-hint gd-muted", text: "drag to pan · wheel to zoom · click to start every run there" }),
         landscape.note,
+        xray.el,
         modelView.el,
       ]),
-      h("div", { class: "gd-col gd-col-right" }, [legend.el, sliders.el, loss.el, evals.el]),
+      h("div", { class: "gd-col gd-col-right" }, [legend.el, sliders.el, settings.el, loss.el, evals.el]),
     ]),
     status.el,
   ]);

@@ -7,6 +7,7 @@
 import { scaleLinear } from "d3-scale";
 
 import { arrowNote, createArrowLayer } from "./arrows.js";
+import { createXrayLayer } from "./xray.js";
 import { drawAxes as drawFrameAxes, drawColorbar as drawBar } from "./axes.js";
 import { debounce, frameScheduler, h, sizeCanvas } from "./dom.js";
 import { fitBounds, pickNearest, visibleIndices } from "./geometry.js";
@@ -79,6 +80,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
   });
   const rect = { left: m.left, top: m.top, width: pw, height: ph };
   const arrowLayer = createArrowLayer(store, { width, height, plot: rect });
+  const xrayLayer = createXrayLayer(store, { width, height, plot: rect });
   const runMarks = createRunMarks(store, { width, height });
   const tip = createHoverTip(width);
   const note = arrowNote();
@@ -87,7 +89,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     { class: "gd-landscape", "data-testid": "gd-landscape", style: { width: `${width}px`, height: `${height}px` } },
     // the arrows over the markers (their tails start at the marker's centre), under nothing
     // that takes the pointer: the SVGs let events through to the overlay
-    [heatCanvas, trailCanvas, overlay, arrowLayer.el, runMarks.el, fitView, resetView, tip.el],
+    [heatCanvas, trailCanvas, overlay, arrowLayer.el, xrayLayer.el, runMarks.el, fitView, resetView, tip.el],
   );
   // where the plot area sits inside the element, in CSS px (browser tests click data points)
   Object.assign(el.dataset, { plotLeft: m.left, plotTop: m.top, plotWidth: pw, plotHeight: ph });
@@ -210,6 +212,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     drawMarkers(ctx, store, meta, model.get("status"), xa(), xb(), ya(), yb());
     ctx.restore();
     note.hidden = !arrowLayer.draw(xa(), xb(), ya(), yb());
+    xrayLayer.draw(xa(), xb(), ya(), yb());
     runMarks.draw(toPx, rect);
     if (hover) showHover(hover.x, hover.y);
   }
@@ -377,6 +380,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     store.events.on("data", () => overlayFrame.request()),
     store.events.on("cursor", () => overlayFrame.request()), // the markers at the step shown
     store.events.on("arrows", () => overlayFrame.request()),
+    store.events.on("xray", () => overlayFrame.request()),
     store.events.on("status", () => overlayFrame.request()),
     store.events.on("ui", (what) => what === "hidden" && overlayFrame.request()),
     store.events.on("theme", redrawAll),
