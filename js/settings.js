@@ -38,6 +38,7 @@ function inputsFor(group, s) {
       type: "number",
       step: s.kind === "int" ? "1" : "any",
       class: "gd-hyper-num",
+      style: { width: "6.5em" },
       "data-testid": s.kind === "pair" ? `${id}-${i}` : id,
       value: v == null ? "" : String(v),
       placeholder: swept ? "per run" : null,
@@ -72,7 +73,7 @@ export function createSettingsPanel(store) {
           cleanups.push(() => input.removeEventListener("change", onChange));
         }
         const note = s.at_reset ? " (at reset)" : "";
-        rows.push(h("label", { class: "gd-hyper-row", title: `${s.name}${note}` }, [h("span", { class: "gd-hyper-name", text: `${s.name}${note}` }), ...inputs]));
+        rows.push(h("label", { class: "gd-hyper-row", title: `${s.name}${note}`, style: { display: "flex", gap: "6px", alignItems: "center", margin: "2px 0" } }, [h("span", { class: "gd-hyper-name", text: `${s.name}${note}`, style: { minWidth: "9em" } }), ...inputs]));
       }
       if (!rows.length) continue;
       sections.push(h("fieldset", { class: "gd-settings-group", "data-testid": `gd-settings-${g.label}` }, [h("legend", { text: `${g.label} (${g.optimizer})` }), ...rows]));

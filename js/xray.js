@@ -62,7 +62,7 @@ function arrow(x0, y0, dx, dy, color, dash, width) {
   const w = head * 0.55;
   const p = (x, y) => `${x.toFixed(1)},${y.toFixed(1)}`;
   return [
-    svg("path", { d: `M${p(x0, y0)}L${p(bx, by)}`, class: "gd-xray-halo", "stroke-width": width + 3 }),
+    svg("path", { d: `M${p(x0, y0)}L${p(bx, by)}`, class: "gd-arrow-halo gd-arrow-halo-light", "stroke-width": width + 3 }),
     svg("path", { d: `M${p(x0, y0)}L${p(bx, by)}`, fill: "none", stroke: color, "stroke-width": width, "stroke-dasharray": dash }),
     svg("path", { d: `M${p(x1, y1)}L${p(bx - uy * w, by + ux * w)}L${p(bx + uy * w, by - ux * w)}Z`, fill: color, stroke: color }),
   ];
@@ -73,7 +73,7 @@ export function createXrayLayer(store, { width, height, plot }) {
   const clipId = `gd-xray-clip-${Math.random().toString(36).slice(2, 10)}`;
   const group = svg("g", { "clip-path": `url(#${clipId})` });
   const clip = h("svg:clipPath", { id: clipId }, [svg("rect", { x: plot.left, y: plot.top, width: plot.width, height: plot.height })]);
-  const el = h("svg:svg", { class: "gd-xray", "data-testid": "gd-xray-layer", width, height, viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" }, [
+  const el = h("svg:svg", { class: "gd-arrows gd-xray", "data-testid": "gd-xray-layer", width, height, viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true" }, [
     h("svg:defs", {}, [clip]),
     group,
   ]);
@@ -152,8 +152,11 @@ export function createXrayPanel(store) {
   const toggle = h("input", { type: "checkbox", "data-testid": "gd-xray" });
   toggle.checked = Boolean(store.ui.xray);
   const pick = h("select", { class: "gd-xray-pick", "data-testid": "gd-xray-run" });
-  const table = h("table", { class: "gd-xray-table", "data-testid": "gd-xray-panel" });
-  const key = h("div", { class: "gd-xray-key gd-muted" }, KINDS.map((k) => h("span", { style: { color: COLORS[k.key] }, text: `■ ${k.name}` })));
+  const table = h("table", { class: "gd-xray-table", "data-testid": "gd-xray-panel", style: { fontSize: "11px", fontVariantNumeric: "tabular-nums" } });
+  const key = h("div", { class: "gd-xray-key", style: { fontSize: "11px", display: "flex", flexWrap: "wrap", gap: "8px" } }, [
+    ...KINDS.map((k) => h("span", { style: { color: COLORS[k.key] }, text: `■ ${k.name}` })),
+    h("span", { text: "◌ effective step (per coordinate)" }),
+  ]);
   const body = h("div", { class: "gd-xray-body", hidden: !toggle.checked }, [pick, table, key]);
   const el = h("div", { class: "gd-xray-box" }, [
     h("label", { class: "gd-xray-label", title: "draw each optimizer's internals at its marker" }, [toggle, h("span", { text: " X-ray" })]),
