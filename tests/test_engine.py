@@ -353,3 +353,33 @@ def test_evals_to_pandas():
     assert list(df.columns) == ["step", "epoch", "run", "optimizer", "train_loss", "val_loss"]
     assert len(df) == 3 * 2  # evaluations at steps 0, 5, 10 for two runs
     np.testing.assert_allclose(df[df.run == "b"]["val_loss"], h.evals["val_loss"][:, 1])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("rules", [{"grad_tol": 1e-3}, {"loss_tol": 1e-7}, {}])
+def test_one_call_bookkeeping_equals_the_array_code(dtype, rules, monkeypatch):
+    """The numba bookkeeping of a step (engine/_settle.py) gives what the array code gives:
+    the same statuses, stop and blow-up steps, losses, norms and frozen points."""
+    from gdwidget.engine import _settle  # noqa: PLC0415
+
+    if not _settle._fused.available():
+        pytest.skip("numba is not installed")
+    opts = {"slow": GD(1e-4), "fast": GD(2e-3), "bad": GD(0.05), "adam": gd.optim.adam(0.05)}
+    starts = np.array([[-1.5, 2.0], [1.0, 1.0], [0.99, 0.98]])  # the minimum: converged
+
+    def history(fused):
+        monkeypatch.setenv("GDWIDGET_FUSED", "1" if fused else "0")
+        calls = []
+        real = _settle.settle
+        monkeypatch.setattr(_settle, "settle", lambda *a: (calls.append(1), real(*a))[1])
+        h = gd.run(Rosen(), opts, start=starts, steps=400, dtype=dtype, device="cpu", **rules)
+        assert bool(calls) == fused
+        return h
+
+    a, b = history(True), history(False)
+    assert "diverged" in a.status and a.status == b.status
+    if rules:
+        assert "converged" in a.status
+    for key in ("loss", "params", "grad_norm", "stop_step", "blowup_step"):
+        np.testing.assert_array_equal(getattr(a, key), getattr(b, key), err_msg=key)
+    assert a.loss.dtype == b.loss.dtype

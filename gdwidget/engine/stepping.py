@@ -14,6 +14,7 @@ import numpy as np
 
 from .._checks import check_int
 from ..backend import to_numpy
+from . import _settle
 from .results import CONVERGED, DIVERGED, RUNNING, Chunk, ObjectiveError
 
 #: the most steps one call may ask for (``advance``, ``gd.run``)
@@ -119,26 +120,32 @@ class Stepping:
         xp = self.xp
         #: (step number before this step, the parameters then): the last update, for views
         self.before_step = (self.t, prev)
-        active = self._status == RUNNING
         prev_loss = self.loss
+        views = _is_view_namespace(xp)
+        params, grad, states, slices = self.params, self.grad, self.states, self.slices
         for label, opt in self.optimizers.items():
             lr = rates[label]
             if lr is None:  # stopped by its schedule
                 continue
-            sl = self.slices[label]
-            state = self.states[label]
-            block = self.params[sl, ...]
+            sl = slices[label]
+            state = states[label]
+            block = params[sl, ...]
             hessian = None
             if opt.hessian_every and state["step"] % opt.hessian_every == 0:
                 hessian = opt.estimate_hessian(self.objective, block, state, batch=self._batch)
-            opt.step(block, self.grad[sl, ...], state, hessian=hessian, lr=lr)
-            if not _is_view_namespace(xp):
-                self.params[sl, ...] = block
+            opt.step(block, grad[sl, ...], state, hessian, lr)
+            if not views:
+                params[sl, ...] = block
         batch = self._batches.next()
         loss, grad = self.objective.value_and_grad(self.params, batch)
         t = self.t + 1
-        finite = xp.isfinite(loss) & xp.all(xp.isfinite(self.params), axis=-1)
         gnorm = xp.sqrt(xp.sum(grad * grad, axis=-1))
+        if _settle.usable(params, prev, loss, prev_loss, gnorm, self._status):
+            _settle.settle(self, params, prev, loss, prev_loss, gnorm, t)  # one numba call
+            self.grad, self._batch, self.t = grad, batch, t
+            return
+        active = self._status == RUNNING
+        finite = xp.isfinite(loss) & xp.all(xp.isfinite(self.params), axis=-1)
         newly_div = active & ~finite
         conv = xp.zeros_like(active)
         if self.batch_size is None:  # mini-batches: see _eval_step

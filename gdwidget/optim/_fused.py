@@ -66,8 +66,14 @@ def _sign(a):
 """
 
 
+_ENV: list[Any] = [None, True]  # the last value of GDWIDGET_FUSED read, and its meaning
+
+
 def _env_enabled() -> bool:
-    return os.environ.get("GDWIDGET_FUSED", "1").strip().lower() not in ("0", "false", "no", "off")
+    raw = os.environ.get("GDWIDGET_FUSED", "1")
+    if raw is not _ENV[0]:  # parsed once per value (this runs before every update)
+        _ENV[:] = [raw, raw.strip().lower() not in ("0", "false", "no", "off")]
+    return _ENV[1]
 
 
 def available() -> bool:
@@ -92,19 +98,23 @@ def enabled() -> bool:
 def usable(*arrays: Any) -> bool:
     """Whether the fused kernels can update these arrays (see the module docstring)."""
     first = arrays[0]
-    if type(first) is not np.ndarray or first.size < MIN_SIZE or first.dtype not in _DTYPES:
+    nd = np.ndarray
+    if type(first) is not nd or first.size < MIN_SIZE or first.dtype not in _DTYPES:
         return False
     dtype, shape = first.dtype, first.shape
     for a in arrays:
-        if type(a) is not np.ndarray or a.dtype != dtype or a.shape != shape:
-            return False
-        if not a.flags.c_contiguous:
+        if type(a) is not nd or a.dtype != dtype or a.shape != shape or not a.flags.c_contiguous:
             return False
     return first.flags.writeable and first.size > 0 and (_NUMBA or enabled()) and _env_enabled()
 
 
 def coefficient_matrix(vals: list[Any], rows: int, dtype: Any) -> np.ndarray:
     """The coefficients as a ``(k, 1)`` (all one number) or ``(k, rows)`` array of ``dtype``."""
+    for v in vals:
+        if type(v) is not float:
+            break
+    else:  # every coefficient one number: the common case, built in one call
+        return np.array(vals, dtype=dtype).reshape(len(vals), 1)
     if not any(isinstance(v, np.ndarray) for v in vals):
         return np.array(vals, dtype=dtype).reshape(len(vals), 1)
     out = np.empty((len(vals), rows), dtype=dtype)
@@ -124,9 +134,8 @@ def run(prog: Any, args: list[np.ndarray], vals: list[Any]) -> None:
     kernel = prog.cache.get(key)
     if kernel is None:
         kernel = prog.cache[key] = _load(source(prog, p.dtype, per_row, parallel), prog.name)
-    shape = (rows, p.size // rows) if per_row else (p.size,)
-    if p.shape != shape:
-        args = [a.reshape(shape) for a in args]
+    if per_row and p.ndim != 2:  # the flat kernel takes any shape (it reshapes inside)
+        args = [a.reshape(rows, p.size // rows) for a in args]
     with _LOCK:
         kernel(*args, C)
 
@@ -143,13 +152,15 @@ def source(prog: Any, dtype: Any, per_row: bool, parallel: bool) -> str:
     loads = [f"{n} = C[{j}, r]" for j, n in enumerate(prog.coefs)]
     stores = [f"{n}[i] = t{s.index}" for n, s in prog.outputs.items()]
     arrays = ", ".join(prog.arrays)
+    flat_args = ", ".join(f"{n}_" for n in prog.arrays)
     if per_row:
         body = ["for r in prange(p.shape[0]):", *("    " + s for s in loads)]
         body += ["    for j in range(p.shape[1]):"]
         inner = [s.replace("[i]", "[r, j]") for s in (*stmts, *stores)]
         body += ["        " + s for s in inner]
-    else:
-        body = ["r = 0", *loads, "for i in prange(p.shape[0]):", *("    " + s for s in stmts)]
+    else:  # the arrays come in any C-contiguous shape: flat views of them
+        body = [f"{n} = {n}_.reshape({n}_.size)" for n in prog.arrays]
+        body += ["r = 0", *loads, "for i in prange(p.shape[0]):", *("    " + s for s in stmts)]
         body += ["    " + s for s in stores]
     head = [
         "import numpy as np",
@@ -159,7 +170,7 @@ def source(prog: Any, dtype: Any, per_row: bool, parallel: bool) -> str:
         *(f"{name} = np.{dt}({x!r})" for x, name in literals.items()),
         _HELPERS,
         f'@njit(cache=True, nogil=True, error_model="numpy", parallel={parallel})',
-        f"def kernel({arrays}, C):",
+        f"def kernel({arrays if per_row else flat_args}, C):",
     ]
     return "\n".join(head + ["    " + s for s in body]) + "\n"
 

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import namespace_of
+from . import _cuda, _fused
 
 #: functions a rule may call through ``e``, with their arity
 FUNCTIONS = {"sqrt": 1, "sign": 1, "maximum": 2, "minimum": 2, "where": 3}
@@ -225,9 +226,9 @@ class Rule:
         ``arrays``: name -> array (all of one shape ``(n_runs, ...)``); ``coefs``: name ->
         a float, or a 1-D float64 NumPy array of one value per run (row).
         """
-        from . import _cuda, _fused  # noqa: PLC0415
-
-        prog = self.program(**switches)
+        prog = self._programs.get(tuple(switches.items()))
+        if prog is None:
+            prog = self.program(**switches)
         args = [arrays[n] for n in prog.arrays]
         vals = [coefs[n] for n in prog.coefs]
         if _fused.usable(*args):
