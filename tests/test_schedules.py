@@ -275,3 +275,75 @@ def test_schedule_peak_of_anything():
     assert S.schedule_peak(lambda t: "fast") is None
     assert S.step(0.1, 10, gamma=2.0).peak == float("inf")
     assert S.schedule_peak(S.exponential(0.1, 1.5)) is None
+
+
+# -- per-run arguments ------------------------------------------------------------------
+PER_RUN = [
+    ("constant", S.constant, {"lr": [0.1, 0.02, 3e-4]}),
+    ("step", S.step, {"lr": [0.1, 0.02, 0.5], "step_size": [3, 5, 7], "gamma": 0.5}),
+    ("exponential", S.exponential, {"lr": 0.1, "gamma": [0.9, 0.99, 0.5]}),
+    ("cosine", S.cosine, {"lr": [0.1, 0.02, 1.0], "T_max": 17, "eta_min": [0.0, 0.001, 0.1]}),
+    ("linear_warmup", S.linear_warmup, {"lr": [0.1, 0.3, 1.0], "warmup_steps": [2, 9, 20]}),
+    (
+        "warmup_cosine",
+        S.warmup_cosine,
+        {"init_value": 0.0, "peak_value": [0.1, 0.2, 0.3], "warmup_steps": 5, "decay_steps": 40},
+    ),
+    ("one_cycle", S.one_cycle, {"max_lr": [0.1, 1.0, 0.3], "total_steps": [30, 50, 70]}),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "kw"), PER_RUN, ids=[p[0] for p in PER_RUN])
+def test_per_run_arguments_give_each_row_its_scalar_schedule(name, make, kw):
+    import numpy as np  # noqa: PLC0415
+
+    kw = {k: np.array(v) if isinstance(v, list) else v for k, v in kw.items()}
+    sched = make(**kw)
+    assert sched.n_runs == 3 and f"{name}(" in repr(sched)
+    scalar = [
+        make(**{k: v[i] if isinstance(v, np.ndarray) else v for k, v in kw.items()})
+        for i in range(3)
+    ]
+    got = np.stack(sched.values(120))
+    want = np.array([[s(t) for s in scalar] for t in range(120)])
+    np.testing.assert_array_equal(got, want)  # bit for bit, row by row
+    assert got.dtype == np.float64 and got.shape == (120, 3)
+    assert sched(57).tolist() == [s(57) for s in scalar]  # random access too
+    assert sched.peak == max(s.peak for s in scalar)
+
+
+def test_per_run_arguments_are_checked():
+    import numpy as np  # noqa: PLC0415
+
+    with pytest.raises(ValueError, match="one length, got lr: 2, eta_min: 3"):
+        S.cosine(np.array([0.1, 0.2]), T_max=10, eta_min=np.zeros(3))
+    with pytest.raises(ValueError, match=r"cosine: run 1 \(lr\[1\]=-1.0\): lr must be > 0"):
+        S.cosine(np.array([0.1, -1.0]), T_max=10)
+    with pytest.raises(ValueError, match="1-D array of numbers"):
+        S.exponential(np.zeros((2, 2)) + 0.1, gamma=0.9)
+    assert not hasattr(S.cosine(0.1, T_max=10), "n_runs")  # numbers: the scalar schedule
+
+
+def test_an_optimizer_with_a_per_run_schedule_races_each_row_as_its_own():
+    import numpy as np  # noqa: PLC0415
+
+    lrs_ = np.array([1e-3, 3e-3, 1e-2])
+    opt = gd.optim.adam(S.cosine(lrs_, T_max=20))
+    assert opt.n_runs == 3
+    h = gd.run("rosenbrock", {"a": opt}, steps=30, device="cpu")
+    assert h.labels == ["a[0]", "a[1]", "a[2]"]
+    for i, lr in enumerate(lrs_):
+        ref = gd.run(
+            "rosenbrock", {"a": gd.optim.adam(S.cosine(lr, T_max=20))}, steps=30, device="cpu"
+        )
+        np.testing.assert_array_equal(h.params[:, i], ref.params[:, 0])
+        np.testing.assert_array_equal(h.lr[:, i], ref.lr[:, 0])
+
+
+def test_join_of_per_run_schedules():
+    import numpy as np  # noqa: PLC0415
+
+    warm = S.linear_warmup(np.array([0.1, 0.2]), 5)
+    sched = S.join([warm, S.cosine(np.array([0.1, 0.2]), T_max=20)], boundaries=[5])
+    assert sched(7).tolist() == [S.cosine(0.1, 20)(2), S.cosine(0.2, 20)(2)]
+    assert sched.peak == 0.2

@@ -86,7 +86,11 @@ class Optimizer:
         A :class:`~gdwidget.engine.Run` gives this optimizer that many rows (one start
         for all of them, or one start each).
         """
-        return runs_of({"lr": self.lr, **self.hyper})
+        lr = self.lr
+        if callable(lr):  # a schedule of one rate per run (gd.schedules with arrays) counts
+            n = getattr(lr, "n_runs", None)
+            lr = np.zeros(n) if isinstance(n, int) and not isinstance(n, bool) else None
+        return runs_of({"lr": lr, **self.hyper})
 
     def _sized(self) -> None:
         """Check that the per-run hyperparameters agree in length (end of ``__init__``)."""

@@ -16,12 +16,19 @@ arithmetic, including the recursive updates that PyTorch uses for
 ``CosineAnnealingLR``, so the values agree with PyTorch's to the last bit rather
 than to the closed form's rounding. ``warmup_cosine`` and ``join`` follow optax
 (computed in float64).
+
+Every numeric argument of a built-in schedule may be a 1-D array of one value per run
+(``cosine(np.logspace(-3, -1, 50), T_max=100)``): the schedule then gives one rate per
+run, each equal bit for bit to the scalar schedule of that run's arguments
+(:class:`~gdwidget.schedules.per_run.PerRun`), and an optimizer given it has that many
+runs.
 """
 
 from __future__ import annotations
 
 from .base import PEAK_STEPS, Schedule, as_schedule, constant, join, schedule_peak
 from .decay import cosine, exponential, step
+from .per_run import PerRun
 from .warmup import linear_warmup, one_cycle, warmup_cosine
 
 __all__ = [
@@ -37,4 +44,5 @@ __all__ = [
     "one_cycle",
     "join",
     "schedule_peak",
+    "PerRun",
 ]

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from .._checks import check_int, check_real
 
 #: how many steps :func:`schedule_peak` looks at for a callable without a ``peak``
@@ -116,8 +118,10 @@ class _Constant(Schedule):
 
 
 def constant(lr: float) -> Schedule:
-    """The same rate at every step: :math:`\\eta_t = \\eta`."""
-    return _Constant(lr)
+    """The same rate at every step: :math:`\\eta_t = \\eta` (an array: one rate per run)."""
+    from .per_run import per_run  # noqa: PLC0415 - per_run builds on this module
+
+    return per_run("constant", _Constant, lr=lr)
 
 
 def as_schedule(lr: float | Callable[[int], float]) -> Callable[[int], float]:
@@ -168,7 +172,7 @@ class _Join(Schedule):
             if length == 0:
                 continue
             if length is not None and length <= PEAK_STEPS:
-                value = max(float(sched(t)) for t in range(length))
+                value = max(float(np.max(sched(t))) for t in range(length))
             else:
                 value = schedule_peak(sched)
                 if value is None:

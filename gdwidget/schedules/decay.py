@@ -6,6 +6,7 @@ import math
 
 from .._checks import check_int, check_real
 from .base import Schedule, _Recursive
+from .per_run import per_run
 
 
 class _Step(_Recursive):
@@ -35,7 +36,7 @@ def step(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     :math:`\\eta_t = \\eta\\,\\gamma^{\\lfloor t / s \\rfloor}`, computed as PyTorch
     does, by multiplying the previous rate by ``gamma`` at each multiple of ``s``.
     """
-    return _Step(lr, step_size, gamma)
+    return per_run("step", _Step, lr=lr, step_size=step_size, gamma=gamma)
 
 
 class _Exponential(_Recursive):
@@ -63,7 +64,7 @@ def exponential(lr: float, gamma: float) -> Schedule:
 
     :math:`\\eta_t = \\eta\\,\\gamma^t`, computed recursively as PyTorch does.
     """
-    return _Exponential(lr, gamma)
+    return per_run("exponential", _Exponential, lr=lr, gamma=gamma)
 
 
 class _Cosine(_Recursive):
@@ -105,4 +106,4 @@ def cosine(lr: float, T_max: int, eta_min: float = 0.0) -> Schedule:
     PyTorch's recursive update, so they equal PyTorch's at every step, within
     ``T_max`` and beyond it.
     """
-    return _Cosine(lr, T_max, eta_min)
+    return per_run("cosine", _Cosine, lr=lr, T_max=T_max, eta_min=eta_min)

@@ -7,6 +7,7 @@ import math
 
 from .._checks import check_choice, check_int, check_real
 from .base import Schedule, _Recursive
+from .per_run import per_run
 
 
 class _LinearWarmup(_Recursive):
@@ -52,7 +53,14 @@ def linear_warmup(
     ``b = end_factor`` and ``W = warmup_steps`` (PyTorch's ``total_iters``), then
     constant. Computed with PyTorch's recursive update.
     """
-    return _LinearWarmup(lr, warmup_steps, start_factor, end_factor)
+    return per_run(
+        "linear_warmup",
+        _LinearWarmup,
+        lr=lr,
+        warmup_steps=warmup_steps,
+        start_factor=start_factor,
+        end_factor=end_factor,
+    )
 
 
 class _WarmupCosine(Schedule):
@@ -114,7 +122,15 @@ def warmup_cosine(
     ``end_value``, reached at step ``decay_steps`` (which, as in optax, counts the
     warmup), and stays there.
     """
-    return _WarmupCosine(init_value, peak_value, warmup_steps, decay_steps, end_value)
+    return per_run(
+        "warmup_cosine",
+        _WarmupCosine,
+        init_value=init_value,
+        peak_value=peak_value,
+        warmup_steps=warmup_steps,
+        decay_steps=decay_steps,
+        end_value=end_value,
+    )
 
 
 class _OneCycle(Schedule):
@@ -214,6 +230,14 @@ def one_cycle(
     ``total_steps``, extrapolates past the end of its last phase (a value above
     the minimum with ``"cos"``, below it and possibly negative with ``"linear"``).
     """
-    return _OneCycle(
-        max_lr, total_steps, pct_start, div_factor, final_div_factor, anneal_strategy, three_phase
+    return per_run(
+        "one_cycle",
+        _OneCycle,
+        max_lr=max_lr,
+        total_steps=total_steps,
+        pct_start=pct_start,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        anneal_strategy=anneal_strategy,
+        three_phase=three_phase,
     )
