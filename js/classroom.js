@@ -72,7 +72,7 @@ export function createTarget(store) {
     const hits = now.map((s, r) => (s === null ? null : `${runInfo(meta, r).label} at step ${s}`)).filter(Boolean);
     el.dataset.reached = String(hits.length > 0);
     el.dataset.steps = JSON.stringify(now);
-    el.textContent = hits.length ? `🎯 ${text}: reached by ${hits.join(", ")}` : `🎯 target: ${text}`;
+    el.textContent = hits.length ? `✓ target ${text}: reached by ${hits.join(", ")}` : `target: ${text}`;
   }
   update();
   const offs = [store.events.on("data", update), store.events.on("meta", update)];

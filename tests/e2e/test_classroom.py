@@ -1,0 +1,230 @@
+"""The classroom in JupyterLab: presets, shortcuts, the controls a lesson shows, the challenge,
+and the presentation scale.
+
+One JupyterLab server and one page for the module; the tests run in file order on it:
+
+* every preset builds, shows its runs and plays from the page's play button;
+* with the widget focused, space plays and pauses, → steps, r resets, and none of these keys
+  reaches the notebook (the cell stays a code cell: in command mode r would make it raw);
+* ``controls=[...]`` hides the others; a reached ``target`` is shown (``gd-target``) with the
+  step ``w.reached()`` gives;
+* at 900, 1400 and 1920 px, light and dark, the landscape and its text grow with the output's
+  width, the drawn path stays within a pixel of ``gd.run``'s at every scale, and a screenshot
+  of each is written to /tmp/gd-classroom (looked at by hand, never committed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from . import servers
+from .conftest import _skip_reason, new_page, wait_kernel_idle
+from .test_live import cell, kernel_exec, polyline_samples, run_cell, to_pixels, widget_errors
+from .test_playground import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LANDSCAPE = '[data-testid="gd-landscape"]'
+SHOTS = Path("/tmp/gd-classroom")
+TOL_PX = 1.0 + 0.5  # the thinning's pixel, plus float32 points and rounding
+
+SETUP, PRESET, LESSON = 0, 1, 2
+CELLS = [
+    "import json\nimport gdwidget as gd\nprint('READY', len(gd.presets()))",
+    "name = 'lr-too-high'\np = gd.Playground.preset(name, device='cpu', speed=30)\np",
+    "w = gd.Playground.preset('ravine', device='cpu', speed=20,\n"
+    "    target={'loss': 1e-4, 'steps': 150})\nw",
+]
+
+
+class Lab:
+    def __init__(self, server: servers.Server, page) -> None:
+        self.server, self.page = server, page
+
+
+@pytest.fixture(scope="module")
+def lab(browser, tmp_path_factory) -> Iterator[Lab]:
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    root = tmp_path_factory.mktemp("e2e-classroom") / "nb"
+    root.mkdir()
+    (root / "classroom.ipynb").write_text(servers.notebook_json(CELLS))
+    server = servers.start("lab", root, notebook="classroom.ipynb")
+    context, page = new_page(browser, 1400, 1000)
+    try:
+        page.goto(server.page_url())
+        wait_kernel_idle(page)
+        assert "READY" in run_cell(page, SETUP)
+        yield Lab(server, page)
+    finally:
+        context.close()
+        server.stop()
+
+
+def kernel_value(page, expr: str):
+    out = kernel_exec(page, f"print('VAL', json.dumps({expr}))")
+    m = re.search(r"VAL (.*)", out)
+    assert m, out
+    return json.loads(m.group(1))
+
+
+def test_every_preset_builds_and_plays(lab):
+    page = lab.page
+    names = kernel_value(page, "list(gd.presets())")
+    assert len(names) >= 8
+    for name in names:
+        kernel_exec(page, f"name = {name!r}")
+        page.evaluate(
+            """async () => {
+                const p = window.jupyterapp.shell.currentWidget;
+                p.content.widgets[1].model.sharedModel.setSource(
+                    "p = gd.Playground.preset(name, device='cpu', speed=30)\\np");
+            }"""
+        )
+        run_cell(page, PRESET)
+        view = cell(page, PRESET)
+        wait_until(lambda v=view: v.locator(LANDSCAPE).count() == 1, 60, f"{name}'s view")
+        wait_until(lambda v=view: v.locator(".gd-legend-row").count() >= 1, 30, f"{name}'s legend")
+        view.locator('[data-testid="gd-play"]').click()
+        wait_until(lambda: kernel_value(page, "p.t") >= 5, 30, f"{name} to play")
+        view.locator('[data-testid="gd-pause"]').click()
+        wait_until(lambda: not kernel_value(page, "p.playing"), 10, f"{name} to pause")
+        kernel_exec(page, "p.close()")
+    assert not widget_errors(page), widget_errors(page)
+
+
+def focus_widget(view) -> None:
+    view.locator(".gd-root").first.evaluate("el => el.focus()")
+
+
+def test_shortcuts_act_and_never_reach_the_notebook(lab):
+    page = lab.page
+    run_cell(page, LESSON)
+    view = cell(page, LESSON)
+    wait_until(lambda: view.locator(LANDSCAPE).count() == 1, 60, "the lesson's view")
+    # command mode on the lesson's cell, as after a click on it and Escape
+    page.evaluate(
+        """() => { const p = window.jupyterapp.shell.currentWidget;
+                   p.content.activeCellIndex = 2; p.content.mode = 'command'; }"""
+    )
+    focus_widget(view)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    wait_until(lambda: kernel_value(page, "w.t") == 2, 10, "two steps from →")
+    page.keyboard.press(" ")
+    wait_until(lambda: kernel_value(page, "w.playing"), 10, "space to play")
+    page.keyboard.press(" ")
+    wait_until(lambda: not kernel_value(page, "w.playing"), 10, "space to pause")
+    assert kernel_value(page, "w.t") > 2
+    page.keyboard.press("r")
+    wait_until(lambda: kernel_value(page, "w.t") == 0, 10, "r to reset")
+    for key in ("r", "ArrowLeft", "ArrowRight", "y", "m", "a", "b", "d"):
+        page.keyboard.press(key)
+    kernel_exec(page, "w.pause()")
+    cells = page.evaluate(
+        """() => { const p = window.jupyterapp.shell.currentWidget;
+                   return [p.content.widgets.length,
+                           p.content.widgets.map(c => c.model.type)]; }"""
+    )
+    assert cells == [3, ["code", "code", "code"]], cells  # no raw, markdown, new or cut cell
+    assert not widget_errors(page), widget_errors(page)
+
+
+def test_the_lesson_shows_its_controls_and_the_reached_target(lab):
+    page = lab.page
+    view = cell(page, LESSON)
+    assert view.locator('[data-testid="gd-play"]').is_visible()
+    assert view.locator('[data-testid="gd-reset"]').is_visible()
+    assert not view.locator('[data-testid="gd-speed"]').is_visible()
+    assert not view.locator('[data-testid="gd-step-n"]').is_visible()
+    target = view.locator('[data-testid="gd-target"]')
+    assert "loss ≤ 1e-4 within 150 steps" in target.inner_text()
+    assert target.get_attribute("data-reached") == "false"
+    kernel_exec(page, "w.reset(); w.step(200)")
+    wait_until(lambda: target.get_attribute("data-reached") == "true", 20, "the target reached")
+    reached = kernel_value(page, "w.reached()")
+    assert reached["gd"] is None and reached["momentum 0.8"] is not None
+    assert f"momentum 0.8 at step {reached['momentum 0.8']}" in target.inner_text()
+    assert json.loads(target.get_attribute("data-steps")) == [None, reached["momentum 0.8"]]
+
+
+def drawn_error(land, ref: dict) -> float:
+    """The largest distance (px) between the drawn paths and the reference's, both ways."""
+    from scipy.spatial import cKDTree
+
+    drawn = land.evaluate("el => el.gdDrawn()")
+    worst = 0.0
+    for run in drawn["runs"]:
+        true_px = to_pixels(np.asarray(ref[run["label"]]), drawn)
+        samples = polyline_samples(run["paths"], 0.1)
+        d_true, _ = cKDTree(samples).query(np.unique(np.round(true_px, 3), axis=0))
+        vertices = np.concatenate([np.asarray(p, dtype=float).reshape(-1, 2) for p in run["paths"]])
+        d_drawn, _ = cKDTree(true_px).query(vertices)
+        worst = max(worst, float(d_true.max()), float(d_drawn.max()))
+    return worst
+
+
+def test_presentation_scale_keeps_the_path_true_light_and_dark(lab):
+    page = lab.page
+    SHOTS.mkdir(exist_ok=True)
+    view = cell(page, LESSON)
+    kernel_exec(page, "import numpy as np\nfrom gdwidget.classroom import setup")
+    ref = kernel_value(
+        page,
+        "{k: v.tolist() for k, v in zip(w.run.labels, np.moveaxis(gd.run(w.run.objective,"
+        " setup('ravine')['optimizers'], steps=200, device='cpu').params[:, :, :2], 1, 0))}",
+    )
+    land = view.locator(LANDSCAPE).first
+    sizes = {}
+    try:
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            page.evaluate(
+                "(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})",
+                theme,
+            )
+            light = "false" if "Dark" in theme else "true"
+            page.wait_for_function(
+                f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=30_000
+            )
+            for width in (900, 1400, 1920):
+                page.set_viewport_size({"width": width, "height": 1200})
+                host = view.locator(".gd-host").first
+                expect = host.evaluate(
+                    "el => Math.max(1, Math.min(2.5, Math.floor(el.clientWidth / 926 * 8) / 8))"
+                )
+                wait_until(
+                    lambda e=expect: abs(land.bounding_box()["width"] - round(506 * e)) < 1,
+                    20,
+                    f"the landscape at scale {expect} ({width} px)",
+                )
+                time.sleep(0.6)  # the rebuilt view redraws the history it holds
+                err = drawn_error(land, ref)
+                font = view.locator(".gd-hint").first.evaluate(
+                    "el => parseFloat(getComputedStyle(el).fontSize)"
+                )
+                sizes[(theme, width)] = (expect, land.bounding_box()["width"], font, err)
+                assert err <= TOL_PX, (width, theme, err)
+                assert font == pytest.approx(11 * expect, abs=0.01)
+                view.evaluate("el => el.scrollIntoView({block: 'start'})")
+                time.sleep(0.3)
+                name = f"classroom-{width}-{'dark' if light == 'false' else 'light'}.png"
+                page.screenshot(path=str(SHOTS / name))
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        page.evaluate(
+            "() => window.jupyterapp.commands.execute('apputils:change-theme',"
+            " {theme: 'JupyterLab Light'})"
+        )
+    print("scale, landscape px, hint font px, max path error px:", sizes)
+    scales = [v[0] for v in sizes.values()]
+    # JupyterLab's side panel takes ~250 px: the output at 1920 px is about 1.5x the 1x widget
+    assert min(scales) == 1 and max(scales) >= 1.5, sizes
+    assert not widget_errors(page), widget_errors(page)
