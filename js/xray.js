@@ -24,6 +24,8 @@ const ELLIPSE_PX = 26; // the effective step's ellipse: its larger radius
 const HEAD = 7;
 
 const fmt = (v) => String(Number(Number(v).toPrecision(6)));
+// the attributes carry the kernel's numbers exactly (tests compare them with w.internals)
+const exact = (v) => String(Number(v));
 const svg = (tag, attrs, children = []) => h(`svg:${tag}`, attrs, children);
 const finite2 = (v) => Array.isArray(v) && v.length === 2 && v.every(Number.isFinite);
 
@@ -94,8 +96,8 @@ export function createXrayLayer(store, { width, height, plot }) {
         parts.push(svg("ellipse", {
           class: "gd-xray-ellipse",
           "data-testid": `gd-xray-step_size-${run.label}`,
-          "data-sx": fmt(run.step_size[0]),
-          "data-sy": fmt(run.step_size[1]),
+          "data-sx": exact(run.step_size[0]),
+          "data-sy": exact(run.step_size[1]),
           cx: x0.toFixed(1),
           cy: y0.toFixed(1),
           rx: radii[0].toFixed(1),
@@ -113,8 +115,8 @@ export function createXrayLayer(store, { width, height, plot }) {
         parts.push(svg("g", {
           class: `gd-xray-arrow gd-xray-${kind.key}`,
           "data-testid": `gd-xray-${kind.key}-${run.label}`,
-          "data-dx": fmt(v[0]),
-          "data-dy": fmt(v[1]),
+          "data-dx": exact(v[0]),
+          "data-dy": exact(v[1]),
         }, arrow(x0, y0, d[0], d[1], COLORS[kind.key], kind.dash, kind.width)));
       }
       items.push(svg("g", { class: "gd-xray-run", "data-label": run.label }, parts));
@@ -153,7 +155,7 @@ export function createXrayPanel(store) {
   toggle.checked = Boolean(store.ui.xray);
   const pick = h("select", { class: "gd-xray-pick", "data-testid": "gd-xray-run" });
   const table = h("table", { class: "gd-xray-table", "data-testid": "gd-xray-panel", style: { fontSize: "11px", fontVariantNumeric: "tabular-nums" } });
-  const key = h("div", { class: "gd-xray-key", style: { fontSize: "11px", display: "flex", flexWrap: "wrap", gap: "8px" } }, [
+  const key = h("div", { class: "gd-xray-key", style: { fontSize: "11px", display: "flex", flexWrap: "wrap", gap: "2px 8px", maxWidth: "470px" } }, [
     ...KINDS.map((k) => h("span", { style: { color: COLORS[k.key] }, text: `■ ${k.name}` })),
     h("span", { text: "◌ effective step (per coordinate)" }),
   ]);
