@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from . import interrupt
 from . import meta as meta_mod
 from . import protocol as p
@@ -84,6 +86,8 @@ def _slide_lr(s: Session, cmd: p.SlideLr) -> None:
         if not peak or peak <= 0:
             raise ValueError(f"the schedule of {cmd.group!r} has no positive peak to scale")
         run.scale_lr(cmd.group, cmd.value / peak)
+    elif isinstance(opt.lr, np.ndarray):  # one rate per run: the slider is the largest;
+        run.scale_lr(cmd.group, cmd.value / float(opt.lr.max()))  # scaling keeps the ratios
     else:
         run.set_lr(cmd.group, cmd.value)
     _groups_changed(s)

@@ -121,11 +121,25 @@ def groups_meta(run: Any, ranges: dict[str, tuple[float, float]]) -> list[dict[s
                 "peak": peak,
                 "runs": sl.stop - sl.start,
                 "lr_range": [float(now.min()), float(now.max())] if now.ndim else None,
+                # the settings given one value per run ("lr", "betas", ...): a swept group
+                "swept": _swept(opt),
                 "hyper": {k: fmt(v) for k, v in d.items() if k not in ("optimizer", "lr")},
                 # every hyperparameter, for the settings panel (live/hypers.py)
                 "settings": settings(opt),
             }
         )
+    return out
+
+
+def _swept(opt: Any) -> list[str]:
+    """The names of ``opt``'s settings that are one value per run (``lr`` for a per-run
+    schedule too)."""
+    lr = opt.lr
+    out = ["lr"] if isinstance(lr, np.ndarray) or getattr(lr, "n_runs", None) else []
+    for k, v in opt.hyper.items():
+        parts = v if isinstance(v, tuple) else (v,)
+        if any(isinstance(x, np.ndarray) for x in parts):
+            out.append(k)
     return out
 
 
