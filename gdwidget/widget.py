@@ -29,6 +29,7 @@ from .engine import Run
 from .live import config as config_mod
 from .live import landscape, modelview
 from .live import meta as meta_mod
+from .live import picker as picker_mod
 from .live import protocol as p
 from .live.assemble import PLOT_PX, assemble, grid_points, quiet_backend, with_optimizer
 from .live.planes import PLANES
@@ -150,6 +151,7 @@ class Playground(anywidget.AnyWidget):
     marks = tl.List().tag(sync=True)
     shown_controls = tl.List(None, allow_none=True).tag(sync=True)
     target = tl.Dict().tag(sync=True)
+    picker = tl.Dict().tag(sync=True)  # the page's function picker and optimizer menu
     #: the step every view shows while seeking: ``{"step": kept, "asked": t}``; {} the newest
     cursor = tl.Dict().tag(sync=True)
 
@@ -179,6 +181,7 @@ class Playground(anywidget.AnyWidget):
     ) -> None:
         kwargs["shown_controls"] = config_mod.check_controls(controls)
         kwargs["target"] = config_mod.check_target(target)
+        kwargs["picker"] = picker_mod.state()
         speed = check_real("speed", speed, low=0.0)
         max_history = check_int("max_history", max_history, low=16, high=10**7)
         max_fps = check_real("max_fps", max_fps, low=0.0, low_open=True)
@@ -239,9 +242,29 @@ class Playground(anywidget.AnyWidget):
 
         The runs keep their starts, settings and current view; the history starts over.
         """
+        source = with_optimizer(
+            self._session.source, label, optimizer, pilot_steps=self._limits[2]
+        )
+        self._swap(source, self._session.out.view)
+
+    def remove_optimizer(self, label: str) -> None:
+        """Take optimizer ``label`` out of the race and start it again from step 0."""
+        source = picker_mod.without_optimizer(
+            self._session.source, label, pilot_steps=self._limits[2]
+        )
+        self._swap(source, self._session.out.view)
+
+    def set_function(self, objective: Any) -> None:
+        """Race the same optimizers on ``objective`` (a test function, ``gd.Function`` or a
+        name) from its default start and view, from step 0."""
+        source = picker_mod.with_function(
+            self._session.source, objective, pilot_steps=self._limits[2]
+        )
+        self._swap(source, landscape.default_bounds(source))
+
+    def _swap(self, source: EngineSource, view: Any) -> None:
+        """Step ``source`` from now on, shown over ``view``: a new session takes the views."""
         old = self._session
-        source = with_optimizer(old.source, label, optimizer, pilot_steps=self._limits[2])
-        view = old.out.view
         old.close()
         meta, data, data_meta = self._attach(source, old.speed, view)
         self._session.take_views(old)
@@ -506,6 +529,8 @@ class Playground(anywidget.AnyWidget):
     def _on_msg(self, _widget: Any, content: Any, buffers: Any = None) -> None:
         """The one handler of browser messages: parse, then hand to the session."""
         try:
+            if isinstance(content, dict) and content.get("type") in picker_mod.TYPES:
+                return picker_mod.apply(self, content)  # the race itself changes
             cmd = p.parse(content, buffers)
             self._session.submit(cmd, wait=False)
         except (ValueError, TypeError, RuntimeError) as exc:

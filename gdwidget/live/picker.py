@@ -1,0 +1,132 @@
+"""Building a race without code: the page's function picker, "add optimizer" menu and the
+remove button of each run (``js/picker.js``).
+
+Each of these changes the race itself (its objective or its optimizers), so it is not a
+session command: the Playground builds a new source (:func:`with_function`,
+:func:`without_optimizer`, or ``assemble.with_optimizer``) and swaps its session, as
+``Playground.add_optimizer`` does. The page's messages::
+
+    {"type": "set_function", "name": "himmelblau"}
+    {"type": "set_function", "expression": "x**2 + 3*sin(y)"}
+    {"type": "add_optimizer", "optimizer": "adam", "lr": 0.01}
+    {"type": "remove_optimizer", "label": "adam"}
+
+A message that cannot be applied (a bad expression, an unknown name, the last optimizer)
+changes nothing and says why in the ``picker`` trait's ``error``, which the page shows.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import optim
+from ..engine import _as_optimizers
+from ..objectives import functions
+from ..objectives.custom import Function
+from .source import EngineSource
+
+__all__ = ["FACTORIES", "TYPES", "apply", "state", "with_function", "without_optimizer"]
+
+TYPES = ("set_function", "add_optimizer", "remove_optimizer")
+
+#: the optimizers the page's menu offers, with the rate it starts them at
+FACTORIES = {
+    "gd": 0.01,
+    "sgd": 0.01,
+    "adagrad": 0.5,
+    "rmsprop": 0.01,
+    "adam": 0.05,
+    "adamw": 0.05,
+    "lion": 0.01,
+    "sophia": 0.05,
+}
+
+
+def state(error: str = "") -> dict[str, Any]:
+    """The ``picker`` trait: what the page offers, and the last refusal (``""`` if none)."""
+    return {"functions": functions.names(), "optimizers": FACTORIES, "error": error}
+
+
+def objective_of(msg: dict[str, Any]) -> Any:
+    """The objective a ``set_function`` message asks for; ValueError saying what is wrong."""
+    if "expression" in msg:
+        text = msg["expression"]
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("type an expression in x and y, such as x**2 + 3*sin(y)")
+        try:
+            return Function(text)
+        except (ValueError, TypeError, SyntaxError) as exc:
+            raise ValueError(f"{exc}") from None
+    return functions.get(msg.get("name"))
+
+
+def with_function(source: EngineSource, objective: Any, *, pilot_steps: int) -> EngineSource:
+    """``source``'s optimizers and settings on ``objective``, from its default start."""
+    r = source.run
+    return EngineSource(
+        objective,
+        _as_optimizers(dict(r.optimizers)),
+        None,
+        device=r.backend,
+        dtype=r.backend.dtype,
+        grad_tol=r.grad_tol,
+        loss_tol=r.loss_tol,
+        seed=r.seed,
+        pilot_steps=pilot_steps,
+    )
+
+
+def without_optimizer(source: EngineSource, label: str, *, pilot_steps: int) -> EngineSource:
+    """``source``'s race without optimizer ``label`` (the others keep their starts)."""
+    r = source.run
+    if label not in r.optimizers:
+        raise ValueError(f"no optimizer {label!r} in the race: {list(r.optimizers)}")
+    if len(r.optimizers) == 1:
+        raise ValueError("a race needs an optimizer: add another one before removing this")
+    rest = {k: v for k, v in r.optimizers.items() if k != label}
+    return EngineSource(
+        r.objective,
+        _as_optimizers(rest),
+        r._starts,
+        device=r.backend,
+        dtype=r.backend.dtype,
+        grad_tol=r.grad_tol,
+        loss_tol=r.loss_tol,
+        batch_size=r.batch_size,
+        seed=r.seed,
+        validation=r.validation,
+        eval_every=r._eval_every_arg,
+        plane="auto" if source.plane is None else source.plane.kind,
+        pilot_steps=pilot_steps,
+    )
+
+
+def new_optimizer(msg: dict[str, Any], taken: list[str]) -> tuple[str, Any]:
+    """The label and optimizer an ``add_optimizer`` message asks for (a free label)."""
+    name = msg.get("optimizer")
+    if name not in FACTORIES:
+        raise ValueError(f"unknown optimizer {name!r}; the menu has {list(FACTORIES)}")
+    lr = msg.get("lr", FACTORIES[name])
+    number = isinstance(lr, int | float) and not isinstance(lr, bool)
+    if not (number and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"the learning rate must be a number > 0, got {lr!r}")
+    label, k = name, 2
+    while label in taken:
+        label, k = f"{name} {k}", k + 1
+    return label, getattr(optim, name)(float(lr))
+
+
+def apply(w: Any, msg: dict[str, Any]) -> None:
+    """Apply a picker message to Playground ``w``; a refusal goes to ``w.picker["error"]``."""
+    try:
+        kind = msg.get("type")
+        if kind == "set_function":
+            w.set_function(objective_of(msg))
+        elif kind == "add_optimizer":
+            w.add_optimizer(*new_optimizer(msg, list(w.run.optimizers)))
+        elif kind == "remove_optimizer":
+            w.remove_optimizer(msg.get("label"))
+        w.picker = state()
+    except ValueError as exc:
+        w.picker = state(str(exc))
