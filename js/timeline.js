@@ -46,11 +46,15 @@ export function createTimeline(store) {
   const label = h("span", { class: "gd-timeline-label gd-muted", "data-testid": "gd-timeline-label" });
   const el = h("div", { class: "gd-timeline" }, [back, range, fork, label]);
   let shown = null;
+  // the step of the last seek sent: older answers of the kernel do not move the range under the
+  // pointer (or the keys) meanwhile
+  let pending = null;
 
   function update() {
     const s = timelineState(store.runs, store.cursor);
+    if (pending !== null && s.seeking && s.step === pending) pending = null;
     range.max = String(s.max);
-    range.value = String(s.value);
+    if (pending === null) range.value = String(s.value);
     range.disabled = s.max === 0;
     back.disabled = s.max === 0 || (s.seeking && s.value === 0);
     fork.disabled = s.step === null;
@@ -65,14 +69,22 @@ export function createTimeline(store) {
     const row = Number(range.value);
     const runs = store.runs;
     if (!(row >= 0 && row < runs.length)) return;
-    store.send({ type: "seek", step: runs.steps[row] });
+    pending = runs.steps[row];
+    store.send({ type: "seek", step: pending });
   };
-  const onBack = () => store.send({ type: "step_back" });
+  const onBack = () => {
+    pending = null;
+    store.send({ type: "step_back" });
+  };
   const onFork = () => shown !== null && store.send({ type: "fork", step: shown });
   range.addEventListener("input", onInput);
   back.addEventListener("click", onBack);
   fork.addEventListener("click", onFork);
-  const offs = [store.events.on("data", update), store.events.on("cursor", update)];
+  const onData = (kind) => {
+    if (kind === "history") pending = null; // the rows changed: the kernel's answer counts
+    update();
+  };
+  const offs = [store.events.on("data", onData), store.events.on("cursor", update)];
   update();
 
   return {

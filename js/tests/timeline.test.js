@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { isDiverged } from "../paths.js";
 import { createStore, rowOfStep } from "../store.js";
 import { createTimeline, timelineState } from "../timeline.js";
 import { FakeModel, frameOf, installDom } from "./fakes.js";
@@ -77,6 +78,9 @@ test("the timeline's scrubber, back and fork buttons send seek, step_back and fo
   range.value = "3";
   range.dispatchEvent(new window.__gdEvent("input"));
   assert.deepEqual(model.sent.at(-1), { type: "seek", step: 10 });
+  // an older answer of the kernel does not move the range away from the step last asked for
+  store.setCursor({ step: 2, asked: 2 });
+  assert.equal(range.value, "3");
   // the kernel answers with the cursor: the label and the range follow
   store.setCursor({ step: 10, asked: 10 });
   assert.equal(tl.el.querySelector('[data-testid="gd-timeline-label"]').textContent, "step 10 of 40");
@@ -85,5 +89,20 @@ test("the timeline's scrubber, back and fork buttons send seek, step_back and fo
   assert.deepEqual(model.sent.at(-1), { type: "step_back" });
   tl.el.querySelector('[data-testid="gd-fork"]').dispatchEvent(new window.__gdEvent("click"));
   assert.deepEqual(model.sent.at(-1), { type: "fork", step: 10 });
+  store.setCursor({ step: 20, asked: 20 }); // a seek from Python moves the range
+  assert.equal(range.value, "4");
   tl.destroy();
+});
+
+test("a run that diverges later is not drawn as diverged at a step shown before it", () => {
+  const { store } = storeAt([0, 1, 2, 10, 20, 40]);
+  store.runs.x[1][5] = Number.NaN; // run 1 left at step 40
+  store.runs.loss[1][5] = Number.NaN;
+  const status = { label: "b", status: "diverged", step: 40 };
+  assert.equal(isDiverged(store.runs, 1, status), true);
+  store.setCursor({ step: 10, asked: 10 });
+  assert.equal(isDiverged(store.runs, 1, status), false);
+  assert.equal(store.runs.lastFinite(1), 3); // its marker: at step 10
+  store.setCursor({ step: 40, asked: 40 });
+  assert.equal(isDiverged(store.runs, 1, status), true);
 });
