@@ -181,11 +181,21 @@ def save_png(
     _check_view(widget, what)
     wait = can_wait() if wait is None else bool(wait)
     fut = request(widget)
+    if wait:
+        path.write_bytes(_answer(fut, timeout, what).data)
+        return path
+    out: Future = Future()
 
-    def work() -> None:
-        path.write_bytes(_answer(fut, timeout if wait else 24 * 3600.0, what).data)
+    def written(answer: Future) -> None:  # on the thread that applies the page's answer
+        try:
+            path.write_bytes(answer.result().data)
+        except BaseException as exc:  # noqa: BLE001 - handed to the Pending
+            out.set_exception(exc)
+        else:
+            out.set_result(path)
 
-    return _finish(work, wait, path, what)
+    fut.add_done_callback(written)
+    return Pending(path, out, what)
 
 
 def frame_steps(steps: int, frames: int) -> list[int]:
