@@ -5,6 +5,7 @@
 
 import { h } from "./dom.js";
 import { runInfo } from "./paths.js";
+import { createPicker } from "./picker.js";
 import { formatNumber } from "./scales.js";
 
 /** Each control name of `controls=[...]` and the elements it stands for in a view. */
@@ -19,6 +20,7 @@ export const CONTROL_SELECTORS = {
   lr: ".gd-lr-sliders",
   legend: ".gd-legend",
   hint: ".gd-hint",
+  picker: ".gd-picker",
 };
 
 /** Hide the controls not named in `shown` (null or undefined: show them all). */
@@ -87,13 +89,16 @@ export function createTarget(store) {
 }
 
 /**
- * The classroom's parts of one view: the controls shown and the challenge in the status line.
- * `root` is the view's root, `statusEl` the status line. Returns `{destroy}`.
+ * The classroom's parts of one view: the controls shown, the challenge in the status line and
+ * the race setup (js/picker.js) under the right column. `root` is the view's root, `statusEl`
+ * the status line. Returns `{destroy}`.
  */
 export function installClassroom(store, root, statusEl) {
   const model = store.model;
   const target = createTarget(store);
   statusEl.append(target.el);
+  const picker = createPicker(store);
+  (root.querySelector(".gd-col-right") ?? root).append(picker.el);
   const sync = () => applyShownControls(root, model.get("shown_controls"));
   sync();
   // the batch control and sliders are rebuilt when the runs change: hide their new elements too
@@ -102,6 +107,7 @@ export function installClassroom(store, root, statusEl) {
   return {
     destroy() {
       target.destroy();
+      picker.destroy();
       for (const off of offs) off();
       model.off("change:shown_controls", sync);
     },

@@ -41,7 +41,19 @@ __all__ = [
 VERSION = 1
 
 #: the page's controls that ``controls=[...]`` may name (``data-control`` in the page)
-CONTROLS = ("play", "pause", "step", "steps", "reset", "speed", "batch", "lr", "legend", "hint")
+CONTROLS = (
+    "play",
+    "pause",
+    "step",
+    "steps",
+    "reset",
+    "speed",
+    "batch",
+    "lr",
+    "legend",
+    "hint",
+    "picker",
+)
 
 
 # ------------------------------------------------------------------------------ arguments
