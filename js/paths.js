@@ -1,6 +1,7 @@
 // Runs over the landscape (polylines, markers, minima) and the legend of runs.
 
 import { h } from "./dom.js";
+import { groupStatusText, commonStatus, sweptGroups, sweptText } from "./swept.js";
 
 // twelve colours that stay apart on the viridis landscape and on a white chart, then dashes
 export const FALLBACK_COLORS = [
@@ -316,8 +317,13 @@ export function createLegend(store) {
     const runs = Array.isArray(meta.runs) ? meta.runs : [];
     el.replaceChildren();
     rows = new Map();
+    const swept = sweptGroups(meta);
     runs.forEach((_, r) => {
-      const { label, color, dash, hyper } = runInfo(meta, r);
+      const { label, color, dash, hyper, group } = runInfo(meta, r);
+      if (group != null && swept.has(String(group))) {
+        sweptRow(meta, swept.get(String(group)), r);
+        return;
+      }
       const box = h("input", {
         type: "checkbox",
         "data-testid": `gd-visible-${label}`,
@@ -342,13 +348,46 @@ export function createLegend(store) {
     updateStatus();
   }
 
+  // a swept group: one row for all its runs (its checkbox shows or hides them all)
+  function sweptRow(meta, g, r) {
+    const group = String(g.label);
+    const entry = rows.get(group);
+    const label = runInfo(meta, r).label;
+    if (entry) {
+      entry.members.push(label);
+      return;
+    }
+    const { color, dash } = runInfo(meta, r);
+    const members = [label];
+    const box = h("input", {
+      type: "checkbox",
+      "data-testid": `gd-visible-${group}`,
+      "aria-label": `show the runs of ${group}`,
+      title: `show or hide every run of ${group}`,
+    });
+    box.addEventListener("change", () => {
+      const hide = !box.checked; // read once: each setHidden redraws the box
+      for (const m of members) store.setHidden(m, hide);
+    });
+    const status = h("span", { class: "gd-legend-status" });
+    const words = sweptText(g);
+    const row = h("label", { class: "gd-legend-row gd-legend-swept", role: "listitem", dataset: { label: group, group } }, [
+      box,
+      swatch(color, dash),
+      h("span", { class: "gd-legend-label", text: words, title: words }),
+      status,
+    ]);
+    rows.set(group, { row, box, status, members });
+    el.append(row);
+  }
+
   function updateStatus() {
     const statuses = statusByLabel(model.get("status"));
     const step = store.step();
     const paused = !model.get("running") && step > 0;
-    for (const [label, { row, status }] of rows) {
-      const s = statuses.get(label);
-      const text = statusText(s, paused);
+    for (const [label, { row, status, members }] of rows) {
+      const s = members ? { status: commonStatus(members.map((m) => statuses.get(m))) } : statuses.get(label);
+      const text = members ? groupStatusText(members.map((m) => statuses.get(m)), paused) : statusText(s, paused);
       if (status.textContent === text && row.dataset.status === (s?.status ?? "")) continue;
       // only what changed is written: each write would cost the page a style and layout pass
       status.textContent = text;
@@ -359,9 +398,10 @@ export function createLegend(store) {
   }
 
   function updateHidden() {
-    for (const [label, { row, box }] of rows) {
-      box.checked = !store.ui.hidden.has(label);
-      row.classList.toggle("gd-hidden", store.ui.hidden.has(label));
+    for (const [label, { row, box, members }] of rows) {
+      const hidden = members ? members.every((m) => store.ui.hidden.has(m)) : store.ui.hidden.has(label);
+      box.checked = !hidden;
+      row.classList.toggle("gd-hidden", hidden);
     }
   }
 

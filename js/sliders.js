@@ -1,9 +1,11 @@
 // One learning-rate slider per optimizer group (`gd-lr-<label>`), sending `set_lr`. For a group
-// whose rate is a schedule, the slider is the schedule's peak: moving it scales the schedule.
+// whose rate is a schedule, the slider is the schedule's peak: moving it scales the schedule. For
+// a swept group (one rate per run) it is the largest rate: moving it scales every run's rate.
 
 import { h, throttle } from "./dom.js";
 import { runInfo, swatch } from "./paths.js";
 import { formatNumber, logMap } from "./scales.js";
+import { isSwept, sweptText } from "./swept.js";
 
 const LR_POSITIONS = 1000;
 
@@ -16,7 +18,15 @@ const scheduled = (g) => g?.schedule != null && g.schedule !== "";
  */
 export function sliderLabel(g) {
   const label = String(g?.label ?? "");
-  return scheduled(g) ? `${label} · peak lr (scales schedule)` : label;
+  if (scheduled(g)) return `${label} · peak lr (scales schedule)`;
+  return isSwept(g) ? `${label} · largest lr (scales ${g.runs} runs)` : label;
+}
+
+/** The slider's tooltip. */
+function sliderTitle(g, label, members) {
+  if (scheduled(g)) return `${g.optimizer ?? label}: the peak of the schedule ${g.schedule}; moving it scales the whole schedule`;
+  if (isSwept(g)) return `${sweptText(g)}: the largest rate; moving it scales every run's rate, keeping their ratios`;
+  return `${g.optimizer ?? label} learning rate${members > 1 ? ` (all ${members} runs)` : ""}`;
 }
 
 /**
@@ -62,7 +72,11 @@ export function createLrSliders(store) {
         min: "0",
         max: String(LR_POSITIONS),
         step: "1",
-        "aria-label": scheduled(g) ? `peak learning rate of ${label} (scales its schedule)` : `learning rate of ${label}`,
+        "aria-label": scheduled(g)
+          ? `peak learning rate of ${label} (scales its schedule)`
+          : isSwept(g)
+            ? `largest learning rate of ${label} (scales its ${g.runs} runs)`
+            : `learning rate of ${label}`,
       });
       input.value = String(Math.round(map.toPos(value) * LR_POSITIONS));
       input.dataset.value = String(value);
@@ -89,11 +103,9 @@ export function createLrSliders(store) {
       // one run: its key; a start swarm: the optimizer's name alone (a row of keys says nothing)
       const key = members.length === 1 ? swatch(runInfo(meta, members[0][1]).color, runInfo(meta, members[0][1]).dash, true) : null;
       const words = sliderLabel(g);
-      const title = scheduled(g)
-        ? `${g.optimizer ?? label}: the peak of the schedule ${g.schedule}; moving it scales the whole schedule`
-        : `${g.optimizer ?? label} learning rate${members.length > 1 ? ` (all ${members.length} runs)` : ""}`;
+      const title = sliderTitle(g, label, members.length);
       el.append(
-        h("label", { class: `gd-lr-row${scheduled(g) ? " gd-lr-row-wide" : ""}`, title }, [
+        h("label", { class: `gd-lr-row${scheduled(g) || isSwept(g) ? " gd-lr-row-wide" : ""}`, title }, [
           h("span", { class: "gd-lr-name" }, [key, h("span", { text: words })]),
           input,
           text,
