@@ -131,6 +131,8 @@ def test_the_scrubber_moves_every_marker_to_the_recorded_point_of_its_step(lab):
         if np.hypot(*(np.array(end) - expected_px(page, *xy[row, r]))) > 12:
             assert not marker_at(page, colour, *xy[-1, r]), "a marker stayed at the newest step"
     assert page.locator(LABEL).inner_text() == f"step {steps[row]} of {STEPS}"
+    # the loss chart's cursor is at the same step
+    assert page.locator(".gd-loss-panel").first.get_attribute("data-cursor") == str(steps[row])
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "timetravel-seek.png"))
 
