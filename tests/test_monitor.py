@@ -298,7 +298,7 @@ def _svd_plane(path: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def test_pca_path_matches_numpy_svd_of_the_centred_path() -> None:
-    path = _walk(n=120)  # at most FIT_POINTS (128): the fit sees every point
+    path = _walk(n=60)  # at most FIT_POINTS (64): the fit sees every point
     m, comm = make(projection="pca")
     for p in path:
         m.log(loss=float(p @ p), params=p)

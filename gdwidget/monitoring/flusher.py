@@ -4,7 +4,9 @@ It wakes every ``1 / max_fps`` seconds while rows come in, calls ``tick(final)``
 (``final`` once a period went by without a row, so that the last rows go within two
 periods), and ends after ``IDLE_S`` seconds without a row; the next
 row starts it again. ``log()`` only appends under a lock: the training thread never
-waits for a frame.
+waits for a frame. A tick holds the interpreter lock the training loop needs, so the
+thread waits longer when its ticks cost more than ``TICK_SHARE`` of the time (its CPU
+time per tick over the time between ticks), but never more than ``MAX_WAIT``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ log = logging.getLogger("gdwidget")
 __all__ = ["Flusher"]
 
 IDLE_S = 5.0
+#: Share of the wall time the ticks may take (their CPU time).
+TICK_SHARE = 0.015
+#: Longest wait between two ticks, seconds.
+MAX_WAIT = 1.0
 
 
 class Flusher:
@@ -62,7 +68,8 @@ class Flusher:
     def _run(self) -> None:
         try:
             seen = -1
-            while not self._stop.wait(self.period):
+            wait = self.period
+            while not self._stop.wait(wait):
                 rows = self.rows
                 if rows != seen:
                     seen = rows
@@ -70,10 +77,13 @@ class Flusher:
                     quiet = False
                 else:
                     quiet = True
+                c0 = time.thread_time()
                 try:
                     self.tick(quiet)
                 except Exception:  # noqa: BLE001 - a failed frame must not end the monitor
                     log.exception("gdwidget: the monitor failed to send a frame")
+                cost = time.thread_time() - c0
+                wait = min(max(self.period, cost / TICK_SHARE), MAX_WAIT)
                 with self.lock:
                     idle = self.rows == seen and time.monotonic() - self.last_activity > IDLE_S
                     if idle:

@@ -12,7 +12,7 @@ numbers in all: a vector of more parameters is subsampled to a fixed random subs
 its coordinates (the plane then lies in those coordinates; the others stay where the
 model has them). Sampling a torch model's parameters costs a copy of them, so it also
 waits ``min_gap`` seconds between samples. The PCA plane is refitted each time the
-number of samples has grown by a quarter, within 1% of the wall time; with ``loss_fn``
+number of samples has grown by a quarter, within 0.5% of the wall time; with ``loss_fn``
 the path keeps the plane of the surface on show until the new plane's first (coarse)
 surface is computed, so that path and surface always share coordinates. A surface is
 centred on the newest sample when it starts (:mod:`.surface`); a refit waits for the
@@ -39,8 +39,8 @@ __all__ = ["Projector"]
 PATH_POINTS = 1000
 PATH_FLOATS = 1 << 20
 MIN_POINTS = 256
-FIT_POINTS = 128
-FIT_SHARE = 0.01
+FIT_POINTS = 64
+FIT_SHARE = 0.005
 PATH_PERIOD = 0.1  # seconds between path messages, at least
 
 

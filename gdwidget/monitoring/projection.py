@@ -32,8 +32,9 @@ class PathPlane:
     _solve: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        gram = np.einsum("dk,dl->kl", self.dirs, self.dirs)
-        self._solve = np.linalg.solve(gram, self.dirs.T)  # (2, D): least-squares coordinates
+        (a, b), (_, c) = np.einsum("dk,dl->kl", self.dirs, self.dirs)
+        inv = np.array([[c, -b], [-b, a]]) / (a * c - b * b)  # the 2 x 2 Gram's inverse
+        self._solve = np.einsum("kl,dl->kd", inv, self.dirs)  # (2, D): least-squares coordinates
 
     def coords(self, x: np.ndarray) -> np.ndarray:
         """Plane coordinates of points ``(..., D) -> (..., 2)``."""
