@@ -175,3 +175,34 @@ def test_a_fork_beyond_the_current_step_is_refused_and_changes_nothing():
     comm.page_sends({"type": "fork", "step": 99})  # logged, nothing changed
     assert w.run.t == 20 and np.array_equal(w.run.params, before)
     w.close()
+
+
+def test_a_seek_sends_the_arrows_and_model_view_of_its_step_and_leaves_the_run_as_it_was():
+    X, y = gd.data.moons(120, noise=0.2, seed=0)
+    opts = lambda: {"sgd": gd.optim.sgd(0.1, momentum=0.9), "adam": gd.optim.adam(0.01)}  # noqa: E731
+    model = gd.models.mlp(X, y, hidden=(6,))
+    w, comm = make(model, opts(), batch_size=16, seed=3)
+    ref, _ = make(model, opts(), batch_size=16, seed=3)
+    w.step(90)
+    present = w.run.state()
+    ref.step(37)
+    comm.clear()
+    assert w.seek(37) == 37
+    sent = {
+        d["content"]["type"]: (d["content"], b) for d, b in comm.sent if d.get("method") == "custom"
+    }
+    arrows, arrows_buffers = sent["arrows"]
+    want, want_buffers = ref.arrows_message()
+    assert [bytes(b) for b in arrows_buffers] == [bytes(b) for b in want_buffers]
+    view, view_buffers = sent["model_view"]
+    want_view, want_view_buffers = ref.model_view_message()
+    assert [bytes(b) for b in view_buffers] == [bytes(b) for b in want_view_buffers]
+    # the run itself is back at step 90, exactly
+    assert w.run.t == 90
+    np.testing.assert_array_equal(w.run.params, present["params"])
+    np.testing.assert_array_equal(w.run.grad, present["grad"])
+    w.step(10)
+    ref.step(63)
+    np.testing.assert_array_equal(w.run.params, ref.run.params)
+    w.close()
+    ref.close()

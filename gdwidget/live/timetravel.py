@@ -78,6 +78,7 @@ class Timeline:
         """Show step ``t`` (or the nearest kept one); returns the step shown."""
         step = nearest_kept(_history(s).steps, int(t))
         self._show(s, {"step": step, "asked": int(t)})
+        self._extras_at(s, step)
         return step
 
     def step_back(self, s: Session) -> int:
@@ -89,6 +90,7 @@ class Timeline:
         earlier = steps[steps < now]
         step = int(earlier[-1]) if len(earlier) else int(steps[0])
         self._show(s, {"step": step, "asked": step})
+        self._extras_at(s, step)
         return step
 
     def fork(self, s: Session, t: int) -> None:
@@ -104,10 +106,7 @@ class Timeline:
         now, now_batch = settings(run), run.batch_size
         chunk = None
         try:
-            apply_settings(run, cp.settings)
-            run.restore(cp.state)
-            if t > cp.t:
-                chunk = run.advance(t - cp.t)  # the same steps again (deterministic)
+            chunk = self._put_at(run, t)
         finally:
             apply_settings(run, now)
             run.restore(run.state())  # the rates of the next step from the settings now
@@ -117,6 +116,35 @@ class Timeline:
             run.set_batch_size(now_batch)
             run.redraw_batch()
         self._show(s, None)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _put_at(self, run: Any, t: int) -> Chunk | None:
+        """The run at step ``t`` with the settings of then: the newest checkpoint at or before
+        it, and the steps after that again (deterministic); returns those steps."""
+        cp = self.checkpoints.at_or_before(t)
+        apply_settings(run, cp.settings)
+        run.restore(cp.state)
+        return run.advance(t - cp.t) if t > cp.t else None
+
+    def _extras_at(self, s: Session, step: int) -> None:
+        """What the page draws from the run's state (a model's arrows and view, the X-ray) as
+        of ``step``; the run is back at its present afterwards."""
+        run = getattr(s.source, "run", None)
+        wanted = getattr(s.source, "is_model", False) or getattr(s.out, "xray", False)
+        if run is None or not wanted or self._broken:
+            return
+        if step == run.t:
+            s.send_extras(force=True)
+            return
+        present, now = run.state(), settings(run)
+        try:
+            self._put_at(run, step)
+            s.send_extras(force=True)
+        except Exception as exc:  # noqa: BLE001 - the markers still move; the extras stay
+            log.warning("gdwidget: no views at step %d (%s: %s)", step, type(exc).__name__, exc)
+        finally:
+            apply_settings(run, now)
+            run.restore(present)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _show(self, s: Session, cursor: dict[str, int] | None) -> None:
