@@ -8,6 +8,8 @@ One JupyterLab server and one page for the module; the tests run in file order o
   reaches the notebook (the cell stays a code cell: in command mode r would make it raw);
 * ``controls=[...]`` hides the others; a reached ``target`` is shown (``gd-target``) with the
   step ``w.reached()`` gives;
+* the race setup panel builds a race with no code (function, bad and good expression, add,
+  remove), and it races as ``gd.run`` does;
 * at 900, 1400 and 1920 px, light and dark, the landscape and its text grow with the output's
   width, the drawn path stays within a pixel of ``gd.run``'s at every scale, and a screenshot
   of each is written to /tmp/gd-classroom (looked at by hand, never committed).
@@ -35,12 +37,13 @@ LANDSCAPE = '[data-testid="gd-landscape"]'
 SHOTS = Path("/tmp/gd-classroom")
 TOL_PX = 1.0 + 0.5  # the thinning's pixel, plus float32 points and rounding
 
-SETUP, PRESET, LESSON = 0, 1, 2
+SETUP, PRESET, LESSON, BUILD = 0, 1, 2, 3
 CELLS = [
     "import json\nimport gdwidget as gd\nprint('READY', len(gd.presets()))",
     "name = 'lr-too-high'\np = gd.Playground.preset(name, device='cpu', speed=30)\np",
     "w = gd.Playground.preset('ravine', device='cpu', speed=20,\n"
     "    target={'loss': 1e-4, 'steps': 150})\nw",
+    "b = gd.Playground('rosenbrock', {'gd': gd.optim.sgd(1e-3)}, device='cpu')\nb",
 ]
 
 
@@ -134,7 +137,7 @@ def test_shortcuts_act_and_never_reach_the_notebook(lab):
                    return [p.content.widgets.length,
                            p.content.widgets.map(c => c.model.type)]; }"""
     )
-    assert cells == [3, ["code", "code", "code"]], cells  # no raw, markdown, new or cut cell
+    assert cells == [4, ["code"] * 4], cells  # no raw, markdown, new or cut cell
     assert not widget_errors(page), widget_errors(page)
 
 
@@ -172,6 +175,12 @@ def drawn_error(land, ref: dict) -> float:
     return worst
 
 
+def box_width(locator) -> float:
+    """The element's width on the page, 0 while it is being rebuilt (no box)."""
+    box = locator.bounding_box()
+    return box["width"] if box else 0.0
+
+
 def test_presentation_scale_keeps_the_path_true_light_and_dark(lab):
     page = lab.page
     SHOTS.mkdir(exist_ok=True)
@@ -201,7 +210,7 @@ def test_presentation_scale_keeps_the_path_true_light_and_dark(lab):
                     "el => Math.max(1, Math.min(2.5, Math.floor(el.clientWidth / 926 * 8) / 8))"
                 )
                 wait_until(
-                    lambda e=expect: abs(land.bounding_box()["width"] - round(506 * e)) < 1,
+                    lambda e=expect: abs(box_width(land) - round(506 * e)) < 1,
                     20,
                     f"the landscape at scale {expect} ({width} px)",
                 )
@@ -210,7 +219,7 @@ def test_presentation_scale_keeps_the_path_true_light_and_dark(lab):
                 font = view.locator(".gd-hint").first.evaluate(
                     "el => parseFloat(getComputedStyle(el).fontSize)"
                 )
-                sizes[(theme, width)] = (expect, land.bounding_box()["width"], font, err)
+                sizes[(theme, width)] = (expect, box_width(land), font, err)
                 assert err <= TOL_PX, (width, theme, err)
                 assert font == pytest.approx(11 * expect, abs=0.01)
                 view.evaluate("el => el.scrollIntoView({block: 'start'})")
@@ -227,4 +236,43 @@ def test_presentation_scale_keeps_the_path_true_light_and_dark(lab):
     scales = [v[0] for v in sizes.values()]
     # JupyterLab's side panel takes ~250 px: the output at 1920 px is about 1.5x the 1x widget
     assert min(scales) == 1 and max(scales) >= 1.5, sizes
+    assert not widget_errors(page), widget_errors(page)
+
+
+def test_a_race_built_with_no_code(lab):
+    page = lab.page
+    run_cell(page, BUILD)
+    view = cell(page, BUILD)
+    wait_until(lambda: view.locator(LANDSCAPE).count() == 1, 60, "the view")
+    view.locator('[data-testid="gd-picker"] > summary').click()
+    view.locator('[data-testid="gd-function"]').select_option("himmelblau")
+    wait_until(lambda: kernel_value(page, "b.run.objective.name") == "himmelblau", 20, "himmelblau")
+    view.locator('[data-testid="gd-function"]').select_option("__expression__")
+    box = view.locator('[data-testid="gd-function-expr"]')
+    box.fill("x**2 + ")
+    box.press("Enter")
+    error = view.locator('[data-testid="gd-picker-error"]')
+    wait_until(lambda: error.is_visible() and error.inner_text() != "", 20, "the error")
+    print("a bad expression says:", error.inner_text())
+    assert "x**2 +" in error.inner_text()
+    assert kernel_value(page, "b.run.objective.name") == "himmelblau"
+    box.fill("(x-1)**2 + 5*(y+0.5)**2")
+    view.locator('[data-testid="gd-function-apply"]').click()
+    wait_until(lambda: not error.is_visible(), 20, "the error cleared")
+    view.locator('[data-testid="gd-add-optimizer"]').select_option("adam")
+    view.locator('[data-testid="gd-add-lr"]').fill("0.1")
+    view.locator('[data-testid="gd-add-optimizer-go"]').click()
+    wait_until(lambda: view.locator('[data-testid="gd-remove-adam"]').count() == 1, 20, "adam")
+    view.locator('[data-testid="gd-remove-gd"]').click()
+    wait_until(lambda: kernel_value(page, "b.run.labels") == ["adam"], 20, "gd removed")
+    assert view.locator('[data-testid="gd-remove-adam"]').is_disabled()
+    for _ in range(5):
+        view.locator('[data-testid="gd-step"]').click()
+    wait_until(lambda: kernel_value(page, "b.t") == 5, 20, "five steps")
+    same = kernel_value(
+        page,
+        "bool((gd.run(gd.Function('(x-1)**2 + 5*(y+0.5)**2'), {'adam': gd.optim.adam(0.1)},"
+        " steps=5, device='cpu').loss == b.history.loss).all())",
+    )
+    assert same
     assert not widget_errors(page), widget_errors(page)
