@@ -113,7 +113,9 @@ class Rates:
         new = {k: v for k, v in errors.items() if k not in self._group_error}
         self._status, self._stop_step = self._stop_groups(self._status, self._stop_step, new, t)
         self._group_error = errors
-        self._rates = (t, rates, self._lr_row(rates))
+        same = before is not None and all(rates[k] is before[k] for k in rates)
+        # constant rates: the row of the last update again (it is copied where it is kept)
+        self._rates = (t, rates, self._rates[2] if same else self._lr_row(rates))
         return self._rates[1], self._rates[2]
 
     def _lr_row(self, rates: dict[str, Any]) -> np.ndarray:
