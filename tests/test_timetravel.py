@@ -121,8 +121,7 @@ def test_checkpoints_stay_bounded_and_a_fork_far_back_is_still_exact():
     for _ in range(300):
         w.step(7)  # many chunks: one checkpoint may be due before each
     cps = w.session.timeline.checkpoints
-    loose = [c for c in cps.items if not c.pinned]
-    assert len(loose) <= MAX_CHECKPOINTS and cps.spacing > 1
+    assert cps.n_states <= MAX_CHECKPOINTS + 1 and cps.spacing > 1
     assert cps.steps[0] == 0 and cps.steps == sorted(cps.steps)
     w.fork(1234)  # the history is thinned: 1234 need not be kept; the state is recomputed
     w.step(66)
@@ -206,3 +205,55 @@ def test_a_seek_sends_the_arrows_and_model_view_of_its_step_and_leaves_the_run_a
     np.testing.assert_array_equal(w.run.params, ref.run.params)
     w.close()
     ref.close()
+
+
+def test_many_changes_of_settings_keep_the_states_bounded_and_forks_exact():
+    """A slider dragged while playing: a change before many chunks. The states stay bounded
+    (a thinned change keeps its settings only) and a replay across thinned changes is exact."""
+    w, _ = make(F, race(), start=START)
+    ref = Run(F, race(), START, device="cpu")
+    rates = [1e-3 * (1 + 0.01 * k) for k in range(150)]
+    for lr in rates:
+        w.set_lr("sgd", lr)
+        w.step(3)
+        ref.set_lr("sgd", lr)
+        ref.advance(3)
+    cps = w.session.timeline.checkpoints
+    assert cps.n_states <= cps.limit + 1 < len(cps)  # changes kept without their states
+    assert sum(c.pinned for c in cps.items) == 150  # one per change (step 0 included)
+    w.fork(200)  # across thinned changes: up to 200 the rates of then, after it the last one
+    w.step(250)
+    ref = Run(F, race(), START, device="cpu")
+    for lr in rates[:67]:  # changes at steps 0, 3, ..., 198
+        ref.set_lr("sgd", lr)
+        ref.advance(min(3, 200 - ref.t))
+    assert ref.t == 200
+    ref.set_lr("sgd", rates[-1])
+    ref.advance(250)
+    np.testing.assert_array_equal(w.run.params, ref.params)
+    np.testing.assert_array_equal(w.history.loss[-1], ref.loss)
+    w.close()
+
+
+def test_a_replay_across_a_change_of_batch_size_draws_the_batch_as_the_control_did():
+    X, y = gd.data.moons(120, noise=0.2, seed=0)
+    opts = lambda: {"sgd": gd.optim.sgd(0.1, momentum=0.9), "adam": gd.optim.adam(0.01)}  # noqa: E731
+    model = gd.models.mlp(X, y, hidden=(6,))
+    w, _ = make(model, opts(), batch_size=16, seed=3)
+    ref = Run(model, opts(), batch_size=16, seed=3, device="cpu", eval_every=10)
+    w.step(40)
+    w.set_batch_size(8)
+    w.step(60)
+    ref.advance(40)
+    ref.set_batch_size(8)
+    ref.redraw_batch()
+    ref.advance(60)
+    cps = w.session.timeline.checkpoints
+    for c in cps.items:  # as if thinned: every state after step 0 gone
+        if c.t > 0:
+            c.state = None
+    w.fork(70)
+    w.step(30)
+    np.testing.assert_array_equal(w.run.params, ref.params)
+    np.testing.assert_array_equal(w.history.loss[-1], ref.loss)
+    w.close()

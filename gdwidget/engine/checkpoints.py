@@ -2,12 +2,13 @@
 
 Going back to step ``t`` is: the newest checkpoint at or before ``t``, then the steps up to
 ``t`` again, with the settings that were in force then (steps are deterministic: the batch
-order and every generator are in the checkpoint). So that the settings between two
-checkpoints never change, a checkpoint is taken wherever they changed, and is *pinned*: the
-thinning never drops it. The others are taken at most every ``spacing`` steps; when more
-than ``limit`` of them are held, every other one is dropped and the spacing doubles (like the
-history, the older past is kept more coarsely). The limit follows the size of a state, so
-that all the checkpoints together hold at most about ``budget`` bytes.
+order and every generator are in the checkpoint). An entry is taken wherever the settings
+changed (*pinned*), so that they never change between two entries; the others are taken at
+most every ``spacing`` steps. When more than ``limit`` entries hold a state, every other one
+gives it up and the spacing doubles (like the history, the older past is kept more coarsely):
+an unpinned entry goes, a pinned one keeps its settings only, and a replay that crosses it
+sets them there (and draws a new batch where the batch size changed, as the control did). The
+limit follows the size of a state, so that the states together hold about ``budget`` bytes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._rollback import is_array, n_elements
+from .results import Chunk
 
 __all__ = ["Checkpoint", "Checkpoints", "apply_settings", "same_settings", "settings"]
 
@@ -33,11 +35,11 @@ _SETTINGS_MODULES = ("gdwidget.optim", "gdwidget.transforms")
 
 @dataclass
 class Checkpoint:
-    """The run's :meth:`~gdwidget.engine.Run.state` at step ``t`` and the settings of the
-    steps that follow it."""
+    """The run's :meth:`~gdwidget.engine.Run.state` at step ``t`` (None once thinned away) and
+    the settings of the steps that follow it."""
 
     t: int
-    state: dict[str, Any]
+    state: dict[str, Any] | None
     settings: dict[int, dict[str, Any]]
     pinned: bool = False
 
@@ -94,22 +96,49 @@ class Checkpoints:
         return cp
 
     def _thin(self) -> None:
-        loose = [i for i, c in enumerate(self.items) if not c.pinned]
-        if len(loose) <= self.limit:
+        full = [i for i, c in enumerate(self.items) if c.state is not None]
+        if len(full) <= self.limit + 1:
             return
-        drop = set(loose[1::2])  # every other one, the oldest kept
-        self.items = [c for i, c in enumerate(self.items) if i not in drop]
+        thin = set(full[1:][1::2])  # every other one after the first, the oldest kept
+        for i in thin:
+            self.items[i].state = None
+        self.items = [c for i, c in enumerate(self.items) if i not in thin or c.pinned]
         self.spacing *= 2
 
+    @property
+    def n_states(self) -> int:
+        """Entries holding a state (at most ``limit + 1``)."""
+        return sum(c.state is not None for c in self.items)
+
     def at_or_before(self, t: int) -> Checkpoint:
-        """The newest checkpoint at or before step ``t``."""
+        """The newest checkpoint at or before step ``t`` that holds a state."""
         best = None
         for c in self.items:
-            if c.t <= t:
+            if c.t <= t and c.state is not None:
                 best = c
         if best is None:
             raise ValueError(f"no checkpoint at or before step {t} (reset the run)")
         return best
+
+    def replay(self, run: Any, t: int) -> Chunk | None:
+        """Put ``run`` at step ``t`` with the settings of then; returns the steps taken again
+        (after the checkpoint used), or None."""
+        cp = self.at_or_before(t)
+        apply_settings(run, cp.settings)
+        run.restore(cp.state)
+        chunks = []
+        for e in self.items:
+            if cp.t < e.t <= t:  # a change of settings on the way (its state was thinned)
+                chunks.append(run.advance(e.t - run.t))
+                apply_settings(run, e.settings)
+                run._rates = None  # the next rates follow the settings set, as set_lr does
+                batch = e.settings[0]["batch_size"]
+                if batch != run.batch_size:
+                    run.set_batch_size(batch)
+                    run.redraw_batch()
+        chunks.append(run.advance(t - run.t))
+        chunks = [c for c in chunks if len(c)]
+        return Chunk.concat(chunks) if chunks else None
 
     def drop_after(self, t: int) -> None:
         """Forget the checkpoints after step ``t`` (a future that was dropped)."""

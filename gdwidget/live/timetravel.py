@@ -101,7 +101,7 @@ class Timeline:
             raise ValueError("this run keeps no checkpoints (see the log): it cannot fork")
         if not 0 <= t <= run.t:
             raise ValueError(f"fork step must be between 0 and the current step {run.t}, got {t}")
-        cp = self.checkpoints.at_or_before(t)
+        cp = self.checkpoints.at_or_before(t)  # the replay's: rows before it stay as they are
         old = _history(s)
         now, now_batch = settings(run), run.batch_size
         chunk = None
@@ -121,10 +121,7 @@ class Timeline:
     def _put_at(self, run: Any, t: int) -> Chunk | None:
         """The run at step ``t`` with the settings of then: the newest checkpoint at or before
         it, and the steps after that again (deterministic); returns those steps."""
-        cp = self.checkpoints.at_or_before(t)
-        apply_settings(run, cp.settings)
-        run.restore(cp.state)
-        return run.advance(t - cp.t) if t > cp.t else None
+        return self.checkpoints.replay(run, t)
 
     def _extras_at(self, s: Session, step: int) -> None:
         """What the page draws from the run's state (a model's arrows and view, the X-ray) as
