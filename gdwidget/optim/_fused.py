@@ -67,12 +67,25 @@ def _sign(a):
 
 
 _ENV: list[Any] = [None, True]  # the last value of GDWIDGET_FUSED read, and its meaning
+# os.environ's own dict, read directly (os.environ.get encodes and decodes on every call, and
+# this runs before every update); os.environ keeps it current, monkeypatch and putenv too
+_ENV_DATA = getattr(os.environ, "_data", None)
+_ENV_KEY: Any = None
+if isinstance(_ENV_DATA, dict):
+    try:
+        _ENV_KEY = os.environ.encodekey("GDWIDGET_FUSED")  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - another implementation: read it the plain way
+        _ENV_DATA = None
 
 
 def _env_enabled() -> bool:
-    raw = os.environ.get("GDWIDGET_FUSED", "1")
-    if raw is not _ENV[0]:  # parsed once per value (this runs before every update)
-        _ENV[:] = [raw, raw.strip().lower() not in ("0", "false", "no", "off")]
+    if _ENV_DATA is not None:
+        raw = _ENV_DATA.get(_ENV_KEY)
+    else:
+        raw = os.environ.get("GDWIDGET_FUSED")
+    if raw is not _ENV[0]:  # parsed once per value
+        text = os.environ.get("GDWIDGET_FUSED", "1")
+        _ENV[:] = [raw, text.strip().lower() not in ("0", "false", "no", "off")]
     return _ENV[1]
 
 
@@ -99,22 +112,33 @@ def usable(*arrays: Any) -> bool:
     """Whether the fused kernels can update these arrays (see the module docstring)."""
     first = arrays[0]
     nd = np.ndarray
-    if type(first) is not nd or first.size < MIN_SIZE or first.dtype not in _DTYPES:
+    if type(first) is not nd:
+        return False
+    dt = first.dtype
+    if dt is not _DTYPES[1] and dt is not _DTYPES[0] and dt not in _DTYPES:
+        return False
+    size = first.size
+    if size < MIN_SIZE or size == 0 or not (_NUMBA or enabled()) or not _env_enabled():
         return False
     dtype, shape = first.dtype, first.shape
     for a in arrays:
-        if type(a) is not nd or a.dtype != dtype or a.shape != shape or not a.flags.c_contiguous:
+        if type(a) is not nd or a.shape != shape or (a.dtype is not dtype and a.dtype != dtype):
             return False
-    return first.flags.writeable and first.size > 0 and (_NUMBA or enabled()) and _env_enabled()
+        if not a.flags.c_contiguous:
+            return False
+    return first.flags.writeable
 
 
 def coefficient_matrix(vals: list[Any], rows: int, dtype: Any) -> np.ndarray:
     """The coefficients as a ``(k, 1)`` (all one number) or ``(k, rows)`` array of ``dtype``."""
-    for v in vals:
-        if type(v) is not float:
-            break
-    else:  # every coefficient one number: the common case, built in one call
-        return np.array(vals, dtype=dtype).reshape(len(vals), 1)
+    try:  # every coefficient one number, or every one an array of a value per row: one call
+        C = np.array(vals, dtype=dtype)
+    except (ValueError, TypeError):  # numbers and arrays mixed
+        C = None
+    if C is not None and C.ndim == 1:
+        return C.reshape(len(vals), 1)
+    if C is not None and C.shape == (len(vals), rows):
+        return C
     if not any(isinstance(v, np.ndarray) for v in vals):
         return np.array(vals, dtype=dtype).reshape(len(vals), 1)
     out = np.empty((len(vals), rows), dtype=dtype)
