@@ -89,10 +89,11 @@ class Trainer:
             self.comm = CountingComm()
             self.m.comm = self.comm
 
-    def run(self, steps: int) -> tuple[float, float]:
-        """Examples per second (wall) and CPU seconds of this thread per step."""
+    def run(self, steps: int) -> tuple[float, float, float]:
+        """Examples per second (wall), CPU seconds of this thread per step, and of the
+        process's other threads (the monitor's flusher) per step."""
         net, opt, lf, m = self.net, self.opt, self.lf, self.m
-        w0, c0 = time.perf_counter(), time.thread_time()
+        w0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
         for _ in range(steps):
             k = self.t % self.n
             i = self.order[k * BATCH : (k + 1) * BATCH]
@@ -105,29 +106,31 @@ class Trainer:
                 m.log(loss=value)
             self.t += 1
         wall, cpu = time.perf_counter() - w0, time.thread_time() - c0
-        return steps * BATCH / wall, cpu / steps
+        other = time.process_time() - p0 - cpu
+        return steps * BATCH / wall, cpu / steps, other / steps
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=250, help="steps per run of a pair")
-    ap.add_argument("--pairs", type=int, default=24, help="pairs of runs")
+    ap.add_argument("--steps", type=int, default=100, help="steps per run of a pair")
+    ap.add_argument("--pairs", type=int, default=60, help="pairs of runs")
     args = ap.parse_args()
     torch.set_num_threads(1)
     x, y = data()
     plain, watched = Trainer(x, y, False), Trainer(x, y, True)
     plain.run(300)  # warm up
     watched.run(300)
-    ratios, base, mon, cpu_b, cpu_m = [], [], [], [], []
+    ratios, base, mon, cpu_b, cpu_m, other = [], [], [], [], [], []
     for i in range(args.pairs):
         first, second = (plain, watched) if i % 2 == 0 else (watched, plain)
-        r1, c1 = first.run(args.steps)
-        r2, c2 = second.run(args.steps)
-        (b, cb), (w, cw) = ((r1, c1), (r2, c2)) if first is plain else ((r2, c2), (r1, c1))
+        one = first.run(args.steps)
+        two = second.run(args.steps)
+        (b, cb, _), (w, cw, ow) = (one, two) if first is plain else (two, one)
         base.append(b)
         mon.append(w)
         cpu_b.append(cb)
         cpu_m.append(cw)
+        other.append(ow)
         ratios.append(w / b)
     watched.m.close()
     med = statistics.median
@@ -136,7 +139,8 @@ def main() -> None:
     print(f"examples/s with the monitor (median of {args.pairs} runs):    {med(mon):,.0f}")
     print(
         f"training thread CPU per step: {med(cpu_b) * 1e6:,.0f} us without, "
-        f"{med(cpu_m) * 1e6:,.0f} us with the monitor"
+        f"{med(cpu_m) * 1e6:,.0f} us with the monitor; the monitor's thread: "
+        f"{med(other) * 1e6:,.0f} us per step ({med(other) / med(cpu_m):.1%} of the training's)"
     )
     q = statistics.quantiles(ratios, n=4)
     print(

@@ -374,7 +374,8 @@ def test_surface_is_computed_in_the_loop_coarse_first() -> None:
         t += 1
         time.sleep(0.002)
     msg = messages(comm, ("surface",))[0]  # a training loop that never asked for it
-    assert (msg["nx"], msg["ny"]) == (6, 6)  # the coarse level (every 8th node) comes first
+    n = msg["nx"]
+    assert n == msg["ny"] and n in (6, 11, 21, 41)  # the finest level done at that tick
     plane = m._projector.shown
     np.testing.assert_allclose(plane.origin, path[0])  # random: through the path's start
     s = msg["anchor_step"]
@@ -382,8 +383,8 @@ def test_surface_is_computed_in_the_loop_coarse_first() -> None:
     a0 = plane.coords(anchor)
     np.testing.assert_allclose(msg["anchor"], a0, atol=1e-12)
     (x0, x1), (y0, y1) = msg["bounds"]
-    xs, ys = np.linspace(x0, x1, 6), np.linspace(y0, y1, 6)
-    for i, j in [(0, 0), (5, 5), (1, 4)]:
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    for i, j in [(0, 0), (n - 1, n - 1), (1, 4)]:
         point = anchor + (xs[j] - a0[0]) * plane.dirs[:, 0] + (ys[i] - a0[1]) * plane.dirs[:, 1]
         assert msg["values"][i, j] == pytest.approx(loss_fn(point), rel=1e-6)
     at = bilinear(xs, ys, msg["values"].astype(np.float64), *a0)
@@ -401,6 +402,55 @@ def test_grid_levels_nest_coarse_to_fine() -> None:
         rows, cols = np.divmod(order[:e], 41)
         assert ((rows % s == 0) & (cols % s == 0)).all() and e == (40 // s + 1) ** 2
     assert grid_levels(9, 7)[0] == [1]
+
+
+class _Recorder:
+    """An evaluator that records the offsets it is asked for (loss: a + 2b)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[float, float]] = []
+
+    def begin(self, job: object) -> None:
+        pass
+
+    def value(self, dab: tuple[float, float]) -> float:
+        self.asked.append(dab)
+        return dab[0] + 2 * dab[1]
+
+    def end(self) -> None:
+        pass
+
+
+def test_surface_job_publishes_each_level_around_its_anchor() -> None:
+    from gdwidget.monitoring.projection import PathPlane
+    from gdwidget.monitoring.surface import SurfaceJob
+
+    plane = PathPlane("pca", np.zeros(3), np.eye(3)[:, :2])
+    job = SurfaceJob(plane, [[-1.0, 1.0], [0.0, 4.0]])
+    job.set_anchor(None, np.array([0.3, 3.7]), 12)
+    (x0, x1), (y0, y1) = job.bounds
+    assert x0 <= -1 and x1 >= 1 and y0 <= 0 and y1 >= 4  # holds the path's box
+    ev = _Recorder()
+    levels = []
+    while not job.done:  # one level at a time, as the loop's slices would
+        for _ in range(job.ends[job.levels_done] - job.next):
+            j = job.order[job.next]
+            job.values.flat[j] = ev.value(job.offset(j))
+            job.next += 1
+        levels.append(job.surface())
+    assert [lv.values.shape for lv in levels] == [(6, 6), (11, 11), (21, 21), (41, 41)]
+    assert len(ev.asked) == 41 * 41  # each node once
+    surf = job.surface()
+    for lv, s in zip(levels, (8, 4, 2, 1), strict=True):
+        assert lv.bounds == surf.bounds and np.array_equal(lv.values, surf.values[::s, ::s])
+    # the anchor is a node of the coarsest level, where the offsets are exactly zero
+    c = int(np.argmin(np.abs(surf.xs - 0.3)))
+    r = int(np.argmin(np.abs(surf.ys - 3.7)))
+    assert c % 8 == 0 and r % 8 == 0
+    assert (surf.xs[c], surf.ys[r]) == pytest.approx((0.3, 3.7), abs=1e-12)
+    assert surf.values[r, c] == 0.0
+    a, b = np.meshgrid(surf.xs - 0.3, surf.ys - 3.7)
+    np.testing.assert_allclose(surf.values, a + 2 * b, atol=1e-12)
 
 
 def test_surface_messages_carry_no_nan() -> None:

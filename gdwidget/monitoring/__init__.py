@@ -64,7 +64,7 @@ def monitor(
         Frames sent a second, at most.
     grad_every : int, optional
         Read the gradient norms every this many steps. Default: every step while that
-        costs at most about 2% of a step, else less often (NaN in between).
+        costs at most about 0.25% of a step, else less often (NaN in between).
 
     Returns
     -------

@@ -112,6 +112,8 @@ class SurfaceJob:
         self.anchor: Any = None  # the evaluator's copy of the parameters
         self.anchor_xy: tuple[float, float] = (0.0, 0.0)
         self.anchor_step = 0
+        self._h = (1.0, 1.0)  # the grid's spacing
+        self._node = (0, 0)  # the anchor's column and row
         self.next = 0
         self.published = 0  # levels handed out as surfaces
         self.credit = 0.0
@@ -125,6 +127,8 @@ class SurfaceJob:
         ay = _aligned(*self.box[1], b0, (self.ny - 1) // s0)
         self.bounds = [list(ax), list(ay)]
         self.anchor, self.anchor_xy, self.anchor_step = anchor, (a0, b0), int(step)
+        self._h = ((ax[1] - ax[0]) / (self.nx - 1), (ay[1] - ay[0]) / (self.ny - 1))
+        self._node = (round((a0 - ax[0]) / self._h[0]), round((b0 - ay[0]) / self._h[1]))
 
     @property
     def done(self) -> bool:
@@ -145,16 +149,11 @@ class SurfaceJob:
             self.anchor_step,
         )
 
-    def ab(self, j: int) -> np.ndarray:
-        """Plane coordinates of grid node ``j`` (row-major, row 0 at ``y0``)."""
-        (x0, x1), (y0, y1) = self.bounds
-        r, c = divmod(int(j), self.nx)
-        return np.array([x0 + (x1 - x0) * c / (self.nx - 1), y0 + (y1 - y0) * r / (self.ny - 1)])
-
     def offset(self, j: int) -> tuple[float, float]:
-        """Node ``j``'s coordinates relative to the anchor's."""
-        a, b = self.ab(j)
-        return float(a - self.anchor_xy[0]), float(b - self.anchor_xy[1])
+        """Grid node ``j``'s plane coordinates (row-major, row 0 at ``y0``) minus the
+        anchor's: exactly zero at the anchor's node."""
+        r, c = divmod(int(j), self.nx)
+        return (c - self._node[0]) * self._h[0], (r - self._node[1]) * self._h[1]
 
     def work(self, evaluator: Any, everything: bool = False) -> None:
         """Evaluate nodes while the credit lasts (all of them with ``everything``)."""

@@ -10,7 +10,7 @@
   ``"<group>.<index>"``). The norms come from one ``torch._foreach_norm`` over the
   gradients, stacked on the parameters' device; the flusher thread brings that small
   tensor to the host and sums the squares per layer there. When that costs more than
-  about 0.5% of a step, the norms are read every k-th step only (NaN between);
+  about 0.25% of a step, the norms are read every k-th step only (NaN between);
 * clipping: while a probe is installed, ``torch.nn.utils.clip_grad_norm_`` is
   wrapped (in ``torch.nn.utils`` and ``torch.nn.utils.clip_grad``). A call on any of
   the probed parameters records the total norm it returned (the norm before
@@ -40,7 +40,7 @@ log = logging.getLogger("gdwidget")
 __all__ = ["TorchProbe", "check_torch_objects"]
 
 #: Share of a step's time that reading the gradient norms may take before it is strided.
-NORM_BUDGET = 0.005
+NORM_BUDGET = 0.0025
 
 
 def _is_torch(obj: Any) -> bool:
@@ -135,7 +135,7 @@ class TorchProbe:
     optimizer : torch.optim.Optimizer or None
     grad_every : int or None
         Read the gradient norms every this many steps; None: every step while that
-        takes at most about 2% of a step's time, else every k-th step.
+        takes at most about 0.25% of a step's time, else every k-th step.
     """
 
     def __init__(self, model: Any, optimizer: Any, grad_every: int | None = None) -> None:
