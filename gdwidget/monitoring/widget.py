@@ -1,18 +1,17 @@
 """The ``Monitor`` widget: a training loop that gdwidget does not own, live.
 
 The widget holds the traits and wires the parts: ``log()`` and the optimizer's hook
-only queue rows (:mod:`.intake`); the flusher thread (:mod:`.flusher`) ingests them into
-the bounded history (:mod:`.recorder`) and sends frames, the parameter path and the loss
-surface (:mod:`.outbox`) at most ``max_fps`` times a second, with the status line
-(:mod:`.status`). The path is sampled, and the surface evaluated, in the training thread
-(:mod:`.tracker`), within a small share of its time.
+only queue rows (:mod:`.intake`); the flusher thread (:mod:`.flusher`) runs the pump
+(:mod:`.pump`), which ingests them into the bounded history (:mod:`.recorder`) and sends
+frames, the parameter path and the loss surface (:mod:`.outbox`) at most ``max_fps`` times
+a second, with the status line (:mod:`.status`), and answers the page. The path is
+sampled, and the surface evaluated, in the training thread (:mod:`.tracker`), within a
+small share of its time.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,9 +25,8 @@ from . import torchhooks
 from .flusher import Flusher
 from .history import MonitorHistory
 from .intake import Intake
-from .outbox import Outbox
+from .pump import Pump
 from .recorder import Recorder
-from .status import StatusLine
 from .tracker import Tracker
 
 log = logging.getLogger("gdwidget")
@@ -48,8 +46,6 @@ function render({ el }) {
 }
 export default { render };
 """
-STATUS_PERIOD = 0.25
-IDLE_AFTER = 1.0  # seconds without a new step before the status says "stopped"
 
 
 class Monitor(anywidget.AnyWidget):
@@ -108,13 +104,11 @@ class Monitor(anywidget.AnyWidget):
         if projection is not None:
             self._tracker = Tracker(projection, probe, loss_fn, self._first_params)
         self._projector = self._tracker.projector if self._tracker else None
-        self._flush_lock = threading.RLock()  # the recorder and the page
-        self._listeners: list[Callable[[], None]] = []
         self._closed = False
-        self._status = StatusLine(STATUS_PERIOD, IDLE_AFTER)
-        self._flusher = Flusher(self._tick, 1.0 / max_fps)
-        self._outbox = Outbox(self._recorder, self._projector, self._deliver)
-        self._sink = WidgetSink(self)
+        self._pump = Pump(self, self._intake, self._recorder, self._projector, WidgetSink(self))
+        self._outbox, self._status = self._pump.outbox, self._pump.status
+        self._listeners = self._pump.listeners
+        self._flusher = Flusher(self._pump.tick, 1.0 / max_fps)
         super().__init__(
             meta={
                 "names": [],
@@ -190,8 +184,8 @@ class Monitor(anywidget.AnyWidget):
     @property
     def history(self) -> MonitorHistory:
         """A copy of the bounded history (everything logged so far, thinned past max_history)."""
-        with self._flush_lock:
-            self._ingest()
+        with self._pump.lock:
+            self._pump.ingest()
             snap = self._recorder.snapshot()
         if self._projector is not None:
             snap["path_steps"], snap["path"] = self._projector.snapshot()
@@ -220,8 +214,8 @@ class Monitor(anywidget.AnyWidget):
         ``{"xs", "ys", "values" (ny, nx), "bounds", "anchor" (a0, b0)}``."""
         if self._tracker is None or self._tracker.evaluator is None:
             raise ValueError("compute_surface needs loss_fn= and a projection")
-        with self._flush_lock:
-            self._ingest()
+        with self._pump.lock:
+            self._pump.ingest()
             self._tracker.survey_now(self._intake.last_step)
             self._outbox.flush_path()
         surf = self._projector.surface
@@ -252,74 +246,10 @@ class Monitor(anywidget.AnyWidget):
     # ------------------------------------------------------------------------------------------
     def flush(self) -> None:
         """Send every row logged so far now (the flusher does this by itself)."""
-        self._tick(True)
-
-    def _ingest(self) -> int:
-        """Move the queued rows into the bounded history (one bulk write)."""
-        block = self._intake.drain()
-        if block is None:
-            return 0
-        self._recorder.add_block(block)
-        return len(block.steps)
-
-    def _tick(self, final: bool) -> None:
-        with self._flush_lock:
-            if self._closed and not final:
-                return
-            new = self._ingest()
-            rec = self._recorder
-            meta = self.meta
-            if rec.names != meta.get("names") or rec.seeds != meta.get("seeds"):
-                self.meta = {**meta, "names": list(rec.names), "seeds": dict(rec.seeds)}
-            if self._projector is not None:
-                self._projector.update()
-            self._outbox.flush(final)
-            self._outbox.flush_path()
-            self._update_status(final)
-        if new:
-            for fn in list(self._listeners):
-                try:
-                    fn()
-                except Exception:  # noqa: BLE001 - a listener must not stop the stream
-                    log.exception("gdwidget: a monitor subscriber failed")
-
-    def _update_status(self, final: bool) -> None:
-        if not self._outbox.may_send():
-            return
-        err = self._projector.error if self._projector is not None else ""
-        line = self._status.text(time.monotonic(), self._recorder.last_step, err, final)
-        if line is not None and line != self.status:
-            self.status = line
-
-    def _deliver(self, content: dict[str, Any], buffers: list[bytes]) -> None:
-        self._sink.send(content, buffers)
+        self._pump.tick(True)
 
     def _on_msg(self, _widget: Any, content: Any, buffers: Any = None) -> None:
-        try:
-            kind = content.get("type") if isinstance(content, dict) else None
-            with self._flush_lock:
-                if kind == "request_history":
-                    self._sink.probe()  # the buffers fallback (docs/protocol.md)
-                    self._resend()
-                elif kind == "probe_ack" and isinstance(content.get("ok"), bool):
-                    if self._sink.acknowledge(content["ok"]):
-                        self._resend()  # now in base64: the page's rows again
-                elif kind in ("view_open", "view_close") and isinstance(content.get("id"), str):
-                    if kind == "view_open":
-                        self._outbox.view_open(content["id"])
-                    else:
-                        self._outbox.view_close(content["id"])
-                else:
-                    log.warning("gdwidget: the monitor ignored a message: %.200r", content)
-        except Exception:  # noqa: BLE001 - a message from the page must never break the kernel
-            log.exception("gdwidget: the monitor failed to handle a message from the page")
-
-    def _resend(self) -> None:
-        """Everything the page holds again: the history, the path and the surface."""
-        self._outbox.request_history()
-        self._ingest()
-        self._outbox.flush(True)
-        self._outbox.flush_path(force=True)
+        self._pump.on_msg(content)
 
     # ------------------------------------------------------------------------------------------
     # The end
@@ -337,9 +267,9 @@ class Monitor(anywidget.AnyWidget):
         self.detach()
         self._flusher.close()
         try:
-            self._tick(True)
+            self._pump.tick(True)
         finally:
-            self._closed = True
+            self._closed = self._pump.closed = True
             super().close()
 
 
