@@ -22,9 +22,9 @@ __all__ = ["Flusher"]
 
 IDLE_S = 5.0
 #: Share of the wall time the ticks may take (their CPU time).
-TICK_SHARE = 0.01
+TICK_SHARE = 0.015
 #: Longest wait between two ticks, seconds.
-MAX_WAIT = 1.0
+MAX_WAIT = 0.25
 
 
 class Flusher:

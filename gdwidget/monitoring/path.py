@@ -16,7 +16,8 @@ number of samples has grown by a quarter, within 0.5% of the wall time; with ``l
 the path keeps the plane of the surface on show until the new plane's first (coarse)
 surface is computed, so that path and surface always share coordinates. A surface is
 centred on the newest sample when it starts (:mod:`.surface`); a refit waits for the
-surface in progress to have shown its coarse level, then replaces it.
+surface in progress to have shown its coarse level, then replaces it, and so does a
+surface around the newest point once the path has gone on by more than a coarse cell.
 """
 
 from __future__ import annotations
@@ -236,8 +237,8 @@ class Projector:
                 self._fit_total = fit_total
                 if plane is not None:
                     if self.surveying and self.shown is not None:
-                        xy = plane.coords(self.x[: self.k])
-                        self.job = SurfaceJob(plane, frame_bounds(xy), *self.grid)
+                        box = frame_bounds(plane.coords(self.x[: self.k]))
+                        self.job = SurfaceJob(plane, box, *self.grid, first=self.surface is None)
                     else:
                         self._show(plane)
             cost = time.perf_counter() - t0
@@ -253,6 +254,10 @@ class Projector:
                 self._surface_dirty = True
                 if job.done:
                     self.job = None
+            elif job is not None and job.published and _moved(self, job):
+                # the path went on by more than a coarse cell: a fresh surface around its
+                # newest point rather than a finer one around an old point
+                self.job = SurfaceJob(self.shown, frame_bounds(self.xy[: self.k]), *self.grid)
             elif (
                 self.surveying
                 and job is None
@@ -260,7 +265,8 @@ class Projector:
                 and self.k
                 and (self.surface is None or self.surface.plane is not self.shown or _outside(self))
             ):
-                self.job = SurfaceJob(self.shown, frame_bounds(self.xy[: self.k]), *self.grid)
+                box = frame_bounds(self.xy[: self.k])
+                self.job = SurfaceJob(self.shown, box, *self.grid, first=self.surface is None)
 
     def _show(self, plane: PathPlane) -> None:
         self.shown = plane
@@ -320,3 +326,17 @@ def _outside(p: Projector) -> bool:
     xy = xy[np.isfinite(xy).all(axis=1)]
     x, y = xy[:, 0], xy[:, 1]
     return bool(((x < x0) | (x > x1) | (y < y0) | (y > y1)).any())
+
+
+def _moved(p: Projector, job: SurfaceJob) -> bool:
+    """Whether the newest point is more than a coarse cell from ``job``'s anchor (on the
+    plane shown, which is the job's once it has shown a level)."""
+    if job.plane is not p.shown or not p.k or job.done:
+        return False
+    xy = p.xy[p.k - 1]
+    if not np.isfinite(xy).all():
+        return False
+    s = job.strides[0]
+    (x0, x1), (y0, y1) = job.bounds
+    cell = ((x1 - x0) * s / (job.nx - 1), (y1 - y0) * s / (job.ny - 1))
+    return bool(abs(xy[0] - job.anchor_xy[0]) > cell[0] or abs(xy[1] - job.anchor_xy[1]) > cell[1])

@@ -17,7 +17,9 @@ the 41 x 41 grid first (6 x 6), then every 4th, 2nd, and every node; each level 
 published as a :class:`Surface` when it is complete, so a short run still gets a
 picture. The grid is shifted so that the anchor is a node of every level.
 :meth:`SurfaceJob.work` evaluates while its time credit lasts: ``SHARE`` of the wall
-time, so a surface costs training at most about that share.
+time, so a surface costs training at most about that share (``FIRST_SHARE`` for the
+coarse level of a monitor's first surface, 36 evaluations once, so that a short run
+shows one too).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ __all__ = ["Surface", "SurfaceJob", "grid_levels"]
 
 #: Share of the wall time the surface may take from training.
 SHARE = 0.03
+#: Share for the coarse level of a monitor's first surface (36 evaluations, once), so that
+#: a run of a second or two still shows a surface.
+FIRST_SHARE = 0.1
 #: Most seconds of credit saved up (so that a long pause brings no long stall).
 MAX_CREDIT = 0.05
 
@@ -101,9 +106,15 @@ class SurfaceJob:
     """
 
     def __init__(
-        self, plane: PathPlane, box: list[list[float]], nx: int = 41, ny: int = 41
+        self,
+        plane: PathPlane,
+        box: list[list[float]],
+        nx: int = 41,
+        ny: int = 41,
+        first: bool = False,
     ) -> None:
         self.plane = plane
+        self.first = first  # the monitor's first surface: its coarse level at FIRST_SHARE
         self.box = box
         self.nx, self.ny = int(nx), int(ny)
         self.strides, self.order, self.ends = grid_levels(self.nx, self.ny)
@@ -158,7 +169,8 @@ class SurfaceJob:
     def work(self, evaluator: Any, everything: bool = False) -> None:
         """Evaluate nodes while the credit lasts (all of them with ``everything``)."""
         now = time.perf_counter()
-        self.credit = min(self.credit + SHARE * (now - self.last), MAX_CREDIT)
+        share = FIRST_SHARE if self.first and self.next < self.ends[0] else SHARE
+        self.credit = min(self.credit + share * (now - self.last), MAX_CREDIT)
         self.last = now
         if self.done or (self.credit <= 0 and not everything):
             return
