@@ -453,6 +453,41 @@ def test_surface_job_publishes_each_level_around_its_anchor() -> None:
     np.testing.assert_allclose(surf.values, a + 2 * b, atol=1e-12)
 
 
+def test_a_fresh_surface_follows_the_path_after_its_coarse_level() -> None:
+    from gdwidget.monitoring.evaluators import NumpyEvaluator
+    from gdwidget.monitoring.path import Projector
+
+    latest = {"x": None}
+    pr = Projector("random", surveying=True)
+    ev = NumpyEvaluator(lambda p: float(p @ p), lambda: latest["x"].copy(), lambda: pr.index)
+    pr.setup(3)
+
+    def step(s: int, x: np.ndarray) -> None:
+        latest["x"] = x
+        pr.add(s, x, x)
+
+    for s in range(5):
+        step(s, np.array([1.0 + 0.1 * s, 0.5, -0.2]))
+    pr.update()
+    first = pr.job
+    pr._anchor(first, ev, 4)
+    coarse = first.ends[0]
+    for j in first.order[:coarse]:  # its coarse level only
+        first.values.flat[j] = 1.0
+    first.next = coarse
+    pr.update()
+    assert pr.surface is not None and pr.surface.anchor_step == 4 and pr.job is first
+    pr.update()
+    assert pr.job is first  # the path has not moved: the surface is refined
+    step(5, np.array([9.0, 7.0, 3.0]))  # far beyond a coarse cell
+    pr.update()
+    fresh = pr.job
+    assert fresh is not first and fresh.anchor is None and fresh.plane is pr.shown
+    pr.work(ev, 5)
+    assert fresh.anchor_step == 5
+    np.testing.assert_array_equal(fresh.anchor, [9.0, 7.0, 3.0])
+
+
 def test_surface_messages_carry_no_nan() -> None:
     m, comm = make(loss_fn=lambda p: float("nan"), projection="pca")
     for t in range(6):
