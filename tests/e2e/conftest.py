@@ -6,6 +6,7 @@ widget's JavaScript bundle is missing. No browser is ever downloaded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,3 +119,26 @@ def notebook_server(tmp_path_factory) -> Iterator[servers.Server]:
 @pytest.fixture
 def voila_server(tmp_path_factory) -> Iterator[servers.Server]:
     yield from _serve("voila", tmp_path_factory)
+
+
+@contextlib.contextmanager
+def lab_notebook(
+    browser, tmp_path_factory, name: str, cells: list[str], width: int = 1400, height: int = 1000
+) -> Iterator[tuple[servers.Server, object, Path]]:
+    """JupyterLab on a notebook ``name`` of ``cells``, open in a page with its kernel idle:
+    ``(server, page, notebook folder)``; the test is skipped, with the reason, without a browser."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    root = tmp_path_factory.mktemp(f"e2e-{name}") / "nb"
+    root.mkdir()
+    (root / f"{name}.ipynb").write_text(servers.notebook_json(cells))
+    server = servers.start("lab", root, notebook=f"{name}.ipynb")
+    context, page = new_page(browser, width, height)
+    try:
+        page.goto(server.page_url())
+        wait_kernel_idle(page)
+        yield server, page, root
+    finally:
+        context.close()
+        server.stop()

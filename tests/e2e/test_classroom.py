@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from . import servers
-from .conftest import _skip_reason, new_page, wait_kernel_idle
+from .conftest import lab_notebook
 from .test_live import cell, kernel_exec, polyline_samples, run_cell, to_pixels, widget_errors
 from .test_playground import wait_until
 
@@ -54,22 +54,13 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[Lab]:
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    root = tmp_path_factory.mktemp("e2e-classroom") / "nb"
-    root.mkdir()
-    (root / "classroom.ipynb").write_text(servers.notebook_json(CELLS))
-    server = servers.start("lab", root, notebook="classroom.ipynb")
-    context, page = new_page(browser, 1400, 1000)
-    try:
-        page.goto(server.page_url())
-        wait_kernel_idle(page)
+    with lab_notebook(browser, tmp_path_factory, "classroom", CELLS, 1400, 1000) as (
+        server,
+        page,
+        root,
+    ):
         assert "READY" in run_cell(page, SETUP)
         yield Lab(server, page)
-    finally:
-        context.close()
-        server.stop()
 
 
 def kernel_value(page, expr: str):

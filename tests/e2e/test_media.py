@@ -23,8 +23,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from . import servers
-from .conftest import _skip_reason, new_page, wait_kernel_idle
+from .conftest import lab_notebook
 from .test_live import kernel_exec, run_cell
 from .test_playground import wait_until
 
@@ -44,24 +43,15 @@ CANVAS3D = '[data-testid="gd-3d-canvas"]'
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[tuple[object, object]]:
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    root = tmp_path_factory.mktemp("e2e-media") / "nb"
-    root.mkdir()
-    (root / "media.ipynb").write_text(servers.notebook_json(CELLS))
-    server = servers.start("lab", root, notebook="media.ipynb")
-    context, page = new_page(browser, 1400, 1000)
-    try:
-        page.goto(server.page_url())
-        wait_kernel_idle(page)
+    with lab_notebook(browser, tmp_path_factory, "media", CELLS, 1400, 1000) as (
+        server,
+        page,
+        root,
+    ):
         run_cell(page, 0)
         page.locator('[data-testid="gd-landscape"]').first.wait_for()
         wait_until(lambda: "step 50" in page.locator('[data-testid="gd-status"]').inner_text())
         yield page, root
-    finally:
-        context.close()
-        server.stop()
 
 
 def history(page) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from . import servers
-from .conftest import _skip_reason, new_page, wait_kernel_idle
+from .conftest import lab_notebook
 from .test_live import kernel_exec, run_cell
 from .test_playground import wait_until
 
@@ -37,21 +37,12 @@ BOX = {"x": 66, "y": 10, "w": 560 - 66 - 14, "h": 440 - 10 - 46}
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[tuple[servers.Server, object]]:
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    root = tmp_path_factory.mktemp("e2e-phasemap") / "nb"
-    root.mkdir()
-    (root / "phasemap.ipynb").write_text(servers.notebook_json(CELLS))
-    server = servers.start("lab", root, notebook="phasemap.ipynb")
-    context, page = new_page(browser, 1400, 1400)
-    try:
-        page.goto(server.page_url())
-        wait_kernel_idle(page)
+    with lab_notebook(browser, tmp_path_factory, "phasemap", CELLS, 1400, 1400) as (
+        server,
+        page,
+        root,
+    ):
         yield server, page
-    finally:
-        context.close()
-        server.stop()
 
 
 def pixel_census(page) -> dict:

@@ -21,7 +21,7 @@ import pytest
 from gdwidget.live.meta import PALETTE
 
 from . import servers
-from .conftest import _skip_reason, new_page, wait_kernel_idle
+from .conftest import lab_notebook
 from .test_live import kernel_exec, run_cell
 from .test_playground import wait_until
 
@@ -43,22 +43,13 @@ SHOTS = Path(os.environ.get("GD_SHOTS", tempfile.gettempdir()))
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[tuple[servers.Server, object]]:
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    root = tmp_path_factory.mktemp("e2e-plots") / "nb"
-    root.mkdir()
-    (root / "plots.ipynb").write_text(servers.notebook_json(CELLS))
-    server = servers.start("lab", root, notebook="plots.ipynb")
-    context, page = new_page(browser, 1700, 900)
-    try:
-        page.goto(server.page_url())
-        wait_kernel_idle(page)
+    with lab_notebook(browser, tmp_path_factory, "plots", CELLS, 1700, 900) as (
+        server,
+        page,
+        root,
+    ):
         page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # room for the HBox
         yield server, page
-    finally:
-        context.close()
-        server.stop()
 
 
 def rgb(hex_colour: str) -> str:

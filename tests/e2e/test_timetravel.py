@@ -15,8 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from . import servers
-from .conftest import ARTIFACTS, _skip_reason, new_page, wait_kernel_idle
+from .conftest import ARTIFACTS, lab_notebook
 from .test_live import kernel_exec, run_cell
 from .test_playground import wait_until
 
@@ -43,24 +42,15 @@ HISTORY = (
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[object]:
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    root = tmp_path_factory.mktemp("e2e-timetravel") / "nb"
-    root.mkdir()
-    (root / "tt.ipynb").write_text(servers.notebook_json(CELLS))
-    server = servers.start("lab", root, notebook="tt.ipynb")
-    context, page = new_page(browser, 1400, 1000)
-    try:
-        page.goto(server.page_url())
-        wait_kernel_idle(page)
+    with lab_notebook(browser, tmp_path_factory, "tt", CELLS, 1400, 1000) as (
+        server,
+        page,
+        root,
+    ):
         run_cell(page, 0)
         run_cell(page, 1)
         page.wait_for_selector(TIMELINE)
         yield page
-    finally:
-        context.close()
-        server.stop()
 
 
 def history(page) -> dict:

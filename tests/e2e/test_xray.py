@@ -15,8 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from . import servers
-from .conftest import ARTIFACTS, _skip_reason, new_page, wait_kernel_idle
+from .conftest import ARTIFACTS, lab_notebook
 from .test_live import kernel_exec, run_cell
 from .test_playground import wait_until
 
@@ -37,24 +36,15 @@ KINDS = ("grad", "momentum", "update", "sign_step")
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[object]:
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    root = tmp_path_factory.mktemp("e2e-xray") / "nb"
-    root.mkdir()
-    (root / "xray.ipynb").write_text(servers.notebook_json(CELLS))
-    server = servers.start("lab", root, notebook="xray.ipynb")
-    context, page = new_page(browser, 1400, 1100)
-    try:
-        page.goto(server.page_url())
-        wait_kernel_idle(page)
+    with lab_notebook(browser, tmp_path_factory, "xray", CELLS, 1400, 1100) as (
+        server,
+        page,
+        root,
+    ):
         run_cell(page, 0)
         run_cell(page, 1)
         page.wait_for_selector('[data-testid="gd-xray"]', timeout=60_000)
         yield page
-    finally:
-        context.close()
-        server.stop()
 
 
 def kernel_json(page, expr: str):
