@@ -19,7 +19,14 @@ from . import modelview
 from .session import Session
 from .source import EngineSource
 
-__all__ = ["PLOT_PX", "assemble", "grid_points", "quiet_backend", "with_optimizer"]
+__all__ = [
+    "PLOT_PX",
+    "assemble",
+    "grid_points",
+    "quiet_backend",
+    "with_optimizer",
+    "with_optimizers",
+]
 
 PLOT_PX = (450, 400)  # the landscape's plot area in the page, until a view says otherwise
 
@@ -91,15 +98,20 @@ def assemble(
 def with_optimizer(
     source: EngineSource, label: str, optimizer: Any, *, pilot_steps: int
 ) -> EngineSource:
-    """``source``'s race with ``optimizer`` added as ``label``, from the same starts and
-    settings (a new source: its run starts at step 0)."""
+    """``source``'s race with ``optimizer`` added as ``label`` (see :func:`with_optimizers`)."""
     r = source.run
     if label in r.optimizers:
         raise ValueError(f"label {label!r} is already in the race: {list(r.optimizers)}")
-    optimizers = _as_optimizers({**r.optimizers, label: optimizer})
+    return with_optimizers(source, {**r.optimizers, label: optimizer}, pilot_steps=pilot_steps)
+
+
+def with_optimizers(source: EngineSource, optimizers: Any, *, pilot_steps: int) -> EngineSource:
+    """A race of ``optimizers`` from ``source``'s starts and settings (a new source: its run
+    starts at step 0)."""
+    r = source.run
     return EngineSource(
         r.objective,
-        optimizers,
+        _as_optimizers(optimizers),
         r._starts,
         device=r.backend,
         dtype=r.backend.dtype,

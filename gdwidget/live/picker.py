@@ -24,6 +24,7 @@ from .. import optim
 from ..engine import _as_optimizers
 from ..objectives import functions
 from ..objectives.custom import Function
+from .assemble import with_optimizers
 from .source import EngineSource
 
 __all__ = ["FACTORIES", "TYPES", "apply", "state", "with_function", "without_optimizer"]
@@ -85,21 +86,7 @@ def without_optimizer(source: EngineSource, label: str, *, pilot_steps: int) -> 
     if len(r.optimizers) == 1:
         raise ValueError("a race needs an optimizer: add another one before removing this")
     rest = {k: v for k, v in r.optimizers.items() if k != label}
-    return EngineSource(
-        r.objective,
-        _as_optimizers(rest),
-        r._starts,
-        device=r.backend,
-        dtype=r.backend.dtype,
-        grad_tol=r.grad_tol,
-        loss_tol=r.loss_tol,
-        batch_size=r.batch_size,
-        seed=r.seed,
-        validation=r.validation,
-        eval_every=r._eval_every_arg,
-        plane="auto" if source.plane is None else source.plane.kind,
-        pilot_steps=pilot_steps,
-    )
+    return with_optimizers(source, rest, pilot_steps=pilot_steps)
 
 
 def new_optimizer(msg: dict[str, Any], taken: list[str]) -> tuple[str, Any]:
