@@ -9,12 +9,12 @@ per mark (``hold_sync``).
 
 from __future__ import annotations
 
-import math
 from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
 
+from ..export.colors import color_positions
 from .sources import Curve, Grid
 
 __all__ = ["LineChart", "PathChart", "colour_values", "require_bqplot", "spans_decades"]
@@ -155,28 +155,13 @@ class LineChart:
 
 
 def colour_values(z: np.ndarray, log: bool, decades: int = 6) -> np.ndarray:
-    """Colour positions in [0, 1] of a landscape, as the Playground's heatmap maps them.
-
-    Linear from the smallest to the largest finite value; with ``log``, log10 over at most
-    ``decades`` decades above the smallest value. NaN stays NaN.
-    """
+    """Colour positions in [0, 1] of a landscape, as the Playground's heatmap maps them: from
+    its smallest to its largest finite value (:func:`gdwidget.export.colors.color_positions`).
+    Values that are not finite are NaN."""
     z = np.asarray(z, dtype=np.float64)
     finite = z[np.isfinite(z)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    span = hi - lo
-    if not span > 0:
-        span = abs(hi) * 1e-6 if abs(hi) > 0 else 1.0
-    with np.errstate(all="ignore"):
-        if not log:
-            t = (z - lo) / span
-        elif lo > 0 and math.log10((lo + span) / lo) <= decades:
-            a, b = math.log10(lo), math.log10(lo + span)
-            t = (np.log10(np.where(z > 0, z, lo)) - a) / (b - a)
-        else:
-            eps = span * 10.0**-decades
-            a, b = math.log10(eps), math.log10(span + eps)
-            t = (np.log10(np.maximum(z - lo, 0) + eps) - a) / (b - a)
-    return np.where(np.isfinite(z), np.clip(t, 0.0, 1.0), np.nan)
+    return np.where(np.isfinite(z), color_positions(z, lo, hi, log, decades), np.nan)
 
 
 class PathChart:
