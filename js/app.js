@@ -10,7 +10,7 @@ import { answerCapture, downloadPng } from "./capture.js";
 import { createConnection } from "./connection.js";
 import { createToolbar } from "./controls.js";
 import { decodeArrows, decodeFrame, decodeModelView } from "./decode.js";
-import { h } from "./dom.js";
+import { h, watchTheme } from "./dom.js";
 import { createEvalsPanel } from "./evals.js";
 import { createLandscape } from "./landscape.js";
 import { createLossPanel } from "./loss.js";
@@ -99,17 +99,12 @@ export function connect(model) {
   listen("change:status", () => store.events.emit("status"));
   for (const name of FORWARDED) listen(`change:${name}`, () => store.events.emit("traits", name));
 
-  // JupyterLab switches themes by changing attributes on <body>: redraw the canvases then.
-  let observer = null;
-  if (typeof MutationObserver !== "undefined" && globalThis.document?.body) {
-    observer = new MutationObserver(() => store.events.emit("theme"));
-    observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light", "class"] });
-  }
+  const unwatchTheme = watchTheme(() => store.events.emit("theme")); // redraw the canvases then
 
   store.dispose = () => {
     for (const [event, fn] of listeners) model.off(event, fn);
     connection.dispose();
-    observer?.disconnect();
+    unwatchTheme();
     store.events.clear();
   };
   store.send({ type: "request_history" });

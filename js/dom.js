@@ -115,3 +115,14 @@ export function sizeCanvas(canvas, width, height) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   return { ctx, dpr };
 }
+
+/**
+ * Call `onChange` whenever JupyterLab switches themes (it changes attributes on <body>);
+ * returns the function that stops watching. A no-op where there is no DOM (node tests).
+ */
+export function watchTheme(onChange) {
+  if (typeof MutationObserver === "undefined" || !globalThis.document?.body) return () => {};
+  const observer = new MutationObserver(onChange);
+  observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light", "class"] });
+  return () => observer.disconnect();
+}

@@ -5,7 +5,7 @@
 
 import { createDisconnectedBanner } from "../banner.js";
 import { createConnection } from "../connection.js";
-import { frameScheduler, h } from "../dom.js";
+import { frameScheduler, h, watchTheme } from "../dom.js";
 import { createCurves } from "./curves.js";
 import { createLrChart } from "./lr.js";
 import { decodePath, decodeRows, decodeSurface } from "./messages.js";
@@ -48,16 +48,11 @@ export function connectMonitor(model) {
   listen("change:meta", () => store.events.emit("meta"));
   listen("change:status", () => store.events.emit("status"));
 
-  // JupyterLab switches themes by changing attributes on <body>: redraw the canvases then.
-  let observer = null;
-  if (typeof MutationObserver !== "undefined" && globalThis.document?.body) {
-    observer = new MutationObserver(() => store.events.emit("theme"));
-    observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light", "class"] });
-  }
+  const unwatchTheme = watchTheme(() => store.events.emit("theme")); // redraw the canvases then
   store.dispose = () => {
     for (const [event, fn] of listeners) model.off(event, fn);
     connection.dispose();
-    observer?.disconnect();
+    unwatchTheme();
     store.events.clear();
   };
   store.send({ type: "request_history" });
