@@ -22,7 +22,7 @@ __all__ = ["Flusher"]
 
 IDLE_S = 5.0
 #: Share of the wall time the ticks may take (their CPU time).
-TICK_SHARE = 0.015
+TICK_SHARE = 0.01
 #: Longest wait between two ticks, seconds.
 MAX_WAIT = 0.25
 
