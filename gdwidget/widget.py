@@ -242,9 +242,7 @@ class Playground(anywidget.AnyWidget):
 
         The runs keep their starts, settings and current view; the history starts over.
         """
-        source = with_optimizer(
-            self._session.source, label, optimizer, pilot_steps=self._limits[2]
-        )
+        source = with_optimizer(self._session.source, label, optimizer, pilot_steps=self._limits[2])
         self._swap(source, self._session.out.view)
 
     def remove_optimizer(self, label: str) -> None:
