@@ -31,13 +31,15 @@ from .live import landscape, modelview
 from .live import meta as meta_mod
 from .live import picker as picker_mod
 from .live import protocol as p
-from .live.assemble import PLOT_PX, assemble, grid_points, quiet_backend, with_optimizer
+from .live.assemble import PLOT_PX, assemble, grid_points, quiet_backend
 from .live.planes import PLANES
 from .live.session import Session
 from .live.sinks import WidgetSink
 from .live.source import EngineSource
 from .projection import Plane
 from .stream import DEFAULT_CAPACITY, DEFAULT_MAX_FPS, DecimatedHistory
+from .widget_exports import Exports
+from .widget_race import RaceEditing
 
 __all__ = ["PLANES", "Playground"]
 
@@ -46,7 +48,7 @@ _bundle_present = bundle.bundle_present  # tests and benchmarks ask the widget m
 log = logging.getLogger("gdwidget")
 
 
-class Playground(anywidget.AnyWidget):
+class Playground(RaceEditing, Exports, anywidget.AnyWidget):
     """Race optimizers on an objective, live, in a notebook.
 
     Shows the loss landscape of the first two parameters, each run's path over
@@ -237,65 +239,6 @@ class Playground(anywidget.AnyWidget):
         )
         return meta, data, data_meta
 
-    def add_optimizer(self, label: str, optimizer: Any) -> None:
-        """Add ``optimizer`` to the race as ``label`` and start the race again from step 0.
-
-        The runs keep their starts, settings and current view; the history starts over.
-        """
-        source = with_optimizer(self._session.source, label, optimizer, pilot_steps=self._limits[2])
-        self._swap(source, self._session.out.view)
-
-    def remove_optimizer(self, label: str) -> None:
-        """Take optimizer ``label`` out of the race and start it again from step 0."""
-        source = picker_mod.without_optimizer(
-            self._session.source, label, pilot_steps=self._limits[2]
-        )
-        self._swap(source, self._session.out.view)
-
-    def set_function(self, objective: Any) -> None:
-        """Race the same optimizers on ``objective`` (a test function, ``gd.Function`` or a
-        name) from its default start and view, from step 0."""
-        source = picker_mod.with_function(
-            self._session.source, objective, pilot_steps=self._limits[2]
-        )
-        self._swap(source, landscape.default_bounds(source))
-
-    def _swap(self, source: EngineSource, view: Any) -> None:
-        """Step ``source`` from now on, shown over ``view``: a new session takes the views."""
-        old = self._session
-        old.close()
-        meta, data, data_meta = self._attach(source, old.speed, view)
-        self._session.take_views(old)
-        self.set_trait("running", False)
-        self.set_trait("meta", meta)
-        self.set_trait("data", data)
-        self.set_trait("data_meta", data_meta)
-        self._submit(p.Reset(None))
-        self._submit(p.SetView(tuple(map(tuple, view)), old.out.px))
-
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> Playground:
-        """A classroom preset (``gd.presets()`` lists them), with Playground arguments
-        ``overrides`` on top: ``Playground.preset("ravine", speed=20)``."""
-        from .classroom import setup  # noqa: PLC0415
-
-        return cls(**setup(name, **overrides))
-
-    @classmethod
-    def from_config(cls, cfg: dict[str, Any], **overrides: Any) -> Playground:
-        """The Playground that :meth:`config` described (the same race, step for step)."""
-        return cls(**{**config_mod.playground_kwargs(cfg), **overrides})
-
-    def config(self) -> dict[str, Any]:
-        """A JSON-able description: function, optimizers (with their current settings),
-        starts, shown controls, target and speed (gdwidget/live/config.py)."""
-        return config_mod.describe(self)
-
-    def reached(self) -> dict[str, int | None]:
-        """Each run's first step meeting :attr:`target`, or None: ``{label: step}``."""
-        h = self.history
-        return config_mod.reached(h.loss, h.steps, h.labels, self.target)
-
     # ----------------------------------------------------------------------------------
     # Python API: each method is one command to the session
     # ----------------------------------------------------------------------------------
@@ -463,53 +406,6 @@ class Playground(anywidget.AnyWidget):
         """The protocol's ``model_view`` message for the current parameters."""
         out = self._session.out
         return modelview.model_view_message(out.source, out.model_view, out.data_meta, out.selected)
-
-    def save_html(self, path: Any, **kw: Any) -> Any:
-        """Write a self-contained HTML replay of this race (:func:`gdwidget.export.save_html`)."""
-        from .export import save_html  # noqa: PLC0415
-
-        return save_html(self, path, **kw)
-
-    def save_png(self, path: Any, *, timeout: float = 10.0, wait: bool | None = None) -> Any:
-        """Write a PNG of the widget's view, drawn by the page that shows it (docs/media.md).
-
-        Waits up to ``timeout`` s for the page's picture and returns the path; on the kernel's
-        main thread, while a cell runs, the page's answer can only be read after the cell, so
-        it returns a ``Pending`` at once and the file is written right after the cell. Raises
-        RuntimeError when no view of the widget is shown.
-        """
-        from .live.capture import save_png  # noqa: PLC0415
-
-        return save_png(self, path, timeout=timeout, wait=wait)
-
-    def save_animation(
-        self,
-        path: Any,
-        steps: int = 100,
-        *,
-        fps: float = 10.0,
-        frames: int | None = None,
-        timeout: float = 30.0,
-        wait: bool | None = None,
-    ) -> Any:
-        """Take ``steps`` more steps and write them as an animated GIF of the page's frames.
-
-        ``frames`` pictures (default ``min(steps + 1, 61)``, the first before any step) at
-        ``fps`` a second; needs Pillow (``pip install 'gdwidget[media]'``) and a shown view.
-        Returns the path, or a ``Pending`` on the kernel's main thread (see :meth:`save_png`).
-        """
-        from .live.capture import save_animation  # noqa: PLC0415
-
-        return save_animation(
-            self, path, steps=steps, fps=fps, frames=frames, timeout=timeout, wait=wait
-        )
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget's view, plus a static picture (``image/svg+xml``) of the paths so far,
-        which a notebook converted to HTML without widget state shows (docs/export.md)."""
-        from .export.static import with_picture  # noqa: PLC0415
-
-        return with_picture(self, super()._repr_mimebundle_(**kwargs))
 
     def close(self) -> None:
         """Stop the loop and close the widget."""

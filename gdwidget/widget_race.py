@@ -1,0 +1,83 @@
+"""The Playground's race editing: add or remove an optimizer, change the function, presets
+and configs. A mixin of :class:`~gdwidget.widget.Playground`, which it serves alone: each
+change builds a new source (gdwidget/live/assemble.py, picker.py, config.py) and swaps it in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .live import config as config_mod
+from .live import landscape
+from .live import picker as picker_mod
+from .live import protocol as p
+from .live.assemble import with_optimizer
+from .live.source import EngineSource
+
+__all__ = ["RaceEditing"]
+
+
+class RaceEditing:
+    """Playground methods that change what races (each starts the race again from step 0)."""
+
+    _session: Any
+    _limits: Any
+
+    def add_optimizer(self, label: str, optimizer: Any) -> None:
+        """Add ``optimizer`` to the race as ``label`` and start the race again from step 0.
+
+        The runs keep their starts, settings and current view; the history starts over.
+        """
+        source = with_optimizer(self._session.source, label, optimizer, pilot_steps=self._limits[2])
+        self._swap(source, self._session.out.view)
+
+    def remove_optimizer(self, label: str) -> None:
+        """Take optimizer ``label`` out of the race and start it again from step 0."""
+        source = picker_mod.without_optimizer(
+            self._session.source, label, pilot_steps=self._limits[2]
+        )
+        self._swap(source, self._session.out.view)
+
+    def set_function(self, objective: Any) -> None:
+        """Race the same optimizers on ``objective`` (a test function, ``gd.Function`` or a
+        name) from its default start and view, from step 0."""
+        source = picker_mod.with_function(
+            self._session.source, objective, pilot_steps=self._limits[2]
+        )
+        self._swap(source, landscape.default_bounds(source))
+
+    def _swap(self, source: EngineSource, view: Any) -> None:
+        """Step ``source`` from now on, shown over ``view``: a new session takes the views."""
+        old = self._session
+        old.close()
+        meta, data, data_meta = self._attach(source, old.speed, view)
+        self._session.take_views(old)
+        self.set_trait("running", False)
+        self.set_trait("meta", meta)
+        self.set_trait("data", data)
+        self.set_trait("data_meta", data_meta)
+        self._submit(p.Reset(None))
+        self._submit(p.SetView(tuple(map(tuple, view)), old.out.px))
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> Any:
+        """A classroom preset (``gd.presets()`` lists them), with Playground arguments
+        ``overrides`` on top: ``Playground.preset("ravine", speed=20)``."""
+        from .classroom import setup  # noqa: PLC0415
+
+        return cls(**setup(name, **overrides))
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any], **overrides: Any) -> Any:
+        """The Playground that :meth:`config` described (the same race, step for step)."""
+        return cls(**{**config_mod.playground_kwargs(cfg), **overrides})
+
+    def config(self) -> dict[str, Any]:
+        """A JSON-able description: function, optimizers (with their current settings),
+        starts, shown controls, target and speed (gdwidget/live/config.py)."""
+        return config_mod.describe(self)
+
+    def reached(self) -> dict[str, int | None]:
+        """Each run's first step meeting :attr:`target`, or None: ``{label: step}``."""
+        h = self.history
+        return config_mod.reached(h.loss, h.steps, h.labels, self.target)
