@@ -86,6 +86,7 @@ def probe_start(page, previous: str | None = None) -> str:
 
 def click_data_point(page, x: float, y: float) -> None:
     el = page.locator(LANDSCAPE).first
+    el.scroll_into_view_if_needed()  # running a cell may have scrolled the notebook away
     box = el.bounding_box()
     # the plot box as the landscape states it (data-plot-*), else js/landscape.js's margins
     left, top, width, height = (
