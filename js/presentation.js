@@ -41,25 +41,35 @@ export function markScaled(root, scale) {
 
 /**
  * `render(store, el)` at the scale of `el`'s width, built again when that scale changes.
- * Returns the cleanup.
+ * Returns the cleanup. An `el` with no width yet (not laid out: anywidget renders before the
+ * output is attached) is first built when its width is known, or after `firstMs` at scale 1,
+ * so that a view is not built twice as it appears (a click in between would be lost).
  */
-export function renderScaled(store, el, render, { delayMs = 150 } = {}) {
-  let scale = scaleFor(el.clientWidth);
-  el.dataset.gdScale = String(scale);
-  let cleanup = render(store, el);
+export function renderScaled(store, el, render, { delayMs = 150, firstMs = 400 } = {}) {
+  let scale = 1;
+  let cleanup = null;
   let timer = null;
+  const build = (width) => {
+    scale = scaleFor(width);
+    el.dataset.gdScale = String(scale);
+    cleanup?.();
+    cleanup = render(store, el);
+  };
   const Observer = globalThis.ResizeObserver;
+  if (!Observer || el.clientWidth > 0) build(el.clientWidth);
+  else timer = setTimeout(() => cleanup || build(el.clientWidth), firstMs);
   const observer = Observer
     ? new Observer((entries) => {
         const width = entries[entries.length - 1]?.contentRect?.width ?? el.clientWidth;
+        if (!cleanup) {
+          if (!(width > 0)) return;
+          clearTimeout(timer);
+          build(width); // the first width: build at its scale at once
+          return;
+        }
         clearTimeout(timer);
         timer = setTimeout(() => {
-          const next = scaleFor(width);
-          if (next === scale || !cleanup) return;
-          scale = next;
-          el.dataset.gdScale = String(scale);
-          cleanup();
-          cleanup = render(store, el);
+          if (scaleFor(width) !== scale && cleanup) build(width);
         }, delayMs);
       })
     : null;
