@@ -142,3 +142,17 @@ def lab_notebook(
     finally:
         context.close()
         server.stop()
+
+
+def each_theme(page) -> Iterator[str]:
+    """Switch JupyterLab to its light theme, then its dark one, yielding ``"light"`` and
+    ``"dark"`` once each theme is applied."""
+    for theme, shade in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
+        page.evaluate(
+            "(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme
+        )
+        flag = "true" if shade == "light" else "false"
+        page.wait_for_function(
+            f"() => document.body.dataset.jpThemeLight === '{flag}'", timeout=30_000
+        )
+        yield shade

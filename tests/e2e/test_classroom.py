@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from . import servers
-from .conftest import lab_notebook
+from .conftest import each_theme, lab_notebook
 from .test_live import cell, kernel_exec, polyline_samples, run_cell, to_pixels, widget_errors
 from .test_playground import wait_until
 
@@ -185,15 +185,7 @@ def test_presentation_scale_keeps_the_path_true_light_and_dark(lab):
     land = view.locator(LANDSCAPE).first
     sizes = {}
     try:
-        for theme in ("JupyterLab Light", "JupyterLab Dark"):
-            page.evaluate(
-                "(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})",
-                theme,
-            )
-            light = "false" if "Dark" in theme else "true"
-            page.wait_for_function(
-                f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=30_000
-            )
+        for shade in each_theme(page):
             for width in (900, 1400, 1920):
                 page.set_viewport_size({"width": width, "height": 1200})
                 host = view.locator(".gd-host").first
@@ -210,12 +202,12 @@ def test_presentation_scale_keeps_the_path_true_light_and_dark(lab):
                 font = view.locator(".gd-hint").first.evaluate(
                     "el => parseFloat(getComputedStyle(el).fontSize)"
                 )
-                sizes[(theme, width)] = (expect, box_width(land), font, err)
-                assert err <= TOL_PX, (width, theme, err)
+                sizes[(shade, width)] = (expect, box_width(land), font, err)
+                assert err <= TOL_PX, (width, shade, err)
                 assert font == pytest.approx(11 * expect, abs=0.01)
                 view.evaluate("el => el.scrollIntoView({block: 'start'})")
                 time.sleep(0.3)
-                name = f"classroom-{width}-{'dark' if light == 'false' else 'light'}.png"
+                name = f"classroom-{width}-{shade}.png"
                 page.screenshot(path=str(SHOTS / name))
     finally:
         page.set_viewport_size({"width": 1400, "height": 1000})

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from . import servers
-from .conftest import _skip_reason, new_page, wait_kernel_idle
+from .conftest import _skip_reason, each_theme, new_page, wait_kernel_idle
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -383,21 +383,13 @@ def test_race_screenshots(lab, artifacts):
     assert view.locator(LANDSCAPE).count() == 1, "the race test did not show the race"
     out = view.locator(".jp-OutputArea-output").first
     try:
-        for theme in ("JupyterLab Light", "JupyterLab Dark"):
-            page.evaluate(
-                "(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})",
-                theme,
-            )
-            light = "false" if "Dark" in theme else "true"
-            page.wait_for_function(
-                f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=30_000
-            )
+        for shade in each_theme(page):
             for width in (800, 1200, 1600):
                 page.set_viewport_size({"width": width, "height": 1100})
                 time.sleep(0.8)
                 out.evaluate("el => el.scrollIntoView({block: 'start'})")
                 time.sleep(0.4)
-                name = f"live-race-{width}-{'dark' if light == 'false' else 'light'}.png"
+                name = f"live-race-{width}-{shade}.png"
                 page.screenshot(path=str(artifacts / name))
                 assert (artifacts / name).stat().st_size > 10_000
     finally:

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from . import servers
-from .conftest import REPO, _skip_reason, new_page, wait_kernel_idle
+from .conftest import REPO, _skip_reason, each_theme, new_page, wait_kernel_idle
 from .test_live import cell, kernel_exec, run_cell, widget_errors
 from .test_playground import wait_until
 
@@ -177,21 +177,13 @@ def test_monitor_screenshots(lab):
     out = view.locator(MONITOR).first
     SHOTS.mkdir(exist_ok=True)
     try:
-        for theme in ("JupyterLab Light", "JupyterLab Dark"):
-            page.evaluate(
-                "(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})",
-                theme,
-            )
-            light = "false" if "Dark" in theme else "true"
-            page.wait_for_function(
-                f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=30_000
-            )
+        for shade in each_theme(page):
             for width in (800, 1400):
                 page.set_viewport_size({"width": width, "height": 1100})
                 time.sleep(0.8)
                 out.evaluate("el => el.scrollIntoView({block: 'start'})")
                 time.sleep(0.4)
-                name = SHOTS / f"monitor-{width}-{'dark' if light == 'false' else 'light'}.png"
+                name = SHOTS / f"monitor-{width}-{shade}.png"
                 page.screenshot(path=str(name))
                 assert name.stat().st_size > 10_000
     finally:
