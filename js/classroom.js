@@ -3,7 +3,7 @@
 // `gd-target` in the status line says the goal and which runs reached it, by the same rule as
 // the kernel's `w.reached()` (gdwidget/live/config.py) applied to the rows the page holds.
 
-import { h } from "./dom.js";
+import { h, setProp } from "./dom.js";
 import { runInfo } from "./paths.js";
 import { createPicker } from "./picker.js";
 import { formatNumber } from "./scales.js";
@@ -67,14 +67,14 @@ export function createTarget(store) {
   function update() {
     const target = model.get("target") ?? {};
     const text = targetText(target);
-    el.hidden = text === "";
+    setProp(el, "hidden", text === "");
     if (el.hidden) return;
     const now = reachedSteps(store.runs, target);
     const meta = model.get("meta") ?? {};
     const hits = now.map((s, r) => (s === null ? null : `${runInfo(meta, r).label} at step ${s}`)).filter(Boolean);
-    el.dataset.reached = String(hits.length > 0);
-    el.dataset.steps = JSON.stringify(now);
-    el.textContent = hits.length ? `✓ target ${text}: reached by ${hits.join(", ")}` : `target: ${text}`;
+    setProp(el.dataset, "reached", String(hits.length > 0));
+    setProp(el.dataset, "steps", JSON.stringify(now));
+    setProp(el, "textContent", hits.length ? `✓ target ${text}: reached by ${hits.join(", ")}` : `target: ${text}`);
   }
   update();
   const offs = [store.events.on("data", update), store.events.on("meta", update)];

@@ -126,3 +126,9 @@ export function watchTheme(onChange) {
   observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light", "class"] });
   return () => observer.disconnect();
 }
+
+/** Set `node[key]` (a property or a `dataset` entry) only when it differs: every write is a
+ * DOM change that costs the page a style pass, even when the value is the same. */
+export function setProp(node, key, value) {
+  if (node[key] !== value) node[key] = value;
+}

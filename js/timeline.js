@@ -4,7 +4,7 @@
 // kernel to seek; the kernel answers with the `cursor` trait, which the store holds and every
 // view draws at (docs/timetravel.md). The page changes nothing by itself: one control path.
 
-import { h } from "./dom.js";
+import { frameScheduler, h, setProp } from "./dom.js";
 
 /**
  * What the timeline shows for `runs` (a RunBuffer) and the store's `cursor` ({step, asked} or
@@ -53,18 +53,19 @@ export function createTimeline(store) {
   function update() {
     const s = timelineState(store.runs, store.cursor);
     if (pending !== null && s.seeking && s.step === pending) pending = null;
-    range.max = String(s.max);
-    if (pending === null) range.value = String(s.value);
-    range.disabled = s.max === 0;
-    back.disabled = s.max === 0 || (s.seeking && s.value === 0);
-    fork.disabled = s.step === null;
-    label.textContent = s.label;
-    el.dataset.step = s.step === null ? "" : String(s.step);
-    el.dataset.seeking = s.seeking ? "true" : "false";
-    el.dataset.asked = s.seeking ? String(store.cursor.asked) : "";
+    // only what changed is written: this runs with every frame while a race plays
+    setProp(range, "max", String(s.max));
+    if (pending === null) setProp(range, "value", String(s.value));
+    setProp(range, "disabled", s.max === 0);
+    setProp(back, "disabled", s.max === 0 || (s.seeking && s.value === 0));
+    setProp(fork, "disabled", s.step === null);
+    setProp(label, "textContent", s.label);
+    setProp(el.dataset, "step", s.step === null ? "" : String(s.step));
+    setProp(el.dataset, "seeking", s.seeking ? "true" : "false");
+    setProp(el.dataset, "asked", s.seeking ? String(store.cursor.asked) : "");
     shown = s.step;
   }
-
+  const frame = frameScheduler(update); // at most once per animation frame
   const onInput = () => {
     const row = Number(range.value);
     const runs = store.runs;
@@ -82,7 +83,7 @@ export function createTimeline(store) {
   fork.addEventListener("click", onFork);
   const onData = (kind) => {
     if (kind === "history") pending = null; // the rows changed: the kernel's answer counts
-    update();
+    frame.request();
   };
   const offs = [store.events.on("data", onData), store.events.on("cursor", update)];
   update();
@@ -92,6 +93,7 @@ export function createTimeline(store) {
     update,
     destroy() {
       for (const off of offs) off();
+      frame.cancel();
       range.removeEventListener("input", onInput);
       back.removeEventListener("click", onBack);
       fork.removeEventListener("click", onFork);
