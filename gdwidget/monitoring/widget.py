@@ -33,19 +33,7 @@ log = logging.getLogger("gdwidget")
 
 __all__ = ["Monitor"]
 
-MISSING_ESM = """
-function render({ el }) {
-  const box = document.createElement("div");
-  box.setAttribute("data-testid", "gd-missing-bundle");
-  box.style.cssText = "font: 13px sans-serif; padding: 8px 12px; border: 1px solid #d9a400;" +
-    " background: #fff8e1; color: #5d4200; border-radius: 4px;";
-  box.textContent = "gdwidget: the monitor's JavaScript bundle (gdwidget/static/monitor.js) is " +
-    "missing, so nothing can be drawn. In a source checkout run `npm install && npm run build`, " +
-    "then restart the kernel. m.log() and m.history work without it.";
-  el.appendChild(box);
-}
-export default { render };
-"""
+MISSING_ESM = bundle.missing_esm("monitor", "m.log() and m.history work without it.")
 
 
 class Monitor(anywidget.AnyWidget):

@@ -39,13 +39,7 @@ SEND_EVERY_S = 0.1
 #: a local map runs in about this many blocks, so that it fills in as it goes
 LOCAL_BLOCKS = 20
 
-MISSING_ESM = """
-function render({ el }) {
-  el.textContent = "gdwidget: the phase map's JavaScript bundle (gdwidget/static/phasemap.js) " +
-    "is missing: run `npm install && npm run build` in the source checkout.";
-}
-export default { render };
-"""
+MISSING_ESM = bundle.missing_esm("phasemap", "The sweep and its table work without it.")
 
 
 class PhaseMap(anywidget.AnyWidget):
