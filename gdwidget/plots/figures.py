@@ -120,16 +120,7 @@ class LineChart:
         bq, scales = self.bq, {"x": self.sx, "y": self.sy}
         lines, bands = {}, {}
         for c in curves:
-            lines[c.label] = self.lines.get(c.label) or bq.Lines(
-                x=[],
-                y=[],
-                scales=scales,
-                colors=[c.color],
-                line_style=LINE_STYLES.get(tuple(c.dash), "solid"),
-                stroke_width=c.width,
-                labels=[c.label],
-                display_legend=True,
-            )
+            lines[c.label] = self.lines.get(c.label) or curve_line(bq, c, scales)
             if c.band is not None:
                 bands[c.label] = self.bands.get(c.label) or bq.Lines(
                     x=[],
@@ -152,6 +143,20 @@ class LineChart:
         for mark in [*self.lines.values(), *self.bands.values()]:
             mark.scales = {"x": self.sx, "y": self.sy}
             mark.y = _f64(mark.y, True)
+
+
+def curve_line(bq: Any, c: Curve, scales: dict[str, Any]) -> Any:
+    """An empty bqplot ``Lines`` mark in curve ``c``'s colour, dash and width, in the legend."""
+    return bq.Lines(
+        x=[],
+        y=[],
+        scales=scales,
+        colors=[c.color],
+        line_style=LINE_STYLES.get(tuple(c.dash), "solid"),
+        stroke_width=c.width,
+        labels=[c.label],
+        display_legend=True,
+    )
 
 
 def colour_values(z: np.ndarray, log: bool, decades: int = 6) -> np.ndarray:
@@ -222,17 +227,6 @@ class PathChart:
     def _rebuild(self, curves: list[Curve]) -> None:
         scales = {"x": self.sx, "y": self.sy}
         self.lines = {
-            c.label: self.lines.get(c.label)
-            or self.bq.Lines(
-                x=[],
-                y=[],
-                scales=scales,
-                colors=[c.color],
-                line_style=LINE_STYLES.get(tuple(c.dash), "solid"),
-                stroke_width=c.width,
-                labels=[c.label],
-                display_legend=True,
-            )
-            for c in curves
+            c.label: self.lines.get(c.label) or curve_line(self.bq, c, scales) for c in curves
         }
         self.figure.marks = [self.heat, *self.lines.values(), self.starts, self.now]
