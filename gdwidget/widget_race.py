@@ -46,6 +46,19 @@ class RaceEditing:
         )
         self._swap(source, landscape.default_bounds(source))
 
+    def set_swarm(self, n: int, kind: str = "grid", seed: int = 0) -> None:
+        """Every optimizer from ``n x n`` starts over the function's box (``kind`` ``"grid"``
+        or ``"random"`` with ``seed``, as :func:`gdwidget.classroom.swarm`), from step 0;
+        ``n=1`` goes back to the function's single default start.
+
+        At most ``gdwidget.live.picker.MAX_SWARM_RUNS`` runs in all; a bad ``n`` or ``kind``
+        raises ValueError and changes nothing. What the page's swarm control sends.
+        """
+        source = picker_mod.with_swarm(
+            self._session.source, n, kind, seed, pilot_steps=self._limits[2]
+        )
+        self._swap(source, self._session.out.view)
+
     def _swap(self, source: EngineSource, view: Any) -> None:
         """Step ``source`` from now on, shown over ``view``: a new session takes the views."""
         old = self._session

@@ -105,14 +105,16 @@ def with_optimizer(
     return with_optimizers(source, {**r.optimizers, label: optimizer}, pilot_steps=pilot_steps)
 
 
-def with_optimizers(source: EngineSource, optimizers: Any, *, pilot_steps: int) -> EngineSource:
-    """A race of ``optimizers`` from ``source``'s starts and settings (a new source: its run
-    starts at step 0)."""
+def with_optimizers(
+    source: EngineSource, optimizers: Any, *, pilot_steps: int, starts: Any = None
+) -> EngineSource:
+    """A race of ``optimizers`` from ``source``'s starts (or ``starts``) and settings (a new
+    source: its run starts at step 0)."""
     r = source.run
     return EngineSource(
         r.objective,
         _as_optimizers(optimizers),
-        r._starts,
+        r._starts if starts is None else starts,
         device=r.backend,
         dtype=r.backend.dtype,
         grad_tol=r.grad_tol,

@@ -40,6 +40,7 @@ __all__ = [
     "Seek",
     "Fork",
     "StepBack",
+    "SetSwarm",
 ]
 
 #: Most steps one "step" message may ask for (the page's step box allows up to 10**9).
@@ -217,6 +218,17 @@ class CaptureResult(Command):
     height: int = 0
 
 
+@dataclass(frozen=True)
+class SetSwarm(Command):
+    """The page's start swarm: every optimizer from ``n x n`` starts (``kind`` ``"grid"`` or
+    ``"random"``, as :func:`gdwidget.classroom.swarm`), or from the single default start
+    (``n == 1``). It rebuilds the race (gdwidget/live/picker.py), so it is not queued."""
+
+    n: int
+    kind: str = "grid"
+    seed: int = 0
+
+
 #: Largest PNG accepted from the page (a 1920 px wide view at device pixel ratio 3 fits).
 MAX_PNG_BYTES = 64 * 2**20
 
@@ -379,6 +391,19 @@ _PARSERS["set_hyper"] = lambda c: SetHyper(
     hyper(c.get("value")),
 )
 _PARSERS["xray"] = lambda c: Xray(flag("xray on", c.get("on")))
+
+
+def swarm_kind(value: Any) -> str:
+    if value not in ("grid", "random"):
+        raise BadMessage(f"set_swarm kind must be 'grid' or 'random', got {_short(value)}")
+    return value
+
+
+_PARSERS["set_swarm"] = lambda c: SetSwarm(
+    integer("set_swarm n", c.get("n"), low=1, high=10**6),
+    swarm_kind(c.get("kind", "grid")),
+    integer("set_swarm seed", c.get("seed", 0), low=0, high=2**32 - 1),
+)
 
 
 def _short(value: Any, limit: int = 80) -> str:
