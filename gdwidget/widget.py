@@ -334,6 +334,21 @@ class Playground(RaceEditing, Exports, anywidget.AnyWidget):
         """
         self._submit(p.SetHyper(label, name, value))
 
+    def set_schedule(self, label: str, name: Any, **params: Any) -> None:
+        """Give optimizer ``label`` a learning-rate schedule from the next step.
+
+        ``name`` is a built-in (``"constant"``, ``"step"``, ``"exponential"``, ``"cosine"``,
+        ``"linear_warmup"``, ``"warmup_cosine"``, ``"one_cycle"``) with its parameters as
+        keywords, or a schedule itself (``gd.schedules.cosine(0.1, T_max=200)``). The
+        schedule's step is the global step: the next update ``t`` uses ``schedule(t)``.
+        Parameters not given take defaults: the group's current peak rate, and for step
+        counts the race's target steps, else ``max(300, 2 t)`` (docs/classroom.md). A bad
+        name or value raises ValueError naming it, changing nothing. What the page's
+        schedule picker sends.
+        """
+        steps = (self.target or {}).get("steps")
+        self._submit(p.SetSchedule(label, name, params, steps))
+
     def internals(self, label: str) -> dict[str, Any]:
         """The X-ray of run ``label``: its optimizer's vectors in the drawn plane.
 

@@ -193,6 +193,14 @@ def _set_hyper(s: Session, cmd: p.SetHyper) -> None:
     s.send_extras(force=True)
 
 
+def _set_schedule(s: Session, cmd: p.SetSchedule) -> None:
+    from .schedulepick import default_total, set_schedule  # noqa: PLC0415
+
+    run = s.source.run
+    set_schedule(run, cmd.group, cmd.name, cmd.params, default_total(run.t, cmd.target_steps))
+    _groups_changed(s)
+
+
 def _xray(s: Session, cmd: p.Xray) -> None:
     s.out.xray = cmd.on
     s.send_extras(force=True)
@@ -230,6 +238,7 @@ _HANDLERS = {
     p.Fork: _fork,
     p.SetHyper: _set_hyper,
     p.Xray: _xray,
+    p.SetSchedule: _set_schedule,
     p.RequestModule: _request_module,
     p.CaptureResult: _capture_result,
 }

@@ -12,6 +12,9 @@ import numpy as np
 
 from ..optim.hyper import show
 from .hypers import settings
+from .planned import planned
+from .schedulepick import catalogue as schedule_catalogue
+from .schedulepick import describe as describe_schedule
 
 #: Twelve colours (Tableau 10 and two more), then dash patterns, so that many runs stay apart.
 PALETTE = (
@@ -126,6 +129,9 @@ def groups_meta(run: Any, ranges: dict[str, tuple[float, float]]) -> list[dict[s
                 "hyper": {k: fmt(v) for k, v in d.items() if k not in ("optimizer", "lr")},
                 # every hyperparameter, for the settings panel (live/hypers.py)
                 "settings": settings(opt),
+                # the schedule picker's choice, and the planned rates (live/planned.py)
+                "schedule_pick": describe_schedule(opt.lr),
+                "planned": planned(opt, run.t),
             }
         )
     return out
@@ -211,6 +217,7 @@ def build(
         "max_history": int(max_history),
         "eval_capacity": int(eval_capacity),
         "plot_px": [int(plot_px[0]), int(plot_px[1])],
+        "schedules": schedule_catalogue(),  # the schedule picker's menu
     }
 
 

@@ -40,7 +40,10 @@ __all__ = [
     "Seek",
     "Fork",
     "StepBack",
+    "SetStart",
+    "SetInstant",
     "SetSwarm",
+    "SetSchedule",
 ]
 
 #: Most steps one "step" message may ask for (the page's step box allows up to 10**9).
@@ -229,6 +232,18 @@ class SetSwarm(Command):
     seed: int = 0
 
 
+@dataclass(frozen=True)
+class SetSchedule(Command):
+    """A group's learning-rate schedule from the next step (gdwidget/live/schedulepick.py): a
+    built-in by ``name`` with ``params`` (missing ones take their defaults; step counts that
+    are not given follow the race's ``target_steps``), or from Python a schedule itself."""
+
+    group: str
+    name: Any
+    params: Any = None
+    target_steps: int | None = None
+
+
 #: Largest PNG accepted from the page (a 1920 px wide view at device pixel ratio 3 fits).
 MAX_PNG_BYTES = 64 * 2**20
 
@@ -406,9 +421,60 @@ _PARSERS["set_swarm"] = lambda c: SetSwarm(
 )
 
 
+def schedule_params(value: Any) -> dict[str, float]:
+    """A schedule's parameters from the page: an object of at most 16 names to numbers."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > 16:
+        raise BadMessage(f"set_schedule params must be an object of numbers, got {_short(value)}")
+    return {
+        text("set_schedule param", k): number(f"set_schedule {_short(k)}", v)
+        for k, v in value.items()
+    }
+
+
+_PARSERS["set_schedule"] = lambda c: SetSchedule(
+    text("set_schedule group", c.get("group")),
+    text("set_schedule name", c.get("name")),
+    schedule_params(c.get("params")),
+)
+
+
 def _short(value: Any, limit: int = 80) -> str:
     try:
         s = repr(value)
     except Exception:  # noqa: BLE001 - a repr of a hostile value
         s = f"<{type(value).__name__}>"
     return s if len(s) <= limit else s[:limit] + "..."
+
+
+@dataclass(frozen=True)
+class SetStart(Command):
+    """One run's start (a landscape point, or a full start from Python); back to step 0.
+
+    ``seq`` is the page's number for this change, echoed when instant mode has recomputed.
+    """
+
+    index: int
+    start: Any
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class SetInstant(Command):
+    """Instant mode: every change recomputes the whole path of ``steps`` steps (0: off)."""
+
+    steps: int
+
+
+#: Most steps instant mode recomputes on each change.
+MAX_INSTANT_STEPS = 20_000
+
+_PARSERS["set_start"] = lambda c: SetStart(
+    integer("set_start index", c.get("index"), low=0, high=10**9),
+    point(c.get("start")),
+    integer("set_start seq", c.get("seq", 0), low=0, high=2**53),
+)
+_PARSERS["set_instant"] = lambda c: SetInstant(
+    integer("set_instant steps", c.get("steps"), low=0, high=MAX_INSTANT_STEPS)
+)
