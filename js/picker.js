@@ -1,6 +1,7 @@
 // A race without code (`gd-picker`, closed at first): the function picker (`gd-function`: the
 // test functions, or an expression typed in `gd-function-expr`), the "add optimizer" menu
-// (`gd-add-optimizer` with its rate) and a remove button per optimizer (`gd-remove-<label>`).
+// (`gd-add-optimizer` with its rate), a remove button per optimizer (`gd-remove-<label>`) and
+// the start swarm (`gd-swarm-n` starts a side, `gd-swarm-kind` grid or random, `gd-swarm-apply`).
 // Each sends one message (gdwidget/live/picker.py); what the kernel refuses comes back in the
 // `picker` trait's `error`, shown in `gd-picker-error`.
 
@@ -42,6 +43,26 @@ export function createPicker(store) {
     on: { click: () => send({ type: "add_optimizer", optimizer: opt.value, lr: Number(lr.value) }) },
   });
   const removes = h("span", { class: "gd-picker-runs" });
+  const swarmN = h("input", { type: "number", class: "gd-swarm-n", "data-testid": "gd-swarm-n", min: "1", step: "1", value: "3", "aria-label": "starts a side" });
+  const swarmKind = h("select", { class: "gd-select", "data-testid": "gd-swarm-kind", "aria-label": "how the starts are spread" }, [
+    h("option", { value: "grid", text: "grid" }),
+    h("option", { value: "random", text: "random" }),
+  ]);
+  let swarmSeed = 0; // each random swarm a new draw
+  const swarmGo = h("button", {
+    type: "button",
+    class: "gd-btn",
+    "data-testid": "gd-swarm-apply",
+    text: "apply",
+    title: "every optimizer from n × n starts (1: the single start)",
+    on: {
+      click: () => {
+        const kind = swarmKind.value || "grid";
+        const seed = kind === "random" ? swarmSeed++ : 0;
+        send({ type: "set_swarm", n: Number(swarmN.value), kind, seed });
+      },
+    },
+  });
   const error = h("div", { class: "gd-error gd-picker-error", "data-testid": "gd-picker-error", role: "alert" });
 
   const el = h("details", { class: "gd-picker", "data-testid": "gd-picker" }, [
@@ -49,6 +70,7 @@ export function createPicker(store) {
     h("div", { class: "gd-picker-row" }, [h("span", { class: "gd-muted", text: "function" }), fn, exprRow]),
     h("div", { class: "gd-picker-row" }, [h("span", { class: "gd-muted", text: "add" }), opt, lr, add]),
     h("div", { class: "gd-picker-row" }, [h("span", { class: "gd-muted", text: "remove" }), removes]),
+    h("div", { class: "gd-picker-row" }, [h("span", { class: "gd-muted", text: "swarm" }), swarmN, h("span", { class: "gd-muted", text: "× n" }), swarmKind, swarmGo]),
     error,
   ]);
 
