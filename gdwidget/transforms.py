@@ -14,8 +14,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import numpy as np
+
 from ._checks import check_int, check_real
-from .backend import Random, namespace_of
+from .backend import Random, namespace_of, to_numpy
 from .optim.base import Optimizer, State
 
 __all__ = [
@@ -25,6 +27,8 @@ __all__ = [
     "clip_by_value",
     "add_noise",
     "chain",
+    "Toggles",
+    "toggles",
 ]
 
 
@@ -141,6 +145,56 @@ class AddNoise(GradientTransform):
         std = (self.eta / (1.0 + state["count"]) ** self.gamma) ** 0.5
         grad += std * state["rng"].normal(tuple(grad.shape), grad.dtype)
         state["count"] += 1
+
+
+class Toggles(GradientTransform):
+    r"""A clip and a noise that can be switched on and off while the runs go on.
+
+    ``max_norm`` (None: off) clips each run's gradient exactly as
+    :class:`ClipByGlobalNorm`; then ``sigma`` (None: off) adds constant Gaussian noise
+    exactly as :class:`AddNoise` with ``eta = sigma**2`` and ``gamma = 0``, from a
+    generator seeded with ``seed`` that draws only while the noise is on. The live
+    toggles (:mod:`gdwidget.live.toggles`) put one in front of an optimizer group and
+    change its attributes.
+
+    The state records the clipped updates: ``"clipped"`` is a list of ``(step, rows)``,
+    ``step`` the step the update led to (``state["step"]`` counts the updates) and
+    ``rows`` the group's rows whose gradient the clip shortened.
+    """
+
+    name = "toggles"
+
+    def __init__(self, max_norm: float | None = None, sigma: float | None = None, seed: int = 0):
+        self.max_norm = (
+            None if max_norm is None else check_real("max_norm", max_norm, low=0.0, low_open=True)
+        )
+        self.sigma = None if sigma is None else check_real("sigma", sigma, low=0.0, low_open=True)
+        self.seed = check_int("seed", seed, low=0)
+
+    def _hyper(self) -> dict[str, Any]:
+        return {"max_norm": self.max_norm, "sigma": self.sigma, "seed": self.seed}
+
+    def init(self, params: Any) -> State:
+        rng = Random(namespace_of(params), self.seed)
+        return {"step": 0, "count": 0, "rng": rng, "clipped": []}
+
+    def apply(self, grad: Any, state: State, params: Any) -> None:
+        xp = namespace_of(grad)
+        state["step"] += 1
+        log = state["clipped"]
+        while log and log[-1][0] >= state["step"]:  # a step undone and taken again
+            log.pop()
+        if self.max_norm is not None:  # ClipByGlobalNorm.apply, and which rows it shortened
+            norm = xp.sqrt(xp.sum(grad * grad, axis=-1, keepdims=True))
+            factor = xp.clip(self.max_norm / (norm + 1e-6), max=1.0)
+            grad *= factor
+            rows = [int(i) for i in np.flatnonzero(np.asarray(to_numpy(factor))[:, 0] < 1.0)]
+            if rows:
+                log.append((state["step"], tuple(rows)))
+        if self.sigma is not None:  # AddNoise.apply with eta = sigma**2, gamma = 0
+            std = (self.sigma**2 / (1.0 + state["count"]) ** 0.0) ** 0.5
+            grad += std * state["rng"].normal(tuple(grad.shape), grad.dtype)
+            state["count"] += 1
 
 
 class Chain(Optimizer):
@@ -261,6 +315,12 @@ def clip_by_value(limit: float) -> ClipByValue:
 def add_noise(eta: float, gamma: float = 0.55, seed: int = 0) -> AddNoise:
     """Add Gaussian noise of variance ``eta / (1 + t)**gamma`` (``optax.add_noise``)."""
     return AddNoise(eta, gamma=gamma, seed=seed)
+
+
+def toggles(max_norm: float | None = None, sigma: float | None = None, seed: int = 0) -> Toggles:
+    """A clip (``max_norm``) and a constant noise (``sigma``), each None for off: see
+    :class:`Toggles`."""
+    return Toggles(max_norm, sigma=sigma, seed=seed)
 
 
 def chain(*parts: Any, optimizer: Optimizer | None = None) -> Chain:

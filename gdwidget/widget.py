@@ -349,6 +349,32 @@ class Playground(RaceEditing, Exports, anywidget.AnyWidget):
         steps = (self.target or {}).get("steps")
         self._submit(p.SetSchedule(label, name, params, steps))
 
+    def set_clip(self, label: str, max_norm: float | None) -> None:
+        """Clip each gradient of optimizer ``label`` to norm ``max_norm`` from the next step
+        (None: off).
+
+        The next step is that of ``gd.chain(gd.transforms.clip_by_global_norm(max_norm),
+        optimizer)`` continued from the same state (see :mod:`gdwidget.live.toggles`); the
+        clipped steps are marked on the paths and listed by :meth:`clipped_steps`.
+        """
+        self._submit(p.SetToggle(label, "clip", max_norm))
+
+    def set_noise(self, label: str, sigma: float | None) -> None:
+        """Add Gaussian noise of standard deviation ``sigma`` to each gradient of optimizer
+        ``label`` from the next step (None: off); seeded, so time travel stays exact."""
+        self._submit(p.SetToggle(label, "noise", sigma))
+
+    def set_weight_decay(self, label: str, value: bool | float) -> None:
+        """Weight decay of optimizer ``label`` from the next step: False (0), True (its last
+        value, else the factory's default, else 1e-2) or a value >= 0."""
+        self._submit(p.SetToggle(label, "weight_decay", value))
+
+    def clipped_steps(self, label: str | None = None) -> Any:
+        """The steps the clip shortened: ``(n, 2)`` ints, the step and the run's index."""
+        from .live.toggles import clipped_steps  # noqa: PLC0415
+
+        return clipped_steps(self._session.source.run, label)
+
     def internals(self, label: str) -> dict[str, Any]:
         """The X-ray of run ``label``: its optimizer's vectors in the drawn plane.
 

@@ -201,6 +201,14 @@ def _set_schedule(s: Session, cmd: p.SetSchedule) -> None:
     _groups_changed(s)
 
 
+def _set_toggle(s: Session, cmd: p.SetToggle) -> None:
+    from .toggles import set_toggle  # noqa: PLC0415
+
+    set_toggle(s.source.run, cmd.group, cmd.name, cmd.value, s.timeline.checkpoints)
+    _groups_changed(s)
+    s.send_extras(force=True)
+
+
 def _xray(s: Session, cmd: p.Xray) -> None:
     s.out.xray = cmd.on
     s.send_extras(force=True)
@@ -238,6 +246,7 @@ _HANDLERS = {
     p.Fork: _fork,
     p.SetHyper: _set_hyper,
     p.Xray: _xray,
+    p.SetToggle: _set_toggle,
     p.SetSchedule: _set_schedule,
     p.RequestModule: _request_module,
     p.CaptureResult: _capture_result,

@@ -15,6 +15,7 @@ from .hypers import settings
 from .planned import planned
 from .schedulepick import catalogue as schedule_catalogue
 from .schedulepick import describe as describe_schedule
+from .toggles import toggles_meta
 
 #: Twelve colours (Tableau 10 and two more), then dash patterns, so that many runs stay apart.
 PALETTE = (
@@ -129,6 +130,8 @@ def groups_meta(run: Any, ranges: dict[str, tuple[float, float]]) -> list[dict[s
                 "hyper": {k: fmt(v) for k, v in d.items() if k not in ("optimizer", "lr")},
                 # every hyperparameter, for the settings panel (live/hypers.py)
                 "settings": settings(opt),
+                # the clip, noise and weight decay toggles (live/toggles.py)
+                "toggles": toggles_meta(run, label),
                 # the schedule picker's choice, and the planned rates (live/planned.py)
                 "schedule_pick": describe_schedule(opt.lr),
                 "planned": planned(opt, run.t),

@@ -30,6 +30,7 @@ __all__ = [
     "SetLr",
     "SetPixels",
     "SetSpeed",
+    "SetToggle",
     "SetView",
     "SlideLr",
     "Step",
@@ -189,6 +190,16 @@ class Fork(Command):
 @dataclass(frozen=True)
 class SetHyper(Command):
     """One hyperparameter of one optimizer group, from the next step (not ``lr``)."""
+
+    group: str
+    name: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class SetToggle(Command):
+    """A toggle of one optimizer group (live/toggles.py): ``"clip"`` (max norm, None: off),
+    ``"noise"`` (sigma, None: off) or ``"weight_decay"`` (on/off, or a value)."""
 
     group: str
     name: str
@@ -406,6 +417,22 @@ _PARSERS["set_hyper"] = lambda c: SetHyper(
     hyper(c.get("value")),
 )
 _PARSERS["xray"] = lambda c: Xray(flag("xray on", c.get("on")))
+
+
+def toggle(c: dict[str, Any]) -> SetToggle:
+    """``set_toggle``: clip and noise take a number > 0 or null (off); weight_decay a
+    boolean or a number >= 0."""
+    group, name, value = text("set_toggle group", c.get("group")), c.get("name"), c.get("value")
+    if name in ("clip", "noise"):
+        v = None if value is None else number(f"set_toggle {name} value", value, positive=True)
+    elif name == "weight_decay":
+        v = value if isinstance(value, bool) else number("set_toggle value", value, low=0.0)
+    else:
+        raise BadMessage(f"set_toggle name must be clip, noise or weight_decay, got {_short(name)}")
+    return SetToggle(group, name, v)
+
+
+_PARSERS["set_toggle"] = toggle
 
 
 def swarm_kind(value: Any) -> str:
