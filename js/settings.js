@@ -5,6 +5,7 @@
 // is shown but not editable.
 
 import { h } from "./dom.js";
+import { schedulePicker } from "./schedulepicker.js";
 
 /** The `set_hyper` message for an input's new value, or null when the text is not a number. */
 export function hyperMessage(group, setting, inputs) {
@@ -75,6 +76,7 @@ export function createSettingsPanel(store) {
         const note = s.at_reset ? " (at reset)" : "";
         rows.push(h("label", { class: "gd-hyper-row", title: `${s.name}${note}`, style: { display: "flex", gap: "6px", alignItems: "center", margin: "2px 0" } }, [h("span", { class: "gd-hyper-name", text: `${s.name}${note}`, style: { minWidth: "9em" } }), ...inputs]));
       }
+      rows.push(schedulePicker(store, g, cleanups)); // the lr schedule (js/schedulepicker.js)
       if (!rows.length) continue;
       sections.push(h("fieldset", { class: "gd-settings-group", "data-testid": `gd-settings-${g.label}` }, [h("legend", { text: `${g.label} (${g.optimizer})` }), ...rows]));
     }
