@@ -375,15 +375,18 @@ class Playground(RaceEditing, Exports, anywidget.AnyWidget):
 
         return clipped_steps(self._session.source.run, label)
 
-    def internals(self, label: str) -> dict[str, Any]:
+    def internals(self, label: str, step: int | None = None) -> dict[str, Any]:
         """The X-ray of run ``label``: its optimizer's vectors in the drawn plane.
 
         Gradient, momentum buffer, last update, effective step and more, as the page's
-        X-ray draws them (see :mod:`gdwidget.live.xray` and docs/xray.md).
+        X-ray draws them (see :mod:`gdwidget.live.xray` and docs/xray.md). At ``step``
+        (default: the step shown, the seeked one while seeking, else the newest), exactly as
+        a run stepped to it reports; a past step is replayed from a checkpoint.
         """
-        from .live.xray import internals  # noqa: PLC0415
-
-        return internals(self._session.source, label)
+        t = None if step is None else check_int("step", step, low=0)
+        cmd = p.ReadInternals(label, t)
+        self._submit(cmd)
+        return cmd.reply[0]
 
     def set_speed(self, value: float) -> None:
         """Steps per second while playing; 0 for as fast as possible (same as ``w.speed = v``)."""

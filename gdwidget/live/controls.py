@@ -211,7 +211,11 @@ def _set_toggle(s: Session, cmd: p.SetToggle) -> None:
 
 def _xray(s: Session, cmd: p.Xray) -> None:
     s.out.xray = cmd.on
-    s.send_extras(force=True)
+    s.timeline.send_extras(s)  # the X-ray of the step shown (a seeked one too)
+
+
+def _read_internals(s: Session, cmd: p.ReadInternals) -> None:
+    cmd.reply.append(s.timeline.internals(s, cmd.label, cmd.step))
 
 
 def _request_module(s: Session, cmd: p.RequestModule) -> None:
@@ -246,6 +250,7 @@ _HANDLERS = {
     p.Fork: _fork,
     p.SetHyper: _set_hyper,
     p.Xray: _xray,
+    p.ReadInternals: _read_internals,
     p.SetToggle: _set_toggle,
     p.SetSchedule: _set_schedule,
     p.RequestModule: _request_module,

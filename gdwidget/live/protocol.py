@@ -10,7 +10,7 @@ control has one path into the session.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "SetStart",
     "SetInstant",
     "SetSwarm",
+    "ReadInternals",
     "SetSchedule",
 ]
 
@@ -253,6 +254,16 @@ class SetSchedule(Command):
     name: Any
     params: Any = None
     target_steps: int | None = None
+
+
+@dataclass(frozen=True)
+class ReadInternals(Command):
+    """From Python only: the X-ray of run ``label`` at ``step`` (None: the step shown), read by
+    the baton holder into ``reply`` (a past step is replayed from a checkpoint, then undone)."""
+
+    label: str
+    step: int | None = None
+    reply: list = field(default_factory=list, compare=False, repr=False)
 
 
 #: Largest PNG accepted from the page (a 1920 px wide view at device pixel ratio 3 fits).

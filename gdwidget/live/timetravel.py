@@ -14,11 +14,14 @@ the same steps, bit for bit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..engine import Chunk
+from ..engine._rollback import copy_tree
 from ..engine.checkpoints import Checkpoints, apply_settings, settings
 
 if TYPE_CHECKING:
@@ -130,18 +133,57 @@ class Timeline:
         wanted = getattr(s.source, "is_model", False) or getattr(s.out, "xray", False)
         if run is None or not wanted or self._broken:
             return
-        if step == run.t:
-            s.send_extras(force=True)
-            return
-        present, now = run.state(), settings(run)
         try:
-            self._put_at(run, step)
-            s.send_extras(force=True)
+            with self.at_step(s, step):
+                s.send_extras(force=True)
         except Exception as exc:  # noqa: BLE001 - the markers still move; the extras stay
             log.warning("gdwidget: no views at step %d (%s: %s)", step, type(exc).__name__, exc)
+
+    def send_extras(self, s: Session) -> None:
+        """The page's extras (X-ray, a model's arrows and view) of the step shown: the seeked
+        one, else the newest."""
+        if self.cursor is None:
+            s.send_extras(force=True)
+        else:
+            self._extras_at(s, self.cursor["step"])
+
+    def internals(self, s: Session, label: str, step: int | None = None) -> dict[str, Any]:
+        """The X-ray of run ``label`` at ``step`` (default: the step shown), exactly as a run
+        stepped to it reports (:func:`gdwidget.live.xray.internals`)."""
+        from .xray import internals  # noqa: PLC0415
+
+        if step is None:
+            step = s.source.t if self.cursor is None else self.cursor["step"]
+        with self.at_step(s, step):
+            return internals(s.source, label)
+
+    @contextmanager
+    def at_step(self, s: Session, step: int) -> Iterator[Any]:
+        """The run put at step ``step`` exactly, with the settings of then (the parameters before
+        its last step too, for the X-ray's last update); back at its present afterwards."""
+        run = s.source.run
+        step = int(step)
+        if not 0 <= step <= run.t:
+            raise ValueError(f"step must be between 0 and the current step {run.t}, got {step}")
+        if step == run.t:
+            yield run
+            return
+        if self._broken:
+            raise ValueError("this run keeps no checkpoints (see the log): no past steps")
+        present, now = run.state(), settings(run)
+        last = getattr(run, "before_step", None)
+        try:
+            self._put_at(run, step)
+            if step > 0 and getattr(run, "before_step", (None,))[0] != step - 1:
+                self._put_at(run, step - 1)  # a checkpoint at ``step``: no step was taken
+                before = copy_tree(run.params)
+                self._put_at(run, step)
+                run.before_step = (step - 1, before)
+            yield run
         finally:
             apply_settings(run, now)
             run.restore(present)
+            run.before_step = last
 
     # -- helpers ---------------------------------------------------------------------------------
     def _show(self, s: Session, cursor: dict[str, int] | None) -> None:
