@@ -6,6 +6,7 @@
 
 import { h } from "./dom.js";
 import { schedulePicker } from "./schedulepicker.js";
+import { toggleRows } from "./toggles.js";
 
 /** The `set_hyper` message for an input's new value, or null when the text is not a number. */
 export function hyperMessage(group, setting, inputs) {
@@ -77,6 +78,7 @@ export function createSettingsPanel(store) {
         rows.push(h("label", { class: "gd-hyper-row", title: `${s.name}${note}`, style: { display: "flex", gap: "6px", alignItems: "center", margin: "2px 0" } }, [h("span", { class: "gd-hyper-name", text: `${s.name}${note}`, style: { minWidth: "9em" } }), ...inputs]));
       }
       rows.push(schedulePicker(store, g, cleanups)); // the lr schedule (js/schedulepicker.js)
+      rows.push(...toggleRows(store, g, cleanups)); // clip, noise, weight decay (js/toggles.js)
       if (!rows.length) continue;
       sections.push(h("fieldset", { class: "gd-settings-group", "data-testid": `gd-settings-${g.label}` }, [h("legend", { text: `${g.label} (${g.optimizer})` }), ...rows]));
     }
