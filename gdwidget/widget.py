@@ -156,6 +156,8 @@ class Playground(RaceEditing, Exports, anywidget.AnyWidget):
     picker = tl.Dict().tag(sync=True)  # the page's function picker and optimizer menu
     #: the step every view shows while seeking: ``{"step": kept, "asked": t}``; {} the newest
     cursor = tl.Dict().tag(sync=True)
+    #: the clipped steps marked on the paths: ``{"steps": [...], "runs": [...]}`` (live/toggles.py)
+    clipped = tl.Dict().tag(sync=True)
 
     def __init__(
         self,

@@ -243,3 +243,18 @@ def test_playground_methods_messages_and_meta_echo():
         assert w.meta["groups"][0]["toggles"]["clip"] is None
     finally:
         w.close()
+
+
+def test_the_page_gets_the_clipped_steps_as_marks():
+    w, _ = make(F, {"adam": gd.optim.adam(0.05)}, start=TT_START)
+    try:
+        assert w.clipped == {}
+        w.set_clip("adam", 5.0)
+        w.step(40)
+        rows = w.clipped_steps()
+        assert len(rows) > 0
+        assert w.clipped == {"steps": rows[:, 0].tolist(), "runs": rows[:, 1].tolist()}
+        w.reset()
+        assert w.clipped == {"steps": [], "runs": []}
+    finally:
+        w.close()

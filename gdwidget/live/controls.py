@@ -202,9 +202,10 @@ def _set_schedule(s: Session, cmd: p.SetSchedule) -> None:
 
 
 def _set_toggle(s: Session, cmd: p.SetToggle) -> None:
-    from .toggles import set_toggle  # noqa: PLC0415
+    from .toggles import set_toggle, watch  # noqa: PLC0415
 
     set_toggle(s.source.run, cmd.group, cmd.name, cmd.value, s.timeline.checkpoints)
+    watch(s)  # the clipped steps' marks follow each frame
     _groups_changed(s)
     s.send_extras(force=True)
 

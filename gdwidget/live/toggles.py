@@ -33,12 +33,15 @@ from .._checks import check_real
 from ..transforms import Chain, Toggles
 from . import hypers
 
-__all__ = ["NAMES", "clipped_steps", "set_toggle", "toggles_meta", "toggles_of"]
+__all__ = ["NAMES", "clipped_steps", "marks", "set_toggle", "toggles_meta", "toggles_of", "watch"]
 
 #: the toggles, by the name the page and the protocol use
 NAMES = ("clip", "noise", "weight_decay")
 #: weight decay when switched on with no earlier value and a default of 0
 DEFAULT_WEIGHT_DECAY = 1e-2
+
+#: most clipped steps marked on the page (the newest)
+MAX_MARKS = 5000
 
 #: the weight decay each optimizer had when it was switched off
 _last_decay: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -191,3 +194,39 @@ def clipped_steps(run: Any, label: str | None = None) -> np.ndarray:
         for step, which in _log(run, lb):
             rows.extend((step, start + r) for r in which)
     return np.array(sorted(rows), dtype=np.int64).reshape(-1, 2)
+
+
+def marks(run: Any) -> dict[str, list[int]]:
+    """The page's marks of clipped steps: ``{"steps": [...], "runs": [...]}`` (the newest
+    :data:`MAX_MARKS`); the page draws each at the recorded position of that run and step."""
+    rows = clipped_steps(run)[-MAX_MARKS:]
+    return {"steps": rows[:, 0].tolist(), "runs": rows[:, 1].tolist()}
+
+
+def _signature(run: Any) -> tuple[Any, ...]:
+    return tuple(
+        (label, len(_log(run, label)), _log(run, label)[-1] if _log(run, label) else None)
+        for label, opt in run.optimizers.items()
+        if toggles_of(opt) is not None
+    )
+
+
+_watched: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def watch(session: Any) -> None:
+    """Keep the page's ``clipped`` marks up to date after each frame of ``session`` (once)."""
+    if session in _watched:
+        return
+    _watched.add(session)
+    last: list[Any] = [None]
+
+    def send() -> None:
+        run = session.source.run
+        key = _signature(run)
+        if key != last[0]:
+            last[0] = key
+            session.sink.update(clipped=marks(run))
+
+    session.out.listeners.append(send)
+    send()
