@@ -158,6 +158,8 @@ class Playground(RaceEditing, Exports, anywidget.AnyWidget):
     cursor = tl.Dict().tag(sync=True)
     #: the clipped steps marked on the paths: ``{"steps": [...], "runs": [...]}`` (live/toggles.py)
     clipped = tl.Dict().tag(sync=True)
+    #: instant mode's steps (0: off): each change recomputes the whole path (set_instant)
+    instant = tl.Int(0).tag(sync=True)
 
     def __init__(
         self,

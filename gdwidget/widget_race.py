@@ -59,6 +59,25 @@ class RaceEditing:
         )
         self._swap(source, self._session.out.view)
 
+    def set_instant(self, steps: int | bool = True) -> None:
+        """Instant mode: from now on, each change of a start, a learning rate or any
+        hyperparameter recomputes the whole path of ``steps`` steps (``True``: 300) at once;
+        ``False`` or 0 turns it off. Needs a function, not a model (docs/classroom.md)."""
+        from .live.instant import DEFAULT_STEPS  # noqa: PLC0415
+
+        if isinstance(steps, bool):
+            steps = DEFAULT_STEPS if steps else 0
+        self._submit(p.SetInstant(steps))
+
+    def set_start(self, run: int | str, start: Any) -> None:
+        """Start run ``run`` (its index, or its label) at ``start`` (a landscape point, or
+        every parameter), the other runs where they started, from step 0."""
+        labels = self._session.source.labels
+        index = labels.index(run) if isinstance(run, str) and run in labels else run
+        if isinstance(index, str) or isinstance(index, bool) or not isinstance(index, int):
+            raise ValueError(f"run must be a run's index or one of {labels}, got {run!r}")
+        self._submit(p.SetStart(index, start))
+
     def _swap(self, source: EngineSource, view: Any) -> None:
         """Step ``source`` from now on, shown over ``view``: a new session takes the views."""
         old = self._session
@@ -71,6 +90,8 @@ class RaceEditing:
         self.set_trait("data_meta", data_meta)
         self._submit(p.Reset(None))
         self._submit(p.SetView(tuple(map(tuple, view)), old.out.px))
+        if old.instant.steps and not getattr(source, "is_model", False):
+            self._submit(p.SetInstant(old.instant.steps))  # instant mode carries over
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> Any:

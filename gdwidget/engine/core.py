@@ -223,16 +223,17 @@ class Run(Rates, Stepping):
         starts = _starts(self.objective, start, self.seed)
         n = starts.shape[0]
         rows = {sl.stop - sl.start for sl in self.slices.values()}
-        if n != 1 and rows != {n}:
-            sizes = " or ".join(str(r) for r in sorted({1, *rows}))
+        if n != 1 and rows != {n} and n != self.n_runs:
+            sizes = " or ".join(str(r) for r in sorted({1, *rows, self.n_runs}))
             raise ValueError(f"start must give {sizes} points, got {n}")
         return starts
 
     def reset(self, start: Any = None) -> Chunk:
         """Back to step 0, optionally from a new start; returns the step-0 row.
 
-        A start where the objective raises or is not finite raises ValueError and leaves
-        the run exactly as it was (step, parameters, optimizer states, batch order).
+        ``start`` may also give one point per run, ``(n_runs, n_params)`` (each run's start
+        on its own). A start where the objective raises or is not finite raises ValueError
+        and leaves the run exactly as it was (step, parameters, optimizer states, batch order).
         """
         starts = self._starts if start is None else self._check_start(start)
         fresh, chunk = self._fresh(starts)
@@ -244,8 +245,9 @@ class Run(Rates, Stepping):
     def _fresh(self, starts: np.ndarray) -> tuple[dict[str, Any], Chunk]:
         """Everything a reset sets, computed without touching the run, and the step-0 row."""
         xp = self.xp
+        per_run = starts.shape[0] == self.n_runs and len(self.slices) > 1  # one start per run
         blocks = [
-            np.broadcast_to(starts, (sl.stop - sl.start, self.n_params))
+            starts[sl] if per_run else np.broadcast_to(starts, (sl.stop - sl.start, self.n_params))
             for sl in self.slices.values()
         ]
         params = self.backend.asarray(np.concatenate(blocks, axis=0))

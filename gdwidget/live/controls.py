@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import interrupt
+from . import instant, interrupt
 from . import meta as meta_mod
 from . import protocol as p
 
@@ -25,6 +25,7 @@ log = logging.getLogger("gdwidget")
 def apply(s: Session, cmd: p.Command) -> None:
     """Apply ``cmd`` to session ``s``; raises what the command refuses (nothing changed then)."""
     _HANDLERS[type(cmd)](s, cmd)
+    s.instant.changed(cmd)  # in instant mode, the session recomputes once the queue is applied
 
 
 def _play(s: Session, cmd: p.Play) -> None:
@@ -50,9 +51,10 @@ def _step(s: Session, cmd: p.Step) -> None:
     interrupt.watch(s)
 
 
-def _reset(s: Session, cmd: p.Reset) -> None:
+def restart(s: Session, start: object) -> None:
+    """Back to step 0 (from ``start``, as :meth:`EngineSource.reset` takes it), nothing sent."""
     try:
-        chunk = s.source.reset(cmd.start)
+        chunk = s.source.reset(start)
     except ValueError as exc:
         s.error = f"reset refused: {exc}"
         s.sink.update(error=s.error)
@@ -62,11 +64,23 @@ def _reset(s: Session, cmd: p.Reset) -> None:
     s.streamer.reset(chunk, s.source.points(chunk))
     s.sink.update(marks=[])
     run = s.source.run
-    if s.source.plane is None and run.n_params > 2 and cmd.start is not None:
+    if s.source.plane is None and run.n_params > 2 and start is not None:
         s.out.set_view(s.out.view)  # the landscape is a slice through the start
-    s.flush(force=True)
-    s.send_extras(force=True)
     s.timeline.reset(s)
+
+
+def _reset(s: Session, cmd: p.Reset | p.SetStart) -> None:
+    if isinstance(cmd, p.SetStart):
+        instant.set_start(s, cmd)
+    else:
+        restart(s, cmd.start)
+    if not s.instant.steps:  # else the whole path is sent once recomputed
+        s.flush(force=True)
+        s.send_extras(force=True)
+
+
+def _set_instant(s: Session, cmd: p.SetInstant) -> None:
+    instant.set_instant(s, cmd.steps)
 
 
 def _set_lr(s: Session, cmd: p.SetLr) -> None:
@@ -236,6 +250,8 @@ _HANDLERS = {
     p.Pause: _pause,
     p.Step: _step,
     p.Reset: _reset,
+    p.SetStart: _reset,
+    p.SetInstant: _set_instant,
     p.SetLr: _set_lr,
     p.SlideLr: _slide_lr,
     p.ScaleLr: _scale_lr,

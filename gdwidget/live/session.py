@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..engine import ObjectiveError
-from . import controls, interrupt
+from . import controls, instant, interrupt
 from . import protocol as p
 from .outbox import Outbox
 from .timetravel import Timeline
@@ -97,6 +97,8 @@ class Session:
         self._step_s = 0.0  # seconds per step, smoothed
         #: checkpoints and the shown step (seek, fork: :mod:`gdwidget.live.timetravel`)
         self.timeline = Timeline()
+        #: instant mode (:mod:`gdwidget.live.instant`): recompute the whole path on a change
+        self.instant = instant.Instant()
 
     # -- state read by the widget ----------------------------------------------------------
     @property
@@ -259,19 +261,33 @@ class Session:
         return not self._closed and (self._playing or self._budget > 0)
 
     def _drain(self) -> None:
-        while True:
-            with self._cv:
-                if not self._queue:
-                    return
-                pend = self._queue.popleft()
-            try:
-                self._apply(pend.cmd)
-            except BaseException as exc:  # noqa: BLE001 - handed to the submitter, or logged
-                pend.error = exc
-                if not pend.waited:
-                    _log_refusal(exc)
-            finally:
+        applied: list[_Pending] = []  # answered once the path they changed is recomputed
+        try:
+            while True:
+                with self._cv:
+                    pend = self._queue.popleft() if self._queue else None
+                if pend is None:
+                    if not self.instant.stale:
+                        return
+                    self._recompute()  # every queued change applied: the whole path, once
+                    continue
+                applied.append(pend)
+                try:
+                    self._apply(pend.cmd)
+                except BaseException as exc:  # noqa: BLE001 - handed to the submitter, or logged
+                    pend.error = exc
+                    if not pend.waited:
+                        _log_refusal(exc)
+        finally:
+            for pend in applied:
                 pend.done.set()
+
+    def _recompute(self) -> None:
+        try:
+            instant.recompute(self)
+        except Exception as exc:  # noqa: BLE001 - shown in the widget; the loop goes on
+            log.exception("gdwidget: instant mode could not recompute the path")
+            self.fail(exc)
 
     # -- the loop ------------------------------------------------------------------------------
     def _run_loop(self) -> None:
