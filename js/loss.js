@@ -9,6 +9,7 @@ import uPlot from "uplot";
 import { frameScheduler, h } from "./dom.js";
 import { divergedEnds, lossMarksHook, lossNote, validMarks } from "./lossmarks.js";
 import { isDiverged, runInfo, statusByLabel } from "./paths.js";
+import { plannedCurves, plannedHook, plannedScales } from "./planned.js";
 import { formatNumber, formatTicks, niceTicks, robustRange } from "./scales.js";
 
 let syncCount = 0;
@@ -142,6 +143,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
   logBox.checked = store.logY();
   logBox.addEventListener("change", () => store.setLogY(logBox.checked));
 
+  const planned = () => plannedCurves(model.get("meta"), store.ui.hidden);
   const hasSchedule = () => (model.get("meta")?.groups ?? []).some((g) => g && g.schedule != null && g.schedule !== "");
 
   // the step shown: the cursor's while seeking (js/timeline.js), else the newest
@@ -209,10 +211,11 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
           height: lrHeight,
           legend: { show: false },
           cursor,
-          scales: { x: { time: false, range: xRange }, y: { range: yRange(false) } },
+          // the planned rates (js/planned.js) widen the scales and are drawn dashed
+          scales: plannedScales(planned, xRange, yRange(false)),
           axes: [axis(theme, 26, linearTicks), { ...axis(theme, ySize(theme), linearTicks), splits: linearSplits }],
           series: series("lr"),
-          hooks: { draw: [marker] },
+          hooks: { draw: [marker, plannedHook(planned, lrDiv)] },
         },
         columns("lr", false),
         lrDiv,

@@ -56,7 +56,8 @@ export function schedulePicker(store, g, cleanups = []) {
   function showParams(name) {
     inputs = {};
     const entry = menu.find((s) => s.name === name);
-    const total = defaultTotal(store.step?.() ?? 0, store.model.get("target")?.steps);
+    const t = store.step?.();
+    const total = defaultTotal(Number.isFinite(t) ? t : 0, store.model.get("target")?.steps);
     const rows = [];
     for (const param of entry?.params ?? []) {
       const value = pick?.name === name ? pick.params?.[param.name] : defaultValue(param, g.lr, total);

@@ -77,7 +77,7 @@ export function createSettingsPanel(store) {
         const note = s.at_reset ? " (at reset)" : "";
         rows.push(h("label", { class: "gd-hyper-row", title: `${s.name}${note}`, style: { display: "flex", gap: "6px", alignItems: "center", margin: "2px 0" } }, [h("span", { class: "gd-hyper-name", text: `${s.name}${note}`, style: { minWidth: "9em" } }), ...inputs]));
       }
-      rows.push(schedulePicker(store, g, cleanups)); // the lr schedule (js/schedulepicker.js)
+      if (store.model.get("meta")?.schedules?.length) rows.push(schedulePicker(store, g, cleanups)); // js/schedulepicker.js
       rows.push(...toggleRows(store, g, cleanups)); // clip, noise, weight decay (js/toggles.js)
       if (!rows.length) continue;
       sections.push(h("fieldset", { class: "gd-settings-group", "data-testid": `gd-settings-${g.label}` }, [h("legend", { text: `${g.label} (${g.optimizer})` }), ...rows]));
