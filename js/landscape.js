@@ -15,6 +15,7 @@ import { LUT, buildGridLayer, drawGridLayer } from "./heatmap.js";
 import { createHoverTip, hoverText } from "./hover.js";
 import { drawMarkers, drawMinima, drawTrails, runInfo } from "./paths.js";
 import { createRunMarks } from "./runmarks.js";
+import { createClipMarks } from "./clipmarks.js";
 import { contourLevels } from "./scales.js";
 const CLICK_SLOP = 4; // px a pointer may move and still count as a click
 const VIEW_DEBOUNCE_MS = 200;
@@ -82,6 +83,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
   const arrowLayer = createArrowLayer(store, { width, height, plot: rect });
   const xrayLayer = createXrayLayer(store, { width, height, plot: rect });
   const runMarks = createRunMarks(store, { width, height });
+  const clipMarks = createClipMarks(store, { width, height }); // clipped steps (js/clipmarks.js)
   const tip = createHoverTip(width);
   const note = arrowNote();
   const el = h(
@@ -89,7 +91,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     { class: "gd-landscape", "data-testid": "gd-landscape", style: { width: `${width}px`, height: `${height}px` } },
     // the arrows over the markers (their tails start at the marker's centre), under nothing
     // that takes the pointer: the SVGs let events through to the overlay
-    [heatCanvas, trailCanvas, overlay, arrowLayer.el, xrayLayer.el, runMarks.el, fitView, resetView, tip.el],
+    [heatCanvas, trailCanvas, overlay, arrowLayer.el, xrayLayer.el, clipMarks.el, runMarks.el, fitView, resetView, tip.el],
   );
   // where the plot area sits inside the element, in CSS px (browser tests click data points)
   Object.assign(el.dataset, { plotLeft: m.left, plotTop: m.top, plotWidth: pw, plotHeight: ph });
@@ -214,6 +216,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     note.hidden = !arrowLayer.draw(xa(), xb(), ya(), yb());
     xrayLayer.draw(xa(), xb(), ya(), yb());
     runMarks.draw(toPx, rect);
+    clipMarks.draw(toPx, rect);
     if (hover) showHover(hover.x, hover.y);
   }
 
@@ -384,6 +387,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     store.events.on("status", () => overlayFrame.request()),
     store.events.on("ui", (what) => what === "hidden" && overlayFrame.request()),
     store.events.on("theme", redrawAll),
+    clipMarks.watch(() => overlayFrame.request()),
     store.events.on("data", (kind) => kind === "history" && (trailKey = "")),
   ];
   redrawAll();
