@@ -1,0 +1,110 @@
+"""What the page shows while the timeline is seeked, in JupyterLab (Chromium): the X-ray's arrows
+carry the internals of the step shown (``data-dx``/``data-dy`` equal ``w.internals`` then, and a
+run stepped to that step in a fresh Playground), and the numbers panel says that step.
+
+One JupyterLab server and one page for the module; the tests run in file order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from .conftest import ARTIFACTS, lab_notebook
+from .test_live import kernel_exec, run_cell, widget_errors
+from .test_playground import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TIMELINE = '[data-testid="gd-timeline"]'
+LABELS = ("adam", "mom", "lion")
+RACE = (
+    "{'adam': gd.optim.adam(0.05), 'mom': gd.optim.sgd(1e-3, momentum=0.9),"
+    " 'lion': gd.optim.lion(0.02)}"
+)
+STEPS = 60
+MAKE = f"gd.Playground(gd.functions.rosenbrock(), {RACE}, start=(-1.5, 2.0), device='cpu')"
+CELLS = [
+    "import json\nimport gdwidget as gd",
+    f"w = {MAKE}\nw.step({STEPS})\nw",
+]
+KINDS = ("grad", "momentum", "update", "sign_step")
+
+
+@pytest.fixture(scope="module")
+def lab(browser, tmp_path_factory) -> Iterator[object]:
+    with lab_notebook(browser, tmp_path_factory, "seekviews", CELLS, 1400, 1100) as (
+        server,
+        page,
+        root,
+    ):
+        run_cell(page, 0)
+        run_cell(page, 1)
+        page.wait_for_selector(TIMELINE, timeout=60_000)
+        yield page
+
+
+def kernel_json(page, expr: str):
+    out = kernel_exec(page, f"print('JSON', json.dumps({expr}))")
+    m = re.search(r"JSON (.*)", out)
+    assert m, out
+    return json.loads(m.group(1))
+
+
+def shown_step(page) -> str:
+    return page.locator(".gd-timeline").first.get_attribute("data-step") or ""
+
+
+def seek_row(page, row: int) -> None:
+    """Move the scrubber to kept row ``row`` with the keyboard (every step is kept here)."""
+    timeline = page.locator(TIMELINE)
+    timeline.focus()
+    page.keyboard.press("Home")
+    for _ in range(row):
+        page.keyboard.press("ArrowRight")
+    wait_until(lambda: shown_step(page) == str(row), 20, "the kernel's cursor")
+
+
+def arrows(page, label: str) -> dict:
+    out = {}
+    for kind in KINDS:
+        el = page.query_selector(f'[data-testid="gd-xray-{kind}-{label}"]')
+        out[kind] = (
+            None if el is None else [float(el.get_attribute(a)) for a in ("data-dx", "data-dy")]
+        )
+    return out
+
+
+def test_the_xray_after_a_seek_shows_that_steps_internals(lab):
+    page = lab
+    page.click('[data-testid="gd-xray"]')
+    page.wait_for_selector('[data-testid="gd-xray-grad-adam"]', timeout=20_000)
+    t = 17
+    seek_row(page, t)
+    panel_step = page.locator('[data-testid="gd-xray-panel"] tr[data-name="step"] td')
+    wait_until(lambda: panel_step.inner_text() == str(t), 20, "the panel at the step shown")
+    seeked = {label: kernel_json(page, f"w.internals('{label}')") for label in LABELS}
+    kernel_exec(page, f"ref = {MAKE}\nref.step({t})")
+    fresh = {label: kernel_json(page, f"ref.internals('{label}')") for label in LABELS}
+    for label in LABELS:
+        assert seeked[label] == fresh[label], label  # bit for bit, through JSON
+        assert fresh[label]["step"] in (t, 0)  # plain momentum SGD keeps no step count
+        got = arrows(page, label)
+        for kind in KINDS:
+            assert got[kind] == fresh[label][kind], (label, kind)  # exact: shortest repr both ways
+    # the newest step's X-ray differs: the arrows really moved back
+    newest = kernel_json(page, f"w.internals('adam', step={STEPS})")
+    assert newest["grad"] != fresh["adam"]["grad"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(".gd-body").first.screenshot(path=str(ARTIFACTS / "xray-seeked.png"))
+
+    # the toggle turned off and on again while seeked: still the step shown
+    page.click('[data-testid="gd-xray"]')
+    page.click('[data-testid="gd-xray"]')
+    page.wait_for_timeout(500)
+    for label in LABELS:
+        assert arrows(page, label) == {k: fresh[label][k] for k in KINDS}, label
+    assert not widget_errors(page), widget_errors(page)
