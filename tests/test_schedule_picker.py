@@ -11,7 +11,7 @@ from widget_helpers import make, wait_for
 import gdwidget as gd
 from gdwidget.engine import Run
 from gdwidget.live import protocol as p
-from gdwidget.live.planned import planned
+from gdwidget.live.planned import MAX_AHEAD, horizon, planned
 from gdwidget.live.schedulepick import CATALOGUE, build, default_total
 
 pytestmark = pytest.mark.filterwarnings("ignore:gdwidget's JavaScript bundle is missing")
@@ -207,3 +207,12 @@ def test_fork_across_a_change_of_schedule_is_exact():
     np.testing.assert_array_equal(w.history.lr[-120:], c.lr)
     np.testing.assert_array_equal(w.run.params, ref.params)
     w.close()
+
+
+def test_the_horizon():
+    assert horizon(gd.schedules.cosine(0.1, T_max=120), 0) == 122  # to the step after T_max
+    assert horizon(gd.schedules.cosine(0.1, T_max=120), 500) == 501  # at least the step now
+    assert horizon(gd.schedules.exponential(0.1, 0.99), 0) == 300
+    assert horizon(gd.schedules.exponential(0.1, 0.99), 1000) == 2000
+    assert horizon(gd.schedules.cosine(0.1, T_max=10**9), 7) == 7 + MAX_AHEAD
+    assert horizon(lambda t: 0.1, 0) == 300  # a user's callable

@@ -4,9 +4,9 @@ The page's lr panel draws it dashed ahead of the rates used (js/planned.js). A s
 function of the global step, so the plan is ``opt.lr_at`` (the schedule times the group's
 ``lr_scale``, exactly what the engine uses) over the steps from 0 to the horizon:
 the schedule's own end where it names one (``T_max``, ``decay_steps``, ``total_steps``), else
-``max(300, 2 t)``, and at least the current step. About :data:`POINTS` steps are sent (evenly
-spread, the first and last always), each with its exact rate, so that where a step is both
-planned and kept in the history the two values are equal.
+``max(300, 2 t)``, and at least the current step, at most :data:`MAX_AHEAD` beyond it. About
+:data:`POINTS` steps are sent (evenly spread, the first and last always), each with its exact
+rate, so that where a step is both planned and kept in the history the two values are equal.
 
 The values follow the history's convention (``History.lr``): at step ``s`` the rate of the
 update that led to step ``s``, ``opt.lr_at(s - 1)``, and at step 0 the first update's,
@@ -21,10 +21,12 @@ import numpy as np
 
 from .schedulepick import default_total, plan_end
 
-__all__ = ["POINTS", "horizon", "planned"]
+__all__ = ["MAX_AHEAD", "POINTS", "horizon", "planned"]
 
 #: about the lr panel's width in pixels: one planned point per pixel
 POINTS = 400
+#: most steps the plan reaches beyond the current step (a recursive schedule computes each)
+MAX_AHEAD = 100_000
 
 
 def horizon(lr: Any, t: int) -> int:
@@ -32,7 +34,7 @@ def horizon(lr: Any, t: int) -> int:
     the update at the schedule's end."""
     end = plan_end(lr)
     h = end + 2 if end is not None else default_total(t)
-    return max(h, int(t) + 1)
+    return max(min(h, int(t) + MAX_AHEAD), int(t) + 1)
 
 
 def planned(opt: Any, t: int, points: int = POINTS) -> dict[str, Any] | None:
