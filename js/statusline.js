@@ -1,9 +1,11 @@
 // The status line: the step, each run's loss, the device (meta.device_label) and the `error`
-// trait in red.
+// trait in red. While the timeline is seeked (the store's cursor, js/timeline.js) it shows the
+// step shown, "at step t of T", and each run's loss at that step.
 
 import { frameScheduler, h } from "./dom.js";
 import { runInfo, statusByLabel } from "./paths.js";
 import { formatNumber } from "./scales.js";
+import { timelineState } from "./timeline.js";
 
 /** The runs the status line names one by one; the others are counted. */
 const MAX_LISTED = 12;
@@ -15,6 +17,10 @@ const MAX_LISTED = 12;
 /** Set an element's text only when it differs (a write is a DOM mutation even when equal). */
 function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
+}
+
+function setAttr(el, name, value) {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
 }
 
 export function createStatusLine(store) {
@@ -48,17 +54,28 @@ export function createStatusLine(store) {
 
   function update() {
     const meta = model.get("meta") ?? {};
+    const shown = timelineState(store.runs, store.cursor);
     const step = store.step();
-    setText(stepEl, `step ${Number.isFinite(step) ? step : 0}${model.get("running") ? " ▸" : ""}`);
+    const newest = Number.isFinite(step) ? step : 0;
+    const stepText = shown.seeking ? `at step ${shown.step} of ${newest}` : `step ${newest}${model.get("running") ? " ▸" : ""}`;
+    setText(stepEl, stepText);
+    setAttr(el, "data-seeking", shown.seeking ? "true" : "false");
+    setAttr(el, "data-step", String(shown.seeking ? shown.step : newest));
     const statuses = statusByLabel(model.get("status"));
     buildRows(meta, Array.isArray(meta.runs) ? meta.runs.length : 0);
     rows.forEach(({ label, text, note }, r) => {
       const s = statuses.get(label);
-      const held = lastLoss(r);
-      const loss = held != null && Number.isFinite(held) ? held : (s?.loss ?? held);
+      let loss;
+      let stopped = s && s.status !== "running" ? ` (${s.status})` : "";
+      if (shown.seeking) {
+        loss = rowLoss(r, shown.value); // the loss at the step shown, as recorded
+        if (!(Number.isFinite(s?.step) && s.step >= 0 && s.step <= shown.step)) stopped = ""; // stopped later
+      } else {
+        const held = lastLoss(r);
+        loss = held != null && Number.isFinite(held) ? held : (s?.loss ?? held);
+      }
       const value = `${label} ${formatNumber(loss)}`;
       if (text.nodeValue !== value) text.nodeValue = value;
-      const stopped = s && s.status !== "running" ? ` (${s.status})` : "";
       setText(note, stopped);
       if (note.hidden !== !stopped) note.hidden = !stopped;
     });
@@ -75,6 +92,11 @@ export function createStatusLine(store) {
     return runs.length && r < runs.nRuns ? runs.loss[r][runs.length - 1] : null;
   }
 
+  function rowLoss(r, row) {
+    const runs = store.runs;
+    return r < runs.nRuns && row < runs.length ? runs.loss[r][row] : null;
+  }
+
   update();
   const frame = frameScheduler(update);
   const request = () => frame.request();
@@ -83,6 +105,7 @@ export function createStatusLine(store) {
     store.events.on("status", request),
     store.events.on("meta", request),
     store.events.on("data", request),
+    store.events.on("cursor", request),
   ];
   return {
     el,

@@ -1,6 +1,7 @@
 """What the page shows while the timeline is seeked, in JupyterLab (Chromium): the X-ray's arrows
 carry the internals of the step shown (``data-dx``/``data-dy`` equal ``w.internals`` then, and a
-run stepped to that step in a fresh Playground), and the numbers panel says that step.
+run stepped to that step in a fresh Playground), and the numbers panel says that step; the status
+line says "at step t of T" and gives each run's loss at t (the history's), not the newest.
 
 One JupyterLab server and one page for the module; the tests run in file order.
 """
@@ -107,4 +108,34 @@ def test_the_xray_after_a_seek_shows_that_steps_internals(lab):
     page.wait_for_timeout(500)
     for label in LABELS:
         assert arrows(page, label) == {k: fresh[label][k] for k in KINDS}, label
+    assert not widget_errors(page), widget_errors(page)
+
+
+def shown_losses(page) -> dict[str, float]:
+    out = {}
+    for text in page.locator('[data-testid="gd-status"] .gd-status-run').all_inner_texts():
+        label, value = text.strip().rsplit(" ", 1)
+        out[label] = float(value)
+    return out
+
+
+def test_the_status_line_shows_the_seeked_steps_values(lab):
+    page = lab
+    status = page.locator('[data-testid="gd-status"]')
+    for t in (5, 33):
+        seek_row(page, t)
+        wait_until(lambda t=t: status.get_attribute("data-step") == str(t), 20, "the status line")
+        assert status.get_attribute("data-seeking") == "true"
+        assert page.locator(".gd-status-step").inner_text() == f"at step {t} of {STEPS}"
+        h = kernel_json(page, "{'loss': w.history.loss.tolist(), 'labels': w.history.labels}")
+        got = shown_losses(page)
+        print(f"status line at step {t}:", got)
+        for r, label in enumerate(h["labels"]):
+            want, newest = h["loss"][t][r], h["loss"][-1][r]
+            assert got[label] == pytest.approx(want, rel=5e-3), label  # three digits shown
+            assert got[label] != pytest.approx(newest, rel=5e-3), label  # not the newest
+    # a step taken shows the newest again
+    page.locator('[data-testid="gd-step"]').click()
+    wait_until(lambda: status.get_attribute("data-seeking") == "false", 20, "the newest")
+    assert page.locator(".gd-status-step").inner_text() == f"step {STEPS + 1}"
     assert not widget_errors(page), widget_errors(page)
