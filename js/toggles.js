@@ -31,6 +31,35 @@ function row(name, title, children) {
   ]);
 }
 
+/** Call `fn(toggles)` with group `label`'s toggles at each new meta; returns the unsubscribe. */
+function onEcho(store, label, fn) {
+  return store.events.on("meta", () => {
+    const g = (store.model.get("meta")?.groups ?? []).find((x) => x.label === label);
+    if (g?.toggles) fn(g.toggles);
+  });
+}
+
+/** How many of group `g`'s steps the clip shortened (the kernel's `clipped` marks), kept live. */
+function clippedCount(store, g, id, cleanups) {
+  const span = h("span", { class: "gd-toggle-count", "data-testid": `${id}-count` });
+  const groups = store.model.get("meta")?.groups ?? [];
+  let first = 0;
+  for (const other of groups) {
+    if (other === g || other.label === g.label) break;
+    first += other.runs ?? 1;
+  }
+  const last = first + (g.runs ?? 1);
+  const update = () => {
+    const runs = store.model.get("clipped")?.runs ?? [];
+    const n = runs.filter((r) => r >= first && r < last).length;
+    span.textContent = n ? `${n} clipped` : "";
+  };
+  update();
+  store.model.on("change:clipped", update);
+  cleanups.push(() => store.model.off("change:clipped", update));
+  return span;
+}
+
 /** The toggle rows of group `g` (meta.groups[i]); listeners are removed by `cleanups`. */
 export function toggleRows(store, g, cleanups) {
   const state = g.toggles;
@@ -60,15 +89,30 @@ export function toggleRows(store, g, cleanups) {
     };
     listen(box, send);
     listen(input, () => (box.checked ? send() : memory.set(key, input.value)));
-    const extra = name === "clip" ? [h("span", { class: "gd-toggle-count", "data-testid": `${id}-count`, text: on || state.clipped ? `${state.clipped ?? 0} clipped` : "" })] : [];
+    // the kernel's echo, also while the panel is not rebuilt (it waits while it has the focus)
+    cleanups.push(
+      onEcho(store, g.label, (now) => {
+        const active = globalThis.document?.activeElement;
+        if (box !== active) box.checked = now[name] != null;
+        if (input !== active && now[name] != null) input.value = String(now[name]);
+      }),
+    );
+    const extra = name === "clip" ? [clippedCount(store, g, id, cleanups)] : [];
     rows.push(row(text, title, [box, input, ...extra]));
   }
   if ("weight_decay" in state) {
     const box = h("input", { type: "checkbox", "data-testid": `gd-wd-${g.label}` });
     box.checked = Boolean(state.weight_decay_on);
     listen(box, () => store.send(toggleMessage(g.label, "weight_decay", box, null)));
-    const shown = state.weight_decay == null ? "per run" : String(state.weight_decay);
-    rows.push(row("weight decay on", "weight decay: off is 0, on is its last value", [box, h("span", { class: "gd-toggle-wd", text: shown })]));
+    const shown = (v) => (v == null ? "per run" : String(v));
+    const value = h("span", { class: "gd-toggle-wd", text: shown(state.weight_decay) });
+    cleanups.push(
+      onEcho(store, g.label, (now) => {
+        if (box !== globalThis.document?.activeElement) box.checked = Boolean(now.weight_decay_on);
+        value.textContent = shown(now.weight_decay);
+      }),
+    );
+    rows.push(row("weight decay on", "weight decay: off is 0, on is its last value", [box, value]));
   }
   return rows;
 }

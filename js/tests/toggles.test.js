@@ -48,7 +48,9 @@ test("each toggle sends set_toggle; the echo is shown", () => {
   model.set("meta", meta({ clip: 2, noise: null, clipped: 7, weight_decay: 0.01, weight_decay_on: true }));
   assert.equal(q("gd-clip-adam").checked, true);
   assert.equal(q("gd-clip-adam-value").value, "2");
-  assert.equal(q("gd-clip-adam-count").textContent, "7 clipped");
+  model.set("clipped", { steps: [3, 3, 4], runs: [0, 1, 0] }); // adam is run 0, sgd run 1
+  assert.equal(q("gd-clip-adam-count").textContent, "2 clipped");
+  assert.equal(q("gd-clip-sgd-count").textContent, "1 clipped");
   assert.equal(q("gd-wd-adam").checked, true);
   q("gd-clip-adam").checked = false;
   fire(q("gd-clip-adam"));
