@@ -50,14 +50,18 @@ class Stepping:
         error: BaseException | None = None
         check_every = 64  # how often the host looks at whether every run has stopped
         try:
-            while rec.done < n:
-                self._transaction(rec)
-                if rec.done % check_every == 0 or rec.done == n:
-                    self._sync_status()
-                    if self.done:
-                        break
+            self._bound = self._bind()
+            with np.errstate(all="ignore"):  # divergence is an outcome here, not a fault
+                while rec.done < n:
+                    self._transaction(rec)
+                    if rec.done % check_every == 0 or rec.done == n:
+                        self._sync_status()
+                        if self.done:
+                            break
         except BaseException as exc:  # noqa: BLE001 -- re-raised below with the rows
             error = exc
+        finally:
+            self._bound = None
         chunk = self._finish(rec)
         if error is None:
             return chunk
@@ -73,12 +77,11 @@ class Stepping:
         k, n_records = rec.done, len(rec.records)
         saved = self._save()
         try:
-            with np.errstate(all="ignore"):  # divergence is an outcome here, not a fault
-                rates, row = self._rates_for(self.t)
-                self._step(rates, saved["params"])
-                rec.put(k, self, row)
-                if self.eval_every and self.t % self.eval_every == 0:
-                    rec.records.append((self.t, self.epoch, self._eval_step()))
+            rates, row = self._rates_for(self.t)
+            self._step(rates, saved["params"])
+            rec.put(k, self, row)
+            if self.eval_every and self.t % self.eval_every == 0:
+                rec.records.append((self.t, self.epoch, self._eval_step()))
             rec.done = k + 1  # the commit: one store, so an interrupt falls before or after
         except BaseException:
             if rec.done != k + 1:
@@ -116,12 +119,22 @@ class Stepping:
             )
         self.__dict__.update(saved)
 
+    def _bind(self) -> dict[str, Any] | None:
+        """Each group's bound step (:meth:`Optimizer.bind`) for one ``advance`` call, where
+        a block of the parameters is a view (else each step writes the block back)."""
+        if not _is_view_namespace(self.xp):
+            return None
+        return {
+            label: opt.bind(self.params[self.slices[label], ...], self.states[label])
+            for label, opt in self.optimizers.items()
+        }
+
     def _step(self, rates: dict[str, float | None], prev: Any) -> None:
         xp = self.xp
         #: (step number before this step, the parameters then): the last update, for views
         self.before_step = (self.t, prev)
         prev_loss = self.loss
-        views = _is_view_namespace(xp)
+        bound = getattr(self, "_bound", None)
         params, grad, states, slices = self.params, self.grad, self.states, self.slices
         for label, opt in self.optimizers.items():
             lr = rates[label]
@@ -129,13 +142,16 @@ class Stepping:
                 continue
             sl = slices[label]
             state = states[label]
-            block = params[sl, ...]
             hessian = None
             if opt.hessian_every and state["step"] % opt.hessian_every == 0:
+                block = params[sl, ...]
                 hessian = opt.estimate_hessian(self.objective, block, state, batch=self._batch)
+            if bound is not None:
+                bound[label](grad[sl, ...], hessian, lr)
+                continue
+            block = params[sl, ...]
             opt.step(block, grad[sl, ...], state, hessian, lr)
-            if not views:
-                params[sl, ...] = block
+            params[sl, ...] = block  # a namespace whose slices are copies
         batch = self._batches.next()
         loss, grad = self.objective.value_and_grad(self.params, batch)
         t = self.t + 1

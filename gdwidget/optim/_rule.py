@@ -238,6 +238,33 @@ class Rule:
         else:
             run_generic(prog, args, vals)
 
+    def bind(self, arrays: dict[str, Any], switches: dict[str, Any]) -> Any:
+        """The fused kernel over ``arrays`` (``"g"`` given at each call), looked up once.
+
+        Returns ``run(g, coefs) -> bool``, which updates in place and returns True, or
+        False (changing nothing) when ``g`` does not suit the kernel; None when the fused
+        kernel cannot take ``arrays`` at all. The caller then uses :meth:`apply`.
+        """
+        prog = self.program(**switches)
+        args = [arrays[n] for n in prog.arrays]
+        gi = prog.arrays.index("g") if "g" in prog.arrays else -1
+        p = args[0]
+        if p is None or not _fused.usable(*(p if a is None else a for a in args)):
+            return None
+        shape, dtype, names = p.shape, p.dtype, prog.coefs
+
+        def run(g: Any, coefs: dict[str, Any]) -> bool:
+            if gi >= 0:
+                if type(g) is not np.ndarray or g.dtype != dtype or g.shape != shape:
+                    return False
+                if not g.flags.c_contiguous:
+                    return False
+                args[gi] = g
+            _fused.run(prog, args, [coefs[n] for n in names])
+            return True
+
+        return run
+
 
 def run_generic(prog: Program, args: list[Any], vals: list[Any]) -> None:
     """The generic path: whole-array operations in the arrays' own namespace."""

@@ -84,14 +84,19 @@ class Adagrad(Optimizer):
         s[...] = xp.asarray(init.reshape((-1,) + (1,) * (len(params.shape) - 1)), dtype=s.dtype)
         return {"sum": s}
 
-    def _update(self, params: Any, grad: Any, state: State, lr: Any, xp: Any, hessian: Any) -> None:
-        coefs = {
+    rule = RULE
+
+    def _parts(self, params: Any, grad: Any, state: State) -> tuple[dict, dict]:
+        return {"p": params, "g": grad, "s": state["sum"]}, {
+            "decay": any_nonzero(self.weight_decay)
+        }
+
+    def _coefs(self, lr: Any, state: State) -> dict[str, Any]:
+        return {
             "weight_decay": self.weight_decay,
             "clr": lr / (1.0 + state["step"] * self.lr_decay),
             "eps": self.eps,
         }
-        arrays = {"p": params, "g": grad, "s": state["sum"]}
-        RULE.apply(arrays, coefs, decay=any_nonzero(self.weight_decay))
 
 
 def adagrad(

@@ -131,10 +131,12 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = xp.zeros_like(params)
         return state
 
-    def _coefs(self, lr: Any, step: int) -> dict[str, Any]:
+    rule = RULE
+
+    def _coefs(self, lr: Any, state: State) -> dict[str, Any]:
         """This update's coefficients, per run where the settings are (host, float64)."""
         b1, b2 = self.betas
-        t = step + 1
+        t = state["step"] + 1
         w = 1.0 - b1
         return {
             "decay": 1.0 - lr * self.weight_decay,
@@ -148,17 +150,18 @@ class Adam(Optimizer):
             "step_size": lr / (1.0 - power(b1, t)),
         }
 
-    def _update(self, params: Any, grad: Any, state: State, lr: Any, xp: Any, hessian: Any) -> None:
+    def _parts(self, params: Any, grad: Any, state: State) -> tuple[dict, dict]:
         arrays = {"p": params, "g": grad, "m": state["exp_avg"], "v": state["exp_avg_sq"]}
         arrays["vmax"] = state.get("max_exp_avg_sq")
-        RULE.apply(
-            arrays,
-            self._coefs(lr, state["step"]),
-            decoupled=self.decoupled and any_nonzero(self.weight_decay),
-            decay=any_nonzero(self.weight_decay),
-            lerp={"all": "small", "none": "large"}.get(kind(1.0 - self.betas[0], _small), "mixed"),
-            amsgrad=self.amsgrad,
-        )
+        switches = {
+            "decoupled": self.decoupled and any_nonzero(self.weight_decay),
+            "decay": any_nonzero(self.weight_decay),
+            "lerp": {"all": "small", "none": "large"}.get(
+                kind(1.0 - self.betas[0], _small), "mixed"
+            ),
+            "amsgrad": self.amsgrad,
+        }
+        return arrays, switches
 
 
 def _small(w: Any) -> Any:

@@ -172,10 +172,49 @@ class Optimizer:
     def _init(self, params: Any, xp: Any) -> State:
         return {}
 
+    def bind(self, params: Any, state: State) -> Callable[[Any, Any, Any], None]:
+        """``step(grad, hessian, lr)`` for this block of parameters and its state.
+
+        The same update as ``self.step(params, grad, state, hessian, lr)``, with the
+        rule's program, kernel and arrays looked up once rather than at every step. It
+        holds while the settings and the state's buffers stay as they are: the engine binds
+        every group again at each ``advance`` call (settings change only between them).
+        """
+        if self.rule is None or self.hessian_every:
+            return lambda grad, hessian, lr: self.step(params, grad, state, hessian, lr)
+        runners: dict[bool, Any] = {}  # a rule's switches may differ at the first step
+
+        def step(grad: Any, hessian: Any, lr: Any) -> None:
+            first = state["step"] == 0
+            run = runners.get(first)
+            if run is None:
+                run = runners[first] = self.rule.bind(*self._parts(params, None, state))
+            if lr is None or run is None or not run(grad, self._coefs(lr, state)):
+                self.step(params, grad, state, hessian, lr)  # the checked way
+                return
+            state["step"] += 1
+
+        return step
+
+    #: the family's update rule (gdwidget/optim/_rule.py) where the update is one rule; it
+    #: is then given by :meth:`_parts` (arrays and switches) and :meth:`_coefs`
+    rule: Any = None
+
+    def _parts(self, params: Any, grad: Any, state: State) -> tuple[dict, dict]:
+        """The rule's arrays (``params`` as ``"p"``, ``grad`` as ``"g"``) and switches."""
+        raise NotImplementedError
+
+    def _coefs(self, lr: Any, state: State) -> dict[str, Any]:
+        """The rule's coefficients of this update (host numbers, or one per run)."""
+        raise NotImplementedError
+
     def _update(
         self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
     ) -> None:
-        raise NotImplementedError
+        if self.rule is None:
+            raise NotImplementedError
+        arrays, switches = self._parts(params, grad, state)
+        self.rule.apply(arrays, self._coefs(lr, state), **switches)
 
     def _factory(self) -> Callable[..., Any]:
         """The public function that builds this optimizer (its defaults are the defaults)."""

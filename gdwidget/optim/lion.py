@@ -68,9 +68,14 @@ class Lion(Optimizer):
     def _init(self, params: Any, xp: Any) -> State:
         return {"exp_avg": xp.zeros_like(params)}
 
-    def _update(self, params: Any, grad: Any, state: State, lr: Any, xp: Any, hessian: Any) -> None:
+    rule = RULE
+
+    def _parts(self, params: Any, grad: Any, state: State) -> tuple[dict, dict]:
+        return {"p": params, "g": grad, "m": state["exp_avg"]}, {}
+
+    def _coefs(self, lr: Any, state: State) -> dict[str, Any]:
         b1, b2 = self.betas
-        coefs = {
+        return {
             "decay": 1.0 - lr * self.weight_decay,
             "beta1": b1,
             "one_minus_beta1": 1.0 - b1,
@@ -78,7 +83,6 @@ class Lion(Optimizer):
             "one_minus_beta2": 1.0 - b2,
             "lr": lr,
         }
-        RULE.apply({"p": params, "g": grad, "m": state["exp_avg"]}, coefs)
 
 
 def lion(

@@ -108,8 +108,21 @@ class RMSprop(Optimizer):
             state["grad_avg"] = xp.zeros_like(params)
         return state
 
-    def _update(self, params: Any, grad: Any, state: State, lr: Any, xp: Any, hessian: Any) -> None:
-        coefs = {
+    rule = RULE
+
+    def _parts(self, params: Any, grad: Any, state: State) -> tuple[dict, dict]:
+        buf = state.get("momentum_buffer")
+        arrays = {"p": params, "g": grad, "sq": state["square_avg"]}
+        arrays.update(ga=state.get("grad_avg"), buf=buf)
+        switches = {
+            "decay": any_nonzero(self.weight_decay),
+            "centered": self.centered,
+            "momentum": "none" if buf is None else kind(self.momentum, lambda m: m > 0.0),
+        }
+        return arrays, switches
+
+    def _coefs(self, lr: Any, state: State) -> dict[str, Any]:
+        return {
             "weight_decay": self.weight_decay,
             "alpha": self.alpha,
             "one_minus_alpha": 1.0 - self.alpha,
@@ -117,16 +130,6 @@ class RMSprop(Optimizer):
             "momentum": self.momentum,
             "lr": lr,
         }
-        buf = state.get("momentum_buffer")
-        arrays = {"p": params, "g": grad, "sq": state["square_avg"]}
-        arrays.update(ga=state.get("grad_avg"), buf=buf)
-        RULE.apply(
-            arrays,
-            coefs,
-            decay=any_nonzero(self.weight_decay),
-            centered=self.centered,
-            momentum="none" if buf is None else kind(self.momentum, lambda m: m > 0.0),
-        )
 
 
 def rmsprop(

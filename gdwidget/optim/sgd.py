@@ -52,10 +52,13 @@ class GD(Optimizer):
     def _factory(self) -> Any:
         return gd
 
-    def _update(
-        self, params: Any, grad: Any, state: State, lr: float, xp: Any, hessian: Any
-    ) -> None:
-        RULE.apply({"p": params, "g": grad}, {"lr": lr}, decay=False, momentum="none")
+    rule = RULE
+
+    def _parts(self, params: Any, grad: Any, state: State) -> tuple[dict, dict]:
+        return {"p": params, "g": grad}, {"decay": False, "momentum": "none"}
+
+    def _coefs(self, lr: Any, state: State) -> dict[str, Any]:
+        return {"lr": lr}
 
 
 class SGD(Optimizer):
@@ -128,22 +131,25 @@ class SGD(Optimizer):
             return {}
         return {"momentum_buffer": xp.zeros_like(params)}
 
-    def _update(self, params: Any, grad: Any, state: State, lr: Any, xp: Any, hessian: Any) -> None:
+    rule = RULE
+
+    def _parts(self, params: Any, grad: Any, state: State) -> tuple[dict, dict]:
         buf = state.get("momentum_buffer")
-        coefs = {
+        switches = {
+            "decay": any_nonzero(self.weight_decay),
+            "momentum": "none" if buf is None else kind(self.momentum, lambda m: m != 0.0),
+            "nesterov": self.nesterov,
+            "first": state["step"] == 0,
+        }
+        return {"p": params, "g": grad, "buf": buf}, switches
+
+    def _coefs(self, lr: Any, state: State) -> dict[str, Any]:
+        return {
             "lr": lr,
             "weight_decay": self.weight_decay,
             "momentum": self.momentum,
             "one_minus_dampening": 1.0 - self.dampening,
         }
-        RULE.apply(
-            {"p": params, "g": grad, "buf": buf},
-            coefs,
-            decay=any_nonzero(self.weight_decay),
-            momentum="none" if buf is None else kind(self.momentum, lambda m: m != 0.0),
-            nesterov=self.nesterov,
-            first=state["step"] == 0,
-        )
 
 
 def gd(lr: Any) -> GD:
