@@ -5,20 +5,27 @@ Like the optimizers, each works on ``(n_runs, n_params)`` arrays of any array
 namespace, and anything that reduces does so over the last axis: every run is
 clipped by its own norm.
 
+Their numeric settings may be one value per run, as an optimizer's hyperparameters
+(:mod:`gdwidget.optim.hyper`, same checks): ``clip_by_global_norm(np.logspace(-1, 1, 50))``
+in a chain makes 50 runs in one group, each clipped as a chain with its own value would.
+
 >>> import gdwidget as gd
 >>> opt = gd.chain(gd.transforms.clip_by_global_norm(1.0), gd.optim.sgd(0.1, momentum=0.9))
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 from typing import Any
 
 import numpy as np
 
+from . import _transform_runs as per_run
 from ._checks import check_int, check_real
 from .backend import Random, namespace_of, to_numpy
 from .optim.base import Optimizer, State
+from .optim.hyper import hyper_value, runs_of, show
 
 __all__ = [
     "GradientTransform",
@@ -59,12 +66,31 @@ class GradientTransform:
                 for k, p in inspect.signature(type(self).__init__).parameters.items()
                 if p.default is not inspect.Parameter.empty
             }
-            hyper = {k: v for k, v in hyper.items() if k not in defaults or defaults[k] != v}
-        args = ", ".join(f"{k}={v!r}" for k, v in hyper.items())
+            hyper = {
+                k: v
+                for k, v in hyper.items()
+                if isinstance(v, np.ndarray) or k not in defaults or defaults[k] != v
+            }
+        args = ", ".join(
+            f"{k}={show(v) if isinstance(v, np.ndarray) else repr(v)}" for k, v in hyper.items()
+        )
         return f"{self.name}({args})"
 
     def _hyper(self) -> dict[str, Any]:
         return {}
+
+    @property
+    def n_runs(self) -> int | None:
+        """How many runs the per-run settings give; None if all are numbers."""
+        return runs_of(self._hyper())
+
+    def row(self, i: int) -> GradientTransform:
+        """A copy of this transform with run ``i``'s settings (numbers, not arrays)."""
+        out = copy.copy(self)
+        for k, v in self._hyper().items():
+            if isinstance(v, np.ndarray):
+                setattr(out, k, v[i].item())
+        return out
 
     def __repr__(self) -> str:
         return self.describe()
@@ -82,8 +108,8 @@ class ClipByGlobalNorm(GradientTransform):
 
     name = "clip_by_global_norm"
 
-    def __init__(self, max_norm: float) -> None:
-        self.max_norm = check_real("max_norm", max_norm, low=0.0, low_open=True)
+    def __init__(self, max_norm: Any) -> None:
+        self.max_norm = hyper_value("max_norm", max_norm, low=0.0, low_open=True)
 
     def _hyper(self) -> dict[str, Any]:
         return {"max_norm": self.max_norm}
@@ -91,7 +117,7 @@ class ClipByGlobalNorm(GradientTransform):
     def apply(self, grad: Any, state: State, params: Any) -> None:
         xp = namespace_of(grad)
         norm = xp.sqrt(xp.sum(grad * grad, axis=-1, keepdims=True))
-        grad *= xp.clip(self.max_norm / (norm + 1e-6), max=1.0)
+        grad *= xp.clip(per_run.column(self.max_norm, grad) / (norm + 1e-6), max=1.0)
 
 
 class ClipByValue(GradientTransform):
@@ -104,15 +130,16 @@ class ClipByValue(GradientTransform):
 
     name = "clip_by_value"
 
-    def __init__(self, limit: float) -> None:
-        self.limit = check_real("limit", limit, low=0.0, low_open=True)
+    def __init__(self, limit: Any) -> None:
+        self.limit = hyper_value("limit", limit, low=0.0, low_open=True)
 
     def _hyper(self) -> dict[str, Any]:
         return {"limit": self.limit}
 
     def apply(self, grad: Any, state: State, params: Any) -> None:
         xp = namespace_of(grad)
-        grad[...] = xp.clip(grad, min=-self.limit, max=self.limit)
+        limit = per_run.column(self.limit, grad)
+        grad[...] = xp.clip(grad, min=-limit, max=limit)
 
 
 class AddNoise(GradientTransform):
@@ -126,24 +153,47 @@ class AddNoise(GradientTransform):
         \sigma_t^2 = \frac{\eta}{(1 + t)^{\gamma}}, \qquad z \sim \mathcal N(0, I)
 
     The generator is seeded and kept in the state, so equal seeds give equal runs.
+
+    ``eta``, ``gamma`` and ``seed`` may be one value per run. Then each run draws from its
+    own generator, seeded with its ``seed`` (the same for every run when ``seed`` is one
+    number), so each run gets the noise a chain with its settings alone would get.
     """
 
     name = "add_noise"
 
-    def __init__(self, eta: float, gamma: float = 0.55, seed: int = 0) -> None:
-        self.eta = check_real("eta", eta, low=0.0)
-        self.gamma = check_real("gamma", gamma, low=0.0)
-        self.seed = check_int("seed", seed, low=0)
+    def __init__(self, eta: Any, gamma: Any = 0.55, seed: Any = 0) -> None:
+        self.eta = hyper_value("eta", eta, low=0.0)
+        self.gamma = hyper_value("gamma", gamma, low=0.0)
+        self.seed = per_run.seed_value(seed)
+        _ = self.n_runs  # the per-run settings agree in length
 
     def _hyper(self) -> dict[str, Any]:
         return {"eta": self.eta, "gamma": self.gamma, "seed": self.seed}
 
     def init(self, params: Any) -> State:
-        return {"count": 0, "rng": Random(namespace_of(params), self.seed)}
+        xp = namespace_of(params)
+        n = self.n_runs
+        if n is None:
+            return {"count": 0, "rng": Random(xp, self.seed)}
+        per_run.rows_match("add_noise", n, params)
+        seeds = self.seed.tolist() if isinstance(self.seed, np.ndarray) else [self.seed] * n
+        return {"count": 0, "rng": [Random(xp, s) for s in seeds]}
 
     def apply(self, grad: Any, state: State, params: Any) -> None:
-        std = (self.eta / (1.0 + state["count"]) ** self.gamma) ** 0.5
-        grad += std * state["rng"].normal(tuple(grad.shape), grad.dtype)
+        rng, count = state["rng"], state["count"]
+        if not isinstance(rng, list):
+            std = (self.eta / (1.0 + count) ** self.gamma) ** 0.5
+            grad += std * rng.normal(tuple(grad.shape), grad.dtype)
+        else:  # one generator and one sigma per run, each computed as for a single run
+            xp = namespace_of(grad)
+            n, shape = len(rng), (1, *tuple(grad.shape)[1:])
+            eta, gamma = (per_run.each(v, n) for v in (self.eta, self.gamma))
+            std = np.array(
+                [(e / (1.0 + count) ** g) ** 0.5 for e, g in zip(eta, gamma, strict=True)]
+            )
+            concat = getattr(xp, "concat", None) or xp.concatenate
+            z = concat([r.normal(shape, grad.dtype) for r in rng], axis=0)
+            grad += per_run.column(std, grad) * z
         state["count"] += 1
 
 
@@ -217,6 +267,19 @@ class Chain(Optimizer):
             raise ValueError(f"chain: the last argument must be an optimizer, got {optimizer!r}")
         self.transforms = tuple(transforms)
         self.optimizer = optimizer
+        _ = self.n_runs  # the per-run settings agree in length
+
+    @property
+    def n_runs(self) -> int | None:  # type: ignore[override]
+        """How many runs the per-run settings give, the transforms' and the optimizer's
+        (None if all are numbers); ValueError if two differ."""
+        sizes = [(t.name, t.n_runs) for t in self.transforms]
+        sizes.append((self.optimizer.name, self.optimizer.n_runs))
+        given = [(name, n) for name, n in sizes if n is not None]
+        if len({n for _, n in given}) > 1:
+            shown = ", ".join(f"{name}: {n}" for name, n in given)
+            raise ValueError(f"per-run settings in a chain must all have one length, got {shown}")
+        return given[0][1] if given else None
 
     # -- everything but the transforms is the optimizer's ------------------------------
     @property
@@ -288,6 +351,10 @@ class Chain(Optimizer):
         inner = d.pop("transforms", [])
         d["transforms"] = [t.describe(changed_only=changed_only) for t in self.transforms]
         d["transforms"] += inner
+        for t in self.transforms:  # per-run settings, by name (History's columns, legends)
+            for k, v in t._hyper().items():
+                if isinstance(v, np.ndarray):
+                    d.setdefault(k if k not in d else f"{t.name}.{k}", v)
         return d
 
     def __repr__(self) -> str:
