@@ -21,8 +21,8 @@ or no step was taken yet):
 * ``sign_step`` (Lion): the next step's sign step, ``-lr * sign(b1 m + (1 - b1) g)``;
 * ``raw_step``, ``clipped_step`` (Sophia): the last step before and after clipping,
   ``-lr * m / max(rho h, eps)`` and the same clipped to ``[-lr, lr]``;
-* ``clip`` (chains with a clip): the factor the clip applies to the current gradient
-  (``||clipped|| / ||g||``; 1 where it does not clip).
+* ``clip`` (chains with a clip, the page's clip toggle included): the factor the clip
+  applies to the current gradient (``||clipped|| / ||g||``; 1 where it does not clip).
 """
 
 from __future__ import annotations
@@ -147,25 +147,39 @@ def _sign_step(opt: Any, st: dict[str, Any], i: int, grad: np.ndarray, lr: float
     return -lr * np.sign(u)
 
 
-def _clip_factor(chain: Any, grad: np.ndarray) -> float | None:
-    """What the chain's clips do to ``grad``: ``||clipped|| / ||grad||`` (None without a clip,
-    or where a transform before the clip changes the gradient at random)."""
+def _clip_factor(chain: Any, grad: np.ndarray, i: int = 0) -> float | None:
+    """What the chain's clips do to ``grad`` (row ``i`` of its group): ``||clipped|| /
+    ||grad||``. None without a clip, or where a transform before the clip changes the
+    gradient at random. The page's toggles count: their clip is ``clip_by_global_norm``,
+    their noise comes after it."""
     factor: float | None = None
     g = grad[None, :].copy()
     opt = chain
     while hasattr(opt, "transforms"):
         for t in opt.transforms:
-            kind = type(t).__name__
-            if kind not in ("ClipByGlobalNorm", "ClipByValue"):
-                if factor is None:
-                    return None  # noise before the clip: not a function of the gradient
-                continue
-            before = float(np.linalg.norm(g))
-            t.apply(g, {}, None)
-            after = float(np.linalg.norm(g))
-            factor = (after / before if before > 0 else 1.0) * (factor or 1.0)
+            clip, noise = _clip_and_noise(t)
+            if clip is not None:
+                before = float(np.linalg.norm(g))
+                clip.row(i).apply(g, {}, None)
+                after = float(np.linalg.norm(g))
+                factor = (after / before if before > 0 else 1.0) * (factor or 1.0)
+            if noise and factor is None:
+                return None  # noise before the clip: not a function of the gradient
         opt = opt.optimizer
     return factor
+
+
+def _clip_and_noise(t: Any) -> tuple[Any, bool]:
+    """The clip a transform applies (None if it does not clip) and whether it then adds noise."""
+    kind = type(t).__name__
+    if kind in ("ClipByGlobalNorm", "ClipByValue"):
+        return t, False
+    if kind == "Toggles":  # the page's clip and noise (gdwidget.live.toggles); off: nothing
+        from ..transforms import clip_by_global_norm  # noqa: PLC0415
+
+        clip = None if t.max_norm is None else clip_by_global_norm(t.max_norm)
+        return clip, t.sigma is not None
+    return None, True
 
 
 def _lr(opt: Any, step: int, i: int) -> float:
@@ -207,7 +221,7 @@ def internals(source: Any, label: str) -> dict[str, Any]:
         "sign_step": None,
         "raw_step": plane.vec(parts.get("raw_step")),
         "clipped_step": plane.vec(parts.get("clipped_step")),
-        "clip": _clip_factor(outer, grad) if hasattr(outer, "transforms") else None,
+        "clip": _clip_factor(outer, grad, i) if hasattr(outer, "transforms") else None,
     }
     if type(opt).__name__ == "Lion":
         out["sign_step"] = plane.vec(_sign_step(opt, inner, i, grad, _lr(outer, t, i)))
