@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_int, check_real
-from .arrays import pad_cols, stack_cols
+from .arrays import overlap_add, stack_cols, sum_cols
 from .testfunction import MAX_DENSE_DIM, MAX_DIM, Point, TestFunction, tile
 
 
@@ -48,10 +48,14 @@ class Quadratic(TestFunction):
         return A
 
     def _f(self, xp, P):
-        return 0.5 * xp.sum((P @ self._mat(xp, P)) * P, axis=1)
+        return self._fg(xp, P)[0]
 
     def _g(self, xp, P):
         return P @ self._mat(xp, P)
+
+    def _fg(self, xp, P):
+        g = self._g(xp, P)
+        return 0.5 * sum_cols(xp, g * P), g
 
     def _hv(self, xp, P, V):
         return V @ self._mat(xp, P)
@@ -87,16 +91,26 @@ class Rosenbrock(TestFunction):
             local = [(-1.0,) + (1.0,) * (n - 1)]
         self._setup("rosenbrock", n, bounds, start, glob, local, log_scale=True, refine=bool(local))
 
-    def _f(self, xp, P):
+    # the value and the gradient from the same terms: x, r = x_{i+1} - x_i^2 and d = a - x_i
+    def _terms(self, P):
         x, xn = P[:, :-1], P[:, 1:]
-        return xp.sum(self.b * (xn - x * x) ** 2 + (self.a - x) ** 2, axis=1)
+        return x, xn - x * x, self.a - x
+
+    def _f_of(self, xp, x, r, d):
+        return sum_cols(xp, self.b * r**2 + d**2)
+
+    def _g_of(self, xp, x, r, d):
+        return overlap_add(xp, -4.0 * self.b * x * r - 2.0 * d, 2.0 * self.b * r)
+
+    def _f(self, xp, P):
+        return self._f_of(xp, *self._terms(P))
 
     def _g(self, xp, P):
-        x, xn = P[:, :-1], P[:, 1:]
-        r = xn - x * x
-        left = -4.0 * self.b * x * r - 2.0 * (self.a - x)
-        right = 2.0 * self.b * r
-        return pad_cols(xp, left, 0, 1) + pad_cols(xp, right, 1, 0)
+        return self._g_of(xp, *self._terms(P))
+
+    def _fg(self, xp, P):
+        terms = self._terms(P)
+        return self._f_of(xp, *terms), self._g_of(xp, *terms)
 
     def _hv(self, xp, P, V):
         x, xn = P[:, :-1], P[:, 1:]
@@ -105,7 +119,7 @@ class Rosenbrock(TestFunction):
         off = -4.0 * b * x
         left = (12.0 * b * x * x - 4.0 * b * xn + 2.0) * v + off * vn
         right = 2.0 * b * vn + off * v
-        return pad_cols(xp, left, 0, 1) + pad_cols(xp, right, 1, 0)
+        return overlap_add(xp, left, right)
 
 
 def rosenbrock(a: float = 1.0, b: float = 100.0, n: int = 2) -> Rosenbrock:
@@ -134,14 +148,25 @@ class Himmelblau(TestFunction):
             log_scale=True,
         )
 
-    def _f(self, xp, P):
+    def _terms(self, P):
         x, y = P[:, 0], P[:, 1]
-        return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
+        return x, y, x * x + y - 11.0, x + y * y - 7.0
+
+    def _f_of(self, xp, x, y, u, w):
+        return u**2 + w**2
+
+    def _g_of(self, xp, x, y, u, w):
+        return stack_cols(xp, [4.0 * x * u + 2.0 * w, 2.0 * u + 4.0 * y * w])
+
+    def _f(self, xp, P):
+        return self._f_of(xp, *self._terms(P))
 
     def _g(self, xp, P):
-        x, y = P[:, 0], P[:, 1]
-        u, w = x * x + y - 11.0, x + y * y - 7.0
-        return stack_cols(xp, [4.0 * x * u + 2.0 * w, 2.0 * u + 4.0 * y * w])
+        return self._g_of(xp, *self._terms(P))
+
+    def _fg(self, xp, P):
+        terms = self._terms(P)
+        return self._f_of(xp, *terms), self._g_of(xp, *terms)
 
     def _hv(self, xp, P, V):
         x, y, vx, vy = P[:, 0], P[:, 1], V[:, 0], V[:, 1]

@@ -24,7 +24,8 @@ class TestFunction(Objective):
     """A closed-form test function with an analytic gradient and Hessian-vector product.
 
     Subclasses implement ``_f(xp, P)``, ``_g(xp, P)`` and ``_hv(xp, P, V)`` on
-    ``(n_runs, n_params)`` float arrays. ``batch`` is accepted and ignored.
+    ``(n_runs, n_params)`` float arrays, and ``_fg(xp, P)`` (both at once) where the value
+    and the gradient share terms. ``batch`` is accepted and ignored.
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -71,6 +72,10 @@ class TestFunction(Objective):
     def _hv(self, xp: ModuleType, P: Any, V: Any) -> Any:
         raise NotImplementedError
 
+    def _fg(self, xp: ModuleType, P: Any) -> tuple[Any, Any]:
+        """``(_f(xp, P), _g(xp, P))``, bit for bit; overridden where the two share terms."""
+        return self._f(xp, P), self._g(xp, P)
+
     # public API --------------------------------------------------------------------------
     def value(self, params: Any, batch: Any = None) -> Any:
         """Loss ``(n_runs,)`` at ``params`` ``(n_runs, n_params)``."""
@@ -82,7 +87,8 @@ class TestFunction(Objective):
         """Loss ``(n_runs,)`` and exact gradient ``(n_runs, n_params)``."""
         xp, P, single = as_params(params, self.n_params)
         with np.errstate(all="ignore"):
-            return unbatch(xp, self._f(xp, P), single), unbatch(xp, self._g(xp, P), single)
+            f, g = self._fg(xp, P)
+        return unbatch(xp, f, single), unbatch(xp, g, single)
 
     def grad(self, params: Any) -> Any:
         """Exact gradient ``(n_runs, n_params)``."""
