@@ -25,10 +25,28 @@ from .results import CONVERGED, DIVERGED, RUNNING
 _KERNEL: list[Any] = []  # the compiled loop, built on first use
 
 
+def constants(r: Any) -> tuple[Any, ...] | None:
+    """The stop rules of run ``r`` as :func:`settle` takes them, for one ``advance`` call
+    (the settings change only between calls); None where :func:`settle` is not used."""
+    params = r.params
+    if type(params) is not np.ndarray or params.ndim != 2 or not _fused.enabled():
+        return None
+    dt = params.dtype.type
+    rules = r.batch_size is None
+    return dt(r.grad_tol), dt(r.loss_tol), rules and r.grad_tol > 0, rules and r.loss_tol > 0
+
+
+def sum_last(xp: Any, a: Any) -> Any:
+    """``xp.sum(a, axis=-1)`` (for NumPy the same reduction, without its wrapper's cost)."""
+    if xp is np:
+        return np.add.reduce(a, axis=-1)
+    return xp.sum(a, axis=-1)
+
+
 def usable(params: Any, prev: Any, loss: Any, prev_loss: Any, gnorm: Any, status: Any) -> bool:
-    """Whether :func:`settle` can do this step's bookkeeping."""
+    """Whether :func:`settle` can do this step's bookkeeping (given :func:`constants`)."""
     nd = np.ndarray
-    if type(params) is not nd or params.ndim != 2 or not _fused.enabled():
+    if type(params) is not nd:
         return False
     dt = params.dtype
     return (
@@ -45,13 +63,20 @@ def usable(params: Any, prev: Any, loss: Any, prev_loss: Any, gnorm: Any, status
     )
 
 
-def settle(r: Any, params: Any, prev: Any, loss: Any, prev_loss: Any, gnorm: Any, t: int) -> None:
+def settle(
+    r: Any,
+    consts: tuple[Any, ...],
+    params: Any,
+    prev: Any,
+    loss: Any,
+    prev_loss: Any,
+    gnorm: Any,
+    t: int,
+) -> None:
     """The step's bookkeeping on run ``r`` (a :class:`~gdwidget.engine.Run`), as the array
-    code of ``Stepping._step`` does it."""
+    code of ``Stepping._step`` does it; ``consts`` from :func:`constants`."""
     if not _KERNEL:
         _KERNEL.append(_compile())
-    dt = params.dtype.type
-    rules = r.batch_size is None
     out_loss, out_gnorm, status, stop, blowup = _KERNEL[0](
         params,
         prev,
@@ -62,10 +87,7 @@ def settle(r: Any, params: Any, prev: Any, loss: Any, prev_loss: Any, gnorm: Any
         r._stop_step,
         r._blowup,
         r._blowup_above,
-        dt(r.grad_tol),
-        dt(r.loss_tol),
-        rules and r.grad_tol > 0,
-        rules and r.loss_tol > 0,
+        *consts,
         t,
     )
     r.loss, r._gnorm, r._status, r._stop_step, r._blowup = out_loss, out_gnorm, status, stop, blowup

@@ -106,9 +106,14 @@ class Rates:
     def _rates_for(self, t: int) -> tuple[dict[str, float | None], np.ndarray]:
         """The rates of update ``t``, computed once (a failing schedule stops its group),
         and as a row per run."""
-        if self._rates is not None and self._rates[0] == t:
-            return self._rates[1], self._rates[2]
-        before = None if self._rates is None else self._rates[1]
+        last = self._rates
+        if last is not None:
+            if last[0] == t:
+                return last[1], last[2]
+            if last[1] is self._steady_rates:  # every rate constant, none stopped
+                self._rates = (t, last[1], last[2])
+                return last[1], last[2]
+        before = None if last is None else last[1]
         rates, errors = self._compute_rates(t, self._group_error, before)
         new = {k: v for k, v in errors.items() if k not in self._group_error}
         self._status, self._stop_step = self._stop_groups(self._status, self._stop_step, new, t)
@@ -116,6 +121,12 @@ class Rates:
         same = before is not None and all(rates[k] is before[k] for k in rates)
         # constant rates: the row of the last update again (it is copied where it is kept)
         self._rates = (t, rates, self._rates[2] if same else self._lr_row(rates))
+        if not errors and all(
+            lr is not None and not callable(opt.lr)
+            for opt, lr in zip(self.optimizers.values(), rates.values(), strict=True)
+        ):
+            # nothing changes these rates until the settings do, between advance calls
+            self._steady_rates = rates
         return self._rates[1], self._rates[2]
 
     def _lr_row(self, rates: dict[str, Any]) -> np.ndarray:

@@ -8,6 +8,7 @@ undone from a copy taken before it, and ``advance`` hands over the completed row
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,10 @@ MAX_CHUNK_BYTES = 2**31
 #: optimizer states up to this many numbers are copied before each step, so that a step
 #: that raises is undone; a larger run that is interrupted mid-step needs a ``reset()``
 ROLLBACK_MAX_ELEMENTS = 1_000_000
+#: the run's attributes a step replaces (rather than changes in place): kept by reference
+_SAVED = ("loss", "grad", "_gnorm", "_batch", "t", "_status", "_stop_step", "_blowup")
+_SAVED += ("_group_error", "_rates", "_last_eval_loss")
+_saved_values = itemgetter(*_SAVED)
 
 
 class Stepping:
@@ -50,7 +55,9 @@ class Stepping:
         error: BaseException | None = None
         check_every = 64  # how often the host looks at whether every run has stopped
         try:
-            self._bound = self._bind()
+            self._plan = self._bind()
+            self._steady_rates = None  # see Rates._rates_for
+            self._settle_args = _settle.constants(self)
             with np.errstate(all="ignore"):  # divergence is an outcome here, not a fault
                 while rec.done < n:
                     self._transaction(rec)
@@ -61,7 +68,7 @@ class Stepping:
         except BaseException as exc:  # noqa: BLE001 -- re-raised below with the rows
             error = exc
         finally:
-            self._bound = None
+            self._plan = None
         chunk = self._finish(rec)
         if error is None:
             return chunk
@@ -78,7 +85,7 @@ class Stepping:
         saved = self._save()
         try:
             rates, row = self._rates_for(self.t)
-            self._step(rates, saved["params"])
+            self._step(rates, saved[1])
             rec.put(k, self, row)
             if self.eval_every and self.t % self.eval_every == 0:
                 rec.records.append((self.t, self.epoch, self._eval_step()))
@@ -89,65 +96,60 @@ class Stepping:
                 self._restore(saved)
             raise
 
-    def _save(self) -> dict[str, Any]:
-        names = ("loss", "grad", "_gnorm", "_batch", "t", "_status", "_stop_step", "_blowup")
-        saved = {name: getattr(self, name) for name in names}
-        saved.update(
-            params=_copy(self.xp, self.params),
-            states=(
-                self._snapshots.save() if self._snapshots.size <= ROLLBACK_MAX_ELEMENTS else None
-            ),
-            batches=self._batches.save(),
-            _group_error=self._group_error,
-            _rates=self._rates,
-            _last_eval_loss=self._last_eval_loss,
+    def _save(self) -> tuple[Any, ...]:
+        """What :meth:`_restore` needs: the attributes of ``_SAVED``, copies of the
+        parameters and the optimizer states, the batch position."""
+        snapshots = self._snapshots
+        return (
+            _saved_values(self.__dict__),
+            _copy(self.xp, self.params),
+            snapshots.save() if snapshots.size <= ROLLBACK_MAX_ELEMENTS else None,
+            self._batches.save(),
         )
-        return saved
 
-    def _restore(self, saved: dict[str, Any]) -> None:
-        saved = dict(saved)
-        self.params[...] = saved.pop("params")
-        self._batches.restore(saved.pop("batches"))
-        states = saved.pop("states")
+    def _restore(self, saved: tuple[Any, ...]) -> None:
+        values, params, states, batches = saved
+        self.params[...] = params
+        self._batches.restore(batches)
         if states is not None:
             self._snapshots.restore(states)
         elif self._broken is None:
             self._broken = (
-                f"a step was interrupted in the middle of step {saved['t'] + 1} and this run's "
+                f"a step was interrupted in the middle of step {values[4] + 1} and this run's "
                 f"optimizer states ({self._snapshots.size:,} numbers) are too large to "
                 "copy before every step: call reset() to start again"
             )
-        self.__dict__.update(saved)
+        self.__dict__.update(zip(_SAVED, values, strict=True))
 
-    def _bind(self) -> dict[str, Any] | None:
-        """Each group's bound step (:meth:`Optimizer.bind`) for one ``advance`` call, where
-        a block of the parameters is a view (else each step writes the block back)."""
-        if not _is_view_namespace(self.xp):
-            return None
-        return {
-            label: opt.bind(self.params[self.slices[label], ...], self.states[label])
-            for label, opt in self.optimizers.items()
-        }
+    def _bind(self) -> list[tuple[str, slice, Any, Any, Any]]:
+        """Each group's ``(label, slice, optimizer, state, bound step)`` for one ``advance``
+        call: the bound step (:meth:`Optimizer.bind`) where a block of the parameters is a
+        view, else None (each step then writes the block back)."""
+        views = _is_view_namespace(self.xp)
+        plan = []
+        for label, opt in self.optimizers.items():
+            sl, state = self.slices[label], self.states[label]
+            plan.append(
+                (label, sl, opt, state, opt.bind(self.params[sl, ...], state) if views else None)
+            )
+        return plan
 
     def _step(self, rates: dict[str, float | None], prev: Any) -> None:
         xp = self.xp
         #: (step number before this step, the parameters then): the last update, for views
         self.before_step = (self.t, prev)
         prev_loss = self.loss
-        bound = getattr(self, "_bound", None)
-        params, grad, states, slices = self.params, self.grad, self.states, self.slices
-        for label, opt in self.optimizers.items():
+        params, grad = self.params, self.grad
+        for label, sl, opt, state, bound in self._plan:
             lr = rates[label]
             if lr is None:  # stopped by its schedule
                 continue
-            sl = slices[label]
-            state = states[label]
             hessian = None
             if opt.hessian_every and state["step"] % opt.hessian_every == 0:
                 block = params[sl, ...]
                 hessian = opt.estimate_hessian(self.objective, block, state, batch=self._batch)
             if bound is not None:
-                bound[label](grad[sl, ...], hessian, lr)
+                bound(grad[sl, ...], hessian, lr)
                 continue
             block = params[sl, ...]
             opt.step(block, grad[sl, ...], state, hessian, lr)
@@ -155,9 +157,12 @@ class Stepping:
         batch = self._batches.next()
         loss, grad = self.objective.value_and_grad(self.params, batch)
         t = self.t + 1
-        gnorm = xp.sqrt(xp.sum(grad * grad, axis=-1))
-        if _settle.usable(params, prev, loss, prev_loss, gnorm, self._status):
-            _settle.settle(self, params, prev, loss, prev_loss, gnorm, t)  # one numba call
+        gnorm = xp.sqrt(_settle.sum_last(xp, grad * grad))
+        consts = self._settle_args
+        if consts is not None and _settle.usable(
+            params, prev, loss, prev_loss, gnorm, self._status
+        ):
+            _settle.settle(self, consts, params, prev, loss, prev_loss, gnorm, t)  # one numba call
             self.grad, self._batch, self.t = grad, batch, t
             return
         active = self._status == RUNNING
