@@ -9,6 +9,11 @@ which adds that setting to a linked Playground's race (``Playground.add_optimize
 ``cells`` layout: float64, little-endian, ``(4, ny, nx)`` in C order: final_loss,
 best_loss, steps_to_tol, diverged (0 or 1); NaN where a cell has not run yet (and for
 steps_to_tol, where the run never reached ``tol``).
+
+A cell may hold several runs, one per seed and start (``seeds=``, several points in
+``start``); its figures are then an aggregate over them (:mod:`gdwidget.sweeps.cells`:
+the median by default, ``diverged`` by majority, and the fractions of runs that diverged and
+that reached ``tol`` in :attr:`PhaseMap.values`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import traitlets as tl
 
 from .. import bundle
 from .._checks import check_int
+from .cells import AGGREGATES, FRACTIONS, aggregate
 from .grid import looks_log_spaced
 from .metrics import FIGURES
 from .run import blocks, make_plan, table
@@ -60,7 +66,15 @@ class PhaseMap(anywidget.AnyWidget):
         The loss level of ``steps_to_tol``. Default: where the objective's minimum value is
         known, the loss 1000 times closer to it than the start's.
     start : array_like, optional
-        One start point (default the objective's).
+        One start point ``(n_params,)`` (default the objective's), or several
+        ``(n_starts, n_params)``: each cell then runs every start.
+    seeds : int or list of int
+        The number of seeds (0, 1, ...) or the seeds, as for :func:`gdwidget.sweeps`: each
+        cell runs every seed (and start).
+    aggregate : {"median", "mean", "min", "max"}
+        How a cell's runs (seeds x starts) make its final_loss, best_loss and steps_to_tol
+        (see :mod:`gdwidget.sweeps.cells`); ``diverged`` is the majority's. One run per
+        cell: its own figures.
     playground : gd.Playground, optional
         Clicking a cell adds that setting to this Playground's race.
     client : dask.distributed.Client, optional
@@ -100,6 +114,8 @@ class PhaseMap(anywidget.AnyWidget):
         steps: int = 500,
         tol: float | None = None,
         start: Any = None,
+        seeds: int | list[int] = 1,
+        aggregate: str = "median",
         playground: Any = None,
         client: Any = None,
         device: str | None = None,
@@ -114,19 +130,22 @@ class PhaseMap(anywidget.AnyWidget):
             raise ValueError(f"figure must be one of {FIGURES}, got {figure!r}")
         if playground is not None and not hasattr(playground, "add_optimizer"):
             raise TypeError(f"playground must be a gd.Playground, got {playground!r}")
+        if aggregate not in AGGREGATES:
+            raise ValueError(f"aggregate must be one of {AGGREGATES}, got {aggregate!r}")
         grid = {xn: xv, yn: yv}
-        plan = make_plan(objective, optimizer, grid, start, steps, 1, None, None, device, dtype)
-        if plan.starts is not None and plan.starts.shape[0] != 1:
-            raise ValueError("a PhaseMap takes one start point")
+        plan = make_plan(objective, optimizer, grid, start, steps, seeds, None, None, device, dtype)
         if tol is None:
             tol = _default_tol(plan)
-        plan = make_plan(objective, optimizer, grid, start, steps, 1, tol, None, device, dtype)
+        plan = make_plan(objective, optimizer, grid, start, steps, seeds, tol, None, device, dtype)
         if block_size is None and client is None:
             block_size = max(1, math.ceil(plan.grid.n_points / LOCAL_BLOCKS))
         elif block_size is not None:
             block_size = check_int("block_size", block_size, low=1)
         self._plan = plan
-        self._found = np.full((len(FIGURES), len(yv), len(xv)), np.nan)
+        self._aggregate = aggregate
+        self._found = np.full((len(FIGURES) + len(FRACTIONS), len(yv), len(xv)), np.nan)
+        runs = (plan.grid.n_points, len(plan.seeds), plan.n_starts)
+        self._runs = {f: np.full(runs, np.nan) for f in FIGURES}  # each run's figures
         self._have = np.zeros(plan.grid.n_points, dtype=bool)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -143,9 +162,11 @@ class PhaseMap(anywidget.AnyWidget):
                 "steps": plan.steps,
                 "tol": tol,
                 "figures": list(FIGURES),
+                "runs_per_cell": len(plan.seeds) * plan.n_starts,
+                "aggregate": aggregate,
             },
             total=plan.grid.n_points,
-            cells=self._found.tobytes(),
+            cells=self._found[: len(FIGURES)].tobytes(),
             **kwargs,
         )
         self.on_msg(self._on_msg)
@@ -177,14 +198,17 @@ class PhaseMap(anywidget.AnyWidget):
         ny = self._found.shape[1]
         pts = np.asarray(block["points"], dtype=np.int64)
         ix, iy = pts // ny, pts % ny  # grid points: x varies slowest
+        cell = aggregate(block, self._aggregate)
         with self._lock:
-            for k, f in enumerate(FIGURES):
-                self._found[k, iy, ix] = np.asarray(block[f], dtype=np.float64)[:, 0, 0]
+            for k, f in enumerate((*FIGURES, *FRACTIONS)):
+                self._found[k, iy, ix] = cell[f]
+            for f in FIGURES:
+                self._runs[f][pts] = block[f]
             self._have[pts] = True
 
     def _push(self) -> None:
         with self._lock:
-            cells, done = self._found.tobytes(), int(self._have.sum())
+            cells, done = self._found[: len(FIGURES)].tobytes(), int(self._have.sum())
         self.cells = cells
         self.done = done
 
@@ -202,20 +226,18 @@ class PhaseMap(anywidget.AnyWidget):
 
     @property
     def values(self) -> dict[str, np.ndarray]:
-        """Each figure as a ``(ny, nx)`` array (NaN where not run yet), rows along y."""
+        """Each cell figure as a ``(ny, nx)`` array (NaN where not run yet), rows along y:
+        the four the page draws, then ``diverged_fraction`` and ``reached_fraction``."""
         with self._lock:
-            return {f: self._found[k].copy() for k, f in enumerate(FIGURES)}
+            return {f: self._found[k].copy() for k, f in enumerate((*FIGURES, *FRACTIONS))}
 
     @property
     def table(self) -> Any:
-        """The finished cells as :func:`gdwidget.sweeps`'s tidy table."""
+        """The finished cells' runs as :func:`gdwidget.sweeps`'s tidy table (one row per
+        grid point, seed and, with several, start)."""
         with self._lock:
             pts = np.flatnonzero(self._have)
-            ny = self._found.shape[1]
-            found = {
-                f: self._found[k][pts % ny, pts // ny].reshape(-1, 1, 1)
-                for k, f in enumerate(FIGURES)
-            }
+            found = {f: self._runs[f][pts] for f in FIGURES}
         found["diverged"] = found["diverged"].astype(bool)
         return table(self._plan, pts, found)
 
@@ -287,12 +309,15 @@ def _axis(name: str, axis: Any) -> tuple[str, list[float]]:
 
 
 def _default_tol(plan: Any) -> float:
-    """The loss 1000 times closer to the objective's minimum value than the start's."""
+    """The loss 1000 times closer to the objective's minimum value than the start's (the
+    median start's loss, with several)."""
     obj = plan.objective
     f_min = getattr(obj, "min_value", None)
     if f_min is None or plan.starts is None:
         raise ValueError(
             f"{obj.name} has no known minimum value: give tol= (the loss steps_to_tol waits for)"
         )
-    f0 = float(np.asarray(obj.value(np.asarray(plan.starts[0], dtype=np.float64))))
+    f0 = float(
+        np.median([float(np.asarray(obj.value(np.asarray(s, np.float64)))) for s in plan.starts])
+    )
     return float(f_min) + 1e-3 * (f0 - float(f_min))
