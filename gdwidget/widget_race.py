@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .live import config as config_mod
 from .live import landscape
 from .live import picker as picker_mod
@@ -104,7 +106,12 @@ class RaceEditing:
     @classmethod
     def from_config(cls, cfg: dict[str, Any], **overrides: Any) -> Any:
         """The Playground that :meth:`config` described (the same race, step for step)."""
-        return cls(**{**config_mod.playground_kwargs(cfg), **overrides})
+        w = cls(**{**config_mod.playground_kwargs(cfg), **overrides})
+        if cfg.get("run_starts") is not None:  # starts moved one by one
+            w._submit(p.Reset(np.asarray(cfg["run_starts"], dtype=np.float64)))
+        if cfg.get("instant"):
+            w.set_instant(int(cfg["instant"]))
+        return w
 
     def config(self) -> dict[str, Any]:
         """A JSON-able description: function, optimizers (with their current settings),

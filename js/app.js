@@ -23,6 +23,7 @@ import { createStatusLine } from "./statusline.js";
 import { createStore, structureKey } from "./store.js";
 import { createSettingsPanel } from "./settings.js";
 import { createXrayPanel } from "./xray.js";
+import { createInstantPanel } from "./instant.js";
 import { createTimeline } from "./timeline.js";
 import { createThreeD } from "./threed.js";
 
@@ -46,6 +47,7 @@ export function connect(model) {
 
   listen("msg:custom", (msg, buffers) => {
     const type = msg?.type;
+    if (type === "started") return void store.events.emit("started", msg); // js/instant.js
     if (type === "xray") {
       // plain JSON (docs/protocol.md): the X-ray of every run, while the page's toggle is on
       store.xray = msg;
@@ -135,7 +137,8 @@ export function renderView(store, el) {
   const parts = [media.threeD, toolbar, landscape, legend, sliders, loss, evals, modelView, status];
   const xray = createXrayPanel(store);
   const settings = createSettingsPanel(store);
-  parts.push(xray, settings);
+  const instant = createInstantPanel(store);
+  parts.push(xray, settings, instant);
   parts.push(timeline);
 
   // a model adds its view of the data under the landscape and its evaluations under the loss
@@ -145,8 +148,9 @@ export function renderView(store, el) {
       h("div", { class: "gd-col gd-col-left" }, [
         landscape.el,
         timeline.el,
-        h("div", { class: "gd-hint gd-muted", text: "drag to pan · wheel to zoom · click to start every run there" }),
+        h("div", { class: "gd-hint gd-muted", text: "drag to pan · wheel to zoom · click to start every run there · drag a start ○ to move it" }),
         landscape.note,
+        instant.el,
         xray.el,
         modelView.el,
       ]),

@@ -21,6 +21,7 @@ export const CONTROL_SELECTORS = {
   legend: ".gd-legend",
   hint: ".gd-hint",
   picker: ".gd-picker",
+  instant: ".gd-instant",
 };
 
 /** Hide the controls not named in `shown` (null or undefined: show them all). */

@@ -2,7 +2,8 @@
 // known minima and the runs' paths, with an arrow on the edge for each run out of view and a
 // tooltip for the run under the pointer. Wheel zooms, drag pans, "fit" frames the paths (all
 // send `set_view` with the plot's size in px), a click without drag restarts every run from the
-// clicked point (`reset`).
+// clicked point (`reset`), and dragging a run's start marker moves that run's start alone
+// (`set_start`, js/instant.js).
 
 import { scaleLinear } from "d3-scale";
 
@@ -16,6 +17,7 @@ import { createHoverTip, hoverText } from "./hover.js";
 import { drawMarkers, drawMinima, drawTrails, runInfo } from "./paths.js";
 import { createRunMarks } from "./runmarks.js";
 import { createClipMarks } from "./clipmarks.js";
+import { createStartDrag, startAt } from "./instant.js";
 import { contourLevels } from "./scales.js";
 const CLICK_SLOP = 4; // px a pointer may move and still count as a click
 const VIEW_DEBOUNCE_MS = 200;
@@ -249,6 +251,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     const qx = ev.clientX - rect0.left;
     const qy = ev.clientY - rect0.top;
     hover = { x: qx, y: qy };
+    overlay.classList.toggle("gd-over-start", startUnder(ev) >= 0); // a start can be dragged
     hoverFrame.request();
   }
   function onLeave() {
@@ -302,13 +305,23 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     setLocalView(next);
   }
 
-  // ---- drag to pan, click to restart ----
+  // ---- drag to pan, drag a start to move it, click to restart ----
   let press = null;
+  const startDrag = createStartDrag(store);
+  const inPlot = (ev) => {
+    const r = overlay.getBoundingClientRect();
+    return [ev.clientX - r.left, ev.clientY - r.top];
+  };
+  const startUnder = (ev) => startAt(store, ...inPlot(ev), (x, y) => [toX(x), toY(y)]);
   function onPointerDown(ev) {
     if (ev.button !== 0) return;
     onLeave();
     overlay.setPointerCapture?.(ev.pointerId);
-    press = { x: ev.clientX, y: ev.clientY, view: copyView(view), dragging: false };
+    press = { x: ev.clientX, y: ev.clientY, view: copyView(view), dragging: false, start: startUnder(ev) };
+  }
+  function moveStart(ev) {
+    const [px, py] = inPlot(ev);
+    startDrag.move(press.start, [fromX(px), fromY(py)]);
   }
   function onPointerMove(ev) {
     if (!press) return;
@@ -317,6 +330,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     if (!press.dragging && Math.hypot(ddx, ddy) < CLICK_SLOP) return;
     press.dragging = true;
     el.classList.add("gd-dragging");
+    if (press.start >= 0) return void moveStart(ev);
     const v = press.view;
     const kx = (v[0][1] - v[0][0]) / pw;
     const ky = (v[1][1] - v[1][0]) / ph;
@@ -328,12 +342,12 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
   function onPointerUp(ev) {
     if (!press) return;
     const wasDrag = press.dragging;
+    if (wasDrag && press.start >= 0) moveStart(ev); // where the start was let go
+    const panned = wasDrag && press.start < 0;
     press = null;
     el.classList.remove("gd-dragging");
-    if (wasDrag) {
-      sendView.flush();
-      return;
-    }
+    if (panned) sendView.flush();
+    if (wasDrag) return;
     const rect = overlay.getBoundingClientRect();
     const px = ev.clientX - rect.left;
     const py = ev.clientY - rect.top;
@@ -416,6 +430,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
       overlayFrame.cancel();
       hoverFrame.cancel();
       sendView.cancel();
+      startDrag.destroy();
       overlay.removeEventListener("wheel", onWheel);
     },
   };

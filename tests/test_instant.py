@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from widget_helpers import make, page_state, wait_for
@@ -71,7 +73,7 @@ def test_instant_mode_recomputes_the_whole_path_on_each_change() -> None:
         state = page_state(comm.packets())
         assert state["steps"][0] == 0 and state["steps"][-1] == 300
         assert np.array_equal(state["xy"][-1], ref[-1].astype(np.float32))  # float32 on the wire
-        done = [d["content"] for d, _ in comm.sent if d.get("content", {}).get("type") == "instant"]
+        done = [d["content"] for d, _ in comm.sent if d.get("content", {}).get("type") == "started"]
         assert done and done[-1]["steps"] == 300 and done[-1]["ms"] > 0
 
         w.set_instant(False)
@@ -92,7 +94,7 @@ def test_page_drags_of_starts_are_applied_with_their_number() -> None:
             comm.page_sends(msg)
         assert wait_for(
             lambda: any(
-                d["content"].get("type") == "instant" and d["content"]["seq"] == 5
+                d["content"].get("type") == "started" and d["content"]["seq"] == 5
                 for d, _ in comm.sent
                 if d.get("method") == "custom"
             )
@@ -141,5 +143,22 @@ def test_instant_mode_needs_a_function() -> None:
         with pytest.raises(ValueError, match="instant mode needs a function"):
             w.set_instant(True)
         assert w.instant == 0
+    finally:
+        w.close()
+
+
+def test_moved_starts_and_instant_mode_survive_a_config_round_trip() -> None:
+    w, _ = make(F, race())
+    try:
+        w.set_start(2, [0.25, -0.5])
+        w.set_instant(120)
+        cfg = json.loads(json.dumps(w.config()))
+        assert cfg["instant"] == 120
+        w2 = gd.Playground.from_config(cfg)
+        try:
+            assert w2.instant == 120
+            assert np.array_equal(w2.history.params, w.history.params)
+        finally:
+            w2.close()
     finally:
         w.close()

@@ -9,7 +9,9 @@ A teacher sets up a race (or a challenge, with ``target=``) and hands the JSON o
   ``{"schedule": name, "args": {...}}``, a chain as ``{"chain": [transforms], "optimizer":
   ...}``), with the current settings (a rate changed from the page included);
 - ``starts``, ``controls`` (shown; ``null`` for all), ``target``, ``speed`` and ``settings``
-  (dtype, seed, tolerances).
+  (dtype, seed, tolerances);
+- ``run_starts``, every run's start, when starts were moved one by one (``w.set_start``, a
+  drag in the page), and ``instant``, instant mode's steps, when it is on.
 
 Models on data and functions made from Python callables have no JSON form: ``config()``
 says so. This module also checks the ``controls=`` and ``target=`` arguments.
@@ -53,6 +55,7 @@ CONTROLS = (
     "legend",
     "hint",
     "picker",
+    "instant",
 )
 
 
@@ -182,11 +185,18 @@ def _function(obj: Any) -> dict[str, Any]:
 def describe(w: Any) -> dict[str, Any]:
     """The JSON-able description of Playground ``w`` (see the module's docstring)."""
     r = w.run
+    starts = np.asarray(r._starts, dtype=np.float64)
+    # each run's start on its own (moved in the page): a start to build with, then every run's
+    per_run = starts.shape[0] == r.n_runs and len(r.slices) > 1
+    extra: dict[str, Any] = {"run_starts": starts.tolist()} if per_run else {}
+    if w.instant:
+        extra["instant"] = int(w.instant)
     return {
         "gdwidget_config": VERSION,
         "function": _function(r.objective),
         "optimizers": {label: _optimizer(o, label) for label, o in r.optimizers.items()},
-        "starts": np.asarray(r._starts, dtype=np.float64).tolist(),
+        "starts": (starts[:1] if per_run else starts).tolist(),
+        **extra,
         "controls": None if w.shown_controls is None else list(w.shown_controls),
         "target": dict(w.target) or None,
         "speed": float(w.speed),

@@ -77,6 +77,8 @@ def _reset(s: Session, cmd: p.Reset | p.SetStart) -> None:
     if not s.instant.steps:  # else the whole path is sent once recomputed
         s.flush(force=True)
         s.send_extras(force=True)
+        if isinstance(cmd, p.SetStart):
+            instant.answer(s, 0, 0.0)
 
 
 def _set_instant(s: Session, cmd: p.SetInstant) -> None:

@@ -6,13 +6,15 @@ While :attr:`Instant.steps` is N > 0, every command in :data:`CHANGES` (a start,
 learning rate, any hyperparameter, a schedule) marks the race *stale*. Once the
 session has applied every queued command, so that a slider sending forty values
 recomputes once, :func:`recompute` sends the race back to step 0 from the starts now
-set, takes N steps, sends them as one frame, and then an ``instant`` message
-(``{"type": "instant", "seq", "steps", "ms"}``: the page's number of the last start it
-moved, and the kernel's time for the N steps). The page measures from its change to
+set, takes N steps, sends them as one frame, and then a ``started`` message
+(``{"type": "started", "seq", "steps", "ms"}``: the page's number of the last start it
+moved, N, and the kernel's time for the N steps). The page measures from its change to
 the first frame drawn after that message (js/instant.js).
 
 :func:`set_start` moves one run's start (the page's drag of a start marker): the other
-runs keep theirs, and the race goes back to step 0.
+runs keep theirs, and the race goes back to step 0. Out of instant mode the page gets
+``started`` with ``steps`` 0 once step 0 is sent, so that a drag sends its next position
+only then.
 
 Instant mode needs a function: a model's steps are too slow to recompute on a drag.
 """
@@ -29,7 +31,15 @@ from . import protocol as p
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["CHANGES", "DEFAULT_STEPS", "Instant", "per_run_starts", "recompute", "set_start"]
+__all__ = [
+    "CHANGES",
+    "DEFAULT_STEPS",
+    "Instant",
+    "answer",
+    "per_run_starts",
+    "recompute",
+    "set_start",
+]
 
 #: steps recomputed on each change unless the page or Python says otherwise
 DEFAULT_STEPS = 300
@@ -113,5 +123,9 @@ def recompute(s: Session) -> None:
     ms = (time.perf_counter() - t0) * 1e3
     s.flush(force=True)
     s.send_extras(force=True)
-    msg = {"type": "instant", "seq": s.instant.seq, "steps": s.instant.steps, "ms": ms}
-    s.sink.send(msg, [])
+    answer(s, s.instant.steps, ms)
+
+
+def answer(s: Session, steps: int, ms: float) -> None:
+    """Tell the page that the race started again (after its frames): ``started``."""
+    s.sink.send({"type": "started", "seq": s.instant.seq, "steps": steps, "ms": ms}, [])
