@@ -42,11 +42,19 @@ export function createStartDrag(store, { now = () => performance.now(), frame = 
   let seq = 0;
   let inFlight = null; // { seq, at }
   let next = null; // { index, start }
+  let timer = null; // sends `next` once an unanswered start is given up
   if (!store.instantTimes) store.instantTimes = [];
 
   function pump() {
     if (!next) return;
-    if (inFlight && now() - inFlight.at < ANSWER_MS) return;
+    const wait = inFlight ? ANSWER_MS - (now() - inFlight.at) : 0;
+    if (wait > 0) {
+      timer ??= setTimeout(() => {
+        timer = null;
+        pump();
+      }, wait);
+      return;
+    }
     seq += 1;
     inFlight = { seq, at: now() };
     store.send({ type: "set_start", index: next.index, start: next.start, seq });
@@ -79,7 +87,10 @@ export function createStartDrag(store, { now = () => performance.now(), frame = 
     get busy() {
       return inFlight !== null;
     },
-    destroy: off,
+    destroy() {
+      off();
+      clearTimeout(timer);
+    },
   };
 }
 
