@@ -17,7 +17,8 @@ Not a test: a script that prints two tables.
    adamw) on the 2-D Rosenbrock function through ``Run.advance`` (the whole engine step:
    rates, updates, objective, stop rules, the recorded row), against one step of the same
    race in PyTorch (five ``torch.optim`` optimizers on five 2-element tensors, the
-   gradient written by hand), measured in alternating rounds in this run; medians.
+   gradient written by hand), measured in alternating rounds in this run; medians. Also
+   the time of ``Run.reset()`` and 300 steps, what instant mode recomputes on each drag.
 
 Run: ``python benchmarks/optim_step.py`` (``--help`` for sizes and repeats).
 """
@@ -212,6 +213,10 @@ RACE = {
 }
 
 
+#: the steps instant mode recomputes on every drag (its default)
+INSTANT_STEPS = 300
+
+
 def small_race(rounds: int, steps: int) -> None:
     """Per-step cost of the five-optimizer 2-D race, ours (Run.advance) against torch."""
     import torch  # noqa: PLC0415
@@ -238,11 +243,16 @@ def small_race(rounds: int, steps: int) -> None:
         for _ in range(steps):
             torch_steps()
 
-    ours(), theirs()  # warm-up (numba kernels load, torch's first steps)
-    mine, ref = [], []
+    def instant() -> None:
+        run.reset()
+        run.advance(INSTANT_STEPS)
+
+    ours(), theirs(), instant()  # warm-up (numba kernels load, torch's first steps)
+    mine, ref, inst = [], [], []
     for _ in range(rounds):
         mine.append(timed(ours) / steps)
         ref.append(timed(theirs) / steps)
+        inst.append(timed(instant))
     a, b = statistics.median(mine), statistics.median(ref)
     print(
         f"\nSmall race: one step of {', '.join(RACE)} on 2-D Rosenbrock; {rounds} rounds "
@@ -251,6 +261,10 @@ def small_race(rounds: int, steps: int) -> None:
     print(f"ours (Run.advance, the whole engine step): {a * 1e6:8.1f} us")
     print(f"torch.optim (five optimizers, 2 elements): {b * 1e6:8.1f} us")
     print(f"ours / torch: {a / b:.2f}")
+    print(
+        f"instant mode's recomputation (reset and {INSTANT_STEPS} steps, no page): "
+        f"{statistics.median(inst) * 1e3:.2f} ms"
+    )
 
 
 def main() -> None:

@@ -83,7 +83,8 @@ class Snapshots:
         out = []
         for c, k in self.leaves:
             v = c[k]
-            out.append(v.copy() if type(v) is nd else copy_tree(v))
+            kind = type(v)  # the common leaves first: this runs before every step
+            out.append(v.copy() if kind is nd else v if kind is int else copy_tree(v))
         return out
 
     def restore(self, saved: list[Any]) -> None:

@@ -6,8 +6,12 @@ it puts back the parameters of runs that are frozen or diverge now, and writes t
 loss, gradient norm, status and steps. On NumPy this is some thirty whole-array
 operations of a few elements each, whose cost is Python's; :func:`settle` does the same
 comparisons and selections per run in one loop, into fresh arrays (the step's rollback
-keeps the old ones), so the results are those of the array code exactly. The gradient
-norm is computed by the caller with NumPy (its summation order is NumPy's).
+keeps the old ones), so the results are those of the array code exactly.
+
+The gradient norm is NumPy's ``sqrt(sum(grad * grad, axis=-1))``. NumPy sums fewer than
+eight numbers per row one after the other, and the loop does the same there (checked
+once per dtype and width against NumPy itself, see :func:`_same_norm`); wider rows, or
+a NumPy that sums otherwise, get the norm from NumPy.
 
 It is used when numba imports, ``GDWIDGET_FUSED`` is not 0, and every array is a NumPy
 array of the parameters' dtype (see :func:`usable`).
@@ -22,7 +26,10 @@ import numpy as np
 from ..optim import _fused
 from .results import CONVERGED, DIVERGED, RUNNING
 
-_KERNEL: list[Any] = []  # the compiled loop, built on first use
+_KERNEL: list[Any] = []  # the compiled loop and its norm, built on first use
+#: rows up to this width may have their norm summed in the loop (NumPy sums them in order)
+_SEQUENTIAL_MAX = 7
+_SAME_NORM: dict[tuple[Any, int], bool] = {}
 
 
 def constants(r: Any) -> tuple[Any, ...] | None:
@@ -33,7 +40,14 @@ def constants(r: Any) -> tuple[Any, ...] | None:
         return None
     dt = params.dtype.type
     rules = r.batch_size is None
-    return dt(r.grad_tol), dt(r.loss_tol), rules and r.grad_tol > 0, rules and r.loss_tol > 0
+    own_norm = _same_norm(params.dtype, params.shape[1])
+    return (
+        own_norm,
+        dt(r.grad_tol),
+        dt(r.loss_tol),
+        rules and r.grad_tol > 0,
+        rules and r.loss_tol > 0,
+    )
 
 
 def sum_last(xp: Any, a: Any) -> Any:
@@ -43,7 +57,7 @@ def sum_last(xp: Any, a: Any) -> Any:
     return xp.sum(a, axis=-1)
 
 
-def usable(params: Any, prev: Any, loss: Any, prev_loss: Any, gnorm: Any, status: Any) -> bool:
+def usable(params: Any, prev: Any, loss: Any, prev_loss: Any, grad: Any, status: Any) -> bool:
     """Whether :func:`settle` can do this step's bookkeeping (given :func:`constants`)."""
     nd = np.ndarray
     if type(params) is not nd:
@@ -52,14 +66,15 @@ def usable(params: Any, prev: Any, loss: Any, prev_loss: Any, gnorm: Any, status
     return (
         type(loss) is nd
         and type(prev_loss) is nd
-        and type(gnorm) is nd
+        and type(grad) is nd
         and type(prev) is nd
         and type(status) is nd
         and loss.dtype == dt
         and prev_loss.dtype == dt
-        and gnorm.dtype == dt
+        and grad.dtype == dt
         and prev.dtype == dt
         and loss.shape == (params.shape[0],)
+        and grad.shape == params.shape
     )
 
 
@@ -70,18 +85,22 @@ def settle(
     prev: Any,
     loss: Any,
     prev_loss: Any,
-    gnorm: Any,
+    grad: Any,
     t: int,
 ) -> None:
     """The step's bookkeeping on run ``r`` (a :class:`~gdwidget.engine.Run`), as the array
     code of ``Stepping._step`` does it; ``consts`` from :func:`constants`."""
     if not _KERNEL:
-        _KERNEL.append(_compile())
+        _KERNEL.extend(_compile())
+    own_norm = consts[0]
+    # with its own norm the loop ignores this array (an empty one of the same type)
+    gnorm = grad[:, 0][:0] if own_norm else np.sqrt(np.add.reduce(grad * grad, axis=-1))
     out_loss, out_gnorm, status, stop, blowup = _KERNEL[0](
         params,
         prev,
         loss,
         prev_loss,
+        grad,
         gnorm,
         r._status,
         r._stop_step,
@@ -93,16 +112,67 @@ def settle(
     r.loss, r._gnorm, r._status, r._stop_step, r._blowup = out_loss, out_gnorm, status, stop, blowup
 
 
-def _compile() -> Any:
+def _same_norm(dtype: Any, width: int) -> bool:
+    """Whether the loop's norm equals NumPy's bit for bit for rows of ``width`` (a probe
+    of varied magnitudes, zeros and non-finite numbers, once per dtype and width)."""
+    key = (np.dtype(dtype), width)
+    if key not in _SAME_NORM:
+        same = width <= _SEQUENTIAL_MAX and np.dtype(dtype).kind == "f"
+        if same:
+            if not _KERNEL:
+                _KERNEL.extend(_compile())
+            rng = np.random.default_rng(0)
+            G = rng.standard_normal((512, width)) * 10.0 ** rng.integers(-30, 30, (512, width))
+            G[rng.random(G.shape) < 0.05] = 0.0
+            G[rng.random(G.shape) < 0.01] = np.inf
+            G[rng.random(G.shape) < 0.01] = np.nan
+            with np.errstate(all="ignore"):
+                G = G.astype(dtype)
+                ref = np.sqrt(np.add.reduce(G * G, axis=-1))
+            same = ref.tobytes() == _KERNEL[1](G).tobytes()
+        _SAME_NORM[key] = same
+    return _SAME_NORM[key]
+
+
+def _compile() -> tuple[Any, Any]:
     from numba import njit  # noqa: PLC0415 - optional dependency, checked by usable()
 
     @njit(cache=True, nogil=True, error_model="numpy")
+    def row_norm(G, r):
+        s = G[r, 0] * G[r, 0]
+        for j in range(1, G.shape[1]):
+            s += G[r, j] * G[r, j]
+        return np.sqrt(s)
+
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def norms(G):
+        out = np.empty(G.shape[0], dtype=G.dtype)
+        for r in range(G.shape[0]):
+            out[r] = row_norm(G, r)
+        return out
+
+    @njit(cache=True, nogil=True, error_model="numpy")
     def kernel(
-        P, prev, loss, prev_loss, gnorm, status, stop, blowup, above, gt, lt, use_g, use_l, t
+        P,
+        prev,
+        loss,
+        prev_loss,
+        G,
+        gnorm,
+        status,
+        stop,
+        blowup,
+        above,
+        own_norm,
+        gt,
+        lt,
+        use_g,
+        use_l,
+        t,
     ):
         R, N = P.shape
         out_loss = np.empty_like(loss)
-        out_gnorm = np.empty_like(gnorm)
+        out_gnorm = np.empty_like(loss)
         new_status = status.copy()
         new_stop = stop.copy()
         new_blowup = blowup.copy()
@@ -113,14 +183,15 @@ def _compile() -> Any:
                 for j in range(N):
                     P[r, j] = prev[r, j]
                 continue
+            gn = row_norm(G, r) if own_norm else gnorm[r]
             finite = np.isfinite(loss[r])
             for j in range(N):
                 finite = finite and np.isfinite(P[r, j])
-            conv = (use_g and gnorm[r] <= gt) or (use_l and abs(loss[r] - prev_loss[r]) <= lt)
+            conv = (use_g and gn <= gt) or (use_l and abs(loss[r] - prev_loss[r]) <= lt)
             if blowup[r] < 0 and abs(loss[r]) > above[r]:
                 new_blowup[r] = t
             out_loss[r] = loss[r]
-            out_gnorm[r] = gnorm[r]
+            out_gnorm[r] = gn
             if not finite:
                 new_status[r] = DIVERGED
                 new_stop[r] = t
@@ -131,4 +202,4 @@ def _compile() -> Any:
                 new_stop[r] = t
         return out_loss, out_gnorm, new_status, new_stop, new_blowup
 
-    return kernel
+    return kernel, norms

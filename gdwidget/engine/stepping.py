@@ -157,14 +157,12 @@ class Stepping:
         batch = self._batches.next()
         loss, grad = self.objective.value_and_grad(self.params, batch)
         t = self.t + 1
-        gnorm = xp.sqrt(_settle.sum_last(xp, grad * grad))
         consts = self._settle_args
-        if consts is not None and _settle.usable(
-            params, prev, loss, prev_loss, gnorm, self._status
-        ):
-            _settle.settle(self, consts, params, prev, loss, prev_loss, gnorm, t)  # one numba call
+        if consts is not None and _settle.usable(params, prev, loss, prev_loss, grad, self._status):
+            _settle.settle(self, consts, params, prev, loss, prev_loss, grad, t)  # one numba call
             self.grad, self._batch, self.t = grad, batch, t
             return
+        gnorm = xp.sqrt(_settle.sum_last(xp, grad * grad))
         active = self._status == RUNNING
         finite = xp.isfinite(loss) & xp.all(xp.isfinite(self.params), axis=-1)
         newly_div = active & ~finite
