@@ -154,9 +154,11 @@ export function createXrayPanel(store) {
   const toggle = h("input", { type: "checkbox", "data-testid": "gd-xray" });
   toggle.checked = Boolean(store.ui.xray);
   const pick = h("select", { class: "gd-xray-pick", "data-testid": "gd-xray-run" });
-  const table = h("table", { class: "gd-xray-table", "data-testid": "gd-xray-panel", style: { fontSize: "11px", fontVariantNumeric: "tabular-nums" } });
-  const key = h("div", { class: "gd-xray-key", style: { fontSize: "11px", display: "flex", flexWrap: "wrap", gap: "2px 8px", maxWidth: "470px" } }, [
-    ...KINDS.map((k) => h("span", { style: { color: COLORS[k.key] }, text: `■ ${k.name}` })),
+  // sizes in widget.css (they grow with the presentation scale); the key's words in the text
+  // colour, each beside a swatch of its arrow's colour (readable in either theme)
+  const table = h("table", { class: "gd-xray-table", "data-testid": "gd-xray-panel", style: { fontVariantNumeric: "tabular-nums" } });
+  const key = h("div", { class: "gd-xray-key", style: { display: "flex", flexWrap: "wrap", gap: "2px 8px", maxWidth: "100%" } }, [
+    ...KINDS.map((k) => h("span", {}, [h("span", { class: "gd-xray-swatch", style: { background: COLORS[k.key] } }), h("span", { text: k.name })])),
     h("span", { text: "◌ effective step (per coordinate)" }),
   ]);
   const body = h("div", { class: "gd-xray-body", hidden: !toggle.checked }, [pick, table, key]);
