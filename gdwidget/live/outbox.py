@@ -6,6 +6,7 @@ nothing); the outbox builds and hands over, through the sink, what is due.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -54,6 +55,9 @@ class Outbox:
         #: the page's X-ray toggle: while on, ``xray`` messages go with the arrows
         self.xray = False
         self._last_xray = -1e9
+        #: the run as of the step the page shows while inside (a context manager; the session's
+        #: timeline puts it at a seeked step): every view of the run's state is built in it
+        self.shown: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
         #: called with no argument after each frame is built (kernel-side views, such as plots)
         self.listeners: list[Callable[[], None]] = []
 
@@ -87,9 +91,19 @@ class Outbox:
         self.sink.update(t=int(run.t), status=meta_mod.status(run, np.asarray(loss), halted, notes))
 
     def send_extras(self, force: bool = False) -> None:
-        """Gradient arrows and the model view of a model, each at its own pace."""
-        self.send_xray(force)
-        if not self.source.is_model or not self.may_send():
+        """The X-ray, and a model's gradient arrows and view, each at its own pace, of the step
+        the page shows (``shown``: a seeked one too)."""
+        if not (self.xray or self.source.is_model) or not self.may_send():
+            return
+        try:
+            with self.shown():
+                self._send_xray(force)
+                self._send_model_extras(force)
+        except Exception as exc:  # noqa: BLE001 - the views stay as they are, the run goes on
+            log.warning("gdwidget: no views at the step shown (%s: %s)", type(exc).__name__, exc)
+
+    def _send_model_extras(self, force: bool) -> None:
+        if not self.source.is_model:
             return
         now = time.monotonic()
         if self.source.run.batch_size is not None and (
@@ -110,7 +124,7 @@ class Outbox:
                 self.selected,
             )
 
-    def send_xray(self, force: bool = False) -> None:
+    def _send_xray(self, force: bool) -> None:
         """The X-ray of every run while the page's toggle is on, at most 10 a second."""
         from .xray import xray_message  # noqa: PLC0415
 

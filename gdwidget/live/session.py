@@ -97,6 +97,7 @@ class Session:
         self._step_s = 0.0  # seconds per step, smoothed
         #: checkpoints and the shown step (seek, fork: :mod:`gdwidget.live.timetravel`)
         self.timeline = Timeline()
+        self.out.shown = lambda: self.timeline.shown(self)  # views of the step shown
         #: instant mode (:mod:`gdwidget.live.instant`): recompute the whole path on a change
         self.instant = instant.Instant()
 

@@ -81,7 +81,7 @@ class Timeline:
         """Show step ``t`` (or the nearest kept one); returns the step shown."""
         step = nearest_kept(_history(s).steps, int(t))
         self._show(s, {"step": step, "asked": int(t)})
-        self._extras_at(s, step)
+        s.send_extras(force=True)  # the outbox draws them at the step shown (``shown``)
         return step
 
     def step_back(self, s: Session) -> int:
@@ -93,7 +93,7 @@ class Timeline:
         earlier = steps[steps < now]
         step = int(earlier[-1]) if len(earlier) else int(steps[0])
         self._show(s, {"step": step, "asked": step})
-        self._extras_at(s, step)
+        s.send_extras(force=True)
         return step
 
     def fork(self, s: Session, t: int) -> None:
@@ -109,7 +109,7 @@ class Timeline:
         now, now_batch = settings(run), run.batch_size
         chunk = None
         try:
-            chunk = self._put_at(run, t)
+            chunk = self._put_exactly(run, t)
         finally:
             apply_settings(run, now)
             run.restore(run.state())  # the rates of the next step from the settings now
@@ -126,26 +126,33 @@ class Timeline:
         it, and the steps after that again (deterministic); returns those steps."""
         return self.checkpoints.replay(run, t)
 
-    def _extras_at(self, s: Session, step: int) -> None:
-        """What the page draws from the run's state (a model's arrows and view, the X-ray) as
-        of ``step``; the run is back at its present afterwards."""
-        run = getattr(s.source, "run", None)
-        wanted = getattr(s.source, "is_model", False) or getattr(s.out, "xray", False)
-        if run is None or not wanted or self._broken:
+    def _put_exactly(self, run: Any, t: int) -> Chunk | None:
+        """:meth:`_put_at`, and the parameters before step ``t``'s own step in
+        ``run.before_step`` (the X-ray's last update) where no step was replayed (a checkpoint
+        at ``t``): the run is then as one stepped to ``t``. Returns :meth:`_put_at`'s steps."""
+        chunk = self._put_at(run, t)
+        if t > 0 and getattr(run, "before_step", (None,))[0] != t - 1:
+            self._put_at(run, t - 1)
+            before = copy_tree(run.params)
+            self._put_at(run, t)
+            run.before_step = (t - 1, before)
+        return chunk
+
+    @contextmanager
+    def shown(self, s: Session) -> Iterator[None]:
+        """The run as of the step the page shows while inside: put at the seeked step (back at
+        its present afterwards), or as it is. Every view drawn from the run's state (the X-ray,
+        a model's arrows and view) is built inside it (:class:`~gdwidget.live.outbox.Outbox`)."""
+        if self.cursor is None or getattr(s.source, "run", None) is None:
+            yield
             return
-        try:
-            with self.at_step(s, step):
-                s.send_extras(force=True)
-        except Exception as exc:  # noqa: BLE001 - the markers still move; the extras stay
-            log.warning("gdwidget: no views at step %d (%s: %s)", step, type(exc).__name__, exc)
+        with self.at_step(s, self.cursor["step"]):
+            yield
 
     def send_extras(self, s: Session) -> None:
         """The page's extras (X-ray, a model's arrows and view) of the step shown: the seeked
-        one, else the newest."""
-        if self.cursor is None:
-            s.send_extras(force=True)
-        else:
-            self._extras_at(s, self.cursor["step"])
+        one, else the newest (the outbox asks :meth:`shown`)."""
+        s.send_extras(force=True)
 
     def internals(self, s: Session, label: str, step: int | None = None) -> dict[str, Any]:
         """The X-ray of run ``label`` at ``step`` (default: the step shown), exactly as a run
@@ -173,12 +180,7 @@ class Timeline:
         present, now = run.state(), settings(run)
         last = getattr(run, "before_step", None)
         try:
-            self._put_at(run, step)
-            if step > 0 and getattr(run, "before_step", (None,))[0] != step - 1:
-                self._put_at(run, step - 1)  # a checkpoint at ``step``: no step was taken
-                before = copy_tree(run.params)
-                self._put_at(run, step)
-                run.before_step = (step - 1, before)
+            self._put_exactly(run, step)
             yield run
         finally:
             apply_settings(run, now)
