@@ -87,9 +87,12 @@ def settle(
     prev_loss: Any,
     grad: Any,
     t: int,
+    rec: Any,
+    k: int,
 ) -> None:
     """The step's bookkeeping on run ``r`` (a :class:`~gdwidget.engine.Run`), as the array
-    code of ``Stepping._step`` does it; ``consts`` from :func:`constants`."""
+    code of ``Stepping._step`` does it; ``consts`` from :func:`constants`. Also writes row
+    ``k`` of ``rec`` (the advance call's ``_Rows``): loss, gradient norm, parameters."""
     if not _KERNEL:
         _KERNEL.extend(_compile())
     own_norm = consts[0]
@@ -108,6 +111,10 @@ def settle(
         r._blowup_above,
         *consts,
         t,
+        rec.loss,
+        rec.gnorm,
+        rec.params_rows,
+        k,
     )
     r.loss, r._gnorm, r._status, r._stop_step, r._blowup = out_loss, out_gnorm, status, stop, blowup
 
@@ -169,6 +176,10 @@ def _compile() -> tuple[Any, Any]:
         use_g,
         use_l,
         t,
+        rec_loss,
+        rec_gnorm,
+        rec_params,
+        k,
     ):
         R, N = P.shape
         out_loss = np.empty_like(loss)
@@ -200,6 +211,13 @@ def _compile() -> tuple[Any, Any]:
             elif conv:
                 new_status[r] = CONVERGED
                 new_stop[r] = t
+        for r in range(R):
+            rec_loss[k, r] = out_loss[r]
+            rec_gnorm[k, r] = out_gnorm[r]
+        if rec_params.shape[0] > 0:
+            for r in range(R):
+                for j in range(N):
+                    rec_params[k, r, j] = P[r, j]
         return out_loss, out_gnorm, new_status, new_stop, new_blowup
 
     return kernel, norms

@@ -85,8 +85,8 @@ class Stepping:
         saved = self._save()
         try:
             rates, row = self._rates_for(self.t)
-            self._step(rates, saved[1])
-            rec.put(k, self, row)
+            self._step(rates, saved[1], rec, k)
+            rec.put_lr(k, row)
             if self.eval_every and self.t % self.eval_every == 0:
                 rec.records.append((self.t, self.epoch, self._eval_step()))
             rec.done = k + 1  # the commit: one store, so an interrupt falls before or after
@@ -134,7 +134,9 @@ class Stepping:
             )
         return plan
 
-    def _step(self, rates: dict[str, float | None], prev: Any) -> None:
+    def _step(self, rates: dict[str, float | None], prev: Any, rec: _Rows, k: int) -> None:
+        """Step every group, evaluate the objective, apply the stop rules; row ``k`` of
+        ``rec`` gets the step's loss, gradient norm and parameters."""
         xp = self.xp
         #: (step number before this step, the parameters then): the last update, for views
         self.before_step = (self.t, prev)
@@ -159,8 +161,9 @@ class Stepping:
         t = self.t + 1
         consts = self._settle_args
         if consts is not None and _settle.usable(params, prev, loss, prev_loss, grad, self._status):
-            _settle.settle(self, consts, params, prev, loss, prev_loss, grad, t)  # one numba call
+            _settle.settle(self, consts, params, prev, loss, prev_loss, grad, t, rec, k)
             self.grad, self._batch, self.t = grad, batch, t
+            rec.put_xy(k, self)
             return
         gnorm = xp.sqrt(_settle.sum_last(xp, grad * grad))
         active = self._status == RUNNING
@@ -183,6 +186,7 @@ class Stepping:
         self._blowup = xp.where(blown, xp.asarray(t, dtype=self._blowup.dtype), self._blowup)
         self._mark(newly_conv, newly_div, t)
         self.t = t
+        rec.put(k, self)
 
     def _mark(self, newly_conv: Any, newly_div: Any, t: int) -> None:
         xp = self.xp
@@ -214,6 +218,7 @@ class Stepping:
         """The completed rows as a Chunk (on the host); trims the steps after every run stopped."""
         self._sync_status()
         done = rec.done
+        rec.fill_lr(done)
         if self.done and done:
             # every run has stopped: the steps after the last stop changed nothing
             last = int(self._host_stop.max())
@@ -257,20 +262,38 @@ class _Rows:
         self.loss = xp.empty((n, R), dtype=dtype)
         self.gnorm = xp.empty((n, R), dtype=dtype)
         self.params = xp.empty((n, R, P), dtype=dtype) if r.record_params else None
+        #: where settle writes the parameters: ``params``, or no rows
+        self.params_rows = self.params if r.record_params else xp.empty((0, R, P), dtype=dtype)
         self.xy = xp.empty((n, R, 2), dtype=dtype) if r.project else None
         self.lr = np.empty((n, R))
+        self._lr_marks: list[tuple[int, np.ndarray]] = []  # (first step index, its row)
         self.steps = np.arange(r.t + 1, r.t + 1 + n, dtype=np.int64)
         self.records: list[tuple[int, int, dict[str, Any]]] = []
         self.done = 0
 
-    def put(self, k: int, r: Any, lr_row: np.ndarray) -> None:
+    def put(self, k: int, r: Any) -> None:
+        """Row ``k``: the run's loss, gradient norm, parameters (and projection)."""
         self.loss[k, ...] = r.loss
         self.gnorm[k, ...] = r._gnorm
         if self.params is not None:
             self.params[k, ...] = r.params
+        self.put_xy(k, r)
+
+    def put_xy(self, k: int, r: Any) -> None:
         if self.xy is not None:
             self.xy[k, ...] = r.project(r.params)
-        self.lr[k] = lr_row
+
+    def put_lr(self, k: int, lr_row: np.ndarray) -> None:
+        """Row ``k`` of the rates: kept as marks where the row changes (see :meth:`fill_lr`)."""
+        if not self._lr_marks or self._lr_marks[-1][1] is not lr_row:
+            self._lr_marks.append((k, lr_row))
+
+    def fill_lr(self, done: int) -> None:
+        """Write the rates of the first ``done`` rows from the marks."""
+        marks = self._lr_marks
+        for i, (start, row) in enumerate(marks):
+            end = marks[i + 1][0] if i + 1 < len(marks) else done
+            self.lr[start : min(end, done)] = row
 
 
 def _copy(xp: Any, a: Any) -> Any:
