@@ -124,8 +124,8 @@ def overlap_add(xp: ModuleType, left: Any, right: Any) -> Any:
     The columns that meet a padding zero get ``+ 0.0`` as they do there (it turns -0.0
     into +0.0); the others are ``left + right``.
     """
-    if left.shape[1] == 1:
-        return concat_cols(xp, [left + 0.0, 0.0 + right])
+    if left.shape[1] == 1:  # every column meets a zero (x + 0.0 and 0.0 + x are equal)
+        return concat_cols(xp, [left, right]) + 0.0
     return concat_cols(xp, [left[:, :1] + 0.0, left[:, 1:] + right[:, :-1], 0.0 + right[:, -1:]])
 
 
