@@ -1,8 +1,10 @@
-// A PNG of one view, drawn by the views the page shows: every visible canvas inside the view's
-// root (the landscape's heat map, trails and overlay, the 3-D view when open, the loss and lr
-// charts, a model's views) composed at its place on the view's background. The `gd-save-png`
+// A PNG of one view, drawn by the views the page shows: the view's whole DOM as the page shows
+// it (js/snapshot.js: canvases, SVG layers, text), on the view's background; where the browser
+// cannot draw that, every visible canvas at its place (composeView). The `gd-save-png`
 // button downloads it; the kernel's `capture` message gets it back as `capture_result` with the
 // PNG as one binary buffer (`w.save_png`, `w.save_animation`; docs/media.md).
+
+import { drawDom, drawSvgLayers } from "./snapshot.js";
 
 /** The view's background colour: the first non-transparent background from `el` upwards. */
 export function backgroundOf(el) {
@@ -25,13 +27,9 @@ const visible = (c) => {
  * device px per CSS px (default the page's devicePixelRatio); its size is root's box times scale.
  */
 export function composeView(root, scale = globalThis.devicePixelRatio || 1) {
-  const box = root.getBoundingClientRect();
-  const out = document.createElement("canvas");
-  out.width = Math.max(1, Math.round(box.width * scale));
-  out.height = Math.max(1, Math.round(box.height * scale));
+  const out = backdrop(root, scale);
   const ctx = out.getContext("2d");
-  ctx.fillStyle = backgroundOf(root);
-  ctx.fillRect(0, 0, out.width, out.height);
+  const box = root.getBoundingClientRect();
   for (const c of root.querySelectorAll("canvas")) {
     if (!visible(c)) continue;
     const r = c.getBoundingClientRect();
@@ -41,6 +39,42 @@ export function composeView(root, scale = globalThis.devicePixelRatio || 1) {
       console.warn("gdwidget: a canvas could not be drawn into the picture", err);
     }
   }
+  return out;
+}
+
+/** A canvas of root's size times `scale`, filled with the view's background. */
+function backdrop(root, scale) {
+  const box = root.getBoundingClientRect();
+  const out = document.createElement("canvas");
+  out.width = Math.max(1, Math.round(box.width * scale));
+  out.height = Math.max(1, Math.round(box.height * scale));
+  const ctx = out.getContext("2d");
+  ctx.fillStyle = backgroundOf(root);
+  ctx.fillRect(0, 0, out.width, out.height);
+  return out;
+}
+
+/**
+ * The picture of `root` as the page shows it: canvases, SVG layers and text (js/snapshot.js),
+ * or with `full` false (animation frames: faster) the canvases and the SVG layers only; the
+ * canvases alone (composeView) where the browser cannot draw the rest. The milliseconds it took
+ * are kept in `root.dataset.captureMs`.
+ */
+export async function pictureOf(root, { full = true, scale = globalThis.devicePixelRatio || 1 } = {}) {
+  const t0 = performance.now();
+  let out = backdrop(root, scale);
+  try {
+    if (full) {
+      await drawDom(out.getContext("2d"), root, scale);
+    } else {
+      out = composeView(root, scale);
+      await drawSvgLayers(out.getContext("2d"), root, scale);
+    }
+  } catch (err) {
+    console.warn("gdwidget: the picture has the canvases only", err);
+    out = composeView(root, scale);
+  }
+  root.dataset.captureMs = (performance.now() - t0).toFixed(1);
   return out;
 }
 
@@ -56,7 +90,7 @@ export function pngBytes(canvas) {
 
 /** Download a PNG of `root` as `filename` (the `gd-save-png` button). */
 export async function downloadPng(root, filename = "gdwidget.png") {
-  const bytes = await pngBytes(composeView(root));
+  const bytes = await pngBytes(await pictureOf(root));
   const url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
   const a = document.createElement("a");
   a.href = url;
@@ -89,10 +123,11 @@ export function untilStep(store, step, timeoutMs = 10_000) {
 const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
 
 /**
- * Answer the kernel's `{type: "capture", id, step}`: once the page holds `step` (null: now) and
- * the views have redrawn, send `{type: "capture_result", id, ok: true, width, height}` with the
- * PNG of the first view shown (`roots`, the views' root elements, oldest first), or
- * `{ok: false, error}`. Several pages may answer; the kernel keeps the first.
+ * Answer the kernel's `{type: "capture", id, step, full}`: once the page holds `step` (null:
+ * now) and the views have redrawn, send `{type: "capture_result", id, ok: true, width,
+ * height}` with the PNG of the first view shown (pictureOf; `full` false: without the text;
+ * `roots`: the views' root elements, oldest first), or `{ok: false, error}`. Several pages may
+ * answer; the kernel keeps the first.
  */
 export async function answerCapture(store, msg, roots) {
   const id = String(msg?.id ?? "");
@@ -116,7 +151,7 @@ export async function answerCapture(store, msg, roots) {
     await nextFrame();
     await nextFrame();
     root.gdBeforeCapture?.();
-    const canvas = composeView(root);
+    const canvas = await pictureOf(root, { full: msg?.full !== false });
     const bytes = await pngBytes(canvas);
     const box = root.getBoundingClientRect();
     reply({ ok: true, width: canvas.width, height: canvas.height, css: [box.width, box.height], step: store.runs.lastStep() }, [bytes]);

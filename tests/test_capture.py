@@ -124,6 +124,7 @@ def test_save_png_writes_the_page_answer_byte_for_byte(shown, tmp_path):
     assert out == tmp_path / "v.png"
     assert out.read_bytes() == png((10, 200, 30))
     assert page.steps == [None]  # a picture of now
+    assert [c["full"] for c in captures(comm)][-1:] == [True]  # all of it: the text too
 
 
 def test_on_the_main_thread_of_a_kernel_it_returns_a_pending_written_later(shown, tmp_path):
@@ -179,6 +180,7 @@ def test_save_animation_steps_between_frames_and_writes_them_all(shown, tmp_path
     assert w.run.t == t0 + 9
     # each frame is asked for at the step the kernel had then: 0, 3, 6, 9 steps on
     assert page.steps == [t0, t0 + 3, t0 + 6, t0 + 9]
+    assert [c["full"] for c in captures(comm)][-4:] == [False] * 4  # frames: no text (faster)
     gif = Image.open(out)
     assert gif.n_frames == 4
     for k, colour in enumerate(colours):

@@ -1,9 +1,10 @@
 """Pictures of a Playground drawn by the page it is shown in: ``save_png`` and ``save_animation``.
 
-The kernel sends ``{type: "capture", id, step}``; the page composes its own canvases into a
-PNG once it holds ``step`` (js/capture.js) and answers ``capture_result`` with the PNG as one
-buffer; :func:`deliver` hands it to the waiting request. No second renderer: what is saved is
-what the page draws.
+The kernel sends ``{type: "capture", id, step, full}``; the page draws its view into a PNG
+once it holds ``step`` (js/capture.js, js/snapshot.js: all of it, the text and the SVG layers
+too; the animation's frames, ``full`` false, without the text) and answers ``capture_result``
+with the PNG as one buffer; :func:`deliver` hands it to the waiting request. No second
+renderer: what is saved is what the page draws.
 
 A Jupyter kernel reads no message from the page while a cell runs (ipykernel #65), so on the
 kernel's main thread a call cannot wait for the answer: it returns a :class:`Pending` at once,
@@ -93,8 +94,9 @@ def can_wait() -> bool:
     return getattr(shell, "kernel", None) is None
 
 
-def request(widget: Any, step: int | None = None) -> Future:
-    """Ask the page for a PNG of the view (once it holds ``step``); a Future of the
+def request(widget: Any, step: int | None = None, full: bool = True) -> Future:
+    """Ask the page for a PNG of the view (once it holds ``step``): all of it (``full``), or
+    its canvases and SVG layers without the text (faster: animation frames); a Future of the
     :class:`~gdwidget.live.protocol.CaptureResult`."""
     cid = uuid.uuid4().hex
     fut: Future = Future()
@@ -103,7 +105,8 @@ def request(widget: Any, step: int | None = None) -> Future:
         while len(_pending) > MAX_PENDING:
             _, old = _pending.popitem(last=False)
             old.cancel()
-    widget.send({"type": "capture", "id": cid, "step": None if step is None else int(step)})
+    step = None if step is None else int(step)
+    widget.send({"type": "capture", "id": cid, "step": step, "full": bool(full)})
     return fut
 
 
@@ -233,7 +236,7 @@ def save_animation(
             if n:
                 widget.session.run_steps(n)
             t = int(widget.session.source.run.t)
-            res = _answer(request(widget, step=t), timeout, what)
+            res = _answer(request(widget, step=t, full=False), timeout, what)
             pictures.append(image.open(io.BytesIO(res.data)).convert("RGB"))
         first, rest = pictures[0], pictures[1:]
         first.save(path, save_all=True, append_images=rest, duration=round(1000 / fps), loop=0)

@@ -8,6 +8,8 @@ One JupyterLab server and page for the module, one Playground (50 steps taken):
 * ``w.save_png`` (from the cell: written once the cell ends; from a thread: waited for) and the
   ``gd-save-png`` button write PNGs of the widget's size whose landscape area holds the heat
   map's own pixels (read from its canvas);
+* the PNG is the widget: the legend's text, the status line and the X-ray's SVG arrows are in it,
+  equal (mean absolute difference) to a screenshot of the same element;
 * ``w.save_animation`` writes a GIF of several different frames, and the race took the steps.
 """
 
@@ -190,8 +192,89 @@ def test_save_png_writes_the_page_picture(lab, tmp_path, artifacts):
     check_picture(page, open(dl.value.path(), "rb").read())
 
 
+def rgb(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+
+
+def box_in_root(page, selector: str) -> tuple[int, int, int, int]:
+    """An element's box (x, y, width, height) in CSS px from the view root's top-left."""
+    b = page.evaluate(
+        """(sel) => {
+            const root = document.querySelector('.gd-root').getBoundingClientRect();
+            const r = document.querySelector(sel).getBoundingClientRect();
+            return [r.left - root.left, r.top - root.top, r.width, r.height];
+        }""",
+        selector,
+    )
+    return tuple(round(v) for v in b)
+
+
+def test_png_is_the_widget_with_its_text_and_svg_layers(lab, tmp_path, artifacts):
+    page, _ = lab
+    page.locator('[data-testid="gd-xray"]').first.click()
+    arrow = '[data-testid="gd-xray-grad-adam"]'
+    page.wait_for_selector(arrow, timeout=20_000)
+    page.mouse.move(0, 0)  # no hover state in the screenshot
+    target = tmp_path / "xray.png"
+    kernel_exec(
+        page,
+        "res = []\n"
+        f"threading.Thread(target=lambda: res.append(w.save_png({str(target)!r}))).start()",
+    )
+    wait_until(lambda: "RES [Posix" in kernel_exec(page, "print('RES', res)"), 30, "the thread")
+    png = rgb(target.read_bytes())
+    (artifacts / "media-save-png-xray.png").write_bytes(target.read_bytes())
+    shot = rgb(page.locator(".gd-root").first.screenshot(animations="disabled"))
+    assert png.shape == shot.shape
+    whole = np.abs(png - shot).mean()
+    assert whole < 4, f"the PNG differs from the screenshot by {whole:.2f} on average"
+
+    def region(selector: str) -> tuple[np.ndarray, np.ndarray]:
+        """The element's pixels in the PNG and in a screenshot of it, aligned: the best of the
+        shifts by up to 2 px (a box at fractional px is rounded one way or the other)."""
+        x, y, w, h = box_in_root(page, selector)
+        want = rgb(page.locator(selector).first.screenshot(animations="disabled"))[2:-2, 2:-2]
+        best = None
+        for dy in range(-2, 3):
+            for dx in range(-2, 3):
+                y0, x0 = y + 2 + dy, x + 2 + dx
+                part = png[y0 : y0 + want.shape[0], x0 : x0 + want.shape[1]]
+                if part.shape != want.shape:
+                    continue
+                mad = np.abs(part - want).mean()
+                if best is None or mad < best[0]:
+                    best = (mad, part)
+        assert best is not None, f"{selector} is not inside the PNG"
+        return best[1], want
+
+    for sel in (".gd-legend", '[data-testid="gd-status"]'):
+        part, want = region(sel)
+        name = sel.strip(".[]").replace('"', "").replace("=", "-")
+        pair = np.concatenate([part, want], axis=0).astype(np.uint8)
+        Image.fromarray(pair).save(artifacts / f"media-png-vs-page-{name}.png")
+        ink = (want.max(axis=2) - want.min(axis=2) > 60) | (want.sum(axis=2) < 300)
+        assert ink.sum() > 50, f"{sel}: no text in the screenshot to compare"
+        mad = np.abs(part - want).mean()
+        assert mad < 6, f"{sel}: PNG and screenshot differ by {mad:.2f} on average"
+        assert np.abs(part[ink] - want[ink]).mean() < 25, f"{sel}: the text's pixels differ"
+
+    # the X-ray's gradient arrow (#d62728) is drawn in the PNG where the page draws it
+    x, y, w, h = box_in_root(page, arrow)
+    pad = 4
+    crop = png[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
+    red = np.abs(crop - np.array([214, 39, 40])).max(axis=2) < 40
+    assert red.sum() > 10, f"only {red.sum()} pixels of the gradient arrow in the PNG"
+    ms = page.locator(".gd-root").first.get_attribute("data-capture-ms")
+    print(f"PNG vs screenshot: {whole:.2f} mean abs diff; {red.sum()} arrow px; {ms} ms")
+    page.locator('[data-testid="gd-xray"]').first.click()  # off again
+    page.wait_for_selector(arrow, state="detached", timeout=20_000)
+
+
 def test_save_animation_records_frames_as_it_steps(lab, tmp_path):
     page, _ = lab
+    page.locator('[data-testid="gd-xray"]').first.click()  # its SVG arrows are in the frames
+    arrow = '[data-testid="gd-xray-grad-adam"]'
+    page.wait_for_selector(arrow, timeout=20_000)
     t0 = int(re.search(r"T (\d+)", kernel_exec(page, "print('T', w.t)")).group(1))
     target = tmp_path / "race.gif"
     out = kernel_exec(
@@ -209,4 +292,14 @@ def test_save_animation_records_frames_as_it_steps(lab, tmp_path):
         frames.append(np.asarray(gif.convert("RGB")).astype(int))
     for a, b in zip(frames, frames[1:], strict=False):
         assert np.abs(a - b).sum() > 0, "two consecutive frames are the same"
+    # the last frame is the page now: the gradient arrow where the page draws it
+    x, y, w, h = box_in_root(page, arrow)
+    crop = frames[-1][max(0, y - 4) : y + h + 4, max(0, x - 4) : x + w + 4]
+    # the GIF's 256-colour palette moves the red: red-dominant pixels (none in viridis)
+    r, g, b = crop[:, :, 0], crop[:, :, 1], crop[:, :, 2]
+    red = (r - g > 50) & (r - b > 15)
+    assert red.sum() > 10, f"only {red.sum()} pixels of the gradient arrow in the last frame"
+    page.locator('[data-testid="gd-xray"]').first.click()
+    ms = float(page.locator(".gd-root").first.get_attribute("data-capture-ms"))
+    print(f"one GIF frame's picture (canvases and SVG layers) took {ms:.1f} ms in the page")
     time.sleep(0.1)
