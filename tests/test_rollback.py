@@ -50,6 +50,21 @@ def test_the_arrays_move_into_one_buffer_with_their_values_and_sharing_kept():
     assert all(a.flags.c_contiguous and a.flags.writeable for a in homed)
 
 
+def test_a_new_snapshots_of_the_same_tree_takes_over_its_arrays():
+    tree = _tree()
+    first = Snapshots(tree)
+    tree["a"]["new"] = np.full(3, 2.0)  # a buffer added later (as set_hyper does)
+    before = copy_tree(tree)
+    second = Snapshots(tree)
+    assert _equal(tree, before)
+    assert tree["a"]["m"].base is tree["a"]["new"].base is second._flat
+    assert first._flat is not second._flat
+    saved = second.save()
+    tree["a"]["m"][0, 0] = 9.0
+    second.restore(saved)
+    assert _equal(tree, before)
+
+
 def test_restore_undoes_changes_in_place_and_replaced_leaves():
     tree = _tree()
     snaps = Snapshots(tree)

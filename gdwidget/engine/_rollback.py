@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import types
+import weakref
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,9 @@ import numpy as np
 #: states up to this many numbers have their arrays in one buffer (the engine copies
 #: states before each step up to ``stepping.ROLLBACK_MAX_ELEMENTS``, the same number)
 HOME_MAX_ELEMENTS = 1_000_000
+
+#: the buffers of live Snapshots: their views may move into a newer one's buffer
+_BUFFERS: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
 
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), types.ModuleType)
 
@@ -101,7 +105,7 @@ class Snapshots:
             (c, k)
             for c, k in self.leaves
             if type(c[k]) is np.ndarray
-            and c[k].base is None
+            and (c[k].base is None or _BUFFERS.get(id(c[k].base)) is c[k].base)
             and c[k].flags.c_contiguous
             and c[k].flags.writeable
             and c[k].size > 0
@@ -122,6 +126,7 @@ class Snapshots:
             self._homed.append((c, k, view))
             at += a.size
         self._flat = flat
+        _BUFFERS[id(flat)] = flat
         moved = {(id(c), k) for c, k in arrays}
         self._rest = [(c, k) for c, k in self.leaves if (id(c), k) not in moved]
 
