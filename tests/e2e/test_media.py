@@ -9,7 +9,8 @@ One JupyterLab server and page for the module, one Playground (50 steps taken):
   ``gd-save-png`` button write PNGs of the widget's size whose landscape area holds the heat
   map's own pixels (read from its canvas);
 * the PNG is the widget: the legend's text, the status line and the X-ray's SVG arrows are in it,
-  equal (mean absolute difference) to a screenshot of the same element;
+  equal (mean absolute difference) to a screenshot of the same element, in the light and the
+  dark theme;
 * ``w.save_animation`` writes a GIF of several different frames, and the race took the steps.
 """
 
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from .conftest import lab_notebook
+from .conftest import each_theme, lab_notebook
 from .test_live import kernel_exec, run_cell
 from .test_playground import wait_until
 
@@ -303,3 +304,29 @@ def test_save_animation_records_frames_as_it_steps(lab, tmp_path):
     ms = float(page.locator(".gd-root").first.get_attribute("data-capture-ms"))
     print(f"one GIF frame's picture (canvases and SVG layers) took {ms:.1f} ms in the page")
     time.sleep(0.1)
+
+
+def test_png_is_the_widget_in_the_light_and_the_dark_theme(lab, tmp_path, artifacts):
+    page, _ = lab
+    lum = {}
+    for shade in each_theme(page):
+        page.wait_for_timeout(500)  # the views redraw in the theme's colours
+        page.mouse.move(0, 0)
+        target = tmp_path / f"{shade}.png"
+        kernel_exec(
+            page,
+            "res = []\n"
+            f"threading.Thread(target=lambda: res.append(w.save_png({str(target)!r}))).start()",
+        )
+        wait_until(lambda: "RES [Posix" in kernel_exec(page, "print('RES', res)"), 30, "thread")
+        png = rgb(target.read_bytes())
+        (artifacts / f"media-save-png-{shade}.png").write_bytes(target.read_bytes())
+        shot = rgb(page.locator(".gd-root").first.screenshot(animations="disabled"))
+        assert abs(png.shape[0] - shot.shape[0]) <= 1 and png.shape[1] == shot.shape[1]
+        hgt = min(png.shape[0], shot.shape[0])  # a box at fractional px: rounded either way
+        mad = np.abs(png[:hgt] - shot[:hgt]).mean()
+        assert mad < 4, f"{shade}: the PNG differs from the screenshot by {mad:.2f} on average"
+        lum[shade] = png.mean()
+    assert lum["dark"] < lum["light"] - 60, lum  # the dark theme's PNG is dark
+    for _ in each_theme(page):  # light again for what follows
+        break
