@@ -153,14 +153,28 @@ def run(prog: Any, args: list[np.ndarray], vals: list[Any]) -> None:
     rows = p.shape[0] if p.ndim >= 2 else 1
     C = coefficient_matrix(vals, rows, p.dtype)
     per_row = C.shape[1] > 1
+    kernel = compiled(prog, p, per_row)
+    if per_row and p.ndim != 2:  # the flat kernel takes any shape (it reshapes inside)
+        args = [a.reshape(rows, p.size // rows) for a in args]
+    call(kernel, p, args, C)
+
+
+def compiled(prog: Any, p: np.ndarray, per_row: bool) -> Any:
+    """The program's kernel for arrays like ``p`` (compiled, or loaded from the cache, once)."""
     parallel = p.size >= PARALLEL_MIN_SIZE
     key = (p.dtype, per_row, parallel)
     kernel = prog.cache.get(key)
     if kernel is None:
         kernel = prog.cache[key] = _load(source(prog, p.dtype, per_row, parallel), prog.name)
-    if per_row and p.ndim != 2:  # the flat kernel takes any shape (it reshapes inside)
-        args = [a.reshape(rows, p.size // rows) for a in args]
-    with _LOCK:
+    return kernel
+
+
+def call(kernel: Any, p: np.ndarray, args: list[np.ndarray], C: np.ndarray) -> None:
+    """Run ``kernel``; numba's threads (a parallel kernel's) are entered by one thread at a time."""
+    if p.size >= PARALLEL_MIN_SIZE:
+        with _LOCK:
+            kernel(*args, C)
+    else:
         kernel(*args, C)
 
 

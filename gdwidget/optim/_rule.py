@@ -252,6 +252,8 @@ class Rule:
         if p is None or not _fused.usable(*(p if a is None else a for a in args)):
             return None
         shape, dtype, names = p.shape, p.dtype, prog.coefs
+        kernel = _fused.compiled(prog, p, False)
+        C = np.empty((len(names), 1), dtype=dtype)  # this step's coefficients, one per name
 
         def run(g: Any, coefs: dict[str, Any]) -> bool:
             if gi >= 0:
@@ -260,7 +262,13 @@ class Rule:
                 if not g.flags.c_contiguous:
                     return False
                 args[gi] = g
-            _fused.run(prog, args, [coefs[n] for n in names])
+            vals = [coefs[n] for n in names]
+            try:  # every coefficient one number: the flat kernel
+                C[:, 0] = vals
+            except (ValueError, TypeError):  # some are one per run
+                _fused.run(prog, args, vals)
+                return True
+            _fused.call(kernel, p, args, C)
             return True
 
         return run
