@@ -16,3 +16,15 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The time of each lesson that ran (tests/test_lessons.py)."""
+    import sys
+
+    lessons = sys.modules.get("test_lessons")
+    times = getattr(lessons, "TIMES", None)
+    if times:
+        terminalreporter.write_sep("-", "lesson times (notebooks/lessons)")
+        for name, seconds in sorted(times.items()):
+            terminalreporter.write_line(f"{name}: {seconds:.1f} s")
