@@ -137,7 +137,7 @@ def check(w: Any, comm: Any, index: int) -> None:
     assert np.all(np.diff(h.steps) > 0)
     held = page_state(comm.packets())
     s = w.session
-    shown = s.views > 0 or not s._had_view  # with every view gone, nothing is sent
+    shown = not s._views.all_gone  # with every view gone, nothing is sent
     if shown and held["steps"] is not None:
         assert int(held["steps"][-1]) == w.t, f"sequence {index}: the page lags"
     if index % 100 == 0:  # paused means no steps, over 0.3 s

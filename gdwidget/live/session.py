@@ -25,12 +25,12 @@ from . import controls, instant, interrupt
 from . import protocol as p
 from .outbox import Outbox
 from .timetravel import Timeline
+from .viewcount import ViewCount
 
 log = logging.getLogger("gdwidget")
 
 CHUNK_SECONDS = 1.0 / 30.0  # an engine call lasts about this long
 MAX_CHUNK = 1 << 16
-VIEW_GRACE_S = 1.0  # a playing session pauses this long after its last view went
 WAIT_S = 0.1  # longest sleep of a waiting loop (so interrupts and closed views are seen)
 
 
@@ -91,9 +91,7 @@ class Session:
         self._budget = 0
         self._speed = float(speed)
         self._closed = False
-        self._views: set[str] = set()
-        self._had_view = False
-        self._no_view_since = time.monotonic()
+        self._views = ViewCount()
         self._step_s = 0.0  # seconds per step, smoothed
         #: checkpoints and the shown step (seek, fork: :mod:`gdwidget.live.timetravel`)
         self.timeline = Timeline()
@@ -351,14 +349,10 @@ class Session:
     def take_views(self, other: Session) -> None:
         """Count ``other``'s open views as this session's (a session that replaces it)."""
         with self._cv:
-            self._views, self._had_view = set(other._views), other._had_view
+            self._views.take(other._views)
 
     def _no_view_left(self) -> bool:
-        return (
-            self._had_view
-            and not self._views
-            and time.monotonic() - self._no_view_since > VIEW_GRACE_S
-        )
+        return self._views.gone_for_good()
 
     def _chunk_n(self) -> int:
         if self._step_s <= 0:
@@ -407,20 +401,8 @@ class Session:
 
     # -- views of the page -----------------------------------------------------------------------
     def _note_view(self, cmd: p.Command) -> list[p.Command]:
-        """Count the page's views; returns what a new view needs: its plot size, and the
-        history when it comes after every view had gone (none was sent meanwhile)."""
-        follow: list[p.Command] = []
-        if isinstance(cmd, p.ViewOpen):
-            if cmd.px is not None and tuple(cmd.px) != tuple(self.out.px):
-                follow.append(p.SetPixels(cmd.px))
-            if self._had_view and not self._views:
-                follow.append(p.RequestHistory())
-            self._views.add(cmd.id)
-            self._had_view = True
-        else:
-            self._views.discard(cmd.id)
-            if not self._views:
-                self._no_view_since = time.monotonic()
+        """Count the page's views (:mod:`.viewcount`); returns what a new view needs."""
+        follow = self._views.note(cmd, self.out.px)
         self._cv.notify_all()
         return follow
 
@@ -431,7 +413,7 @@ class Session:
     # -- what goes to the page -------------------------------------------------------------------
     def _may_send(self) -> bool:
         """No frames to a Playground whose views have all gone (a view asks for the history)."""
-        return not self._closed and not (self._had_view and not self._views)
+        return not self._closed and not self._views.all_gone
 
     def subscribe(self, fn: Callable[[], None]) -> Callable[[], None]:
         """Call ``fn()`` after each frame (from whichever thread steps); returns the unsubscribe."""
