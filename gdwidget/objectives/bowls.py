@@ -10,7 +10,7 @@ import numpy as np
 
 from .._checks import check_int, check_real
 from .arrays import overlap_add, stack_cols, sum_cols
-from .testfunction import MAX_DENSE_DIM, MAX_DIM, Point, TestFunction, tile
+from .testfunction import MAX_DENSE_DIM, MAX_DIM, Point, SharedTerms, TestFunction, tile
 
 
 class Quadratic(TestFunction):
@@ -71,7 +71,7 @@ def quadratic(cond: float = 10.0, angle: float = 0.0, n: int = 2) -> Quadratic:
     return Quadratic(cond, angle, n)
 
 
-class Rosenbrock(TestFunction):
+class Rosenbrock(SharedTerms, TestFunction):
     r""":math:`\sum_i b(x_{i+1} - x_i^2)^2 + (a - x_i)^2` (``scipy.optimize.rosen``)."""
 
     def __init__(self, a: float = 1.0, b: float = 100.0, n: int = 2) -> None:
@@ -102,16 +102,6 @@ class Rosenbrock(TestFunction):
     def _g_of(self, xp, x, r, d):
         return overlap_add(xp, -4.0 * self.b * x * r - 2.0 * d, 2.0 * self.b * r)
 
-    def _f(self, xp, P):
-        return self._f_of(xp, *self._terms(P))
-
-    def _g(self, xp, P):
-        return self._g_of(xp, *self._terms(P))
-
-    def _fg(self, xp, P):
-        terms = self._terms(P)
-        return self._f_of(xp, *terms), self._g_of(xp, *terms)
-
     def _hv(self, xp, P, V):
         x, xn = P[:, :-1], P[:, 1:]
         v, vn = V[:, :-1], V[:, 1:]
@@ -135,7 +125,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, n: int = 2) -> Rosenbrock:
     return Rosenbrock(a, b, n)
 
 
-class Himmelblau(TestFunction):
+class Himmelblau(SharedTerms, TestFunction):
     r""":math:`(x^2 + y - 11)^2 + (x + y^2 - 7)^2`: four global minima of value 0."""
 
     def __init__(self) -> None:
@@ -157,16 +147,6 @@ class Himmelblau(TestFunction):
 
     def _g_of(self, xp, x, y, u, w):
         return stack_cols(xp, [4.0 * x * u + 2.0 * w, 2.0 * u + 4.0 * y * w])
-
-    def _f(self, xp, P):
-        return self._f_of(xp, *self._terms(P))
-
-    def _g(self, xp, P):
-        return self._g_of(xp, *self._terms(P))
-
-    def _fg(self, xp, P):
-        terms = self._terms(P)
-        return self._f_of(xp, *terms), self._g_of(xp, *terms)
 
     def _hv(self, xp, P, V):
         x, y, vx, vy = P[:, 0], P[:, 1], V[:, 0], V[:, 1]

@@ -125,6 +125,23 @@ class TestFunction(Objective):
         return f"<{type(self).__name__} {self.name} n_params={self.n_params}>"
 
 
+class SharedTerms:
+    """For a test function whose value and gradient share terms: it gives ``_terms(P)`` (the
+    shared arrays), ``_f_of(xp, *terms)`` and ``_g_of(xp, *terms)``; this mixin (listed before
+    :class:`TestFunction`) makes ``_f``, ``_g`` and ``_fg`` of them, so that
+    ``value_and_grad`` computes the shared terms once."""
+
+    def _f(self, xp: ModuleType, P: Any) -> Any:
+        return self._f_of(xp, *self._terms(P))
+
+    def _g(self, xp: ModuleType, P: Any) -> Any:
+        return self._g_of(xp, *self._terms(P))
+
+    def _fg(self, xp: ModuleType, P: Any) -> tuple[Any, Any]:
+        terms = self._terms(P)
+        return self._f_of(xp, *terms), self._g_of(xp, *terms)
+
+
 def newton(f: TestFunction, point: Sequence[float], iters: int = 60) -> Point:
     """Refine an approximate stationary point to machine precision (float64, on the host)."""
     x = np.asarray([point], dtype=np.float64)
