@@ -18,7 +18,6 @@ One JupyterLab server and one page for the module; the tests run in file order o
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,15 @@ import pytest
 
 from . import servers
 from .conftest import each_theme, lab_notebook
-from .test_live import cell, kernel_exec, polyline_samples, run_cell, to_pixels, widget_errors
+from .test_live import (
+    cell,
+    kernel_exec,
+    kernel_json,
+    polyline_samples,
+    run_cell,
+    to_pixels,
+    widget_errors,
+)
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,16 +70,9 @@ def lab(browser, tmp_path_factory) -> Iterator[Lab]:
         yield Lab(server, page)
 
 
-def kernel_value(page, expr: str):
-    out = kernel_exec(page, f"print('VAL', json.dumps({expr}))")
-    m = re.search(r"VAL (.*)", out)
-    assert m, out
-    return json.loads(m.group(1))
-
-
 def test_every_preset_builds_and_plays(lab):
     page = lab.page
-    names = kernel_value(page, "list(gd.presets())")
+    names = kernel_json(page, "list(gd.presets())")
     assert len(names) >= 8
     for name in names:
         kernel_exec(page, f"name = {name!r}")
@@ -88,9 +88,9 @@ def test_every_preset_builds_and_plays(lab):
         wait_until(lambda v=view: v.locator(LANDSCAPE).count() == 1, 60, f"{name}'s view")
         wait_until(lambda v=view: v.locator(".gd-legend-row").count() >= 1, 30, f"{name}'s legend")
         view.locator('[data-testid="gd-play"]').click()
-        wait_until(lambda: kernel_value(page, "p.t") >= 5, 30, f"{name} to play")
+        wait_until(lambda: kernel_json(page, "p.t") >= 5, 30, f"{name} to play")
         view.locator('[data-testid="gd-pause"]').click()
-        wait_until(lambda: not kernel_value(page, "p.playing"), 10, f"{name} to pause")
+        wait_until(lambda: not kernel_json(page, "p.playing"), 10, f"{name} to pause")
         kernel_exec(page, "p.close()")
     assert not widget_errors(page), widget_errors(page)
 
@@ -112,14 +112,14 @@ def test_shortcuts_act_and_never_reach_the_notebook(lab):
     focus_widget(view)
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    wait_until(lambda: kernel_value(page, "w.t") == 2, 10, "two steps from →")
+    wait_until(lambda: kernel_json(page, "w.t") == 2, 10, "two steps from →")
     page.keyboard.press(" ")
-    wait_until(lambda: kernel_value(page, "w.playing"), 10, "space to play")
+    wait_until(lambda: kernel_json(page, "w.playing"), 10, "space to play")
     page.keyboard.press(" ")
-    wait_until(lambda: not kernel_value(page, "w.playing"), 10, "space to pause")
-    assert kernel_value(page, "w.t") > 2
+    wait_until(lambda: not kernel_json(page, "w.playing"), 10, "space to pause")
+    assert kernel_json(page, "w.t") > 2
     page.keyboard.press("r")
-    wait_until(lambda: kernel_value(page, "w.t") == 0, 10, "r to reset")
+    wait_until(lambda: kernel_json(page, "w.t") == 0, 10, "r to reset")
     for key in ("r", "ArrowLeft", "ArrowRight", "y", "m", "a", "b", "d"):
         page.keyboard.press(key)
     kernel_exec(page, "w.pause()")
@@ -144,7 +144,7 @@ def test_the_lesson_shows_its_controls_and_the_reached_target(lab):
     assert target.get_attribute("data-reached") == "false"
     kernel_exec(page, "w.reset(); w.step(200)")
     wait_until(lambda: target.get_attribute("data-reached") == "true", 20, "the target reached")
-    reached = kernel_value(page, "w.reached()")
+    reached = kernel_json(page, "w.reached()")
     assert reached["gd"] is None and reached["momentum 0.8"] is not None
     assert f"momentum 0.8 at step {reached['momentum 0.8']}" in target.inner_text()
     assert json.loads(target.get_attribute("data-steps")) == [None, reached["momentum 0.8"]]
@@ -184,7 +184,7 @@ def test_presentation_scale_keeps_the_path_true_light_and_dark(lab):
     SHOTS.mkdir(exist_ok=True)
     view = cell(page, LESSON)
     kernel_exec(page, "import numpy as np\nfrom gdwidget.classroom import setup")
-    ref = kernel_value(
+    ref = kernel_json(
         page,
         "{k: v.tolist() for k, v in zip(w.run.labels, np.moveaxis(gd.run(w.run.objective,"
         " setup('ravine')['optimizers'], steps=200, device='cpu').params[:, :, :2], 1, 0))}",
@@ -237,7 +237,7 @@ def test_a_race_built_with_no_code(lab):
     wait_until(lambda: view.locator(LANDSCAPE).count() == 1, 60, "the view")
     view.locator('[data-testid="gd-picker"] > summary').click()
     view.locator('[data-testid="gd-function"]').select_option("himmelblau")
-    wait_until(lambda: kernel_value(page, "b.run.objective.name") == "himmelblau", 20, "himmelblau")
+    wait_until(lambda: kernel_json(page, "b.run.objective.name") == "himmelblau", 20, "himmelblau")
     view.locator('[data-testid="gd-function"]').select_option("__expression__")
     box = view.locator('[data-testid="gd-function-expr"]')
     box.fill("x**2 + ")
@@ -246,7 +246,7 @@ def test_a_race_built_with_no_code(lab):
     wait_until(lambda: error.is_visible() and error.inner_text() != "", 20, "the error")
     print("a bad expression says:", error.inner_text())
     assert "x**2 +" in error.inner_text()
-    assert kernel_value(page, "b.run.objective.name") == "himmelblau"
+    assert kernel_json(page, "b.run.objective.name") == "himmelblau"
     box.fill("(x-1)**2 + 5*(y+0.5)**2")
     view.locator('[data-testid="gd-function-apply"]').click()
     wait_until(lambda: not error.is_visible(), 20, "the error cleared")
@@ -255,12 +255,12 @@ def test_a_race_built_with_no_code(lab):
     view.locator('[data-testid="gd-add-optimizer-go"]').click()
     wait_until(lambda: view.locator('[data-testid="gd-remove-adam"]').count() == 1, 20, "adam")
     view.locator('[data-testid="gd-remove-gd"]').click()
-    wait_until(lambda: kernel_value(page, "b.run.labels") == ["adam"], 20, "gd removed")
+    wait_until(lambda: kernel_json(page, "b.run.labels") == ["adam"], 20, "gd removed")
     assert view.locator('[data-testid="gd-remove-adam"]').is_disabled()
     for _ in range(5):
         view.locator('[data-testid="gd-step"]').click()
-    wait_until(lambda: kernel_value(page, "b.t") == 5, 20, "five steps")
-    same = kernel_value(
+    wait_until(lambda: kernel_json(page, "b.t") == 5, 20, "five steps")
+    same = kernel_json(
         page,
         "bool((gd.run(gd.Function('(x-1)**2 + 5*(y+0.5)**2'), {'adam': gd.optim.adam(0.1)},"
         " steps=5, device='cpu').loss == b.history.loss).all())",

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from .conftest import ARTIFACTS, lab_notebook
-from .test_classroom import drawn_error, kernel_value
-from .test_live import run_cell, widget_errors
+from .test_classroom import drawn_error
+from .test_live import kernel_json, run_cell, widget_errors
 from .test_playground import wait_until
 from .test_swarm import expected_px
 
@@ -77,14 +77,14 @@ def times(page) -> list[float]:
 def test_instant_mode_redraws_each_drag_within_100_ms_and_true(lab):
     page = lab
     page.locator('[data-testid="gd-instant"]').check()
-    wait_until(lambda: kernel_value(page, "w.instant") == 300, 30, "instant mode on")
-    wait_until(lambda: kernel_value(page, "int(w.history.steps[-1])") == 300, 30, "300 steps")
+    wait_until(lambda: kernel_json(page, "w.instant") == 300, 30, "instant mode on")
+    wait_until(lambda: kernel_json(page, "int(w.history.steps[-1])") == 300, 30, "300 steps")
     wait_until(lambda: rows(page) > 1, 30, "the recomputed path")
 
     rng = np.random.default_rng(3)
     dropped = {}
     for i in range(DRAGS):
-        starts = np.array(kernel_value(page, "instant_starts()"))
+        starts = np.array(kernel_json(page, "instant_starts()"))
         sx, sy = expected_px(page, *starts[i % 5])
         tx, ty = expected_px(page, rng.uniform(-1.8, 1.8), rng.uniform(-0.8, 2.8))
         before = count(page)
@@ -97,7 +97,7 @@ def test_instant_mode_redraws_each_drag_within_100_ms_and_true(lab):
         wait_until(lambda b=before: count(page) > b, 20, f"drag {i}'s redraw")
 
         def landed(t=(tx, ty), old=starts) -> bool:
-            now = np.array(kernel_value(page, "instant_starts()"))
+            now = np.array(kernel_json(page, "instant_starts()"))
             moved = np.flatnonzero(np.any(now != old, axis=1))
             if len(moved) != 1:  # one run moves (the topmost where starts coincide)
                 return False
@@ -113,7 +113,7 @@ def test_instant_mode_redraws_each_drag_within_100_ms_and_true(lab):
     assert median < 100.0, measured
 
     page.wait_for_timeout(500)  # the last answer's frames drawn
-    res = kernel_value(page, "check()")
+    res = kernel_json(page, "check()")
     assert res["ok"], "the race after the drags differs from gd.run from the same starts"
     assert res["steps"] == 300
     for r, (tx, ty) in dropped.items():
@@ -129,8 +129,8 @@ def test_instant_mode_redraws_each_drag_within_100_ms_and_true(lab):
 
 def test_a_setting_changed_in_the_page_recomputes_the_whole_path(lab):
     page = lab
-    assert kernel_value(page, "w.instant") == 300
-    kernel_value(page, "BEFORE.update(adam=w.history.params[:, 3].copy()) or 0")
+    assert kernel_json(page, "w.instant") == 300
+    kernel_json(page, "BEFORE.update(adam=w.history.params[:, 3].copy()) or 0")
     settings = page.locator('[data-testid="gd-settings"]')
     if not settings.evaluate("el => el.open"):
         settings.locator("summary").first.click()
@@ -143,8 +143,8 @@ def test_a_setting_changed_in_the_page_recomputes_the_whole_path(lab):
         "betas=(0.5, 0.999))}, start=instant_starts()[3], steps=300, device='cpu').params[:, 0], "
         "w.history.params[:, 3]))"
     )
-    wait_until(lambda: kernel_value(page, fresh), 20, "adam's path with beta1 = 0.5, all 300 steps")
-    assert kernel_value(page, "int(w.history.steps[-1])") == 300
-    assert not kernel_value(page, "bool(np.array_equal(BEFORE['adam'], w.history.params[:, 3]))")
+    wait_until(lambda: kernel_json(page, fresh), 20, "adam's path with beta1 = 0.5, all 300 steps")
+    assert kernel_json(page, "int(w.history.steps[-1])") == 300
+    assert not kernel_json(page, "bool(np.array_equal(BEFORE['adam'], w.history.params[:, 3]))")
     # the other runs' paths did not change
-    assert kernel_value(page, "check()")["ok"]
+    assert kernel_json(page, "check()")["ok"]

@@ -16,19 +16,21 @@ in file order on it (the kernel restart comes last):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from . import servers
-from .conftest import _skip_reason, each_theme, new_page, wait_kernel_idle
+from .conftest import _skip_reason, each_theme, lab_notebook, new_page, wait_kernel_idle
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -148,6 +150,27 @@ def kernel_exec(page, code: str) -> str:
         }""",
         code,
     )
+
+
+def kernel_json(page, expr: str):
+    """The value of ``expr`` in the notebook's kernel (outside any cell), through JSON."""
+    out = kernel_exec(page, f"print('JSON', __import__('json').dumps({expr}))")
+    m = re.search(r"JSON (.*)", out)
+    assert m, out
+    return json.loads(m.group(1))
+
+
+@contextmanager
+def lab_cells(
+    browser, tmp_path_factory, name: str, cells: list[str], ready: str, size=(1400, 1100)
+):
+    """A JupyterLab notebook of ``cells``, every cell run in turn, once ``ready`` (a CSS
+    selector) is in the page: yields the page."""
+    with lab_notebook(browser, tmp_path_factory, name, cells, *size) as (server, page, root):
+        for i in range(len(cells)):
+            run_cell(page, i)
+        page.wait_for_selector(ready, state="attached", timeout=60_000)
+        yield page
 
 
 def steps_of(page) -> list[int]:

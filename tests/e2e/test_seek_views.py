@@ -8,14 +8,12 @@ One JupyterLab server and one page for the module; the tests run in file order.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 
 import pytest
 
-from .conftest import ARTIFACTS, lab_notebook
-from .test_live import kernel_exec, run_cell, widget_errors
+from .conftest import ARTIFACTS
+from .test_live import kernel_exec, kernel_json, lab_cells, widget_errors
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,22 +35,8 @@ KINDS = ("grad", "momentum", "update", "sign_step")
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[object]:
-    with lab_notebook(browser, tmp_path_factory, "seekviews", CELLS, 1400, 1100) as (
-        server,
-        page,
-        root,
-    ):
-        run_cell(page, 0)
-        run_cell(page, 1)
-        page.wait_for_selector(TIMELINE, timeout=60_000)
+    with lab_cells(browser, tmp_path_factory, "seekviews", CELLS, TIMELINE, (1400, 1100)) as page:
         yield page
-
-
-def kernel_json(page, expr: str):
-    out = kernel_exec(page, f"print('JSON', json.dumps({expr}))")
-    m = re.search(r"JSON (.*)", out)
-    assert m, out
-    return json.loads(m.group(1))
 
 
 def shown_step(page) -> str:

@@ -8,15 +8,13 @@ colour around the point where the swarm says it starts.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
-from .conftest import ARTIFACTS, lab_notebook
-from .test_live import kernel_exec, run_cell, widget_errors
+from .conftest import ARTIFACTS
+from .test_live import kernel_json, lab_cells, widget_errors
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,22 +28,8 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[object]:
-    with lab_notebook(browser, tmp_path_factory, "swarm", CELLS, 1400, 1000) as (
-        server,
-        page,
-        root,
-    ):
-        run_cell(page, 0)
-        run_cell(page, 1)
-        page.wait_for_selector(LANDSCAPE, timeout=60_000)
+    with lab_cells(browser, tmp_path_factory, "swarm", CELLS, LANDSCAPE, (1400, 1000)) as page:
         yield page
-
-
-def kernel_json(page, expr: str):
-    out = kernel_exec(page, f"print('JSON', json.dumps({expr}))")
-    m = re.search(r"JSON (.*)", out)
-    assert m, out
-    return json.loads(m.group(1))
 
 
 def expected_px(page, x: float, y: float) -> tuple[float, float]:

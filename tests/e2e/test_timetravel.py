@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from .conftest import ARTIFACTS, lab_notebook
-from .test_live import kernel_exec, run_cell
+from .conftest import ARTIFACTS
+from .test_live import kernel_exec, lab_cells
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -42,14 +42,7 @@ HISTORY = (
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[object]:
-    with lab_notebook(browser, tmp_path_factory, "tt", CELLS, 1400, 1000) as (
-        server,
-        page,
-        root,
-    ):
-        run_cell(page, 0)
-        run_cell(page, 1)
-        page.wait_for_selector(TIMELINE)
+    with lab_cells(browser, tmp_path_factory, "tt", CELLS, TIMELINE, (1400, 1000)) as page:
         yield page
 
 

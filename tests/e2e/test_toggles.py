@@ -10,15 +10,12 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
-from .conftest import lab_notebook
-from .test_live import kernel_exec, run_cell
+from .test_live import kernel_exec, kernel_json, lab_cells
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -35,25 +32,13 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[object]:
-    with lab_notebook(browser, tmp_path_factory, "toggles", CELLS, 1400, 1100) as (
-        server,
-        page,
-        root,
-    ):
-        run_cell(page, 0)
-        run_cell(page, 1)
-        page.wait_for_selector('[data-testid="gd-settings"]', state="attached", timeout=60_000)
+    with lab_cells(
+        browser, tmp_path_factory, "toggles", CELLS, '[data-testid="gd-settings"]', (1400, 1100)
+    ) as page:
         page.evaluate(
             "() => { for (const d of document.querySelectorAll('.gd-settings')) d.open = true; }"
         )
         yield page
-
-
-def kernel_json(page, expr: str):
-    out = kernel_exec(page, f"print('JSON', json.dumps({expr}))")
-    m = re.search(r"JSON (.*)", out)
-    assert m, out
-    return json.loads(m.group(1))
 
 
 def test_clip_from_the_page_acts_as_set_clip_and_marks_the_clipped_steps(lab):

@@ -9,14 +9,12 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 
 import pytest
 
-from .conftest import ARTIFACTS, lab_notebook
-from .test_live import kernel_exec, run_cell
+from .conftest import ARTIFACTS
+from .test_live import kernel_exec, kernel_json, lab_cells
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -36,22 +34,10 @@ KINDS = ("grad", "momentum", "update", "sign_step")
 
 @pytest.fixture(scope="module")
 def lab(browser, tmp_path_factory) -> Iterator[object]:
-    with lab_notebook(browser, tmp_path_factory, "xray", CELLS, 1400, 1100) as (
-        server,
-        page,
-        root,
-    ):
-        run_cell(page, 0)
-        run_cell(page, 1)
-        page.wait_for_selector('[data-testid="gd-xray"]', timeout=60_000)
+    with lab_cells(
+        browser, tmp_path_factory, "xray", CELLS, '[data-testid="gd-xray"]', (1400, 1100)
+    ) as page:
         yield page
-
-
-def kernel_json(page, expr: str):
-    out = kernel_exec(page, f"print('JSON', json.dumps({expr}))")
-    m = re.search(r"JSON (.*)", out)
-    assert m, out
-    return json.loads(m.group(1))
 
 
 def test_xray_arrows_carry_the_optimizer_state(lab):
