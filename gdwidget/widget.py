@@ -161,6 +161,8 @@ class Playground(Knobs, RaceEditing, Exports, anywidget.AnyWidget):
     clipped = tl.Dict().tag(sync=True)
     #: instant mode's steps (0: off): each change recomputes the whole path (set_instant)
     instant = tl.Int(0).tag(sync=True)
+    #: whether the X-ray is on (its messages sent, drawn in every view): set_xray, gd-xray
+    xray = tl.Bool(False).tag(sync=True)
 
     def __init__(
         self,

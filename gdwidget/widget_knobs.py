@@ -70,6 +70,12 @@ class Knobs:
 
         return clipped_steps(self._session.source.run, label)
 
+    def set_xray(self, on: bool = True) -> None:
+        """Turn the X-ray on (or off) in every view, as the page's toggle does (docs/xray.md)."""
+        if not isinstance(on, bool):
+            raise ValueError(f"on must be True or False, got {on!r}")
+        self._submit(p.Xray(on))
+
     def internals(self, label: str, step: int | None = None) -> dict[str, Any]:
         """The X-ray of run ``label``: its optimizer's vectors in the drawn plane.
 

@@ -152,7 +152,9 @@ export function panelRows(run) {
 /** The toggle (`gd-xray`), the run picker and the numbers of the selected run. */
 export function createXrayPanel(store) {
   const toggle = h("input", { type: "checkbox", "data-testid": "gd-xray" });
-  toggle.checked = Boolean(store.ui.xray);
+  // the kernel's `xray` trait says whether it is on (w.set_xray, or any view's toggle)
+  store.ui.xray = Boolean(store.model.get("xray") ?? store.ui.xray);
+  toggle.checked = store.ui.xray;
   const pick = h("select", { class: "gd-xray-pick", "data-testid": "gd-xray-run" });
   // sizes in widget.css (they grow with the presentation scale); the key's words in the text
   // colour, each beside a swatch of its arrow's colour (readable in either theme)
@@ -184,13 +186,22 @@ export function createXrayPanel(store) {
     );
   }
 
-  function onToggle() {
-    store.ui.xray = toggle.checked;
-    body.hidden = !toggle.checked;
-    store.send({ type: "xray", on: toggle.checked });
+  function show(on) {
+    store.ui.xray = on;
+    toggle.checked = on;
+    body.hidden = !on;
     store.events.emit("xray");
   }
+  function onToggle() {
+    show(toggle.checked);
+    store.send({ type: "xray", on: toggle.checked });
+  }
+  const onTrait = () => {
+    const on = Boolean(store.model.get("xray"));
+    if (on !== store.ui.xray) show(on);
+  };
   toggle.addEventListener("change", onToggle);
+  store.model.on("change:xray", onTrait);
   pick.addEventListener("change", fill);
   const offs = [store.events.on("xray", fill)];
   fill();
@@ -199,6 +210,7 @@ export function createXrayPanel(store) {
     destroy() {
       for (const off of offs) off();
       toggle.removeEventListener("change", onToggle);
+      store.model.off("change:xray", onTrait);
       pick.removeEventListener("change", fill);
     },
   };

@@ -104,3 +104,20 @@ def test_after_a_fork_at_a_checkpoint_the_xray_has_the_last_update():
     assert {label: w.internals(label) for label in w.run.labels} == want
     assert_xray_of(last_xray(comm), want, t)
     w.close()
+
+
+def test_set_xray_from_python_turns_it_on_and_sends_the_xray() -> None:
+    w, comm = make(gd.functions.rosenbrock(), {"adam": gd.optim.adam(0.05)})
+    try:
+        w.step(5)
+        comm.clear()
+        w.set_xray(True)
+        assert w.xray is True
+        sent = [d["content"] for d, _ in comm.sent if d.get("content", {}).get("type") == "xray"]
+        assert sent and sent[-1]["runs"][0]["label"] == "adam"
+        with pytest.raises(ValueError, match="on must be True or False"):
+            w.set_xray("yes")
+        w.set_xray(False)
+        assert w.xray is False
+    finally:
+        w.close()

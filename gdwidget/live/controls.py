@@ -228,6 +228,7 @@ def _set_toggle(s: Session, cmd: p.SetToggle) -> None:
 
 def _xray(s: Session, cmd: p.Xray) -> None:
     s.out.xray = cmd.on
+    s.sink.update(xray=cmd.on)  # every view's toggle follows
     s.timeline.send_extras(s)  # the X-ray of the step shown (a seeked one too)
 
 

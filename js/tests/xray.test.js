@@ -94,3 +94,22 @@ test("the panel: the toggle sends xray, the table shows the selected run's numbe
   panel.destroy();
   store.dispose();
 });
+
+test("the kernel's xray trait (w.set_xray) turns every view's toggle on and off", () => {
+  const { model, store } = xrayStore();
+  const panel = createXrayPanel(store);
+  const toggle = panel.el.querySelector('[data-testid="gd-xray"]');
+  assert.equal(toggle.checked, false);
+  model.set("xray", true);
+  assert.equal(toggle.checked, true);
+  assert.equal(store.ui.xray, true);
+  assert.equal(panel.el.querySelector(".gd-xray-body").hidden, false);
+  const second = createXrayPanel(store); // a view opened later starts as the kernel says
+  assert.equal(second.el.querySelector('[data-testid="gd-xray"]').checked, true);
+  model.set("xray", false);
+  assert.equal(toggle.checked, false);
+  assert.equal(store.ui.xray, false);
+  assert.equal(model.sent.filter((m) => m.type === "xray").length, 0); // the echo sends nothing
+  panel.destroy();
+  second.destroy();
+});
