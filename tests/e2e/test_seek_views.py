@@ -121,5 +121,7 @@ def test_the_status_line_shows_the_seeked_steps_values(lab):
     # a step taken shows the newest again
     page.locator('[data-testid="gd-step"]').click()
     wait_until(lambda: status.get_attribute("data-seeking") == "false", 20, "the newest")
-    assert page.locator(".gd-status-step").inner_text() == f"step {STEPS + 1}"
+    # "step 61", once the step is taken (a "▸" follows the step while it runs)
+    step_text = page.locator(".gd-status-step")
+    wait_until(lambda: step_text.inner_text() == f"step {STEPS + 1}", 20, "the step taken shown")
     assert not widget_errors(page), widget_errors(page)
