@@ -30,14 +30,15 @@ export function drawStepLine(u, s, color) {
   ctx.restore();
 }
 
-export function themeOf(el) {
+export function themeOf(el, scale = 1) {
   const cs = getComputedStyle(el);
   const v = (name, fallback) => cs.getPropertyValue(name).trim() || fallback;
   return {
     fg: v("--gd-fg", cs.color || "#333"),
     grid: v("--gd-grid", "rgba(128,128,128,0.25)"),
     accent: v("--gd-accent", "#1976d2"),
-    font: `11px ${cs.fontFamily || "sans-serif"}`,
+    font: `${Math.round(11 * scale)}px ${cs.fontFamily || "sans-serif"}`,
+    scale,
   };
 }
 
@@ -59,13 +60,14 @@ export function textWidth(labels, font) {
 }
 
 /** A y axis's width: its widest label plus the ticks and gaps, at least `min` px. */
-export const ySize = (theme, min = 40) => (_u, values) => Math.max(min, Math.ceil(textWidth(values ?? [], theme.font)) + 14);
+export const ySize = (theme, min = 40) => (_u, values) =>
+  Math.max(min * (theme.scale ?? 1), Math.ceil(textWidth(values ?? [], theme.font)) + 14);
 
 export function axis(theme, size, values) {
   return {
     stroke: theme.fg,
     font: theme.font,
-    size,
+    size: typeof size === "number" ? Math.round(size * (theme.scale ?? 1)) : size,
     grid: { stroke: theme.grid, width: 1 },
     ticks: { stroke: theme.grid, width: 1, size: 4 },
     values,
@@ -88,6 +90,8 @@ export const numberTicks = (_u, splits) => splits.map((v) => (v == null ? "" : f
 export const linearTicks = (_u, splits) => formatTicks(splits.map((v) => (v == null ? Number.NaN : v))).map((t) => (t === "–" ? "" : t));
 /** Round splits of a linear axis over any finite range (uPlot's own stop at about 1e15). */
 export const linearSplits = (_u, _axis, min, max) => niceTicks(min, max, 5);
+/** The same for a short chart: about one split per 36 px of its height (the lr panel). */
+export const shortSplits = (u, _axis, min, max) => niceTicks(min, max, Math.max(2, Math.min(5, Math.floor((u.bbox?.height ?? 0) / (36 * (globalThis.devicePixelRatio || 1))))));
 
 export function xRange(_u, min, max) {
   if (min == null || !Number.isFinite(min)) return [0, 1];
@@ -103,7 +107,7 @@ export function yRange(log) {
   };
 }
 
-export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight = 110 } = {}) {
+export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight = 110, scale = 1 } = {}) {
   const model = store.model;
   const sync = `gdwidget-${++syncCount}`;
 
@@ -178,7 +182,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     lossPlot?.destroy();
     lrPlot?.destroy();
     lossPlot = lrPlot = null;
-    const theme = themeOf(el);
+    const theme = themeOf(el, scale); // presentation: the ticks' text grows with the view
     const logY = store.logY();
     logBox.checked = logY;
     const cursor = { sync: { key: sync }, drag: { x: false, y: false }, points: { show: false } };
@@ -213,7 +217,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
           cursor,
           // the planned rates (js/planned.js) widen the scales and are drawn dashed
           scales: plannedScales(planned, xRange, yRange(false)),
-          axes: [axis(theme, 26, linearTicks), { ...axis(theme, ySize(theme), linearTicks), splits: linearSplits }],
+          axes: [axis(theme, 26, linearTicks), { ...axis(theme, ySize(theme), linearTicks), splits: shortSplits }],
           series: series("lr"),
           hooks: { draw: [marker, plannedHook(planned, lrDiv)] },
         },

@@ -22,7 +22,7 @@ export function sizes(scale = 1) {
   return {
     scale: s,
     landscape: { width: Math.round(506 * s), height: Math.round(440 * s), scale: s },
-    loss: { width: Math.round(360 * s), lossHeight: Math.round(210 * s), lrHeight: Math.round(110 * s) },
+    loss: { width: Math.round(360 * s), lossHeight: Math.round(210 * s), lrHeight: Math.round(110 * s), scale: s },
   };
 }
 
