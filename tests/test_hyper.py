@@ -194,9 +194,15 @@ def test_a_schedule_may_give_one_rate_per_run():
         np.testing.assert_array_equal(chunk.params[:, i], ref.params[:, 0])
     bad = go.sgd(lambda t: np.array([1e-3, -1.0, 1e-3]) if t == 4 else lr, momentum=np.zeros(3))
     r = Run("rosenbrock", {"s": bad}, device="cpu")
-    r.advance(10)
-    assert r.status == ["stopped"] * 3 and r.stop_step.tolist() == [4] * 3
-    assert "lr[1]=-1 at step 4" in r.notes[0]
+    chunk = r.advance(10)
+    # the run whose rate is bad stops; the others go on as runs of their own
+    assert r.status[1] == "stopped" and r.stop_step[1] == 4
+    at4 = np.array([1e-3, -1.0, 1e-3])
+    for i in (0, 2):
+        one = go.sgd(lambda t, i=i: at4[i] if t == 4 else lr[i], momentum=0.0)
+        ref = Run("rosenbrock", {"s": one}, device="cpu").advance(10)  # run 2 diverges at 7
+        np.testing.assert_array_equal(chunk.params[: len(ref.steps), i], ref.params[:, 0])
+    assert "lr[1]=-1 at step 4" in r.notes[1] and r.notes[0] is None
 
 
 def test_history_tells_each_runs_settings():

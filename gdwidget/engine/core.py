@@ -288,7 +288,7 @@ class Run(Rates, Stepping):
             "_blowup": xp.full((self.n_runs,), -1, dtype=xp.int32),
             "_blowup_above": BLOWUP_FACTOR * xp.maximum(xp.abs(loss), BLOWUP_FLOOR),
             "_group_error": errors,
-            "_rates": (0, rates, self._lr_row(rates)),
+            "_rates": (0, rates, self._lr_row(rates, errors)),
             "_last_eval_loss": first_eval.get("train_loss"),
             "_snapshots": Snapshots(states),
             "_broken": None,
@@ -298,7 +298,7 @@ class Run(Rates, Stepping):
             loss[None, :],
             params[None, ...] if self.record_params else None,
             gnorm[None, :],
-            self._lr_row(rates)[None, :],
+            self._lr_row(rates, errors)[None, :],
         )
         chunk.evals = self._evals_chunk([(0, 0, first_eval)] if self.eval_every else [])
         if xy is not None:
@@ -385,7 +385,8 @@ class Run(Rates, Stepping):
                 STATUS_NAMES[int(self._host_status[r])],
                 int(self._host_stop[r]),
                 int(self._host_blowup[r]),
-                self._group_error.get(self.groups[r]),
+                self._group_error.get(self.groups[r])
+                or self._group_error.get((self.groups[r], r - self.slices[self.groups[r]].start)),
             )
             for r in range(self.n_runs)
         ]

@@ -3,9 +3,12 @@
 Each group's rate of update ``t`` is computed once (``Optimizer.checked_lr_at``) and handed
 to the optimizer's step: a float, or an array of one rate per run of the group (a per-run
 ``lr``, or a schedule that returns one rate per run). A schedule that gives a negative, NaN,
-infinite or non-numeric rate (for any of its runs), or raises, stops its group's runs
-(status "stopped", with a note naming the
-optimizer and the step); the other groups go on.
+infinite or non-numeric rate, or raises, stops its group's runs (status "stopped", with a
+note naming the optimizer and the step); the other groups go on. A per-run schedule whose
+rate is bad for some runs only stops those runs, and the group's other runs go on.
+
+The errors are kept by group label (the whole group stopped) or by ``(label, row)`` (one run
+of the group stopped).
 """
 
 from __future__ import annotations
@@ -45,15 +48,28 @@ class Rates:
         self._change_lr(group, opt, opt.lr, factor)
 
     def _group_lr(self, label: str, opt: Optimizer, t: int) -> Any:
-        """The group's checked rate of update ``t``: a float, or one per row of the group."""
-        lr = opt.checked_lr_at(t)
+        """The group's checked rate of update ``t``: a float, or one per row of the group.
+
+        Raises LRError; with ``rows`` set when only those rows' rates are bad."""
+        try:
+            lr = opt.checked_lr_at(t)
+        except LRError as exc:
+            if exc.rows is not None and not self._sized(label, exc.rates, t, strict=False):
+                raise LRError(str(exc)) from None  # the wrong number of rates: the group
+            raise
         if isinstance(lr, np.ndarray):
-            sl = self.slices[label]
-            if lr.shape != (sl.stop - sl.start,):
-                raise LRError(
-                    f"gave {lr.shape[0]} rates at step {t} for a group of {sl.stop - sl.start} runs"
-                )
+            self._sized(label, lr, t)
         return lr
+
+    def _sized(self, label: str, lr: np.ndarray, t: int, strict: bool = True) -> bool:
+        sl = self.slices[label]
+        if lr.shape == (sl.stop - sl.start,):
+            return True
+        if not strict:
+            return False
+        raise LRError(
+            f"gave {lr.shape[0]} rates at step {t} for a group of {sl.stop - sl.start} runs"
+        )
 
     def _change_lr(self, group: str, opt: Optimizer, lr: Any, scale: float) -> None:
         old = (opt.lr, opt.lr_scale)
@@ -87,7 +103,15 @@ class Rates:
             try:
                 rates[label] = self._group_lr(label, opt, t)
             except LRError as exc:
-                errors[label] = f"the schedule of {label!r} {exc}"
+                if exc.rows is None:
+                    errors[label] = f"the schedule of {label!r} {exc}"
+                    continue
+                rates[label] = exc.rates  # the runs with a bad rate stop; the others go on
+                for i in exc.rows.tolist():
+                    errors.setdefault(
+                        (label, i),
+                        f"the schedule of {label!r} gave lr[{i}]={exc.values[i]:g} at step {t}",
+                    )
         return rates, errors
 
     def _stop_groups(self, status: Any, stop: Any, errors: dict[str, str], t: int) -> Any:
@@ -96,8 +120,11 @@ class Rates:
             return status, stop
         xp = self.xp
         mask = np.zeros(self.n_runs, dtype=bool)
-        for label in errors:
-            mask[self.slices[label]] = True
+        for key in errors:
+            if isinstance(key, tuple):  # one run of the group
+                mask[self.slices[key[0]].start + key[1]] = True
+            else:
+                mask[self.slices[key]] = True
         now = xp.asarray(mask) & (status == RUNNING)
         status = xp.where(now, xp.asarray(STOPPED, dtype=status.dtype), status)
         stop = xp.where(now, xp.asarray(t, dtype=stop.dtype), stop)
@@ -120,7 +147,7 @@ class Rates:
         self._group_error = errors
         same = before is not None and all(rates[k] is before[k] for k in rates)
         # constant rates: the row of the last update again (it is copied where it is kept)
-        self._rates = (t, rates, self._rates[2] if same else self._lr_row(rates))
+        self._rates = (t, rates, self._rates[2] if same else self._lr_row(rates, errors))
         if not errors and all(
             lr is not None and not callable(opt.lr)
             for opt, lr in zip(self.optimizers.values(), rates.values(), strict=True)
@@ -129,8 +156,12 @@ class Rates:
             self._steady_rates = rates
         return self._rates[1], self._rates[2]
 
-    def _lr_row(self, rates: dict[str, Any]) -> np.ndarray:
+    def _lr_row(self, rates: dict[str, Any], errors: Any = ()) -> np.ndarray:
+        """The rates as a row per run; NaN for a stopped group, or a run stopped by its rate."""
         row = np.empty(self.n_runs)
         for label, lr in rates.items():
             row[self.slices[label]] = np.nan if lr is None else lr
+        for key in errors:
+            if isinstance(key, tuple):
+                row[self.slices[key[0]].start + key[1]] = np.nan
         return row

@@ -39,7 +39,15 @@ State = dict[str, Any]
 
 
 class LRError(ValueError):
-    """A learning rate that is not a number >= 0, or a schedule that raised."""
+    """A learning rate that is not a number >= 0, or a schedule that raised.
+
+    Where a per-run rate is bad for some runs only, ``rows`` lists them, ``rates`` holds
+    the rates with 0 in their place (the other runs go on), and ``values`` the rates given.
+    """
+
+    rows: Any = None
+    rates: Any = None
+    values: Any = None
 
 
 def check_lr(value: Any, name: str = "lr") -> Any:
@@ -122,7 +130,8 @@ class Optimizer:
 
         The engine calls this once per group and step. A schedule that raises, or gives
         a negative, NaN, infinite or non-numeric rate (in any run), raises :class:`LRError`
-        whose text names the step and the value (``gave lr=-1 at step 5``).
+        whose text names the step and the value (``gave lr=-1 at step 5``); for a per-run
+        rate bad in some runs only, the error says which (``rows``, ``rates``).
         """
         try:
             raw = self.lr(step) if callable(self.lr) else self.lr
@@ -133,10 +142,14 @@ class Optimizer:
                 lr = np.asarray(raw, dtype=np.float64) * self.lr_scale
             except (TypeError, ValueError):
                 raise LRError(f"gave lr={_short(raw)} at step {step} (not numbers)") from None
-            bad = np.flatnonzero(~(np.isfinite(lr) & (lr >= 0.0)))
+            good = np.isfinite(lr) & (lr >= 0.0)
+            bad = np.flatnonzero(~good)
             if lr.ndim != 1 or bad.size:
                 where = f"lr[{bad[0]}]={lr[bad[0]]:g}" if bad.size else f"shape {lr.shape}"
-                raise LRError(f"gave {where} at step {step}")
+                err = LRError(f"gave {where} at step {step}")
+                if lr.ndim == 1 and bad.size < lr.size:  # some runs only
+                    err.rows, err.rates, err.values = bad, np.where(good, lr, 0.0), lr
+                raise err
             return lr
         if isinstance(raw, bool) or not isinstance(raw, Real):
             raise LRError(f"gave lr={_short(raw)} at step {step} (not a number)")
