@@ -347,3 +347,39 @@ def test_join_of_per_run_schedules():
     sched = S.join([warm, S.cosine(np.array([0.1, 0.2]), T_max=20)], boundaries=[5])
     assert sched(7).tolist() == [S.cosine(0.1, 20)(2), S.cosine(0.2, 20)(2)]
     assert sched.peak == 0.2
+
+
+def test_every_schedule_can_be_copied_and_pickled_with_its_values() -> None:
+    import copy
+    import pickle
+
+    made = [
+        gd.schedules.step(0.1, step_size=7, gamma=0.5),
+        gd.schedules.exponential(0.1, gamma=0.97),
+        gd.schedules.cosine(0.1, T_max=50),
+        gd.schedules.linear_warmup(0.1, 10),
+        gd.schedules.warmup_cosine(0.0, 0.1, 10, 60),
+        gd.schedules.one_cycle(0.1, 80),
+    ]
+    for s in made:
+        want = [s(t) for t in range(300)]  # the copy carries the values computed so far
+        for twin in (copy.deepcopy(s), pickle.loads(pickle.dumps(s))):
+            assert [twin(t) for t in range(300)] == want, s
+            assert [twin(t) for t in range(299, -1, -1)] == want[::-1], s
+
+
+def test_a_model_playground_takes_a_schedule() -> None:
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(60, noise=0.2, random_state=0)
+    w = gd.Playground(
+        gd.models.mlp(X, y, hidden=(4,)),
+        {"adam": gd.optim.adam(gd.schedules.cosine(0.1, T_max=50))},
+        device="cpu",
+        pilot_steps=20,
+    )
+    try:
+        w.step(3)
+        assert w.run.t == 3
+    finally:
+        w.close()

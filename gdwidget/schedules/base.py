@@ -82,6 +82,16 @@ class _Recursive(Schedule):
         self._cursor = (0, self._first())
         self._ckpt = [self._cursor[1]]
 
+    def __getstate__(self) -> dict:
+        """Copies and pickles carry the values so far, with a lock of their own."""
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def _first(self) -> float:
         raise NotImplementedError
 
