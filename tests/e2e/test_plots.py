@@ -132,3 +132,43 @@ def test_dashboard_draws_four_figures_and_the_landscape(lab):
     page.screenshot(path=str(SHOTS / "gd-plots-dashboard.png"), full_page=False)
     kernel_exec(page, "w.pause()")
     assert server.proc.poll() is None
+
+
+def test_plots_in_voila_draw_each_run_as_the_kernel_holds_it(browser, tmp_path_factory):
+    """The same views served as a Voila app (no JupyterLab): the bqplot figures render from
+    Voila's own widget manager, with one loss line per run, of the kernel's length."""
+    from .conftest import new_page
+
+    cells = [
+        "import gdwidget as gd, ipywidgets as widgets\n"
+        "w = gd.Playground(gd.functions.rosenbrock(),\n"
+        "    {'gd': gd.optim.sgd(1e-3), 'adam': gd.optim.adam(0.05)},\n"
+        "    start=(-1.5, 2.0), device='cpu', grad_tol=0.0)\n"
+        "w.step(120)\n"
+        "rows = widgets.HTML(f\"<b class='gd-rows'>{len(w.history.steps)}</b>\")\n"
+        "widgets.VBox([rows, gd.plots.dashboard(w)])",
+    ]
+    root = tmp_path_factory.mktemp("voila-plots") / "nb"
+    root.mkdir()
+    (root / "plots.ipynb").write_text(servers.notebook_json(cells))
+    server = servers.start("voila", root, notebook="plots.ipynb")
+    context, page = new_page(browser, 1400, 1100)
+    try:
+        page.goto(server.page_url(), timeout=180_000)
+        for css in (".gd-plot-paths", ".gd-plot-loss", ".gd-plot-lr", ".gd-plot-grad-norms"):
+            page.wait_for_selector(f"{css} svg", state="attached", timeout=120_000)
+        lines = page.locator(".gd-plot-loss g.curve > path.line")
+        wait_until(lambda: lines.count() == 2, 30, "the two loss lines")
+        drawn = [
+            len(re.findall(r"[ML]", d or ""))
+            for d in lines.evaluate_all("ps => ps.map((p) => p.getAttribute('d'))")
+        ]
+        rows = int(page.locator(".gd-rows").inner_text())
+        assert drawn == [rows, rows], (drawn, rows)  # every kept row of each run, as held
+        paths = page.locator(".gd-plot-paths g.curve > path.line")
+        wait_until(lambda: paths.count() == 2, 30, "the two paths")
+        assert page.locator(".gd-plot-paths image").count() > 0  # the landscape heat map
+        page.screenshot(path=str(SHOTS / "gd-plots-voila.png"), full_page=False)
+    finally:
+        context.close()
+        server.stop()
