@@ -105,3 +105,34 @@ def test_one_run_per_cell_is_that_runs_figures_and_bad_aggregates_are_refused():
         gd.PhaseMap(
             "rosenbrock", gd.optim.sgd, x=("lr", XS), y=("momentum", YS), tol=1.0, aggregate="sum"
         )
+
+
+def test_a_phase_map_on_mini_batches_equals_the_sweep_and_refuses_unknown_arguments():
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(80, noise=0.2, random_state=0)
+    model = (
+        gd.models.logistic_regression(X, y) if hasattr(gd.models, "logistic_regression") else None
+    )
+    if model is None:
+        model = gd.models.mlp(X, y, hidden=(4,))
+    grid = {"lr": [0.05, 0.2], "momentum": [0.0, 0.9]}
+    pm = gd.PhaseMap(
+        model,
+        gd.optim.sgd,
+        x=("lr", grid["lr"]),
+        y=("momentum", grid["momentum"]),
+        steps=30,
+        batch_size=16,
+        device="cpu",
+        tol=1e-3,
+    )
+    pm.wait()
+    table = gd.sweep(model, gd.optim.sgd, grid=grid, steps=30, batch_size=16, device="cpu")
+    full = gd.sweep(model, gd.optim.sgd, grid=grid, steps=30, device="cpu")
+    got = pm.table.sort_values(["lr", "momentum"])["final_loss"].to_numpy()
+    want = table.sort_values(["lr", "momentum"])["final_loss"].to_numpy()
+    assert np.array_equal(got, want)
+    assert not np.array_equal(got, full.sort_values(["lr", "momentum"])["final_loss"].to_numpy())
+    with pytest.raises(TypeError, match="unexpected keyword arguments \\['batchsize'\\]"):
+        gd.PhaseMap(model, gd.optim.sgd, x=("lr", [0.1]), y=("momentum", [0.0]), batchsize=16)

@@ -79,8 +79,10 @@ class PhaseMap(anywidget.AnyWidget):
         Clicking a cell adds that setting to this Playground's race.
     client : dask.distributed.Client, optional
         Run the blocks on a cluster.
-    device, dtype, block_size
-        As for :func:`gdwidget.sweeps`.
+    device, dtype, block_size, batch_size
+        As for :func:`gdwidget.sweeps` (``batch_size``: mini-batches, for a model on data).
+    **kwargs
+        The widget's own traits (``layout=``); anything else is a TypeError.
 
     Examples
     --------
@@ -121,8 +123,12 @@ class PhaseMap(anywidget.AnyWidget):
         device: str | None = None,
         dtype: str = "float64",
         block_size: int | None = None,
+        batch_size: int | None = None,
         **kwargs: Any,
     ) -> None:
+        unknown = sorted(set(kwargs) - set(self.class_trait_names()))
+        if unknown:  # a misspelt or unsupported argument must not be dropped quietly
+            raise TypeError(f"PhaseMap got unexpected keyword arguments {unknown}")
         (xn, xv), (yn, yv) = _axis("x", x), _axis("y", y)
         if xn == yn:
             raise ValueError(f"x and y must be two different hyperparameters, got {xn!r} twice")
@@ -133,10 +139,14 @@ class PhaseMap(anywidget.AnyWidget):
         if aggregate not in AGGREGATES:
             raise ValueError(f"aggregate must be one of {AGGREGATES}, got {aggregate!r}")
         grid = {xn: xv, yn: yv}
-        plan = make_plan(objective, optimizer, grid, start, steps, seeds, None, None, device, dtype)
+        plan = make_plan(
+            objective, optimizer, grid, start, steps, seeds, None, batch_size, device, dtype
+        )
         if tol is None:
             tol = _default_tol(plan)
-        plan = make_plan(objective, optimizer, grid, start, steps, seeds, tol, None, device, dtype)
+        plan = make_plan(
+            objective, optimizer, grid, start, steps, seeds, tol, batch_size, device, dtype
+        )
         if block_size is None and client is None:
             block_size = max(1, math.ceil(plan.grid.n_points / LOCAL_BLOCKS))
         elif block_size is not None:
