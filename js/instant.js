@@ -6,7 +6,8 @@
 // position) sent when the kernel answers `started`, so a drag never queues up stale positions.
 // In instant mode each answer comes once the whole path is recomputed; the page measures each
 // one, from sending the start to the first frame drawn after the answer, and shows the last
-// (`gd-instant-ms`), with the last 20 in its `data-times` and how many so far in `data-count`.
+// (`gd-instant-ms`), with the last 20 in its `data-times` and how many so far in `data-count`;
+// `data-answer-ms` (until the answer came) and `data-kernel-ms` (the kernel's own time) split them.
 
 import { h, setProp } from "./dom.js";
 import { runInfo } from "./paths.js";
@@ -64,12 +65,13 @@ export function createStartDrag(store, { now = () => performance.now(), frame = 
   function onStarted(msg) {
     if (!inFlight || !(msg?.seq >= inFlight.seq)) return;
     const sent = inFlight;
+    const answerMs = now() - sent.at;
     inFlight = null;
     if (msg.steps > 0) {
       // the frames of the new path came before this answer: their draw is in this frame
       frame(() => {
         const times = store.instantTimes;
-        times.push({ ms: now() - sent.at, kernelMs: msg.ms, steps: msg.steps });
+        times.push({ ms: now() - sent.at, answerMs, kernelMs: msg.ms, steps: msg.steps });
         if (times.length > KEEP) times.splice(0, times.length - KEEP);
         store.instantCount = (store.instantCount ?? 0) + 1;
         store.events.emit("instant-time");
@@ -127,6 +129,7 @@ export function createInstantPanel(store) {
     note.dataset.times = times.map((t) => t.ms.toFixed(1)).join(",");
     note.dataset.count = String(store.instantCount ?? times.length);
     note.dataset.kernelMs = times.map((t) => Number(t.kernelMs).toFixed(1)).join(",");
+    note.dataset.answerMs = times.map((t) => Number(t.answerMs).toFixed(1)).join(",");
   }
   toggle.addEventListener("change", send);
   steps.addEventListener("change", send);

@@ -50,7 +50,7 @@ test("a drag keeps one set_start in flight and sends the latest position next", 
   assert.deepEqual(starts()[1], { type: "set_start", index: 1, start: [0.5, 0.6], seq: 2 });
   t = 45; // the redraw's frame
   frames.shift()();
-  assert.deepEqual(store.instantTimes, [{ ms: 45, kernelMs: 25, steps: 300 }]);
+  assert.deepEqual(store.instantTimes, [{ ms: 45, answerMs: 40, kernelMs: 25, steps: 300 }]);
   store.events.emit("started", { type: "started", seq: 1, steps: 300, ms: 1 }); // an old answer
   assert.equal(drag.busy, true);
   t = 5000; // never answered (refused): the drag goes on

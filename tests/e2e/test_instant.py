@@ -109,7 +109,9 @@ def test_instant_mode_redraws_each_drag_within_100_ms_and_true(lab):
     median = statistics.median(measured)
     kernel_ms = page.locator('[data-testid="gd-instant-ms"]').get_attribute("data-kernel-ms")
     print(f"instant redraws (page, ms): median {median:.1f}, all {measured}")
-    print(f"kernel's share (ms): {kernel_ms}")
+    answer_ms = page.locator('[data-testid="gd-instant-ms"]').get_attribute("data-answer-ms")
+    print(f"until the kernel's answer came (ms): {answer_ms}")
+    print(f"the kernel's own time (ms): {kernel_ms}")
     assert median < 100.0, measured
 
     page.wait_for_timeout(500)  # the last answer's frames drawn
