@@ -21,6 +21,7 @@ Instant mode needs a function: a model's steps are too slow to recompute on a dr
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -54,17 +55,20 @@ class Instant:
     """A session's instant mode: how many steps (0: off), whether the shown path is stale,
     and the page's number of the last start it moved."""
 
-    __slots__ = ("seq", "stale", "steps")
+    __slots__ = ("fresh", "seq", "stale", "steps")
 
     def __init__(self) -> None:
         self.steps = 0
         self.stale = False
         self.seq = 0
+        self.fresh = False  # the last change put the race back at step 0 (nothing since)
 
     def changed(self, cmd: p.Command) -> None:
         """Note that ``cmd`` was applied: the path is stale if it changes the race."""
-        if self.steps and type(cmd).__name__ in CHANGES:
+        name = type(cmd).__name__
+        if self.steps and name in CHANGES:
             self.stale = True
+            self.fresh = name in ("Reset", "SetStart")
 
 
 def set_instant(s: Session, steps: int) -> None:
@@ -110,16 +114,23 @@ def set_start(s: Session, cmd: p.SetStart) -> None:
 
 
 def recompute(s: Session) -> None:
-    """The race from step 0 to N at once, sent as one frame, then the ``instant`` message."""
+    """The race from step 0 to N at once, sent as one frame, then the ``started`` message."""
     from .controls import restart  # noqa: PLC0415
 
     s.instant.stale = False
     s.set_playing(False)
     s.set_budget(0)
     t0 = time.perf_counter()
-    restart(s, None)
+    if not (s.instant.fresh and s.source.t == 0):  # else a reset or a moved start just did
+        restart(s, None)
     s.clear_error()
-    s._advance(s.instant.steps)
+    collecting = gc.isenabled()
+    gc.disable()  # the N steps make many small arrays and no cycles: no pauses meanwhile
+    try:
+        s._advance(s.instant.steps)
+    finally:
+        if collecting:
+            gc.enable()
     ms = (time.perf_counter() - t0) * 1e3
     s.flush(force=True)
     s.send_extras(force=True)
