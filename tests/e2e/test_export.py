@@ -11,6 +11,7 @@ import pytest
 import gdwidget as gd
 
 from .conftest import new_page, wait_kernel_idle
+from .test_live import expected_px
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser]
@@ -62,18 +63,6 @@ def offline_page(browser):
         yield page
     finally:
         context.close()
-
-
-def expected_px(page, x: float, y: float) -> tuple[float, float]:
-    """Where the landscape puts data point (x, y), from its own plot box and view (CSS px)."""
-    d = page.evaluate(
-        """(sel) => { const el = document.querySelector(sel); const g = el.gdDrawn();
-                     return {view: g.view, ...el.dataset}; }""",
-        LANDSCAPE,
-    )
-    (x0, x1), (y0, y1) = d["view"]
-    left, top, w, h = (float(d[k]) for k in ("plotLeft", "plotTop", "plotWidth", "plotHeight"))
-    return left + (x - x0) / (x1 - x0) * w, top + (y1 - y) / (y1 - y0) * h
 
 
 def overlay_rgb(page, px: float, py: float) -> list[int]:

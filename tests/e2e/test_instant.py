@@ -19,9 +19,8 @@ import pytest
 
 from .conftest import ARTIFACTS, lab_notebook
 from .test_classroom import drawn_error
-from .test_live import kernel_json, run_cell, widget_errors
+from .test_live import expected_px, kernel_json, run_cell, widget_errors
 from .test_playground import wait_until
-from .test_swarm import expected_px
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

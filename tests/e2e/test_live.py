@@ -152,6 +152,18 @@ def kernel_exec(page, code: str) -> str:
     )
 
 
+def expected_px(page, x: float, y: float) -> tuple[float, float]:
+    """Where the landscape puts data point (x, y), from its own plot box and view (CSS px)."""
+    d = page.evaluate(
+        """(sel) => { const el = document.querySelector(sel); const g = el.gdDrawn();
+                     return {view: g.view, ...el.dataset}; }""",
+        '[data-testid="gd-landscape"]',
+    )
+    (x0, x1), (y0, y1) = d["view"]
+    left, top, w, h = (float(d[k]) for k in ("plotLeft", "plotTop", "plotWidth", "plotHeight"))
+    return left + (x - x0) / (x1 - x0) * w, top + (y1 - y) / (y1 - y0) * h
+
+
 def kernel_json(page, expr: str):
     """The value of ``expr`` in the notebook's kernel (outside any cell), through JSON."""
     out = kernel_exec(page, f"print('JSON', __import__('json').dumps({expr}))")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from .conftest import ARTIFACTS
-from .test_live import kernel_json, lab_cells, widget_errors
+from .test_live import expected_px, kernel_json, lab_cells, widget_errors
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,18 +30,6 @@ CELLS = [
 def lab(browser, tmp_path_factory) -> Iterator[object]:
     with lab_cells(browser, tmp_path_factory, "swarm", CELLS, LANDSCAPE, (1400, 1000)) as page:
         yield page
-
-
-def expected_px(page, x: float, y: float) -> tuple[float, float]:
-    """Where the landscape puts data point (x, y), from its own plot box and view (CSS px)."""
-    d = page.evaluate(
-        """(sel) => { const el = document.querySelector(sel); const g = el.gdDrawn();
-                     return {view: g.view, ...el.dataset}; }""",
-        LANDSCAPE,
-    )
-    (x0, x1), (y0, y1) = d["view"]
-    left, top, w, h = (float(d[k]) for k in ("plotLeft", "plotTop", "plotWidth", "plotHeight"))
-    return left + (x - x0) / (x1 - x0) * w, top + (y1 - y) / (y1 - y0) * h
 
 
 def marker_centre(page, colour: str, px: float, py: float, r: int = 10) -> tuple[float, float]:

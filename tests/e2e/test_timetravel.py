@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from .conftest import ARTIFACTS
-from .test_live import kernel_exec, lab_cells
+from .test_live import expected_px, kernel_exec, lab_cells
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -50,18 +50,6 @@ def history(page) -> dict:
     out = kernel_exec(page, HISTORY)
     assert out.startswith("HIST"), out
     return json.loads(out[4:])
-
-
-def expected_px(page, x: float, y: float) -> tuple[float, float]:
-    """Where the landscape puts data point (x, y), from its own plot box and view (CSS px)."""
-    d = page.evaluate(
-        """(sel) => { const el = document.querySelector(sel); const g = el.gdDrawn();
-                     return {view: g.view, ...el.dataset}; }""",
-        LANDSCAPE,
-    )
-    (x0, x1), (y0, y1) = d["view"]
-    left, top, w, h = (float(d[k]) for k in ("plotLeft", "plotTop", "plotWidth", "plotHeight"))
-    return left + (x - x0) / (x1 - x0) * w, top + (y1 - y) / (y1 - y0) * h
 
 
 def overlay_rgba(page, px: float, py: float) -> np.ndarray:
