@@ -25,7 +25,9 @@ LINE_STYLES = {(): "solid", (8, 4): "dashed", (2, 3): "dotted", (10, 3, 2, 3): "
 DECADES_RATIO = 100.0
 #: log axis tick labels: 10, 5, 2, 1, 0.5, 1e-05 (d3-format's trimmed general format)
 LOG_TICKS = "~g"
-FIG_MARGIN = {"top": 40, "bottom": 40, "left": 60, "right": 20}
+FIG_MARGIN = {"top": 40, "bottom": 40, "left": 72, "right": 20}
+#: the y axes' titles clear of their tick labels (a log axis writes "1e-12")
+Y_LABEL_OFFSET = "52px"
 
 
 def require_bqplot() -> Any:
@@ -88,7 +90,13 @@ class LineChart:
         self.sx = bq.LinearScale()
         self.sy = bq.LogScale() if self.log else bq.LinearScale()
         self.ax = bq.Axis(scale=self.sx, label="step", grid_lines="none")
-        self.ay = bq.Axis(scale=self.sy, label=y_label, side="left", grid_lines="none")
+        self.ay = bq.Axis(
+            scale=self.sy,
+            label=y_label,
+            side="left",
+            grid_lines="none",
+            label_offset=Y_LABEL_OFFSET,
+        )
         if self.log:
             self.ay.tick_format = LOG_TICKS
         self.lines: dict[str, Any] = {}
