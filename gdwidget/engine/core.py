@@ -30,7 +30,7 @@ from ..objectives.base import Objective
 from ..optim.base import Optimizer
 from ._rollback import Snapshots, copy_tree
 from .batches import Batches
-from .inputs import _as_objective, _as_optimizers, _starts
+from .inputs import _as_objective, _as_optimizers, _starts, each_run
 from .rates import Rates
 from .results import (
     BLOWUP_FACTOR,
@@ -245,12 +245,7 @@ class Run(Rates, Stepping):
     def _fresh(self, starts: np.ndarray) -> tuple[dict[str, Any], Chunk]:
         """Everything a reset sets, computed without touching the run, and the step-0 row."""
         xp = self.xp
-        per_run = starts.shape[0] == self.n_runs and len(self.slices) > 1  # one start per run
-        blocks = [
-            starts[sl] if per_run else np.broadcast_to(starts, (sl.stop - sl.start, self.n_params))
-            for sl in self.slices.values()
-        ]
-        params = self.backend.asarray(np.concatenate(blocks, axis=0))
+        params = self.backend.asarray(each_run(starts, self.slices, self.n_runs))
         batches = Batches(xp, self.objective.n_examples, self.batch_size, self.seed)
         try:
             with np.errstate(all="ignore"):  # a start outside the domain is a ValueError

@@ -77,3 +77,14 @@ def _starts(objective: Objective, start: Any, seed: int = 0) -> np.ndarray:
     if not np.all(np.isfinite(s)):
         raise ValueError(f"start must be finite, got {start!r}")
     return s
+
+
+def each_run(starts: np.ndarray, slices: dict[str, slice], n_runs: int) -> np.ndarray:
+    """Every run's start, ``(n_runs, n_params)``, from the starts a Run keeps: one per run
+    (given run by run), or the same points for every group."""
+    if starts.shape[0] == n_runs:
+        return np.array(starts, dtype=np.float64)
+    n_params = starts.shape[1]
+    return np.concatenate(
+        [np.broadcast_to(starts, (sl.stop - sl.start, n_params)) for sl in slices.values()]
+    )

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engine.inputs import each_run
 from . import protocol as p
 
 if TYPE_CHECKING:
@@ -88,13 +89,7 @@ def set_instant(s: Session, steps: int) -> None:
 
 def per_run_starts(run: Any) -> np.ndarray:
     """Every run's start, ``(n_runs, n_params)`` on the host (a new array)."""
-    starts = np.asarray(run._starts, dtype=np.float64)
-    if starts.shape[0] == run.n_runs:
-        return starts.copy()
-    blocks = [
-        np.broadcast_to(starts, (sl.stop - sl.start, starts.shape[1])) for sl in run.slices.values()
-    ]
-    return np.concatenate(blocks, axis=0)
+    return each_run(np.asarray(run._starts), run.slices, run.n_runs)
 
 
 def set_start(s: Session, cmd: p.SetStart) -> None:
