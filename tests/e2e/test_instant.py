@@ -1,6 +1,7 @@
 """Instant mode in JupyterLab: five optimizers on Rosenbrock, 300 steps recomputed per drag.
 
-The toggle (``gd-instant``) turns it on from the page; 20 drags of start markers (each run's
+The toggle (``gd-instant``) turns it on from the page; 20 drags of start markers (after 3
+that are not counted) (each run's
 start on its own) each recompute the whole race. The page measures every redraw, from sending
 the start to the first frame drawn after the kernel's answer (js/instant.js), and the median of
 the 20 is under 100 ms. After the drags, every run's start is where it was let go (within a
@@ -46,6 +47,7 @@ CELLS = [
     "w = gd.Playground(gd.functions.rosenbrock(), RACE, device='cpu')\nw",
 ]
 DRAGS = 20
+WARMUP = 3  # drags first, not counted: the kernel's first recomputations load the kernels
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +86,7 @@ def test_instant_mode_redraws_each_drag_within_100_ms_and_true(lab):
     rng = np.random.default_rng(3)
     dropped = {}
     per_drag = []  # each drag's last redraw: the one of the start where it was let go
-    for i in range(DRAGS):
+    for i in range(WARMUP + DRAGS):
         starts = np.array(kernel_json(page, "instant_starts()"))
         sx, sy = expected_px(page, *starts[i % 5])
         tx, ty = expected_px(page, rng.uniform(-1.8, 1.8), rng.uniform(-0.8, 2.8))
@@ -105,7 +107,8 @@ def test_instant_mode_redraws_each_drag_within_100_ms_and_true(lab):
             return seen[-1] == seen[-2]
 
         wait_until(settled, 20, f"drag {i}'s last redraw")
-        per_drag.append(times(page)[-1])
+        if i >= WARMUP:
+            per_drag.append(times(page)[-1])
 
         def landed(t=(tx, ty), old=starts) -> bool:
             now = np.array(kernel_json(page, "instant_starts()"))
