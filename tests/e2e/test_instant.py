@@ -1,8 +1,8 @@
 """Instant mode in JupyterLab: five optimizers on Rosenbrock, 300 steps recomputed per drag.
 
 The toggle (``gd-instant``) turns it on from the page; 20 drags of start markers (each run's
-start on its own; after 3 drags that are not counted) each recompute the whole race. The page measures every redraw, from sending
-the start to the first frame drawn after the kernel's answer (js/instant.js), and the median of
+start on its own; after 3 drags that are not counted) each recompute the whole race. The page
+measures every redraw, from sending the start to the first frame drawn after the kernel's answer (js/instant.js), and the median of
 the 20 is under 100 ms. After the drags, every run's start is where it was let go (within a
 pixel), the kernel's race equals ``gd.run`` from those starts bit for bit, and the drawn paths
 lie within a pixel of the true ones.
