@@ -12,6 +12,7 @@ from gdwidget import transforms as gt
 from gdwidget.engine import Run
 from gdwidget.engine.checkpoints import MAX_CHECKPOINTS, Checkpoints
 from gdwidget.live import protocol as p
+from gdwidget.live import timetravel
 from gdwidget.live.timetravel import nearest_kept
 
 pytestmark = pytest.mark.filterwarnings("ignore:gdwidget's JavaScript bundle is missing")
@@ -116,7 +117,8 @@ def test_fork_of_a_mini_batch_model_gives_gd_run_bit_for_bit():
     w.close()
 
 
-def test_checkpoints_stay_bounded_and_a_fork_far_back_is_still_exact():
+def test_checkpoints_stay_bounded_and_a_fork_far_back_is_still_exact(monkeypatch):
+    monkeypatch.setattr(timetravel, "CHECKPOINT_SECONDS", 0.0)  # one due before each chunk
     w, _ = make(F, race(), start=START, max_history=64)
     for _ in range(300):
         w.step(7)  # many chunks: one checkpoint may be due before each
@@ -139,6 +141,24 @@ def test_the_checkpoint_limit_follows_the_budget():
         cps.take(r)
         r.advance(1)
     assert cps.limit == 4 and len(cps) <= 5  # MIN_CHECKPOINTS, plus the pinned step 0
+
+
+def test_a_checkpoint_waits_min_seconds_but_a_change_of_settings_does_not():
+    r = Run(F, race(), START, device="cpu")
+    cps = Checkpoints(spacing=1, min_seconds=3600.0)
+    for _ in range(20):
+        cps.take(r)
+        r.advance(1)
+    assert cps.steps == [0]  # step 0, then none due within the hour
+    r.set_lr("sgd", 2e-3)
+    cps.take(r)
+    assert cps.steps == [0, 20] and cps.items[-1].pinned
+    r.advance(5)
+    cps.take(r)
+    assert cps.steps == [0, 20]
+    cps.min_seconds = 0.0
+    cps.take(r)
+    assert cps.steps == [0, 20, 25]
 
 
 def test_fork_goes_on_with_the_rates_now_set_and_replays_the_old_ones_before():

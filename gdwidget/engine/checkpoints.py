@@ -4,15 +4,18 @@ Going back to step ``t`` is: the newest checkpoint at or before ``t``, then the 
 ``t`` again, with the settings that were in force then (steps are deterministic: the batch
 order and every generator are in the checkpoint). An entry is taken wherever the settings
 changed (*pinned*), so that they never change between two entries; the others are taken at
-most every ``spacing`` steps. When more than ``limit`` entries hold a state, every other one
-gives it up and the spacing doubles (like the history, the older past is kept more coarsely):
-an unpinned entry goes, a pinned one keeps its settings only, and a replay that crosses it
-sets them there (and draws a new batch where the batch size changed, as the control did). The
-limit follows the size of a state, so that the states together hold about ``budget`` bytes.
+most every ``spacing`` steps and every ``min_seconds`` (a fast race is not slowed by copies
+of its state; a replay redoes at most about that much more stepping). When more than
+``limit`` entries hold a state, every other one gives it up and the spacing doubles (like
+the history, the older past is kept more coarsely): an unpinned entry goes, a pinned one keeps
+its settings only, and a replay that crosses it sets them there (and draws a new batch where
+the batch size changed, as the control did). The limit follows the size of a state, so that
+the states together hold about ``budget`` bytes.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,19 +56,28 @@ class Checkpoints:
         Bytes the unpinned checkpoints may hold together (about).
     spacing : int
         Steps between two checkpoints at first (it doubles at each thinning).
+    min_seconds : float
+        Seconds (of the clock) between two unpinned checkpoints, at least.
     """
 
-    def __init__(self, budget: int = DEFAULT_BUDGET, spacing: int = 1) -> None:
-        if budget <= 0 or spacing < 1:
-            raise ValueError(f"budget and spacing must be > 0, got {budget!r}, {spacing!r}")
+    def __init__(
+        self, budget: int = DEFAULT_BUDGET, spacing: int = 1, min_seconds: float = 0.0
+    ) -> None:
+        if budget <= 0 or spacing < 1 or not min_seconds >= 0:
+            raise ValueError(
+                f"budget and spacing must be > 0 and min_seconds >= 0, "
+                f"got {budget!r}, {spacing!r}, {min_seconds!r}"
+            )
         self.budget = int(budget)
         self.first_spacing = int(spacing)
+        self.min_seconds = float(min_seconds)
         self.clear()
 
     def clear(self) -> None:
         self.items: list[Checkpoint] = []
         self.spacing = self.first_spacing
         self.limit = MAX_CHECKPOINTS
+        self._taken_at = -float("inf")
 
     def __len__(self) -> int:
         return len(self.items)
@@ -85,10 +97,13 @@ class Checkpoints:
             if changed:
                 self.items[-1] = Checkpoint(run.t, run.state(), now, True)
             return None
-        if not changed and run.t - last.t < self.spacing:
+        if not changed and (
+            run.t - last.t < self.spacing or time.monotonic() - self._taken_at < self.min_seconds
+        ):
             return None
         cp = Checkpoint(int(run.t), run.state(), now, changed)
         self.items.append(cp)
+        self._taken_at = time.monotonic()
         if len(self.items) == 1:  # the first sets how many fit in the budget
             size = max(1, _nbytes(cp.state))
             self.limit = int(np.clip(self.budget // size, MIN_CHECKPOINTS, MAX_CHECKPOINTS))

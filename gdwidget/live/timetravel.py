@@ -31,6 +31,10 @@ log = logging.getLogger("gdwidget")
 
 __all__ = ["Timeline", "nearest_kept"]
 
+#: seconds between two checkpoints of a playing race, at least: copying the state before
+#: every chunk would slow a fast race, and a seek redoes at most about this much more stepping
+CHECKPOINT_SECONDS = 0.2
+
 
 def nearest_kept(steps: np.ndarray, t: int) -> int:
     """The kept step nearest to ``t`` (the earlier of two as near); ``steps`` increasing."""
@@ -49,7 +53,7 @@ class Timeline:
     """A session's checkpoints and shown step (one per session, used by the baton holder)."""
 
     def __init__(self, checkpoints: Checkpoints | None = None) -> None:
-        self.checkpoints = checkpoints or Checkpoints()
+        self.checkpoints = checkpoints or Checkpoints(min_seconds=CHECKPOINT_SECONDS)
         #: ``{"step": kept step shown, "asked": step asked for}``, or None: the newest step
         self.cursor: dict[str, int] | None = None
         self._broken = False
