@@ -5,8 +5,8 @@
 // `data-x`/`data-y` (the recorded position) for tests.
 
 import { h } from "./dom.js";
+import { rowOfStep } from "./history.js";
 import { runInfo } from "./paths.js";
-import { rowOfStep } from "./store.js";
 
 const svg = (tag, attrs, children = []) => h(`svg:${tag}`, attrs, children);
 const SIZE = 6;
