@@ -9,6 +9,9 @@
 // triggers "comm:close" then "destroy"; and a send on a disposed comm throws ("Cannot send").
 // The proxy does not expose `comm_live`, so "comm_live_update" counts as "gone" unless the
 // model itself says it is live; any message from the kernel afterwards proves it is back.
+// A restart that the widget manager does not see (one through the server's REST API, as a
+// script or another tab does) is read from the kernel's own messages where the manager offers
+// the kernel (`widget_manager.kernel`, as JupyterLab's and Voila's do): see `watchKernel`.
 
 import { messageBuffers } from "./decode.js";
 
@@ -24,6 +27,51 @@ export function probeIntact(content, buffers) {
   if (!Number.isInteger(size) || bytes.length !== size) return false;
   for (let i = 0; i < size; i++) if (bytes[i] !== i % 256) return false;
   return true;
+}
+
+/**
+ * Call `gone()` once the kernel behind `kernel` (a @jupyterlab/services KernelConnection, or
+ * anything without its signals, which is ignored) is not the process that made the widget: a
+ * `shutdown_reply` on iopub, a status "starting" or "restarting" (only a new process starts), a
+ * message from another kernel session, or the connection's status turning "dead",
+ * "restarting" or "autorestarting". Returns the function that stops watching.
+ */
+export function watchKernel(kernel, gone) {
+  const iopub = kernel?.iopubMessage;
+  const status = kernel?.statusChanged;
+  if (typeof iopub?.connect !== "function") return () => {};
+  let session = null;
+  let done = false;
+  const fire = () => {
+    if (done) return;
+    done = true;
+    gone();
+  };
+  const onIopub = (_, msg) => {
+    const type = msg?.header?.msg_type;
+    const state = msg?.content?.execution_state;
+    const from = msg?.header?.session;
+    if (type === "shutdown_reply" || state === "starting" || state === "restarting") fire();
+    else if (from && session && from !== session) fire();
+    else if (from) session = from;
+  };
+  const onStatus = (_, s) => {
+    if (s === "dead" || s === "restarting" || s === "autorestarting") fire();
+  };
+  try {
+    iopub.connect(onIopub);
+    status?.connect?.(onStatus);
+  } catch {
+    return () => {};
+  }
+  return () => {
+    try {
+      iopub.disconnect(onIopub);
+      status?.disconnect?.(onStatus);
+    } catch {
+      // the kernel connection may be disposed already
+    }
+  };
 }
 
 /** A string unique to one view of one model in this page. */
@@ -74,6 +122,16 @@ export function createConnection(model, events) {
   });
   // a message from the kernel: it is there (after a websocket reconnect, say)
   listen("msg:custom", () => setLive(true));
+  let manager = null;
+  try {
+    manager = model.widget_manager ?? null; // anywidget's proxy exposes it (a getter may throw)
+  } catch {
+    manager = null;
+  }
+  const unwatch = watchKernel(manager?.kernel, () => {
+    setLive(false, "kernel restarted");
+    closed = true; // a new kernel process does not know this widget
+  });
 
   /** Send `msg`; false (and the page flips to disconnected) when it cannot be sent. */
   function send(msg) {
@@ -147,6 +205,7 @@ export function createConnection(model, events) {
     pageHide: onPageHide,
     dispose() {
       for (const [event, fn] of listeners) model.off(event, fn);
+      unwatch();
       win?.removeEventListener?.("pagehide", onPageHide);
     },
   };

@@ -155,3 +155,76 @@ test("a model that starts without a live comm (no kernel) is disconnected from t
   store.dispose();
   assert.ok(el);
 });
+
+// a Lumino-like signal, as @jupyterlab/services' KernelConnection offers them
+class FakeSignal {
+  constructor() {
+    this.slots = new Set();
+  }
+  connect(fn) {
+    this.slots.add(fn);
+    return true;
+  }
+  disconnect(fn) {
+    return this.slots.delete(fn);
+  }
+  emit(arg) {
+    for (const fn of [...this.slots]) fn(this, arg);
+  }
+}
+const fakeKernel = () => ({ iopubMessage: new FakeSignal(), statusChanged: new FakeSignal() });
+const iopub = (type, session, state) => ({
+  header: { msg_type: type, session },
+  content: state ? { execution_state: state } : {},
+});
+
+test("a restart the widget manager does not see (REST API) is read from the kernel's messages", () => {
+  // what JupyterLab's kernel connection carried when the server restarted the kernel
+  const restarts = [
+    [iopub("status", "old", "busy"), iopub("shutdown_reply", "old")],
+    [iopub("status", "old", "idle"), iopub("stream", "new")],
+    [iopub("status", "old", "idle"), iopub("status", "new", "starting")],
+  ];
+  for (const messages of restarts) {
+    const kernel = fakeKernel();
+    const model = new FakeModel();
+    model.widget_manager = { kernel };
+    const events = new Emitter();
+    const seen = [];
+    events.on("connection", (live, why) => seen.push([live, why]));
+    const conn = createConnection(model, events);
+    kernel.iopubMessage.emit(iopub("status", "old", "busy"));
+    assert.equal(conn.connected(), true);
+    for (const m of messages) kernel.iopubMessage.emit(m);
+    assert.deepEqual(seen, [[false, "kernel restarted"]]);
+    assert.equal(conn.send({ type: "play" }), false);
+    model.fire("msg:custom", {}); // nothing from the old comm can bring it back
+    assert.equal(conn.connected(), false);
+    conn.dispose();
+    assert.equal(kernel.iopubMessage.slots.size + kernel.statusChanged.slots.size, 0);
+  }
+});
+
+test("the kernel connection's own dead or restarting status disconnects; busy and idle do not", () => {
+  for (const [status, live] of [["busy", true], ["idle", true], ["dead", false], ["autorestarting", false]]) {
+    const kernel = fakeKernel();
+    const model = new FakeModel();
+    model.widget_manager = { kernel };
+    const conn = createConnection(model, new Emitter());
+    kernel.statusChanged.emit(status);
+    kernel.iopubMessage.emit(iopub("status", "s1", "idle"));
+    kernel.iopubMessage.emit(iopub("comm_msg", "s1"));
+    assert.equal(conn.connected(), live, status);
+    conn.dispose();
+  }
+});
+
+test("a manager without a kernel, or a kernel without signals, is not watched", () => {
+  for (const manager of [undefined, {}, { kernel: null }, { kernel: { iopubMessage: {} } }]) {
+    const model = new FakeModel();
+    model.widget_manager = manager;
+    const conn = createConnection(model, new Emitter());
+    assert.equal(conn.send({ type: "play" }), true);
+    conn.dispose();
+  }
+});

@@ -520,8 +520,8 @@ def test_diverged_run_keeps_axis_labels_note_and_mark(lab, artifacts):
 # c. a kernel restart (last: it ends every Playground of the module)
 # ---------------------------------------------------------------------------------------------
 def test_kernel_restart_shows_disconnected_and_sends_nothing(lab):
-    # the notebook's restart command, confirmed in its dialog (a restart through the REST API
-    # alone is not seen by the page's widget manager: it never marks the comms dead)
+    # the notebook's restart command, confirmed in its dialog (a restart through the REST API,
+    # which the widget manager does not see, is tested in test_rest_restart.py)
     page = lab.page
     show_player(page)
     page.evaluate("() => { window.jupyterapp.commands.execute('kernelmenu:restart'); }")
