@@ -1,15 +1,14 @@
 """The Playground widget: a live loss landscape, optimizer paths and loss curves.
 
-``gd.Playground`` is an `anywidget <https://anywidget.dev>`_, and it is thin:
-traits and wiring. Its run belongs to a :class:`~gdwidget.live.session.Session`
-(docs/architecture.md), which steps it in a thread, so that the cell returns at
-once and the page's controls keep working while the optimizers run (a kernel
-reads no message from the page while a cell is busy). Every control, from the
-page or from Python, is one command that the session applies between two engine
-calls. Where it runs (JupyterLab, Notebook 7, Voila, Colab, VS Code): README.md.
+``gd.Playground`` is an `anywidget <https://anywidget.dev>`_, and it is thin: traits and
+wiring. Its run belongs to a :class:`~gdwidget.live.session.Session` (docs/architecture.md),
+which steps it in a thread, so that the cell returns at once and the page's controls keep
+working while the optimizers run (a kernel reads no message from the page while a cell is
+busy). Every control, from the page or from Python, is one command that the session applies
+between two engine calls. Where it runs: README.md and the Notes below.
 
-Without a built JavaScript bundle (a source checkout without ``npm run build``)
-the widget shows a short message instead of the plots; the Python API works.
+Without a built JavaScript bundle (a source checkout without ``npm run build``) the widget
+shows a short message instead of the plots; the Python API works.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from . import bundle
 from ._checks import check_int, check_real
 from .engine import Run
 from .live import config as config_mod
-from .live import landscape, modelview
+from .live import landscape
 from .live import meta as meta_mod
 from .live import picker as picker_mod
 from .live import protocol as p
@@ -40,6 +39,7 @@ from .projection import Plane
 from .stream import DEFAULT_CAPACITY, DEFAULT_MAX_FPS, DecimatedHistory
 from .widget_exports import Exports
 from .widget_knobs import Knobs
+from .widget_models import ModelsOnData
 from .widget_race import RaceEditing
 
 __all__ = ["PLANES", "Playground"]
@@ -49,13 +49,13 @@ _bundle_present = bundle.bundle_present  # tests and benchmarks ask the widget m
 log = logging.getLogger("gdwidget")
 
 
-class Playground(Knobs, RaceEditing, Exports, anywidget.AnyWidget):
+class Playground(Knobs, RaceEditing, Exports, ModelsOnData, anywidget.AnyWidget):
     """Race optimizers on an objective, live, in a notebook.
 
-    Shows the loss landscape of the first two parameters, each run's path over
-    it and every run's loss curve, with play / pause / step / reset, a speed
-    control, a learning-rate slider per optimizer, and zoom and pan. Clicking the
-    landscape restarts every run from the clicked point.
+    Shows the loss landscape of the first two parameters, each run's path over it and every
+    run's loss curve, with play / pause / step / reset, a speed control, a learning-rate
+    slider per optimizer, and zoom and pan. Clicking the landscape restarts every run from
+    the clicked point.
 
     Parameters
     ----------
@@ -120,10 +120,9 @@ class Playground(Knobs, RaceEditing, Exports, anywidget.AnyWidget):
     Notes
     -----
     Works in JupyterLab, Notebook 7, Voila and VS Code; in Google Colab call
-    ``from google.colab import output; output.enable_custom_widget_manager()``
-    first (docs/colab.md). ``w.play()`` returns at once; the notebook's
-    interrupt button pauses it; when every view of it is gone (its cell re-run
-    or cleared) it pauses within 2 s.
+    ``from google.colab import output; output.enable_custom_widget_manager()`` first
+    (docs/colab.md). ``w.play()`` returns at once; the notebook's interrupt button pauses
+    it; when every view of it is gone (its cell re-run or cleared) it pauses within 2 s.
 
     Examples
     --------
@@ -336,26 +335,6 @@ class Playground(Knobs, RaceEditing, Exports, anywidget.AnyWidget):
         """Steps per second while playing; 0 for as fast as possible (same as ``w.speed = v``)."""
         self._submit(p.SetSpeed(check_real("speed", value, low=0.0)))
 
-    def set_batch_size(self, batch_size: int | None) -> None:
-        """Examples per gradient from the next step: ``None`` or 0 full batch, 1, or k.
-
-        Every run gets the same new shuffle of the data. Only for models on data.
-        """
-        if self.run.objective.n_examples is None:
-            raise ValueError(
-                f"batch_size needs a model on data; {self.run.objective.name} is a function"
-            )
-        b = 0 if batch_size is None else check_int("batch_size", batch_size, low=0)
-        n = self.run.objective.n_examples
-        if b > n:
-            raise ValueError(f"batch_size must be <= the number of examples ({n}), got {b}")
-        self._submit(p.SetBatchSize(b))
-
-    def select_run(self, index: int) -> None:
-        """Show run ``index``'s decision regions in the model view (two-feature classifiers)."""
-        index = check_int("index", index, low=0)
-        self._submit(p.SelectRun(index))
-
     def set_view(self, bounds: Sequence[Sequence[float]]) -> None:
         """Show the landscape over ``[[x0, x1], [y0, y1]]`` (recomputed on the device)."""
         try:
@@ -363,20 +342,6 @@ class Playground(Knobs, RaceEditing, Exports, anywidget.AnyWidget):
         except p.BadMessage as exc:
             raise ValueError(str(exc)) from None
         self._submit(p.SetView(b))
-
-    def gradients(self) -> tuple[Any, Any]:
-        """Each run's current mini-batch and full-batch gradient, in plane coordinates
-        (models on data): two ``(n_runs, 2)`` arrays."""
-        return modelview.gradients(self._session.source)
-
-    def arrows_message(self) -> tuple[dict[str, Any], list[bytes]]:
-        """The protocol's ``arrows`` message for the current point of every run."""
-        return modelview.arrows_message(self._session.source, self._session.out.view)
-
-    def model_view_message(self) -> tuple[dict[str, Any], list[bytes]]:
-        """The protocol's ``model_view`` message for the current parameters."""
-        out = self._session.out
-        return modelview.model_view_message(out.source, out.model_view, out.data_meta, out.selected)
 
     def close(self) -> None:
         """Stop the loop and close the widget."""
@@ -413,11 +378,3 @@ class Playground(Knobs, RaceEditing, Exports, anywidget.AnyWidget):
     def _on_speed(self, change: dict[str, Any]) -> None:
         if change["new"] != self._session.speed:  # set from Python: one path, the command
             self._submit(p.SetSpeed(float(change["new"])))
-
-    def _on_batch_size(self, change: dict[str, Any]) -> None:
-        if change["new"] != (self.run.batch_size or 0):  # set from Python
-            try:
-                self.set_batch_size(change["new"])
-            except ValueError:
-                self.set_trait("batch_size", change["old"])
-                raise
