@@ -8,6 +8,7 @@ import pytest
 from widget_helpers import make
 
 import gdwidget as gd
+from gdwidget.live import timetravel
 from gdwidget.live.xray import _finite
 
 pytestmark = pytest.mark.filterwarnings(
@@ -54,6 +55,12 @@ def assert_xray_of(msg: dict, want: dict, t: int) -> None:
     assert [r["label"] for r in msg["runs"]] == list(want)
     for r in msg["runs"]:
         assert r == {k: _finite(v) for k, v in want[r["label"]].items()}, r["label"]
+
+
+@pytest.fixture(autouse=True)
+def dense_checkpoints(monkeypatch):
+    """A checkpoint before each chunk, so that steps between two are replayed, not restored."""
+    monkeypatch.setattr(timetravel, "CHECKPOINT_SECONDS", 0.0)
 
 
 @pytest.fixture

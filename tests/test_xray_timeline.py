@@ -8,6 +8,7 @@ import pytest
 from widget_helpers import make
 
 import gdwidget as gd
+from gdwidget.live import timetravel
 from gdwidget.live.xray import _finite
 
 pytestmark = pytest.mark.filterwarnings(
@@ -51,7 +52,9 @@ def xray_messages(comm):
 
 @pytest.fixture(scope="module")
 def played():
-    w, comm = playground(STEPS)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(timetravel, "CHECKPOINT_SECONDS", 0.0)  # one due before each chunk
+        w, comm = playground(STEPS)
     checkpoints = w.session.timeline.checkpoints.steps
     yield w, comm, checkpoints
     w.close()
