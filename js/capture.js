@@ -2,8 +2,10 @@
 // it (js/snapshot.js: canvases, SVG layers, text), on the view's background; where the browser
 // cannot draw that, every visible canvas at its place (composeView). The `gd-save-png`
 // button downloads it; the kernel's `capture` message gets it back as `capture_result` with the
-// PNG as one binary buffer (`w.save_png`, `w.save_animation`; docs/media.md).
+// PNG as one binary buffer, or as base64 in the JSON content where the widget manager loses
+// buffers (`w.save_png`, `w.save_animation`; docs/media.md; docs/protocol.md: capture_result).
 
+import { toBase64 } from "./decode.js";
 import { drawDom, drawSvgLayers } from "./snapshot.js";
 
 /** The view's background colour: the first non-transparent background from `el` upwards. */
@@ -123,11 +125,25 @@ export function untilStep(store, step, timeoutMs = 10_000) {
 const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
 
 /**
+ * The `capture_result` content and buffers that carry `bytes` (the PNG), marked as the kernel
+ * marks its own (docs/protocol.md, "Buffers fallback"): `n_buffers: 1` and the bytes as one
+ * binary buffer, or with `base64` (the connection's buffers are lost) as `b64: [string]` and no
+ * binary buffer.
+ *
+ * @returns {[object, Array]} `[content, buffers]`
+ */
+export function withPng(content, bytes, base64) {
+  if (base64) return [{ ...content, n_buffers: 1, b64: [toBase64(bytes)] }, []];
+  return [{ ...content, n_buffers: 1 }, [bytes]];
+}
+
+/**
  * Answer the kernel's `{type: "capture", id, step, full}`: once the page holds `step` (null:
  * now) and the views have redrawn, send `{type: "capture_result", id, ok: true, width,
  * height}` with the PNG of the first view shown (pictureOf; `full` false: without the text;
- * `roots`: the views' root elements, oldest first), or `{ok: false, error}`. Several pages may
- * answer; the kernel keeps the first.
+ * `roots`: the views' root elements, oldest first; binary, or base64 where the connection says
+ * buffers are lost: withPng), or `{ok: false, error}`. Several pages may answer; the kernel
+ * keeps the first.
  */
 export async function answerCapture(store, msg, roots) {
   const id = String(msg?.id ?? "");
@@ -154,7 +170,8 @@ export async function answerCapture(store, msg, roots) {
     const canvas = await pictureOf(root, { full: msg?.full !== false });
     const bytes = await pngBytes(canvas);
     const box = root.getBoundingClientRect();
-    reply({ ok: true, width: canvas.width, height: canvas.height, css: [box.width, box.height], step: store.runs.lastStep() }, [bytes]);
+    const content = { ok: true, width: canvas.width, height: canvas.height, css: [box.width, box.height], step: store.runs.lastStep() };
+    reply(...withPng(content, bytes, Boolean(store.connection?.base64?.())));
   } catch (err) {
     reply({ ok: false, error: String(err?.message ?? err) });
   }

@@ -1,7 +1,8 @@
 // The link to the kernel: one `send` that never throws, whether the kernel is still there, which
 // views of the model are open (docs/protocol.md: view_open / view_close), and `receive`, which
-// hands over a custom message's buffers (binary or base64), answers the kernel's binary probe and
-// tells the kernel once when buffers were lost (docs/protocol.md: "Buffers fallback").
+// hands over a custom message's buffers (binary or base64), answers the kernel's binary probe,
+// tells the kernel once when buffers were lost, and says (`base64`) whether what the page sends
+// with a buffer should go as base64 too (docs/protocol.md: "Buffers fallback").
 //
 // How a dead kernel shows in the page (ipywidgets' WidgetModel, which anywidget wraps in a proxy
 // offering get/set/send/on/off): a kernel restart makes the widget manager set each model's
@@ -87,7 +88,8 @@ export function newViewId() {
  *
  * @returns {{send: (msg: object) => boolean, connected: () => boolean,
  *   openView: () => string, closeView: (id: string) => void, openViews: () => string[],
- *   receive: (msg: object, buffers: Array) => (Array|null), dispose: () => void}}
+ *   receive: (msg: object, buffers: Array) => (Array|null), base64: () => boolean,
+ *   dispose: () => void}}
  */
 export function createConnection(model, events) {
   let live = model.comm_live !== false;
@@ -149,14 +151,20 @@ export function createConnection(model, events) {
   // kernel hears `probe_ack` with ok false once; it switches this widget to base64 buffers and
   // sends the history again, so what was dropped meanwhile comes back
   let lostReported = false;
+  // this widget's buffers go as base64: this page saw them lost, or the kernel sends base64 (a
+  // page opened after the switch sees no probe); one-way, as the kernel's switch
+  let base64 = false;
   function receive(msg, buffers) {
     if (msg?.type === "probe") {
       const ok = probeIntact(msg, buffers);
       const sent = send({ type: "probe_ack", ok });
       if (!ok && sent) lostReported = true;
+      if (!ok) base64 = true;
       return null;
     }
+    if (Array.isArray(msg?.b64)) base64 = true;
     const bufs = messageBuffers(msg, buffers);
+    if (bufs === null) base64 = true;
     if (bufs === null && !lostReported) {
       console.warn(`gdwidget: a '${msg?.type}' message came without its binary buffers; asking for base64`);
       lostReported = send({ type: "probe_ack", ok: false });
@@ -201,6 +209,11 @@ export function createConnection(model, events) {
      * buffers were lost (reported here, once).
      */
     receive,
+    /**
+     * Whether the page's own buffers (a capture's PNG) go as base64 in the JSON content: the
+     * kernel's probe failed, a message came without its buffers, or one came in base64.
+     */
+    base64: () => base64,
     /** for tests: what `pagehide` does */
     pageHide: onPageHide,
     dispose() {

@@ -1,6 +1,7 @@
 // Decoding of what the kernel sends: `messageBuffers` (a message's buffers, whether they came
-// binary or as base64), the binary frames ("frame" / "history" custom messages, with their optional
-// evaluations), the "arrows" and "model_view" messages, and the `grid` and `data` bytes traits.
+// binary or as base64; `toBase64` is the page's encoder for what it sends as base64), the binary
+// frames ("frame" / "history" custom messages, with their optional evaluations), the "arrows"
+// and "model_view" messages, and the `grid` and `data` bytes traits.
 // See docs/protocol.md for the layouts.
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -242,6 +243,18 @@ export function fromBase64(text) {
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   return new DataView(bytes.buffer);
+}
+
+/**
+ * A base64 string of `bytes` (an ArrayBuffer, a typed array or a DataView): the twin of
+ * `fromBase64`, for what the page sends as base64 (a capture's PNG, docs/protocol.md).
+ */
+export function toBase64(bytes) {
+  const u8 = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+  let bin = "";
+  const CHUNK = 0x8000; // String.fromCharCode takes its bytes as arguments: a bounded number at once
+  for (let i = 0; i < u8.length; i += CHUNK) bin += String.fromCharCode.apply(null, u8.subarray(i, i + CHUNK));
+  return btoa(bin);
 }
 
 /**

@@ -1,7 +1,8 @@
 """save_png / save_animation and the 3-D view's code, kernel side, with a fake page.
 
 The page's answers are real PNGs (made with Pillow) delivered through the widget's comm handler,
-as the page sends them: ``capture_result`` with the PNG as one binary buffer. The browser side
+as the page sends them: ``capture_result`` with the PNG as one binary buffer, or as base64 in its
+JSON content where the page knows that buffers are lost (docs/protocol.md). The browser side
 (the page's canvases in the picture, the 3-D view) is tests/e2e/test_media.py.
 """
 
@@ -11,6 +12,7 @@ import base64
 import io
 import sys
 import threading
+import time
 
 import pytest
 from widget_helpers import make, wait_for
@@ -166,6 +168,73 @@ def test_base64_answer_and_malformed_answers(shown, tmp_path):
     b64 = {**content, "n_buffers": 1, "b64": [base64.b64encode(data).decode()]}
     page_answers(comm, b64, [])
     assert pending.result(5).read_bytes() == data
+
+
+def test_the_page_s_two_forms_binary_with_n_buffers_and_base64_give_the_same_bytes():
+    data = png((4, 5, 6))
+    content = {"type": "capture_result", "id": "c1", "ok": True, "width": 8, "height": 6}
+    binary = p.parse({**content, "n_buffers": 1}, [memoryview(data)])
+    text = p.parse({**content, "n_buffers": 1, "b64": [base64.b64encode(data).decode()]}, [])
+    assert binary == text == p.CaptureResult("c1", True, data=data, width=8, height=6)
+    # b64 is the PNG even when a binary buffer came too (the rule of the kernel's messages)
+    assert p.parse({**content, "b64": [base64.b64encode(data).decode()]}, [b"junk"]) == text
+
+
+def test_a_bad_base64_png_is_refused_and_the_request_still_waits(shown, tmp_path, monkeypatch):
+    w, comm = shown
+    pending = w.save_png(tmp_path / "b.png", wait=False)
+    (req,) = captures(comm)
+    data = png((7, 7, 7))
+    good = base64.b64encode(data).decode()
+    content = {"type": "capture_result", "id": req["id"], "ok": True, "n_buffers": 1}
+    bad = {
+        "b64 must be": ["b64", good, [], [good, good], [3], {"0": good}],
+        "not a base64 string": [["!!!" + good], [good[:-1]], [good + "\n"], ["é" + good]],
+        "one PNG buffer": [[base64.b64encode(b"GIF89a").decode()], [""]],
+    }
+    for match, values in bad.items():
+        for b64 in values:
+            with pytest.raises(p.BadMessage, match=match):
+                p.parse({**content, "b64": b64}, [])
+            page_answers(comm, {**content, "b64": b64}, [])
+    # too long: refused on the string's length, before any decoding
+    monkeypatch.setattr(p, "MAX_PNG_B64", len(good) - 4)
+    with pytest.raises(p.BadMessage, match="too large: .* base64 characters"):
+        p.parse({**content, "b64": [good]}, [])
+    page_answers(comm, {**content, "b64": [good]}, [])
+    monkeypatch.undo()
+    assert p.MAX_PNG_B64 >= 4 * p.MAX_PNG_BYTES // 3
+    assert not pending.done()
+    page_answers(comm, {**content, "b64": [good]}, [])
+    assert pending.result(5).read_bytes() == data
+
+
+def test_an_ok_answer_whose_buffer_was_dropped_fails_at_once_as_lost(shown, tmp_path):
+    w, comm = shown
+    content = {"type": "capture_result", "id": "c2", "ok": True, "width": 8, "height": 6}
+    for dropped in (None, [], ()):
+        lost = p.parse({**content, "n_buffers": 1}, dropped)
+        assert lost == p.CaptureResult("c2", False, error=p.PNG_LOST, lost=True)
+    assert p.parse(content, None).lost  # an older page (no n_buffers) whose buffer was dropped
+    pending = w.save_png(tmp_path / "x.png", wait=False)
+    (req,) = captures(comm)
+    page_answers(comm, {**content, "id": req["id"], "n_buffers": 1}, [])
+    with pytest.raises(capture.CaptureError, match=r"^the picture was lost in transit: .*dropped"):
+        pending.result(5)
+    # waiting: the error comes with the answer, not after the timeout
+    done = threading.Event()
+
+    def drop() -> None:
+        assert wait_for(lambda: len(captures(comm)) == 2, 5.0)
+        page_answers(comm, {**content, "id": captures(comm)[-1]["id"], "n_buffers": 1}, [])
+        done.set()
+
+    threading.Thread(target=drop, daemon=True).start()
+    t0 = time.monotonic()
+    with pytest.raises(capture.CaptureError, match="lost in transit"):
+        w.save_png(tmp_path / "y.png", timeout=60, wait=True)
+    assert time.monotonic() - t0 < 10 and done.is_set()
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "y.png").exists()
 
 
 def test_save_animation_steps_between_frames_and_writes_them_all(shown, tmp_path):

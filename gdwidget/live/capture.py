@@ -3,8 +3,10 @@
 The kernel sends ``{type: "capture", id, step, full}``; the page draws its view into a PNG
 once it holds ``step`` (js/capture.js, js/snapshot.js: all of it, the text and the SVG layers
 too; the animation's frames, ``full`` false, without the text) and answers ``capture_result``
-with the PNG as one buffer; :func:`deliver` hands it to the waiting request. No second
-renderer: what is saved is what the page draws.
+with the PNG as one buffer, or as base64 in its JSON content where the widget manager loses
+buffers (docs/protocol.md); :func:`deliver` hands it to the waiting request, and fails it at
+once when the PNG was lost on the way. No second renderer: what is saved is what the page
+draws.
 
 A Jupyter kernel reads no message from the page while a cell runs (ipykernel #65), so on the
 kernel's main thread a call cannot wait for the answer: it returns a :class:`Pending` at once,
@@ -126,6 +128,8 @@ def deliver(cmd: p.CaptureResult) -> None:
         return
     if cmd.ok:
         fut.set_result(cmd)
+    elif cmd.lost:
+        fut.set_exception(CaptureError(cmd.error))
     else:
         fut.set_exception(CaptureError(f"the page could not make the picture: {cmd.error}"))
 

@@ -206,7 +206,8 @@ class RequestModule(Command):
 
 @dataclass(frozen=True)
 class CaptureResult(Command):
-    """The page's answer to a ``capture`` request: a PNG of the view (``data``), or ``error``."""
+    """The page's answer to a ``capture`` request: a PNG of the view (``data``), or ``error``;
+    ``lost`` when the page said ok but its PNG did not arrive (a dropped buffer)."""
 
     id: str
     ok: bool
@@ -214,6 +215,7 @@ class CaptureResult(Command):
     error: str = ""
     width: int = 0
     height: int = 0
+    lost: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ control has one path into the session.
 
 from __future__ import annotations
 
+import base64
 import math
 from typing import Any
 
@@ -95,6 +96,14 @@ class BadMessage(ValueError):
 
 #: Largest PNG accepted from the page (a 1920 px wide view at device pixel ratio 3 fits).
 MAX_PNG_BYTES = 64 * 2**20
+#: Longest base64 string accepted for it (``MAX_PNG_BYTES`` encoded), checked before decoding.
+MAX_PNG_B64 = 4 * -(-MAX_PNG_BYTES // 3)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: The error of a capture whose PNG did not arrive (a widget manager that drops buffers).
+PNG_LOST = (
+    "the picture was lost in transit: the page answered with a PNG as a binary buffer and the "
+    "widget manager dropped it on its way to the kernel (docs/colab.md)"
+)
 
 
 # -- validators ------------------------------------------------------------------------------
@@ -173,7 +182,8 @@ def pixels(value: Any) -> tuple[int, int] | None:
 def parse(content: Any, buffers: Any = None) -> Command:
     """Turn one message of the page into a command, or raise :class:`BadMessage`.
 
-    ``buffers`` are the message's binary buffers (only ``capture_result`` carries one).
+    ``buffers`` are the message's binary buffers (only ``capture_result`` carries one, or its
+    base64 in ``b64``).
     """
     if not isinstance(content, dict):
         raise BadMessage(f"a message must be an object, got {type(content).__name__}")
@@ -194,23 +204,49 @@ def _reset(c: dict[str, Any]) -> Reset:
 
 
 def _capture_result(c: dict[str, Any], buffers: Any) -> CaptureResult:
-    from .sinks import decode_buffers  # noqa: PLC0415 - the one decoder of either form
-
     cid = text("capture_result id", c.get("id"))
     if not flag("capture_result ok", c.get("ok")):
         error = c.get("error")
         return CaptureResult(cid, False, error=str(error)[:MAX_TEXT] if error else "no picture")
-    try:
-        bufs = decode_buffers(c, buffers)
-    except (ValueError, TypeError) as exc:
-        raise BadMessage(f"capture_result buffers: {exc}") from None
-    if len(bufs) != 1 or not bufs[0].startswith(b"\x89PNG\r\n\x1a\n"):
-        raise BadMessage("capture_result must carry one PNG buffer")
-    if len(bufs[0]) > MAX_PNG_BYTES:
-        raise BadMessage(f"capture_result PNG is too large: {len(bufs[0])} bytes")
     w = integer("capture_result width", c.get("width", 0), high=100_000)
     h = integer("capture_result height", c.get("height", 0), high=100_000)
-    return CaptureResult(cid, True, data=bufs[0], width=w, height=h)
+    data = _png(c, buffers)
+    if data is None:  # ok, but the buffer was dropped: the request fails now, not at its timeout
+        return CaptureResult(cid, False, error=PNG_LOST, lost=True)
+    return CaptureResult(cid, True, data=data, width=w, height=h)
+
+
+def _png(c: dict[str, Any], buffers: Any) -> bytes | None:
+    """The PNG of a ``capture_result``: base64 in ``b64`` (as the kernel marks its own base64
+    buffers, docs/protocol.md), else its one binary buffer; None when neither came."""
+    if "b64" in c:
+        b64 = c["b64"]
+        if not isinstance(b64, list) or len(b64) != 1 or not isinstance(b64[0], str):
+            raise BadMessage(f"capture_result b64 must be [one base64 string], got {_short(b64)}")
+        if len(b64[0]) > MAX_PNG_B64:
+            raise BadMessage(f"capture_result PNG is too large: {len(b64[0])} base64 characters")
+        try:
+            data = base64.b64decode(b64[0], validate=True)
+        except ValueError:  # binascii.Error, or a character that is not ASCII
+            raise BadMessage("capture_result b64 is not a base64 string") from None
+    else:
+        bufs = list(buffers) if isinstance(buffers, list | tuple) else []
+        if not bufs:
+            return None
+        try:
+            view = memoryview(bufs[0]).cast("B") if len(bufs) == 1 else None
+        except TypeError:
+            view = None
+        if view is None:
+            raise BadMessage("capture_result must carry one PNG buffer")
+        if view.nbytes > MAX_PNG_BYTES:
+            raise BadMessage(f"capture_result PNG is too large: {view.nbytes} bytes")
+        data = bytes(view)
+    if len(data) > MAX_PNG_BYTES:
+        raise BadMessage(f"capture_result PNG is too large: {len(data)} bytes")
+    if not data.startswith(PNG_SIGNATURE):
+        raise BadMessage("capture_result must carry one PNG buffer")
+    return data
 
 
 _PARSERS = {
