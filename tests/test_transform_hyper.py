@@ -160,3 +160,30 @@ def test_a_sweep_over_a_clip_equals_gd_run_per_point():
         for name in ("final_loss", "best_loss", "steps_to_tol", "diverged"):
             np.testing.assert_array_equal(np.float64(df[name][k]), np.float64(f[name][0]))
     assert len(set(df["final_loss"])) == 6  # every setting makes its own run
+
+
+def test_meta_names_a_swept_transform_setting_as_the_legend_and_to_pandas_do():
+    from gdwidget.live import meta
+
+    max_norm, lr = np.array([0.5, 2.0, 8.0]), np.array([1e-3, 2e-3, 4e-3])
+    races = {
+        "clip": gd.chain(gt.clip_by_global_norm(max_norm), go.sgd(1e-3)),
+        "both": gd.chain(gt.clip_by_global_norm(max_norm), go.sgd(lr, momentum=0.9)),
+        "plain": gd.chain(gt.clip_by_global_norm(1.0), go.sgd(1e-3)),
+    }
+    groups = {g["label"]: g for g in meta.groups_meta(Run("rosenbrock", races, device="cpu"), {})}
+    assert groups["clip"]["swept"] == ["max_norm"] and groups["clip"]["lr_range"] is None
+    assert groups["clip"]["hyper"]["max_norm"] == "0.5..8 (3 runs)"  # the legend's name
+    assert groups["both"]["swept"] == ["lr", "max_norm"]
+    assert groups["plain"]["swept"] == [] and groups["plain"]["runs"] == 1
+    h = gd.run("rosenbrock", {"clip": races["clip"]}, steps=2, device="cpu")
+    assert h.swept == groups["clip"]["swept"] and "max_norm" in h.to_pandas().columns
+
+
+def test_a_transform_setting_named_as_the_optimizers_gets_its_prefix_shown_or_not():
+    from gdwidget.live import meta
+
+    c = gd.chain(gt.add_noise(0.1, seed=[1, 2]), go.sophia(0.01))  # sophia has a seed too
+    assert "add_noise.seed" in c.describe() and "add_noise.seed" in c.describe(changed_only=True)
+    assert meta.swept_names(c) == ["add_noise.seed"]
+    assert c.describe(changed_only=True)["add_noise.seed"].tolist() == [1, 2]

@@ -126,7 +126,7 @@ def groups_meta(run: Any, ranges: dict[str, tuple[float, float]]) -> list[dict[s
                 "runs": sl.stop - sl.start,
                 "lr_range": [float(now.min()), float(now.max())] if now.ndim else None,
                 # the settings given one value per run ("lr", "betas", ...): a swept group
-                "swept": _swept(opt),
+                "swept": swept_names(opt, d),
                 "hyper": {k: fmt(v) for k, v in d.items() if k not in ("optimizer", "lr")},
                 # every hyperparameter, for the settings panel (live/hypers.py)
                 "settings": settings(opt),
@@ -140,16 +140,22 @@ def groups_meta(run: Any, ranges: dict[str, tuple[float, float]]) -> list[dict[s
     return out
 
 
-def _swept(opt: Any) -> list[str]:
-    """The names of ``opt``'s settings that are one value per run (``lr`` for a per-run
-    schedule too)."""
-    lr = opt.lr
-    out = ["lr"] if isinstance(lr, np.ndarray) or getattr(lr, "n_runs", None) else []
-    for k, v in opt.hyper.items():
-        parts = v if isinstance(v, tuple) else (v,)
-        if any(isinstance(x, np.ndarray) for x in parts):
-            out.append(k)
+def swept_names(opt: Any, described: dict[str, Any] | None = None) -> list[str]:
+    """The names of ``opt``'s settings that are one value per run, as its description
+    (``opt.describe(changed_only=True)``, ``described`` when given) and so the legend's
+    ``hyper`` name them: ``lr`` (for a per-run schedule too), a hyperparameter (``betas``
+    when either of the pair is per run), and for a chain its transforms' (``max_norm``, or
+    ``add_noise.seed`` where the optimizer has a ``seed``: ``Chain.describe`` names them,
+    as ``History.to_pandas()``'s columns do)."""
+    d = opt.describe(changed_only=True) if described is None else described
+    out = [k for k, v in d.items() if _per_run(v)]
+    if "lr" not in out and getattr(opt.lr, "n_runs", None):
+        out.insert(0, "lr")
     return out
+
+
+def _per_run(v: Any) -> bool:
+    return any(isinstance(x, np.ndarray) for x in (v if isinstance(v, tuple) else (v,)))
 
 
 def axes(source: Any) -> list[str]:

@@ -118,10 +118,16 @@ class Chain(Optimizer):
         inner = d.pop("transforms", [])
         d["transforms"] = [t.describe(changed_only=changed_only) for t in self.transforms]
         d["transforms"] += inner
-        for t in self.transforms:  # per-run settings, by name (History's columns, legends)
+        # per-run settings, by name (History's columns, legends, meta's "swept"); a name the
+        # optimizer has gets the transform's prefix, whether or not its value is shown
+        taken = set(d) | set(self.optimizer.describe() if changed_only else ())
+        for t in self.transforms:
             for k, v in t._hyper().items():
                 if isinstance(v, np.ndarray):
-                    d.setdefault(k if k not in d else f"{t.name}.{k}", v)
+                    name = k if k not in taken else f"{t.name}.{k}"
+                    if name not in taken:
+                        d[name] = v
+                        taken.add(name)
         return d
 
     def __repr__(self) -> str:

@@ -44,6 +44,21 @@ test("swept: which groups are swept, and their words", () => {
   assert.equal(groupStatusText([st("running"), st("running")], true), "paused");
 });
 
+test("swept: a chain whose only per-run setting is its clip's is a swept group", () => {
+  // meta.groups[i] for gd.chain(clip_by_global_norm(max_norm=[0.5, 2, 8]), sgd(0.1)): one rate
+  const clip = {
+    label: "clip",
+    optimizer: "sgd",
+    lr: 0.1,
+    runs: 3,
+    lr_range: null,
+    swept: ["max_norm"],
+    hyper: { transforms: ["clip_by_global_norm(max_norm=0.5..8 (3 runs))"], max_norm: "0.5..8 (3 runs)" },
+  };
+  assert.equal(isSwept(clip), true);
+  assert.equal(sweptText(clip), "clip · sgd · lr 0.1 (3 runs) · max_norm 0.5..8");
+});
+
 test("legend: a swept group is one row with its range; its box hides every run; one status", () => {
   const model = new FakeModel({ meta: sweptMeta(), running: true, t: 0, status: [] });
   const store = connect(model);
