@@ -86,6 +86,15 @@ class Checkpoints:
     def steps(self) -> list[int]:
         return [c.t for c in self.items]
 
+    def due(self, run: Any) -> bool:
+        """Whether an unpinned checkpoint is due at ``run``'s step (by steps and by time)."""
+        if not self.items:
+            return True
+        last = self.items[-1].t
+        return run.t - last >= self.spacing and (
+            time.monotonic() - self._taken_at >= self.min_seconds
+        )
+
     def take(self, run: Any) -> Checkpoint | None:
         """Before ``run`` steps on: a checkpoint where the settings changed (pinned), or where
         the last one is ``spacing`` steps back; returns it, or None when none was needed."""

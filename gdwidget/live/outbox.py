@@ -21,6 +21,7 @@ log = logging.getLogger("gdwidget")
 
 ARROWS_PERIOD = 0.1  # gradient arrows at most 10 a second
 MODEL_VIEW_PERIOD = 0.2  # model views at most 5 a second
+STATE_PERIOD = 0.1  # the step and status traits at most 10 a second while frames stream
 
 
 class Outbox:
@@ -55,6 +56,7 @@ class Outbox:
         #: the page's X-ray toggle: while on, ``xray`` messages go with the arrows
         self.xray = False
         self._last_xray = -1e9
+        self._last_sync = -1e9
         #: the run as of the step the page shows while inside (a context manager; the session's
         #: timeline puts it at a seeked step): every view of the run's state is built in it
         self.shown: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
@@ -71,7 +73,8 @@ class Outbox:
         if self.may_send():
             self.sink.send(packet.content, packet.buffers)
             self.send_extras(force=force)
-        self.sync(halted)
+        if force or halted or time.monotonic() - self._last_sync >= STATE_PERIOD:
+            self.sync(halted)  # the last one of a run is forced: the traits end up to date
         self.notify()
 
     def notify(self) -> None:
@@ -84,6 +87,7 @@ class Outbox:
 
     def sync(self, halted: bool) -> None:
         """The ``t`` and ``status`` traits, from the newest row held."""
+        self._last_sync = time.monotonic()
         run = self.source.run
         buf = self.streamer.buffer
         loss = buf.rows(buf.n - 1).loss[0] if buf.n else np.full(run.n_runs, np.nan)

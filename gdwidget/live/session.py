@@ -408,6 +408,7 @@ class Session:
 
     # -- applying commands (the baton holder only) ----------------------------------------------
     def _apply(self, cmd: p.Command) -> None:
+        self.timeline.changed()
         controls.apply(self, cmd)
 
     # -- what goes to the page -------------------------------------------------------------------

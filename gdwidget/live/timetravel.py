@@ -57,6 +57,7 @@ class Timeline:
         #: ``{"step": kept step shown, "asked": step asked for}``, or None: the newest step
         self.cursor: dict[str, int] | None = None
         self._broken = False
+        self._changed = True
 
     # -- hooks of the session ------------------------------------------------------------------
     def reset(self, s: Session) -> None:
@@ -66,6 +67,11 @@ class Timeline:
         self._show(s, None)
         self.before_advance(s)
 
+    def changed(self) -> None:
+        """A command was applied: the settings may have changed (compared before the next
+        steps, to pin a checkpoint where they did)."""
+        self._changed = True
+
     def before_advance(self, s: Session) -> None:
         """Before the session steps: a checkpoint if one is due; the shown step is the newest."""
         if self.cursor is not None:
@@ -73,6 +79,9 @@ class Timeline:
         run = getattr(s.source, "run", None)
         if run is None or self._broken:
             return
+        if not (self._changed or self.checkpoints.due(run)):
+            return  # settings change only through commands: nothing to compare
+        self._changed = False
         try:
             self.checkpoints.take(run)
         except Exception as exc:  # noqa: BLE001 - time travel is off, the race goes on
