@@ -250,7 +250,7 @@ class HistoryBuffer:
         xy = np.asarray(xy, dtype=np.float64).reshape(m, R, 2)
         grad_norm = np.asarray(grad_norm).reshape(m, R)
         lr = np.asarray(lr).reshape(m, R)
-        if steps[0] <= self._last_seen or (m > 1 and np.any(np.diff(steps) <= 0)):
+        if steps[0] <= self._last_seen or (m > 1 and (steps[1:] <= steps[:-1]).any()):
             raise ValueError(
                 f"history rows must follow step {self._last_seen} in increasing order, "
                 f"got steps {int(steps[0])}..{int(steps[-1])}"
@@ -271,10 +271,13 @@ class HistoryBuffer:
         # loss buckets: rows that start or end one, and each part's new extremes
         width = self.bucket_steps
         b = steps // width
-        newb = np.r_[first_ever or b[0] != prev_step // width, b[1:] != b[:-1]]
+        newb = np.empty(m, dtype=bool)
+        newb[0] = True
+        np.not_equal(b[1:], b[:-1], out=newb[1:])
+        starts = np.flatnonzero(newb)  # the first row of each bucket's part in the chunk
+        newb[0] = first_ever or b[0] != prev_step // width
         must = edge | newb
         must[:-1] |= newb[1:] | edge[1:]  # the last row of a bucket, the row before an edge
-        starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
         must |= loss_records(loss, fin_l, starts, not newb[0], self._bmin, self._bmax)
 
         taken = 0
@@ -293,7 +296,9 @@ class HistoryBuffer:
         d = strays(px, take, anchor)
         idx = np.flatnonzero(take)
         if idx.size:
-            bounds = np.r_[0, idx[:-1] + 1]
+            bounds = np.empty_like(idx)
+            bounds[0] = 0
+            np.add(idx[:-1], 1, out=bounds[1:])
             err = np.maximum.reduceat(d[: idx[-1] + 1], bounds, axis=0)
             err[0] = np.maximum(err[0], self._skip_err)
             self._skip_err = np.zeros(R)
@@ -308,7 +313,8 @@ class HistoryBuffer:
             self._tail_err = d[-1].copy()
         if idx.size:
             taken += self._write(steps[idx], loss[idx], xy[idx], grad_norm[idx], lr[idx], err=err)
-        self._prev_fin = np.stack([fin_xy[-1], fin_l[-1]], axis=-1)
+        self._prev_fin = np.empty((R, 2), dtype=bool)
+        self._prev_fin[:, 0], self._prev_fin[:, 1] = fin_xy[-1], fin_l[-1]
         return taken
 
     def commit_pending(self) -> int:

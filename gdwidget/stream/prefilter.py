@@ -86,10 +86,11 @@ def exits(px: np.ndarray, half: float) -> np.ndarray:
     x = px.reshape(m, -1)
     out = np.full(m, m, dtype=np.int64)
     with np.errstate(invalid="ignore"):  # all-NaN columns
-        span = np.nanmax(x, axis=0, initial=-np.inf) - np.nanmin(x, axis=0, initial=np.inf)
-    x = x[:, span >= half]  # a coordinate that never moves that far cannot leave
-    # most rows of a moving run leave at the very next row: only the others need a search
-    with np.errstate(invalid="ignore"):
+        # fmax and fmin skip NaN (as nanmax and nanmin do, without their copies)
+        hi, lo = np.fmax.reduce(x, 0, initial=-np.inf), np.fmin.reduce(x, 0, initial=np.inf)
+        span = hi - lo
+        x = x[:, span >= half]  # a coordinate that never moves that far cannot leave
+        # most rows of a moving run leave at the very next row: only the others need a search
         next_out = (np.abs(x[1:] - x[:-1]) >= half).any(axis=1)
     out[:-1][next_out] = np.flatnonzero(next_out) + 1
     rows = np.flatnonzero(~next_out)  # (row m - 1 has nothing after it: it keeps m)
@@ -132,12 +133,14 @@ def ball_filter(px: np.ndarray, anchor: np.ndarray, must: np.ndarray, delta: flo
     m, R = px.shape[:2]
     if R > MAX_BOX_RUNS:
         return _cells(px, anchor, must, delta)
-    ex = exits(np.concatenate([anchor[None], px]), delta / np.sqrt(2.0))
-    if np.array_equal(ex[:m], np.arange(1, m + 1)):
-        return np.ones(m, dtype=bool)  # every row left the box of the one before: take them all
-    ex = ex.tolist()
+    pts, half = np.concatenate([anchor[None], px]), delta / np.sqrt(2.0)
+    x = pts.reshape(m + 1, -1)
+    with np.errstate(invalid="ignore"):  # NaN points never leave
+        if (np.abs(x[1:] - x[:-1]) >= half).any(axis=1).all():
+            return np.ones(m, dtype=bool)  # every row left the box of the one before: all taken
+    ex = exits(pts, half).tolist()
     nxt = np.minimum.accumulate(np.where(must, np.arange(1, m + 1), m + 1)[::-1])[::-1]
-    nxt = np.r_[nxt, m + 1].tolist()  # first must row at or after each row (0: the anchor)
+    nxt = [*nxt.tolist(), m + 1]  # first must row at or after each row (0: the anchor)
     take = must.copy()
     cur = 0
     while True:
@@ -153,6 +156,8 @@ def strays(px: np.ndarray, take: np.ndarray, anchor: np.ndarray) -> np.ndarray:
     """How far each row's point is from its run's point in the previous row taken
     (``anchor`` before the chunk): ``(m, R)`` pixels, 0 for rows taken and NaN points."""
     m = px.shape[0]
+    if take.all():
+        return np.zeros(px.shape[:2])
     last = np.maximum.accumulate(np.where(take, np.arange(m), -1))
     ap = np.where((last >= 0)[:, None, None], px[np.maximum(last, 0)], anchor)
     d = np.sqrt(((px - ap) ** 2).sum(-1))
