@@ -78,13 +78,16 @@ class CountingComm:
         pass
 
 
-def headless(steps: int) -> float:
-    t0 = time.perf_counter()
+def headless(steps: int) -> tuple[float, float]:
+    """Steps per second of wall time and of the process's CPU time."""
+    t0, c0 = time.perf_counter(), time.process_time()
     gd.run(gd.functions.rosenbrock(), race4(), start=START, steps=steps, device="cpu")
-    return steps / (time.perf_counter() - t0)
+    return steps / (time.perf_counter() - t0), steps / (time.process_time() - c0)
 
 
-def with_widget(steps: int) -> tuple[float, CountingComm, float]:
+def with_widget(steps: int) -> tuple[float, float, CountingComm, float, float]:
+    """Steps per second (wall, CPU), the comm, the seconds taken, and the share of them
+    spent in the engine's steps (the rest is the loop, frames and state)."""
     w = Playground(
         gd.functions.rosenbrock(),
         race4(),
@@ -96,33 +99,45 @@ def with_widget(steps: int) -> tuple[float, CountingComm, float]:
     )
     comm = CountingComm()
     w.comm = comm
+    source, in_engine = w.session.source, [0.0]
+
+    def timed_advance(n: int, advance: Any = source.advance) -> Any:
+        t = time.perf_counter()
+        try:
+            return advance(n)
+        finally:
+            in_engine[0] += time.perf_counter() - t
+
+    source.advance = timed_advance
     done = threading.Event()
     w.observe(lambda change: change["new"] or done.set(), names="running")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     w._on_msg(w, {"type": "step", "n": steps})  # as the page's "run N" button does
     done.wait()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert w.run.t == steps, (w.run.t, steps)
     w.close()
-    return steps / elapsed, comm, elapsed
+    return steps / elapsed, steps / cpu, comm, elapsed, in_engine[0] / elapsed
 
 
 def kernel_part(steps: int, repeats: int) -> None:
     headless(2000)  # warm up imports and caches
     with_widget(2000)
-    h_rates, w_rates, ratios, comms = [], [], [], []
+    h_rates, w_rates, ratios, cpu_ratios, comms, shares = [], [], [], [], [], []
     for i in range(repeats):
         # pairs in ABBA order, each ratio from two runs seconds apart: this machine's speed
         # drifts by a factor of two over minutes, which a best-of or a mean would carry over
         if i % 2:
-            rate, comm, elapsed = with_widget(steps)
-            h = headless(steps)
+            rate, cpu_rate, comm, elapsed, share = with_widget(steps)
+            h, h_cpu = headless(steps)
         else:
-            h = headless(steps)
-            rate, comm, elapsed = with_widget(steps)
+            h, h_cpu = headless(steps)
+            rate, cpu_rate, comm, elapsed, share = with_widget(steps)
+        shares.append(share)
         h_rates.append(h)
         w_rates.append(rate)
         ratios.append(rate / h)
+        cpu_ratios.append(cpu_rate / h_cpu)
         comms.append((comm, elapsed))
     h, wr = statistics.median(h_rates), statistics.median(w_rates)
     comm, elapsed = comms[ratios.index(sorted(ratios)[len(ratios) // 2])]
@@ -133,6 +148,16 @@ def kernel_part(steps: int, repeats: int) -> None:
     print(
         f"  ratio, median of pairs {statistics.median(ratios):10.3f}   "
         f"(quartiles {q[0]:.3f}-{q[2]:.3f}; goal >= 0.95)"
+    )
+    q = statistics.quantiles(cpu_ratios, n=4) if len(ratios) > 1 else [cpu_ratios[0]] * 3
+    print(
+        f"  the same in CPU time    {statistics.median(cpu_ratios):10.3f}   "
+        f"(quartiles {q[0]:.3f}-{q[2]:.3f}; steps per CPU second of the process, which time "
+        "taken by other processes does not count)"
+    )
+    print(
+        f"  loop time in the engine {statistics.median(shares):10.3f}   "
+        f"(range {min(shares):.3f}-{max(shares):.3f}; the rest: frames, state and the loop)"
     )
     per_frame = comm.frame_bytes / max(comm.frames, 1)
     print(
