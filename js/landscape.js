@@ -3,7 +3,7 @@
 // tooltip for the run under the pointer. Wheel zooms, drag pans, "fit" frames the paths (all
 // send `set_view` with the plot's size in px), a click without drag restarts every run from the
 // clicked point (`reset`), and dragging a run's start marker moves that run's start alone
-// (`set_start`, js/instant.js).
+// (`set_start`, js/instant.js); the pointer handlers are in js/landscapeinput.js.
 
 import { scaleLinear } from "d3-scale";
 
@@ -17,9 +17,9 @@ import { createHoverTip, hoverText } from "./hover.js";
 import { drawMarkers, drawMinima, drawTrails, runInfo } from "./paths.js";
 import { createRunMarks } from "./runmarks.js";
 import { createClipMarks } from "./clipmarks.js";
-import { createStartDrag, startAt } from "./instant.js";
+import { attachLandscapeInput } from "./landscapeinput.js";
 import { contourLevels } from "./scales.js";
-const CLICK_SLOP = 4; // px a pointer may move and still count as a click
+
 const VIEW_DEBOUNCE_MS = 200;
 
 function validView(v) {
@@ -246,12 +246,12 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     tip.show(hoverText(meta, runs, hit.r, hit.i), qx, qy, info.color, { label: info.label, step: String(runs.steps[hit.i]) });
   }
   function onHover(ev) {
-    if (press) return;
+    if (input.pressing()) return;
     const rect0 = overlay.getBoundingClientRect();
     const qx = ev.clientX - rect0.left;
     const qy = ev.clientY - rect0.top;
     hover = { x: qx, y: qy };
-    overlay.classList.toggle("gd-over-start", startUnder(ev) >= 0); // a start can be dragged
+    overlay.classList.toggle("gd-over-start", input.startUnder(ev) >= 0); // a start can be dragged
     hoverFrame.request();
   }
   function onLeave() {
@@ -280,84 +280,22 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
   // The kernel's view wins, except while the user drags or a set_view is still to be sent
   // (then it is the answer to an older request); the grid is drawn at its own extent meanwhile.
   function adoptModelView() {
-    if (press?.dragging || sendView.pending()) return;
+    if (input.dragging() || sendView.pending()) return;
     view = currentModelView();
     redrawAll();
   }
 
-  // ---- wheel zoom around the pointer ----
-  function onWheel(ev) {
-    ev.preventDefault();
-    const rect = overlay.getBoundingClientRect();
-    const px = ev.clientX - rect.left;
-    const py = ev.clientY - rect.top;
-    const delta = ev.deltaMode === 1 ? ev.deltaY * 16 : ev.deltaY;
-    const factor = Math.exp(Math.max(-0.5, Math.min(0.5, delta * 0.0015)));
-    const cx = fromX(px);
-    const cy = fromY(py);
-    const next = [
-      [cx - (cx - view[0][0]) * factor, cx + (view[0][1] - cx) * factor],
-      [cy - (cy - view[1][0]) * factor, cy + (view[1][1] - cy) * factor],
-    ];
-    const span = Math.min(next[0][1] - next[0][0], next[1][1] - next[1][0]);
-    const scale = Math.max(Math.abs(cx), Math.abs(cy), 1);
-    if (!(span > scale * 1e-9) || !(span < 1e9 * scale)) return;
-    setLocalView(next);
-  }
-
-  // ---- drag to pan, drag a start to move it, click to restart ----
-  let press = null;
-  const startDrag = createStartDrag(store);
-  const inPlot = (ev) => {
-    const r = overlay.getBoundingClientRect();
-    return [ev.clientX - r.left, ev.clientY - r.top];
-  };
-  const startUnder = (ev) => startAt(store, ...inPlot(ev), (x, y) => [toX(x), toY(y)]);
-  function onPointerDown(ev) {
-    if (ev.button !== 0) return;
-    onLeave();
-    overlay.setPointerCapture?.(ev.pointerId);
-    press = { x: ev.clientX, y: ev.clientY, view: copyView(view), dragging: false, start: startUnder(ev) };
-  }
-  function moveStart(ev) {
-    const [px, py] = inPlot(ev);
-    startDrag.move(press.start, [fromX(px), fromY(py)]);
-  }
-  function onPointerMove(ev) {
-    if (!press) return;
-    const ddx = ev.clientX - press.x;
-    const ddy = ev.clientY - press.y;
-    if (!press.dragging && Math.hypot(ddx, ddy) < CLICK_SLOP) return;
-    press.dragging = true;
-    el.classList.add("gd-dragging");
-    if (press.start >= 0) return void moveStart(ev);
-    const v = press.view;
-    const kx = (v[0][1] - v[0][0]) / pw;
-    const ky = (v[1][1] - v[1][0]) / ph;
-    setLocalView([
-      [v[0][0] - ddx * kx, v[0][1] - ddx * kx],
-      [v[1][0] + ddy * ky, v[1][1] + ddy * ky],
-    ]);
-  }
-  function onPointerUp(ev) {
-    if (!press) return;
-    const wasDrag = press.dragging;
-    if (wasDrag && press.start >= 0) moveStart(ev); // where the start was let go
-    const panned = wasDrag && press.start < 0;
-    press = null;
-    el.classList.remove("gd-dragging");
-    if (panned) sendView.flush();
-    if (wasDrag) return;
-    const rect = overlay.getBoundingClientRect();
-    const px = ev.clientX - rect.left;
-    const py = ev.clientY - rect.top;
-    if (px < m.left || px > m.left + pw || py < m.top || py > m.top + ph) return;
-    store.send({ type: "reset", start: [fromX(px), fromY(py)] });
-  }
-  function onPointerCancel() {
-    press = null;
-    el.classList.remove("gd-dragging");
-  }
+  // wheel zoom, drag pan, drag a start, click to restart (js/landscapeinput.js)
+  const input = attachLandscapeInput(store, {
+    el,
+    overlay,
+    plot: rect,
+    coords: { toX, toY, fromX, fromY },
+    getView: () => copyView(view),
+    setView: setLocalView,
+    flushView: () => sendView.flush(),
+    onPress: onLeave, // a press hides the tooltip
+  });
   /** Frame every visible run's held points (with a margin); returns the bounds sent, or null. */
   function onFit() {
     const bounds = fitBounds(store.runs, visibleIndices(store, labelOf));
@@ -374,11 +312,6 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     }
   }
 
-  overlay.addEventListener("wheel", onWheel, { passive: false });
-  overlay.addEventListener("pointerdown", onPointerDown);
-  overlay.addEventListener("pointermove", onPointerMove);
-  overlay.addEventListener("pointerup", onPointerUp);
-  overlay.addEventListener("pointercancel", onPointerCancel);
   overlay.addEventListener("pointermove", onHover);
   overlay.addEventListener("pointerleave", onLeave);
   resetView.addEventListener("click", onResetView);
@@ -430,8 +363,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
       overlayFrame.cancel();
       hoverFrame.cancel();
       sendView.cancel();
-      startDrag.destroy();
-      overlay.removeEventListener("wheel", onWheel);
+      input.destroy();
     },
   };
 }
