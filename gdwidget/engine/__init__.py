@@ -1,6 +1,7 @@
 """The engine: many runs of gradient descent stepped together, knowing nothing of widgets.
 
 - :mod:`.core`: :class:`Run`, its set-up, ``reset`` (which commits only on success) and state;
+- :mod:`.status`: where each run stands (status, stop steps, notes, ``done``);
 - :mod:`.stepping`: ``advance(n)``, each step a transaction (rolled back if it raises);
 - :mod:`.rates`: each optimizer's learning rate, computed and checked once a step;
 - :mod:`.batches`: the batch order of models on data;
