@@ -16,7 +16,7 @@ import { createLandscape } from "./landscape.js";
 import { createLossPanel } from "./loss.js";
 import { installKeyboard } from "./keyboard.js";
 import { createModelView } from "./modelview.js";
-import { createLegend } from "./paths.js";
+import { createLegend } from "./legend.js";
 import { markScaled, sizes, viewScale } from "./presentation.js";
 import { createLrSliders } from "./sliders.js";
 import { createStatusLine } from "./statusline.js";

@@ -1,7 +1,6 @@
 // Runs over the landscape (polylines, markers, minima) and each run's label, colour, dash and
-// status. The legend of runs is in js/legend.js; `createLegend` and `swatch` are re-exported here.
+// status. The legend of runs is in js/legend.js.
 
-export { createLegend, swatch } from "./legend.js";
 
 // twelve colours that stay apart on the viridis landscape and on a white chart, then dashes
 export const FALLBACK_COLORS = [

@@ -3,7 +3,8 @@
 // a swept group (one rate per run) it is the largest rate: moving it scales every run's rate.
 
 import { h, throttle } from "./dom.js";
-import { runInfo, swatch } from "./paths.js";
+import { runInfo } from "./paths.js";
+import { swatch } from "./legend.js";
 import { formatNumber, logMap } from "./scales.js";
 import { isSwept, sweptText } from "./swept.js";
 

@@ -6,7 +6,7 @@ import { h } from "../dom.js";
 import { createEvalsPanel } from "../evals.js";
 import { createLandscape } from "../landscape.js";
 import { createLossPanel } from "../loss.js";
-import { createLegend } from "../paths.js";
+import { createLegend } from "../legend.js";
 import { createStore } from "../store.js";
 import { createClock } from "./clock.js";
 import { frameOf, readReplay, statusAt } from "./data.js";

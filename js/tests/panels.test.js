@@ -8,7 +8,7 @@ import { FakeModel, frameOf, installDom, metaFor } from "./fakes.js";
 installDom();
 const { connect } = await import("../app.js");
 const { createLrSliders } = await import("../sliders.js");
-const { createLegend } = await import("../paths.js");
+const { createLegend } = await import("../legend.js");
 const { createStatusLine } = await import("../statusline.js");
 const { createToolbar } = await import("../controls.js");
 

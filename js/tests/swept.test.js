@@ -8,7 +8,7 @@ import { FakeModel, installDom, metaFor } from "./fakes.js";
 installDom();
 const { connect } = await import("../app.js");
 const { createLrSliders } = await import("../sliders.js");
-const { createLegend } = await import("../paths.js");
+const { createLegend } = await import("../legend.js");
 const { isSwept, sweptText, groupStatusText } = await import("../swept.js");
 
 const ADAM = {
