@@ -14,7 +14,7 @@ import { debounce, frameScheduler, h, sizeCanvas } from "./dom.js";
 import { fitBounds, pickNearest, visibleIndices } from "./geometry.js";
 import { LUT, buildGridLayer, drawGridLayer } from "./heatmap.js";
 import { createHoverTip, hoverText } from "./hover.js";
-import { drawMarkers, drawMinima, drawTrails, runInfo } from "./paths.js";
+import { drawMinima, drawTrails, markerKey, markerList, paintMarkers, runInfo } from "./paths.js";
 import { createRunMarks } from "./runmarks.js";
 import { createClipMarks } from "./clipmarks.js";
 import { attachLandscapeInput } from "./landscapeinput.js";
@@ -109,6 +109,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
   const trail = sizeCanvas(trailCanvas, width, height);
   const over = sizeCanvas(overlay, width, height);
   let trailKey = ""; // what the trail canvas shows; drawn up to row `trailRows`
+  let overKey = ""; // what the overlay canvas shows (minima and markers)
   let trailRows = 0;
   let drawn = {}; // run index -> the subpaths on the trail canvas now, in px (el.gdDrawn)
   let metaVersion = 0;
@@ -205,16 +206,22 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     trailRows = runs.length;
     tctx.restore();
 
-    // minima and markers: few, redrawn every time
-    const ctx = over.ctx;
-    ctx.clearRect(0, 0, width, height);
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(m.left, m.top, pw, ph);
-    ctx.clip();
-    drawMinima(ctx, meta, toX, toY);
-    drawMarkers(ctx, store, meta, model.get("status"), xa(), xb(), ya(), yb());
-    ctx.restore();
+    // minima and markers: redrawn when one of them moved (a canvas that changes costs the
+    // page a copy of its pixels for the compositor, every frame)
+    const marks = markerList(store, meta, model.get("status"), xa(), xb(), ya(), yb());
+    const markKey = [view.flat().join(","), metaVersion, markerKey(marks)].join("|");
+    if (markKey !== overKey) {
+      overKey = markKey;
+      const ctx = over.ctx;
+      ctx.clearRect(0, 0, width, height);
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(m.left, m.top, pw, ph);
+      ctx.clip();
+      drawMinima(ctx, meta, toX, toY);
+      paintMarkers(ctx, marks);
+      ctx.restore();
+    }
     note.hidden = !arrowLayer.draw(xa(), xb(), ya(), yb());
     xrayLayer.draw(xa(), xb(), ya(), yb());
     runMarks.draw(toPx, rect);
@@ -263,6 +270,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
   const heatFrame = frameScheduler(drawHeat);
   const overlayFrame = frameScheduler(drawOverlay);
   const redrawAll = () => {
+    overKey = "";
     heatFrame.request();
     overlayFrame.request();
   };

@@ -239,49 +239,61 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0, record = 
 }
 
 /**
- * Draw the visible runs' markers: a hollow circle at the start and a filled dot at the current
- * point (a diverged run's end mark is in the SVG layer of runmarks.js).
+ * The visible runs' markers, in drawing order: `{start, x, y, color}` for a hollow circle at
+ * the start (`start` true) or a filled dot at the current point (a diverged run has none: its
+ * end mark is in the SVG layer of runmarks.js). Pixels are rounded to 1/16 px.
  */
-export function drawMarkers(ctx, store, meta, status, ax, bx, ay, by) {
+export function markerList(store, meta, status, ax, bx, ay, by) {
   const runs = store.runs;
-  const n = runs.length;
-  if (!n) return;
+  const out = [];
+  if (!runs.length) return out;
   const statuses = statusByLabel(status);
   const visible = visibleRuns(store, meta);
-  ctx.save();
+  const at = (v) => Math.round(clampPx(v) * 16) / 16;
   for (const [r, { color }] of visible) {
-    const xs = runs.x[r];
-    const ys = runs.y[r];
-    if (Number.isFinite(xs[0]) && Number.isFinite(ys[0])) {
+    const x = runs.x[r][0];
+    const y = runs.y[r][0];
+    if (Number.isFinite(x) && Number.isFinite(y)) out.push({ start: true, x: at(ax * x + bx), y: at(ay * y + by), color });
+  }
+  for (const [r, { label, color }] of visible) {
+    const last = runs.lastFinite(r);
+    if (last < 0 || isDiverged(runs, r, statuses.get(label))) continue;
+    out.push({ start: false, x: at(ax * runs.x[r][last] + bx), y: at(ay * runs.y[r][last] + by), color });
+  }
+  return out;
+}
+
+/** A string that changes whenever `markerList`'s picture would. */
+export function markerKey(list) {
+  return list.map((k) => `${k.start ? "s" : "d"}${k.x},${k.y},${k.color}`).join(";");
+}
+
+/** Paint `markerList`'s markers on `ctx`. */
+export function paintMarkers(ctx, list) {
+  ctx.save();
+  for (const { start, x, y, color } of list) {
+    if (start) {
       ctx.beginPath();
-      ctx.arc(clampPx(ax * xs[0] + bx), clampPx(ay * ys[0] + by), 3.5, 0, 2 * Math.PI);
+      ctx.arc(x, y, 3.5, 0, 2 * Math.PI);
       ctx.fillStyle = "rgba(255,255,255,0.85)";
       ctx.fill();
       ctx.strokeStyle = color;
       ctx.lineWidth = 1.5;
       ctx.stroke();
+      continue;
     }
-  }
-  for (const [r, { label, color }] of visible) {
-    const last = runs.lastFinite(r);
-    if (last < 0) continue;
-    const px = clampPx(ax * runs.x[r][last] + bx);
-    const py = clampPx(ay * runs.y[r][last] + by);
-    if (isDiverged(runs, r, statuses.get(label))) continue;
-    {
-      ctx.beginPath();
-      ctx.arc(px, py, 5.5, 0, 2 * Math.PI);
-      ctx.fillStyle = color;
-      ctx.fill();
-      ctx.strokeStyle = "#fff";
-      ctx.lineWidth = 2;
-      ctx.stroke();
-      ctx.beginPath();
-      ctx.arc(px, py, 6.8, 0, 2 * Math.PI);
-      ctx.strokeStyle = "rgba(0,0,0,0.5)";
-      ctx.lineWidth = 0.8;
-      ctx.stroke();
-    }
+    ctx.beginPath();
+    ctx.arc(x, y, 5.5, 0, 2 * Math.PI);
+    ctx.fillStyle = color;
+    ctx.fill();
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = 2;
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.arc(x, y, 6.8, 0, 2 * Math.PI);
+    ctx.strokeStyle = "rgba(0,0,0,0.5)";
+    ctx.lineWidth = 0.8;
+    ctx.stroke();
   }
   ctx.restore();
 }
