@@ -196,3 +196,26 @@ test("a diverged run's path ends with a mark on the edge where it left; hover na
   await settle();
   assert.equal(land.el.querySelector('[data-testid="gd-diverged-adam"]'), null);
 });
+
+test("the overlay is redrawn when a marker moves, not for rows that leave every marker in place", async () => {
+  const paths = [
+    [[0, 0, 1], [0.5, 0.5, 0.5]],
+    [[0, 0, 1], [1, 0, 0.5]],
+  ];
+  const { store, land } = mountLandscape(paths);
+  await settle();
+  const ctx = land.el.querySelector("canvas.gd-overlay").getContext("2d");
+  let clears = 0;
+  ctx.clearRect = () => {
+    clears += 1;
+  };
+  // a row with each run where it was (the loss changed): nothing on the overlay moved
+  store.ingest(frameOf([[[0.5, 0.5, 0.4]], [[1, 0, 0.4]]], { type: "frame", first: 2 }));
+  await settle();
+  assert.equal(clears, 0);
+  // adam moves by a pixel: one redraw
+  const dx = 4 / land.plot.width;
+  store.ingest(frameOf([[[0.5, 0.5, 0.3]], [[1 + dx, 0, 0.3]]], { type: "frame", first: 3 }));
+  await settle();
+  assert.equal(clears, 1);
+});
