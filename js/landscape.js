@@ -53,8 +53,10 @@ export function axisNames(meta) {
 
 export function createLandscape(store, { width = 506, height = 440, scale = 1 } = {}) {
   const model = store.model;
-  // presentation (js/presentation.js): a larger landscape has proportionally larger margins and text
-  const m = { left: Math.round(52 * scale), right: Math.round(62 * scale), top: Math.round(10 * scale), bottom: Math.round(40 * scale) };
+  // presentation (js/presentation.js): a larger landscape has proportionally larger margins and
+  // text; a smaller one keeps the 1x margins, so that its labels keep a readable size
+  const ms = Math.max(1, scale);
+  const m = { left: Math.round(52 * ms), right: Math.round(62 * ms), top: Math.round(10 * ms), bottom: Math.round(40 * ms) };
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
 

@@ -3,17 +3,27 @@
 // 11 px text). The scale comes from the host's width (a ResizeObserver), in steps of 1/8 from 1
 // to MAX_SCALE; a new scale rebuilds the view at that size (the kernel hears view_close and a
 // view_open with the new plot size, so the paths it thins stay within a pixel at that size).
-// Narrower than the 1x widget it scrolls, as before.
+// Narrower than the 1x widget its columns stack; narrower than one column (a notebook beside
+// its file browser on a laptop) it shrinks, in steps of 1/8 down to MIN_SCALE, and only below
+// that does it scroll, so that the colour bar and the axis labels stay in view.
 
 /** The widget's width at scale 1, with its padding and border (px). */
 export const BASE_WIDTH = 926;
+/** The width of one column (the landscape) at scale 1, with the padding and border (px). */
+export const COLUMN_WIDTH = 530;
 export const MAX_SCALE = 2.5;
+export const MIN_SCALE = 0.625;
 
-/** The scale for a host `width` px wide: 1 up to BASE_WIDTH, then in steps of 1/8. */
+/**
+ * The scale for a host `width` px wide: 1 from COLUMN_WIDTH to BASE_WIDTH, above it larger
+ * and below it smaller, in steps of 1/8, within [MIN_SCALE, MAX_SCALE].
+ */
 export function scaleFor(width) {
   const w = Number(width);
-  if (!(w > BASE_WIDTH)) return 1;
-  return Math.min(MAX_SCALE, Math.floor((w / BASE_WIDTH) * 8) / 8);
+  if (!(w > 0)) return 1;
+  if (w > BASE_WIDTH) return Math.min(MAX_SCALE, Math.floor((w / BASE_WIDTH) * 8) / 8);
+  if (w >= COLUMN_WIDTH) return 1;
+  return Math.max(MIN_SCALE, Math.floor((w / COLUMN_WIDTH) * 8) / 8);
 }
 
 /** The sizes of the scaled parts: the landscape's options and the loss panel's. */
@@ -32,10 +42,14 @@ export function viewScale(el) {
   return s > 0 ? s : 1;
 }
 
-/** Mark the view's root with its scale: CSS (widget.css, `[data-scale]`) scales its text. */
+/**
+ * Mark the view's root with its scale: CSS (widget.css, `[data-scale]`) scales its text, and
+ * a view below scale 1 (`[data-narrow]`) takes its host's width, its columns stacked.
+ */
 export function markScaled(root, scale) {
   if (scale === 1) return;
   root.dataset.scale = String(scale);
+  if (scale < 1) root.dataset.narrow = "";
   root.style.setProperty("--gd-scale", String(scale));
 }
 

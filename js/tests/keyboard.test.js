@@ -130,6 +130,10 @@ test("the challenge: its goal, then the first kept step each run met it", () => 
 
 test("presentation: the scale grows with the width, and a scaled view is larger", () => {
   assert.equal(scaleFor(900), 1);
+  assert.equal(scaleFor(530), 1); // one column at 1x: the columns stack
+  assert.equal(scaleFor(470), 0.875); // narrower: the view shrinks, in eighths
+  assert.equal(scaleFor(200), 0.625); // down to MIN_SCALE, then it scrolls
+  assert.equal(scaleFor(0), 1); // not laid out yet
   assert.equal(scaleFor(926 * 1.3), 1.25);
   assert.equal(scaleFor(926 * 2), 2);
   assert.equal(scaleFor(1e5), 2.5);
