@@ -131,7 +131,7 @@ export function renderView(store, el) {
   const sliders = createLrSliders(store);
   const loss = createLossPanel(store, size.loss);
   const evals = createEvalsPanel(store);
-  const modelView = createModelView(store);
+  const modelView = createModelView(store, size.model);
   const status = createStatusLine(store);
   const timeline = createTimeline(store);
   const parts = [media.threeD, toolbar, landscape, legend, sliders, loss, evals, modelView, status];

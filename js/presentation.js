@@ -33,6 +33,8 @@ export function sizes(scale = 1) {
     scale: s,
     landscape: { width: Math.round(506 * s), height: Math.round(440 * s), scale: s },
     loss: { width: Math.round(360 * s), lossHeight: Math.round(210 * s), lrHeight: Math.round(110 * s), scale: s },
+    // a model's view keeps its 1x size on a larger view, and shrinks with a smaller one
+    model: { width: Math.round(506 * Math.min(1, s)), height: Math.round(300 * Math.min(1, s)) },
   };
 }
 

@@ -138,6 +138,8 @@ test("presentation: the scale grows with the width, and a scaled view is larger"
   assert.equal(scaleFor(926 * 2), 2);
   assert.equal(scaleFor(1e5), 2.5);
   assert.deepEqual(sizes(2).landscape, { width: 1012, height: 880, scale: 2 });
+  assert.deepEqual(sizes(2).model, { width: 506, height: 300 }); // a model's view keeps 1x
+  assert.deepEqual(sizes(0.75).model, { width: 380, height: 225 }); // and shrinks below it
   const model = new FakeModel({ meta: metaFor(["gd"]) });
   const store = connect(model);
   const el = document.createElement("div");
