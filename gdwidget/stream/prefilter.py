@@ -50,14 +50,17 @@ def loss_records(
     """
     m = loss.shape[0]
     out = np.zeros(m, dtype=bool)
-    seg = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, m]))
+    seg = np.zeros(m, dtype=np.intp)  # each row's part: 0 up to starts[1], then 1, ...
+    seg[starts[1:]] = 1
+    np.cumsum(seg, out=seg)
+    rows = np.arange(m)[:, None]
     for fill, reduce, so_far in ((np.inf, np.minimum, run_min), (-np.inf, np.maximum, run_max)):
         v = np.where(finite, loss, fill)
         ext = reduce.reduceat(v, starts, axis=0)
         rec = np.isfinite(ext)
         if continues:
             rec[0] &= reduce(ext[0], so_far) != so_far
-        pos = np.where(finite & (v == ext[seg]), np.arange(m)[:, None], m)
+        pos = np.where(finite & (v == ext[seg]), rows, m)
         first = np.minimum.reduceat(pos, starts, axis=0)[rec]
         out[first[first < m]] = True
         so_far[:] = reduce(ext[-1], so_far) if continues and starts.size == 1 else ext[-1]
