@@ -134,21 +134,24 @@ def test_checkpoints_stay_bounded_and_a_fork_far_back_is_still_exact(monkeypatch
     w.close()
 
 
-def test_the_checkpoint_limit_follows_the_budget():
+def take_each_step(cps: Checkpoints, n: int) -> Run:
+    """A race stepped ``n`` times, ``cps`` offered a checkpoint before each step."""
     r = Run(F, race(), START, device="cpu")
-    cps = Checkpoints(budget=1, spacing=1)
-    for _ in range(100):
+    for _ in range(n):
         cps.take(r)
         r.advance(1)
+    return r
+
+
+def test_the_checkpoint_limit_follows_the_budget():
+    cps = Checkpoints(budget=1, spacing=1)
+    take_each_step(cps, 100)
     assert cps.limit == 4 and len(cps) <= 5  # MIN_CHECKPOINTS, plus the pinned step 0
 
 
 def test_a_checkpoint_waits_min_seconds_but_a_change_of_settings_does_not():
-    r = Run(F, race(), START, device="cpu")
     cps = Checkpoints(spacing=1, min_seconds=3600.0)
-    for _ in range(20):
-        cps.take(r)
-        r.advance(1)
+    r = take_each_step(cps, 20)
     assert cps.steps == [0]  # step 0, then none due within the hour
     r.set_lr("sgd", 2e-3)
     cps.take(r)
