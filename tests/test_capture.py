@@ -237,6 +237,23 @@ def test_an_ok_answer_whose_buffer_was_dropped_fails_at_once_as_lost(shown, tmp_
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "y.png").exists()
 
 
+def test_a_lost_png_turns_the_widget_to_base64_so_the_page_answers_in_kind(shown, tmp_path):
+    w, comm = shown
+    content = {"type": "capture_result", "ok": True, "width": 8, "height": 6, "n_buffers": 1}
+    pending = w.save_png(tmp_path / "lost.png", wait=False)
+    (req,) = captures(comm)
+    comm.clear()
+    page_answers(comm, {**content, "id": req["id"]}, [])
+    with pytest.raises(capture.CaptureError, match="lost in transit"):
+        pending.result(5)
+    # the history comes again, its buffers in base64 (the page answers in kind from then on)
+    assert wait_for(lambda: any(d["content"].get("type") == "history" for d, _ in comm.sent))
+    with comm.lock:
+        sent = list(comm.sent)
+    (hist, bufs) = next((d, b) for d, b in sent if d["content"].get("type") == "history")
+    assert "b64" in hist["content"] and not bufs
+
+
 def test_save_animation_steps_between_frames_and_writes_them_all(shown, tmp_path):
     w, comm = shown
     t0 = w.t

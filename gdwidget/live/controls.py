@@ -246,6 +246,10 @@ def _capture_result(s: Session, cmd: p.CaptureResult) -> None:
     from .capture import deliver  # noqa: PLC0415
 
     deliver(cmd)
+    if cmd.lost:
+        # the page's buffers do not reach the kernel: base64 from now on both ways (the page
+        # answers in base64 once it gets base64, js/connection.js), so the next capture arrives
+        _probe_ack(s, p.ProbeAck(False))
 
 
 _HANDLERS = {
