@@ -39,7 +39,10 @@ export function startAt(store, px, py, toPixel, radius = 8) {
 }
 
 /** The one sender of `set_start`: `move(index, [x, y])` while dragging. */
-export function createStartDrag(store, { now = () => performance.now(), frame = (fn) => requestAnimationFrame(fn) } = {}) {
+export function createStartDrag(
+  store,
+  { now = () => performance.now(), frame = (fn) => requestAnimationFrame(fn), later = (fn) => setTimeout(fn, 0) } = {},
+) {
   let seq = 0;
   let inFlight = null; // { seq, at }
   let next = null; // { index, start }
@@ -67,17 +70,21 @@ export function createStartDrag(store, { now = () => performance.now(), frame = 
     const sent = inFlight;
     const answerMs = now() - sent.at;
     inFlight = null;
-    if (msg.steps > 0) {
-      // the frames of the new path came before this answer: their draw is in this frame
-      frame(() => {
-        const times = store.instantTimes;
-        times.push({ ms: now() - sent.at, answerMs, kernelMs: msg.ms, steps: msg.steps });
-        if (times.length > KEEP) times.splice(0, times.length - KEEP);
-        store.instantCount = (store.instantCount ?? 0) + 1;
-        store.events.emit("instant-time");
-      });
+    if (!(msg.steps > 0)) {
+      pump();
+      return;
     }
-    pump();
+    // the frames of the new path came before this answer: their draw is in this frame
+    frame(() => {
+      const times = store.instantTimes;
+      times.push({ ms: now() - sent.at, answerMs, kernelMs: msg.ms, steps: msg.steps });
+      if (times.length > KEEP) times.splice(0, times.length - KEEP);
+      store.instantCount = (store.instantCount ?? 0) + 1;
+      store.events.emit("instant-time");
+      // the next start goes once this frame is painted: the kernel's steps and the page's
+      // drawing then do not share the machine's cores (on two cores, each took twice as long)
+      later(pump);
+    });
   }
 
   const off = store.events.on("started", onStarted);

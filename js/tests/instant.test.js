@@ -35,11 +35,12 @@ test("the start under the pointer is the nearest visible one within the radius",
   store.ui.hidden.clear();
 });
 
-test("a drag keeps one set_start in flight and sends the latest position next", () => {
+test("a drag keeps one set_start in flight and sends the latest once the answer is painted", () => {
   const { model, store } = storeWith([[[0, 0, 1]], [[1, 1, 1]]], ["a", "b"]);
   let t = 0;
   const frames = [];
-  const drag = createStartDrag(store, { now: () => t, frame: (fn) => frames.push(fn) });
+  const painted = [];
+  const drag = createStartDrag(store, { now: () => t, frame: (fn) => frames.push(fn), later: (fn) => painted.push(fn) });
   const starts = () => model.sent.filter((m) => m.type === "set_start");
   drag.move(1, [0.1, 0.2]);
   drag.move(1, [0.3, 0.4]);
@@ -47,10 +48,13 @@ test("a drag keeps one set_start in flight and sends the latest position next", 
   assert.deepEqual(starts(), [{ type: "set_start", index: 1, start: [0.1, 0.2], seq: 1 }]);
   t = 40;
   store.events.emit("started", { type: "started", seq: 1, steps: 300, ms: 25 });
-  assert.deepEqual(starts()[1], { type: "set_start", index: 1, start: [0.5, 0.6], seq: 2 });
+  assert.equal(starts().length, 1); // not while the page draws the answer
   t = 45; // the redraw's frame
   frames.shift()();
   assert.deepEqual(store.instantTimes, [{ ms: 45, answerMs: 40, kernelMs: 25, steps: 300 }]);
+  assert.equal(starts().length, 1);
+  painted.shift()(); // that frame painted: the newest position goes
+  assert.deepEqual(starts()[1], { type: "set_start", index: 1, start: [0.5, 0.6], seq: 2 });
   store.events.emit("started", { type: "started", seq: 1, steps: 300, ms: 1 }); // an old answer
   assert.equal(drag.busy, true);
   t = 5000; // never answered (refused): the drag goes on
