@@ -3,7 +3,8 @@
 // The toggle (`gd-instant`) and its steps box (`gd-instant-steps`) send `set_instant`; the kernel
 // echoes the mode in the `instant` trait. Dragging a run's start marker (js/landscape.js) goes
 // through `createStartDrag`: one `set_start` in flight at a time, the next (the pointer's latest
-// position) sent when the kernel answers `started`, so a drag never queues up stale positions.
+// position) sent once the kernel has answered `started` and the answer is painted, so a drag
+// never queues up stale positions and the kernel never steps while the page draws.
 // In instant mode each answer comes once the whole path is recomputed; the page measures each
 // one, from sending the start to the first frame drawn after the answer, and shows the last
 // (`gd-instant-ms`), with the last 20 in its `data-times` and how many so far in `data-count`;
