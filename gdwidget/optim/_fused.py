@@ -156,7 +156,7 @@ def run(prog: Any, args: list[np.ndarray], vals: list[Any]) -> None:
     kernel = compiled(prog, p, per_row)
     if per_row and p.ndim != 2:  # the flat kernel takes any shape (it reshapes inside)
         args = [a.reshape(rows, p.size // rows) for a in args]
-    call(kernel, p, args, C)
+    caller(kernel, p)(*args, C)
 
 
 def compiled(prog: Any, p: np.ndarray, per_row: bool) -> Any:
@@ -169,13 +169,17 @@ def compiled(prog: Any, p: np.ndarray, per_row: bool) -> Any:
     return kernel
 
 
-def call(kernel: Any, p: np.ndarray, args: list[np.ndarray], C: np.ndarray) -> None:
-    """Run ``kernel``; numba's threads (a parallel kernel's) are entered by one thread at a time."""
-    if p.size >= PARALLEL_MIN_SIZE:
+def caller(kernel: Any, p: np.ndarray) -> Any:
+    """``kernel`` for arrays like ``p``, to be called as ``kernel(*args, C)``: numba's threads
+    (a parallel kernel's) are entered by one thread at a time; a small kernel is called as it is."""
+    if p.size < PARALLEL_MIN_SIZE:
+        return kernel
+
+    def locked(*args: Any) -> None:
         with _LOCK:
-            kernel(*args, C)
-    else:
-        kernel(*args, C)
+            kernel(*args)
+
+    return locked
 
 
 def source(prog: Any, dtype: Any, per_row: bool, parallel: bool) -> str:

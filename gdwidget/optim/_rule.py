@@ -252,7 +252,7 @@ class Rule:
         if p is None or not _fused.usable(*(p if a is None else a for a in args)):
             return None
         shape, dtype, names = p.shape, p.dtype, prog.coefs
-        kernel = _fused.compiled(prog, p, False)
+        kernel = _fused.caller(_fused.compiled(prog, p, False), p)
         C = np.empty((len(names), 1), dtype=dtype)  # this step's coefficients, one per name
 
         def run(g: Any, coefs: dict[str, Any]) -> bool:
@@ -268,7 +268,7 @@ class Rule:
             except (ValueError, TypeError):  # some are one per run
                 _fused.run(prog, args, vals)
                 return True
-            _fused.call(kernel, p, args, C)
+            kernel(*args, C)
             return True
 
         return run
