@@ -43,6 +43,8 @@ _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _NUMBA: bool | None = None  # None: not tried yet
 # numba's default threading layer must not be entered from two threads at once
 _LOCK = threading.Lock()
+#: held while a kernel's module is imported (two Playgrounds may load the same one at once)
+_LOAD_LOCK = threading.RLock()
 _CALLS = {
     "sqrt": lambda a: f"np.sqrt({a})",
     "sign": lambda a: f"_sign({a})",
@@ -229,12 +231,17 @@ def _load(src: str, name: str) -> Any:
             tmp.write_text(src)
             tmp.replace(path)
         name = f"gdwidget_kernel_{digest}"
-        module = sys.modules.get(name)
-        if module is None:  # numba's cache finds the module by this name
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-            sys.modules[name] = module
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        with _LOAD_LOCK:  # a second thread must not take the module while it is being run
+            module = sys.modules.get(name)
+            if module is None:  # numba's cache finds the module by this name
+                spec = importlib.util.spec_from_file_location(name, path)
+                module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+                sys.modules[name] = module
+                try:
+                    spec.loader.exec_module(module)  # type: ignore[union-attr]
+                except BaseException:
+                    del sys.modules[name]
+                    raise
         return module.kernel
     except OSError as exc:  # no writable cache folder: compile in memory, uncached
         log.debug("gdwidget: kernel cache unavailable (%s)", exc)
