@@ -17,8 +17,11 @@ Not a test: a script that prints two tables.
    adamw) on the 2-D Rosenbrock function through ``Run.advance`` (the whole engine step:
    rates, updates, objective, stop rules, the recorded row), against one step of the same
    race in PyTorch (five ``torch.optim`` optimizers on five 2-element tensors, the
-   gradient written by hand), measured in alternating rounds in this run; medians. Also
-   the time of ``Run.reset()`` and 300 steps, what instant mode recomputes on each drag.
+   gradient written by hand), measured in alternating rounds in this run; medians. Each
+   round resets the race and takes 200 steps in one call, so the figure includes the reset,
+   the first step (taken the ordinary way) and the call's set-up; the same step in calls of
+   2,000 steps without a reset is printed too. Also the time of
+   ``Run.reset()`` and 300 steps, what instant mode recomputes on each drag.
 
 Run: ``python benchmarks/optim_step.py`` (``--help`` for sizes and repeats).
 """
@@ -215,14 +218,17 @@ RACE = {
 
 #: the steps instant mode recomputes on every drag (its default)
 INSTANT_STEPS = 300
+#: steps per call of the steady figure (a playing race's chunks are of this order)
+STEADY_STEPS = 2000
 
 
 def small_race(rounds: int, steps: int) -> None:
     """Per-step cost of the five-optimizer 2-D race, ours (Run.advance) against torch."""
     import torch  # noqa: PLC0415
 
-    from gdwidget.engine import Run  # noqa: PLC0415
+    from gdwidget.engine import Run, _race  # noqa: PLC0415
 
+    _race.load(np.float64)  # the compiled race loads in the background otherwise
     run = Run(gd.functions.rosenbrock(), {k: v[0]() for k, v in RACE.items()}, device="cpu")
     params = [torch.tensor([-1.0, 1.5], dtype=torch.float64) for _ in RACE]
     opts = [make(params[i : i + 1], torch) for i, (_, make) in enumerate(RACE.values())]
@@ -247,12 +253,16 @@ def small_race(rounds: int, steps: int) -> None:
         run.reset()
         run.advance(INSTANT_STEPS)
 
+    def steady() -> None:
+        run.advance(STEADY_STEPS)
+
     ours(), theirs(), instant()  # warm-up (numba kernels load, torch's first steps)
-    mine, ref, inst = [], [], []
+    mine, ref, inst, flat = [], [], [], []
     for _ in range(rounds):
         mine.append(timed(ours) / steps)
         ref.append(timed(theirs) / steps)
         inst.append(timed(instant))
+        flat.append(timed(steady) / STEADY_STEPS)
     a, b = statistics.median(mine), statistics.median(ref)
     print(
         f"\nSmall race: one step of {', '.join(RACE)} on 2-D Rosenbrock; {rounds} rounds "
@@ -261,6 +271,10 @@ def small_race(rounds: int, steps: int) -> None:
     print(f"ours (Run.advance, the whole engine step): {a * 1e6:8.1f} us")
     print(f"torch.optim (five optimizers, 2 elements): {b * 1e6:8.1f} us")
     print(f"ours / torch: {a / b:.2f}")
+    print(
+        f"ours, {STEADY_STEPS:,} steps per call without a reset: "
+        f"{statistics.median(flat) * 1e6:.1f} us a step"
+    )
     print(
         f"instant mode's recomputation (reset and {INSTANT_STEPS} steps, no page): "
         f"{statistics.median(inst) * 1e3:.2f} ms"

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from ..optim import _fused
-from .results import CONVERGED, DIVERGED, RUNNING
 
 _KERNEL: list[Any] = []  # the compiled loop and its norm, built on first use
 #: rows up to this width may have their norm summed in the loop (NumPy sums them in order)
@@ -142,82 +141,6 @@ def _same_norm(dtype: Any, width: int) -> bool:
 
 
 def _compile() -> tuple[Any, Any]:
-    from numba import njit  # noqa: PLC0415 - optional dependency, checked by usable()
+    from . import _kernels  # noqa: PLC0415 - needs numba, checked by usable()
 
-    @njit(cache=True, nogil=True, error_model="numpy")
-    def row_norm(G, r):
-        s = G[r, 0] * G[r, 0]
-        for j in range(1, G.shape[1]):
-            s += G[r, j] * G[r, j]
-        return np.sqrt(s)
-
-    @njit(cache=True, nogil=True, error_model="numpy")
-    def norms(G):
-        out = np.empty(G.shape[0], dtype=G.dtype)
-        for r in range(G.shape[0]):
-            out[r] = row_norm(G, r)
-        return out
-
-    @njit(cache=True, nogil=True, error_model="numpy")
-    def kernel(
-        P,
-        prev,
-        loss,
-        prev_loss,
-        G,
-        gnorm,
-        status,
-        stop,
-        blowup,
-        above,
-        own_norm,
-        gt,
-        lt,
-        use_g,
-        use_l,
-        t,
-        rec_loss,
-        rec_gnorm,
-        rec_params,
-        k,
-    ):
-        R, N = P.shape
-        out_loss = np.empty_like(loss)
-        out_gnorm = np.empty_like(loss)
-        new_status = status.copy()
-        new_stop = stop.copy()
-        new_blowup = blowup.copy()
-        for r in range(R):
-            if status[r] != RUNNING:
-                out_loss[r] = prev_loss[r]
-                out_gnorm[r] = 0.0
-                for j in range(N):
-                    P[r, j] = prev[r, j]
-                continue
-            gn = row_norm(G, r) if own_norm else gnorm[r]
-            finite = np.isfinite(loss[r])
-            for j in range(N):
-                finite = finite and np.isfinite(P[r, j])
-            conv = (use_g and gn <= gt) or (use_l and abs(loss[r] - prev_loss[r]) <= lt)
-            if blowup[r] < 0 and abs(loss[r]) > above[r]:
-                new_blowup[r] = t
-            out_loss[r] = loss[r]
-            out_gnorm[r] = gn
-            if not finite:
-                new_status[r] = DIVERGED
-                new_stop[r] = t
-                for j in range(N):
-                    P[r, j] = prev[r, j]
-            elif conv:
-                new_status[r] = CONVERGED
-                new_stop[r] = t
-        for r in range(R):
-            rec_loss[k, r] = out_loss[r]
-            rec_gnorm[k, r] = out_gnorm[r]
-        if rec_params.shape[0] > 0:
-            for r in range(R):
-                for j in range(N):
-                    rec_params[k, r, j] = P[r, j]
-        return out_loss, out_gnorm, new_status, new_stop, new_blowup
-
-    return kernel, norms
+    return _kernels.settle, _kernels.norms

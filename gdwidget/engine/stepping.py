@@ -15,7 +15,7 @@ import numpy as np
 
 from .._checks import check_int
 from ..backend import to_numpy
-from . import _settle
+from . import _race, _settle
 from .results import CONVERGED, DIVERGED, RUNNING, Chunk, ObjectiveError
 
 #: the most steps one call may ask for (``advance``, ``gd.run``)
@@ -58,9 +58,15 @@ class Stepping:
             self._plan = self._bind()
             self._steady_rates = None  # see Rates._rates_for
             self._settle_args = _settle.constants(self)
+            race, tries = None, 2  # the compiled path (_race): planned before a step and after
             with np.errstate(all="ignore"):  # divergence is an outcome here, not a fault
                 while rec.done < n:
-                    self._transaction(rec)
+                    if race is None and tries:
+                        tries -= 1
+                        race = _race.Race.plan(self)
+                    if race is None or not race.advance(self, rec, n):
+                        race, tries = None, tries if race is None else 0
+                        self._transaction(rec)
                     if rec.done % check_every == 0 or rec.done == n:
                         self._sync_status()
                         if self.done:

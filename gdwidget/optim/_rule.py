@@ -81,6 +81,12 @@ class Sym:
     def __rtruediv__(self, o: Any) -> Sym:
         return self._op("div", o, self)
 
+    def __pow__(self, o: Any) -> Sym:  # for the coefficients' programs (engine/_race.py)
+        return self._op("pow", self, o)
+
+    def __rpow__(self, o: Any) -> Sym:
+        return self._op("pow", o, self)
+
     def __neg__(self) -> Sym:
         return self._op("neg", self)
 

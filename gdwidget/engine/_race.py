@@ -1,0 +1,399 @@
+"""A small race's steps in one compiled call (optional, needs numba).
+
+A step of a race of a few runs costs Python's time, not the arithmetic's: each group's
+kernel call, the objective's dozen array operations of a few numbers, the bookkeeping. Where
+every piece is a traced program (each optimizer's update rule, :mod:`gdwidget.optim._rule`;
+the test function's value and gradient, :mod:`gdwidget.objectives._trace`), :class:`Race`
+encodes them for :func:`gdwidget.engine._kernels.race`, which takes up to :data:`PIECE`
+steps per call with the same operations in the same order and precision, so the steps are
+those of the step-by-step path bit for bit. Each group's coefficients (``_coefs``: the bias
+corrections of a step, ...) are traced too, as Python code of the step counter that does
+the same operations on the same Python numbers, one row per step.
+
+A race takes this path when numba imports, ``GDWIDGET_FUSED`` is not 0, and: its
+parameters are a NumPy float array of at most seven per run; the objective is a traced test
+function; every optimizer is one update rule with constant rates and coefficients of one
+number each (no schedule, no per-run hyperparameter, no Hessian estimate, no transform
+chain); full batch, no evaluations, no projection. Each group's first update steps the
+ordinary way (a rule's switches may differ there). Anything else steps as before. The
+compiled kernel loads on a background thread the first time it could be used (compiling it
+takes seconds on a machine the first time; numba caches it): until then races step the
+ordinary way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+
+from ..objectives import _trace
+from ..objectives.testfunction import TestFunction
+from ..optim import _fused
+from ..optim._rule import _INFIX, Sym, _live
+from ..optim.base import Optimizer
+
+log = logging.getLogger("gdwidget")
+#: the compiled race of each dtype: "ready", "loading" (in the background) or "failed"
+_LOADED: dict[Any, str] = {}
+_DONE: dict[Any, threading.Event] = {}
+_LOAD_LOCK = threading.Lock()
+_LOADER = threading.local()  # .active: this thread loads the kernels (it steps them itself)
+
+#: most steps one compiled call takes (a Ctrl-C is seen between calls)
+PIECE = 2048
+#: each operation's code in :mod:`._kernels` (the loads are given apart)
+OPS = {
+    "add": 5, "sub": 6, "mul": 7, "div": 8, "neg": 9, "sqrt": 10, "sign": 11, "maximum": 12,
+    "minimum": 13, "where": 14, "lt": 15, "gt": 16, "ne": 17, "abs": 18,
+}  # fmt: skip
+assert set(_INFIX) <= set(OPS)
+#: the coefficients' operations as Python writes them
+_PYTHON = {"add": "({} + {})", "sub": "({} - {})", "mul": "({} * {})", "div": "({} / {})"}
+_PYTHON |= {"pow": "({} ** {})", "neg": "(-{})"}
+_LOADS = {"p": 0, "g": 1, "slot": 2, "c": 3, "x": 4}
+
+
+class _Encoder:
+    """Programs into one table of instructions over one file of registers."""
+
+    def __init__(self) -> None:
+        self.ins: list[tuple[int, int, int, int, int]] = []
+        self.lits: list[float] = []
+        self._lit_regs: dict[float, int] = {}
+        self.n_regs = 0
+
+    def reg(self, x: Any, base: int) -> int:
+        if isinstance(x, Sym):
+            return base + x.index
+        key = float(x)
+        if key not in self._lit_regs:
+            self._lit_regs[key] = len(self.lits)
+            self.lits.append(key)
+        return -1 - self._lit_regs[key]  # literals are placed after the program's registers
+
+    def add(self, tape: list, order: list[int], load: Any) -> int:
+        """Encode the live operations of ``tape``; ``load(kind, name) -> (code, operand)``.
+        Returns the register base of this tape."""
+        base = self.n_regs
+        self.n_regs += len(tape)
+        for i in order:
+            op, args = tape[i]
+            if op == "in":
+                code, operand = load(*args)
+                self.ins.append((code, base + i, operand, 0, 0))
+            else:
+                regs = [self.reg(a, base) for a in args] + [0] * (3 - len(args))
+                self.ins.append((OPS[op], base + i, *regs))
+        return base
+
+    def finish(self, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The instructions with literal registers placed, and the registers' first values."""
+        ins = np.array(self.ins, dtype=np.int64).reshape(-1, 5)
+        lit = ins[:, 2:] < 0
+        ins[:, 2:][lit] = self.n_regs - 1 - ins[:, 2:][lit]
+        regs = np.zeros(self.n_regs + len(self.lits), dtype=dtype)
+        regs[self.n_regs :] = self.lits
+        return ins, regs
+
+    def place(self, reg: int) -> int:
+        return reg if reg >= 0 else self.n_regs - 1 - reg
+
+
+def objective_program(obj: Any, dtype: Any = np.float64) -> tuple[list, Any, list[Any]] | None:
+    """The objective's traced program, checked against it in ``dtype``; None where there is
+    none (both kept on the objective)."""
+    cache = obj.__dict__.setdefault("_race_programs", {})
+    if "traced" not in cache:
+        cache["traced"] = _traced(obj)
+    key = np.dtype(dtype)
+    if key not in cache:
+        traced = cache["traced"]
+        cache[key] = traced if traced is not None and _same(obj, traced, key) else None
+    return cache[key]
+
+
+def _traced(obj: Any) -> tuple[list, Any, list[Any]] | None:
+    if not isinstance(obj, TestFunction) or obj.n_params > _trace._MAX_WIDTH:
+        return None
+    try:
+        return _trace.trace(obj._fg, obj.n_params)
+    except (_trace.Untraceable, TypeError, ValueError):
+        return None
+
+
+def _same(obj: Any, traced: Any, dtype: Any) -> bool:
+    """Whether the program is the function, bit for bit, on a probe of points."""
+    P = _trace.probe(obj.n_params, obj.bounds, dtype)
+    with np.errstate(all="ignore"):
+        f_ref, G_ref = obj._fg(np, P)
+    f, G = _trace.evaluate(traced, P)
+    same_f = f.tobytes() == np.asarray(f_ref, dtype).tobytes()
+    return same_f and G.tobytes() == np.asarray(G_ref, dtype).tobytes()
+
+
+def ready(dtype: Any) -> bool:
+    """Whether the compiled race for ``dtype`` is loaded; if not, start loading it (compiling
+    it, the first time on a machine: seconds) on a background thread, once. Until then races
+    step the ordinary way, so that the first steps need not wait for the compiler."""
+    key = np.dtype(dtype)
+    state = _LOADED.get(key)
+    if state == "ready" or getattr(_LOADER, "active", False):
+        return True
+    if state is None:
+        with _LOAD_LOCK:
+            if key not in _LOADED:
+                _LOADED[key], _DONE[key] = "loading", threading.Event()
+                threading.Thread(
+                    target=_load, args=(key,), name="gdwidget-race-load", daemon=True
+                ).start()
+    return False
+
+
+def load(dtype: Any = np.float64, timeout: float = 300.0) -> bool:
+    """Load the compiled race for ``dtype`` now and wait for it (tests, benchmarks)."""
+    key = np.dtype(dtype)
+    if not ready(key):
+        _DONE[key].wait(timeout)
+    return _LOADED.get(key) == "ready"
+
+
+def _load(key: Any) -> None:
+    """Step a small race of each kind of array the path passes, which compiles the kernels
+    (or loads them from numba's cache)."""
+    from ..objectives.bowls import rosenbrock  # noqa: PLC0415
+    from ..optim import adam  # noqa: PLC0415
+    from .core import Run  # noqa: PLC0415 - core imports this module
+
+    _LOADER.active = True
+    try:
+        Run(rosenbrock(), {"a": adam(1e-3)}, device="cpu", dtype=key.name).advance(3)
+        _LOADED[key] = "ready"
+    except Exception as exc:  # noqa: BLE001 - races then step the ordinary way
+        log.debug("gdwidget: the compiled race is unavailable (%s)", exc)
+        _LOADED[key] = "failed"
+    finally:
+        _DONE[key].set()
+
+
+def _encode_objective(enc: _Encoder, traced: tuple[list, Any, list[Any]]) -> list[int]:
+    """Add the objective's tape; the registers of its loss and of each partial derivative."""
+    tape, f, g = traced
+    roots = [x for x in (f, *g) if isinstance(x, Sym)]
+    order = _live(tape, roots)
+    base = enc.add(tape, order, lambda kind, j: (_LOADS["x"], j))
+    return [enc.reg(x, base) for x in (f, *g)]
+
+
+def _plain_rule(opt: Any) -> bool:
+    """Whether an optimizer's update is its rule and nothing else."""
+    cls = type(opt)
+    return (
+        opt.rule is not None
+        and not opt.hessian_every
+        and cls.step is Optimizer.step
+        and cls._update is Optimizer._update
+        and cls.bind is Optimizer.bind
+    )
+
+
+class Race:
+    """One ``advance`` call's compiled plan for a run (see the module docstring)."""
+
+    @classmethod
+    def plan(cls, r: Any) -> Race | None:
+        """The plan for run ``r``, or None where this path does not apply (yet)."""
+        P = r.params
+        if not (
+            type(P) is np.ndarray
+            and P.ndim == 2
+            and P.dtype in (np.float32, np.float64)
+            and P.flags.c_contiguous
+            and r.batch_size is None
+            and not r.eval_every
+            and r.project is None
+            and _fused.enabled()
+        ):
+            return None
+        consts = r._settle_args
+        if consts is None or not consts[0]:  # the loop sums the norm itself
+            return None
+        if not ready(P.dtype):
+            return None
+        if not all(_plain_rule(o) for o in r.optimizers.values()):
+            return None
+        if any(s["step"] == 0 for s in r.states.values()):
+            return None  # a rule's first update may differ: the ordinary way
+        grad = r.grad
+        if type(grad) is not np.ndarray or grad.dtype != P.dtype or grad.shape != P.shape:
+            return None
+        traced = objective_program(r.objective, P.dtype)
+        if traced is None:
+            return None
+        rates, _ = r._rates_for(r.t)
+        if rates is not r._steady_rates:
+            return None
+        parts = []
+        for label, opt in r.optimizers.items():
+            sl, state = r.slices[label], r.states[label]
+            arrays, switches = opt._parts(P[sl], None, state)
+            prog = opt.rule.program(**switches)
+            own = {n: arrays[n] for n in prog.arrays if n not in ("p", "g")}
+            for a in own.values():
+                if type(a) is not np.ndarray or a.shape != P[sl].shape or a.dtype != P.dtype:
+                    return None
+            parts.append((label, opt, sl, state, prog, own))
+        # what the instructions are built from; a reset or a restore only rebinds the arrays
+        key = (id(traced), P.dtype, P.shape)
+        for label, opt, _, _, prog, own in parts:
+            key += (id(opt), rates[label], id(prog), *own)
+        race = r.__dict__.get("_race")
+        if race is None or race.key != key:
+            race = cls._build(traced, rates, parts, P.dtype)
+            if race is None:
+                return None
+            race.key, race.held = key, (traced, parts)  # held: the ids in the key stay
+            r.__dict__["_race"] = race
+        race.states = [part[3] for part in parts]
+        race.slots = [a for part in parts for a in part[5].values()]
+        return race
+
+    @classmethod
+    def _build(cls, traced: Any, rates: dict, parts: list, dtype: Any) -> Race | None:
+        self = cls()
+        enc = _Encoder()
+        groups, stores, self.coefs = [], [], []
+        n_slots = 0
+        for label, opt, sl, _, prog, arrays in parts:
+            own = {name: n_slots + i for i, name in enumerate(arrays)}
+            n_slots += len(arrays)
+            col = sum(len(c[1]) for c in self.coefs)
+            self.coefs.append((opt, prog.coefs, rates[label], col))
+
+            def load(kind: str, name: str, own=own, col=col, prog=prog) -> tuple[int, int]:
+                if kind == "c":
+                    return _LOADS["c"], col + prog.coefs.index(name)
+                if name in ("p", "g"):
+                    return _LOADS[name], 0
+                return _LOADS["slot"], own[name]
+
+            i0 = len(enc.ins)
+            base = enc.add(prog.tape, prog.order, load)
+            s0 = len(stores)
+            for name, sym in prog.outputs.items():
+                if name == "g":
+                    return None
+                stores.append([-1 if name == "p" else own[name], enc.reg(sym, base)])
+            groups.append([sl.start, sl.stop, i0, len(enc.ins), s0, len(stores)])
+        o0 = len(enc.ins)
+        out = _encode_objective(enc, traced)
+        self.objective = np.array([o0, len(enc.ins)], dtype=np.int64)
+        self.ins, self.regs = enc.finish(dtype)
+        self.stores = np.array(stores, dtype=np.int64).reshape(-1, 2)
+        self.stores[:, 1] = [enc.place(x) for x in self.stores[:, 1]]
+        self.out = np.array([enc.place(x) for x in out], dtype=np.int64)
+        self.groups = np.array(groups, dtype=np.int64)
+        return self if self._trace_coefs(parts) else None
+
+    def _trace_coefs(self, parts: list) -> bool:
+        """Each group's coefficients as Python code of its step counter, written from the
+        operations ``_coefs`` did on a symbol in place of the step (the same operations on
+        the same Python numbers: the same values). False where they are not numbers."""
+        consts: list[Any] = []
+        lines, row = [], []
+        for g, ((opt, names, lr, _), part) in enumerate(zip(self.coefs, parts, strict=True)):
+            tape: list = []
+            try:
+                values = opt._coefs(lr, {**part[3], "step": Sym(tape, "in", ("c", g))})
+                cells = [values[name] for name in names]
+            except (TypeError, ValueError, KeyError):  # it branches on the step, or more
+                return False
+            for v in cells:
+                if isinstance(v, bool) or not isinstance(v, Sym | float | int):
+                    return False
+
+            def term(x: Any, g: int = g) -> str:
+                if isinstance(x, Sym):
+                    return f"v{g}_{x.index}"
+                consts.append(x)
+                return f"K[{len(consts) - 1}]"
+
+            for i in _live(tape, [v for v in cells if isinstance(v, Sym)]):
+                op, args = tape[i]
+                if op == "in":
+                    lines.append(f"v{g}_{i} = steps[{g}] + k")
+                elif op in _PYTHON:
+                    lines.append(f"v{g}_{i} = " + _PYTHON[op].format(*map(term, args)))
+                else:
+                    return False
+            row += [term(v) for v in cells]
+        body = "".join(f"        {line}\n" for line in lines)
+        src = (
+            "def coefficients(steps, n):\n    rows = []\n    for k in range(n):\n"
+            f"{body}        rows.append(({', '.join(row)},))\n    return rows\n"
+        )
+        scope: dict[str, Any] = {"K": consts}
+        exec(compile(src, "<race coefficients>", "exec"), scope)  # noqa: S102
+        self._coefficients = scope["coefficients"]
+        return True
+
+    def coefficients(self, r: Any, n: int) -> np.ndarray | None:
+        """Each step's coefficients, a row per step in the run's dtype; None if they are not
+        what the optimizers give (checked at the first and the last step: a setting that
+        the plan's key missed), and the plan is then dropped."""
+        steps = [state["step"] for state in self.states]
+        rows = self._coefficients(steps, n)
+        for k in {0, n - 1}:
+            for (opt, names, lr, col), state in zip(self.coefs, self.states, strict=True):
+                values = opt._coefs(lr, {**state, "step": state["step"] + k})
+                if [values[name] for name in names] != list(rows[k][col : col + len(names)]):
+                    r.__dict__.pop("_race", None)
+                    return None
+        return np.array(rows, dtype=r.params.dtype).reshape(n, -1)
+
+    def advance(self, r: Any, rec: Any, n: int) -> bool:
+        """Up to :data:`PIECE` of the call's remaining steps, committed at once (or not at
+        all). False when this path cannot take them (nothing changed)."""
+        from . import _kernels  # noqa: PLC0415 - needs numba (checked by plan)
+
+        P = r.params
+        C = self.coefficients(r, min(PIECE, n - rec.done))
+        if C is None:
+            return False
+        saved = r._save()
+        rates, row = r._rates_for(r.t)
+        params, grad, loss = P.copy(), r.grad.copy(), r.loss.copy()
+        status, stop, blowup = r._status.copy(), r._stop_step.copy(), r._blowup.copy()
+        prev = np.empty_like(P)
+        rows = max(1, max(a.shape[0] for a in self.slots)) if self.slots else 1
+        bank = np.zeros((max(1, len(self.slots)), rows, P.shape[1]), dtype=P.dtype)
+        for s, a in enumerate(self.slots):
+            bank[s, : a.shape[0]] = a
+        _, gt, lt, use_g, use_l = r._settle_args
+        taken, gnorm = _kernels.race(
+            self.ins, self.groups, self.stores, self.objective,
+            self.out, self.regs, params, grad, bank, C, prev, loss, status, stop, blowup,
+            r._blowup_above, gt, lt, use_g, use_l, r.t, rec.loss, rec.gnorm, rec.params_rows,
+            rec.done, n,
+        )  # fmt: skip
+        committed = False
+        try:
+            P[...] = params
+            for s, a in enumerate(self.slots):
+                a[...] = bank[s, : a.shape[0]]
+            for state in self.states:
+                state["step"] += taken
+            t = r.t + taken
+            r.grad, r.loss, r._gnorm = grad, loss, gnorm
+            r._status, r._stop_step, r._blowup = status, stop, blowup
+            r.before_step, r._rates, r.t = (t - 1, prev), (t - 1, rates, row), t
+            rec.put_lr(rec.done, row)
+            rec.done += taken
+            committed = True
+        except BaseException:
+            if not committed:
+                r._restore(saved)
+            raise
+        return True
