@@ -193,3 +193,11 @@ def test_what_the_path_does_not_take_steps_as_before():
     for run in cases:
         run.advance(1)
         assert _race.Race.plan(run) is None
+
+
+def test_zero_and_negative_zero_are_two_literals():
+    enc = _race._Encoder()
+    assert enc.reg(0.0, 0) != enc.reg(-0.0, 0)
+    assert enc.reg(0.0, 0) == enc.reg(0, 0)
+    _, regs = enc.finish(np.float64)
+    assert sorted(np.signbit(regs).tolist()) == [False, True]

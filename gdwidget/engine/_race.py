@@ -24,6 +24,7 @@ ordinary way.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from typing import Any
 
@@ -62,16 +63,16 @@ class _Encoder:
     def __init__(self) -> None:
         self.ins: list[tuple[int, int, int, int, int]] = []
         self.lits: list[float] = []
-        self._lit_regs: dict[float, int] = {}
+        self._lit_regs: dict[tuple[float, float], int] = {}
         self.n_regs = 0
 
     def reg(self, x: Any, base: int) -> int:
         if isinstance(x, Sym):
             return base + x.index
-        key = float(x)
+        key = (float(x), math.copysign(1.0, x))  # 0.0 and -0.0 are two literals
         if key not in self._lit_regs:
             self._lit_regs[key] = len(self.lits)
-            self.lits.append(key)
+            self.lits.append(key[0])
         return -1 - self._lit_regs[key]  # literals are placed after the program's registers
 
     def add(self, tape: list, order: list[int], load: Any) -> int:
