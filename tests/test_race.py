@@ -13,7 +13,7 @@ import pytest
 
 import gdwidget as gd
 import gdwidget.optim as go
-from gdwidget.engine import Run, _race, stepping
+from gdwidget.engine import Run, _encode, _race, stepping
 from gdwidget.objectives import _trace
 
 pytest.importorskip("numba")
@@ -37,7 +37,7 @@ FAMILIES = {
     "adamw": lambda: go.adamw(2e-2),
     "lion": lambda: go.lion(1e-2, weight_decay=0.1),
 }
-TRACED = [n for n in gd.functions.names() if _race.objective_program(gd.functions.get(n))]
+TRACED = [n for n in gd.functions.names() if _encode.objective_program(gd.functions.get(n))]
 
 
 def race() -> dict:
@@ -84,15 +84,15 @@ def test_some_functions_are_traced_and_the_others_are_not():
     assert {"rosenbrock", "himmelblau", "booth", "saddle"} <= set(TRACED)
     # cos, exp, x**3 and a matrix product may round otherwise in another library: not traced
     for name in ("rastrigin", "ackley", "monkey_saddle", "quadratic"):
-        assert _race.objective_program(gd.functions.get(name)) is None
+        assert _encode.objective_program(gd.functions.get(name)) is None
 
 
 def compiled_objective(traced, P):
     """The traced program run by the compiled interpreter, as the race runs it."""
     from gdwidget.engine import _kernels
 
-    enc = _race._Encoder()
-    out = _race._encode_objective(enc, traced)
+    enc = _encode.Encoder()
+    out = _encode.encode_objective(enc, traced)
     ins, regs = enc.finish(P.dtype)
     out = np.array([enc.place(r) for r in out], dtype=np.int64)
     loss, grad = np.empty(P.shape[0], dtype=P.dtype), np.empty_like(P)
@@ -104,7 +104,7 @@ def compiled_objective(traced, P):
 def test_a_traced_function_is_the_function_bit_for_bit(name):
     f = gd.functions.get(name)
     for dtype in (np.float64, np.float32):
-        traced = _race.objective_program(f, dtype)
+        traced = _encode.objective_program(f, dtype)
         P = _trace.probe(f.n_params, f.bounds, dtype)
         with np.errstate(all="ignore"):
             ref_loss, ref_grad = f.value_and_grad(P)
@@ -196,7 +196,7 @@ def test_what_the_path_does_not_take_steps_as_before():
 
 
 def test_zero_and_negative_zero_are_two_literals():
-    enc = _race._Encoder()
+    enc = _encode.Encoder()
     assert enc.reg(0.0, 0) != enc.reg(-0.0, 0)
     assert enc.reg(0.0, 0) == enc.reg(0, 0)
     _, regs = enc.finish(np.float64)

@@ -24,17 +24,15 @@ ordinary way.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from typing import Any
 
 import numpy as np
 
-from ..objectives import _trace
-from ..objectives.testfunction import TestFunction
 from ..optim import _fused
-from ..optim._rule import _INFIX, Sym, _live
+from ..optim._rule import Sym, _live
 from ..optim.base import Optimizer
+from ._encode import LOADS, Encoder, encode_objective, objective_program
 
 log = logging.getLogger("gdwidget")
 #: the compiled race of each dtype: "ready", "loading" (in the background) or "failed"
@@ -45,94 +43,9 @@ _LOADER = threading.local()  # .active: this thread loads the kernels (it steps 
 
 #: most steps one compiled call takes (a Ctrl-C is seen between calls)
 PIECE = 2048
-#: each operation's code in :mod:`._kernels` (the loads are given apart)
-OPS = {
-    "add": 5, "sub": 6, "mul": 7, "div": 8, "neg": 9, "sqrt": 10, "sign": 11, "maximum": 12,
-    "minimum": 13, "where": 14, "lt": 15, "gt": 16, "ne": 17, "abs": 18,
-}  # fmt: skip
-assert set(_INFIX) <= set(OPS)
 #: the coefficients' operations as Python writes them
 _PYTHON = {"add": "({} + {})", "sub": "({} - {})", "mul": "({} * {})", "div": "({} / {})"}
 _PYTHON |= {"pow": "({} ** {})", "neg": "(-{})"}
-_LOADS = {"p": 0, "g": 1, "slot": 2, "c": 3, "x": 4}
-
-
-class _Encoder:
-    """Programs into one table of instructions over one file of registers."""
-
-    def __init__(self) -> None:
-        self.ins: list[tuple[int, int, int, int, int]] = []
-        self.lits: list[float] = []
-        self._lit_regs: dict[tuple[float, float], int] = {}
-        self.n_regs = 0
-
-    def reg(self, x: Any, base: int) -> int:
-        if isinstance(x, Sym):
-            return base + x.index
-        key = (float(x), math.copysign(1.0, x))  # 0.0 and -0.0 are two literals
-        if key not in self._lit_regs:
-            self._lit_regs[key] = len(self.lits)
-            self.lits.append(key[0])
-        return -1 - self._lit_regs[key]  # literals are placed after the program's registers
-
-    def add(self, tape: list, order: list[int], load: Any) -> int:
-        """Encode the live operations of ``tape``; ``load(kind, name) -> (code, operand)``.
-        Returns the register base of this tape."""
-        base = self.n_regs
-        self.n_regs += len(tape)
-        for i in order:
-            op, args = tape[i]
-            if op == "in":
-                code, operand = load(*args)
-                self.ins.append((code, base + i, operand, 0, 0))
-            else:
-                regs = [self.reg(a, base) for a in args] + [0] * (3 - len(args))
-                self.ins.append((OPS[op], base + i, *regs))
-        return base
-
-    def finish(self, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
-        """The instructions with literal registers placed, and the registers' first values."""
-        ins = np.array(self.ins, dtype=np.int64).reshape(-1, 5)
-        lit = ins[:, 2:] < 0
-        ins[:, 2:][lit] = self.n_regs - 1 - ins[:, 2:][lit]
-        regs = np.zeros(self.n_regs + len(self.lits), dtype=dtype)
-        regs[self.n_regs :] = self.lits
-        return ins, regs
-
-    def place(self, reg: int) -> int:
-        return reg if reg >= 0 else self.n_regs - 1 - reg
-
-
-def objective_program(obj: Any, dtype: Any = np.float64) -> tuple[list, Any, list[Any]] | None:
-    """The objective's traced program, checked against it in ``dtype``; None where there is
-    none (both kept on the objective)."""
-    cache = obj.__dict__.setdefault("_race_programs", {})
-    if "traced" not in cache:
-        cache["traced"] = _traced(obj)
-    key = np.dtype(dtype)
-    if key not in cache:
-        traced = cache["traced"]
-        cache[key] = traced if traced is not None and _same(obj, traced, key) else None
-    return cache[key]
-
-
-def _traced(obj: Any) -> tuple[list, Any, list[Any]] | None:
-    if not isinstance(obj, TestFunction) or obj.n_params > _trace._MAX_WIDTH:
-        return None
-    try:
-        return _trace.trace(obj._fg, obj.n_params)
-    except (_trace.Untraceable, TypeError, ValueError):
-        return None
-
-
-def _same(obj: Any, traced: Any, dtype: Any) -> bool:
-    """Whether the program is the function, bit for bit, on a probe of points."""
-    P = _trace.probe(obj.n_params, obj.bounds, dtype)
-    with np.errstate(all="ignore"):
-        f_ref, G_ref = obj._fg(np, P)
-    f, G = _trace.evaluate(traced, P)
-    same_f = f.tobytes() == np.asarray(f_ref, dtype).tobytes()
-    return same_f and G.tobytes() == np.asarray(G_ref, dtype).tobytes()
 
 
 def ready(dtype: Any) -> bool:
@@ -177,15 +90,6 @@ def _load(key: Any) -> None:
         _LOADED[key] = "failed"
     finally:
         _DONE[key].set()
-
-
-def _encode_objective(enc: _Encoder, traced: tuple[list, Any, list[Any]]) -> list[int]:
-    """Add the objective's tape; the registers of its loss and of each partial derivative."""
-    tape, f, g = traced
-    roots = [x for x in (f, *g) if isinstance(x, Sym)]
-    order = _live(tape, roots)
-    base = enc.add(tape, order, lambda kind, j: (_LOADS["x"], j))
-    return [enc.reg(x, base) for x in (f, *g)]
 
 
 def _plain_rule(opt: Any) -> bool:
@@ -264,7 +168,7 @@ class Race:
     @classmethod
     def _build(cls, traced: Any, rates: dict, parts: list, dtype: Any) -> Race | None:
         self = cls()
-        enc = _Encoder()
+        enc = Encoder()
         groups, stores, self.coefs = [], [], []
         n_slots = 0
         for label, opt, sl, _, prog, arrays in parts:
@@ -275,10 +179,10 @@ class Race:
 
             def load(kind: str, name: str, own=own, col=col, prog=prog) -> tuple[int, int]:
                 if kind == "c":
-                    return _LOADS["c"], col + prog.coefs.index(name)
+                    return LOADS["c"], col + prog.coefs.index(name)
                 if name in ("p", "g"):
-                    return _LOADS[name], 0
-                return _LOADS["slot"], own[name]
+                    return LOADS[name], 0
+                return LOADS["slot"], own[name]
 
             i0 = len(enc.ins)
             base = enc.add(prog.tape, prog.order, load)
@@ -289,7 +193,7 @@ class Race:
                 stores.append([-1 if name == "p" else own[name], enc.reg(sym, base)])
             groups.append([sl.start, sl.stop, i0, len(enc.ins), s0, len(stores)])
         o0 = len(enc.ins)
-        out = _encode_objective(enc, traced)
+        out = encode_objective(enc, traced)
         self.objective = np.array([o0, len(enc.ins)], dtype=np.int64)
         self.ins, self.regs = enc.finish(dtype)
         self.stores = np.array(stores, dtype=np.int64).reshape(-1, 2)
@@ -299,12 +203,15 @@ class Race:
         return self if self._trace_coefs(parts) else None
 
     def _trace_coefs(self, parts: list) -> bool:
-        """Each group's coefficients as Python code of its step counter, written from the
-        operations ``_coefs`` did on a symbol in place of the step (the same operations on
-        the same Python numbers: the same values). False where they are not numbers."""
+        """Each group's coefficients: the numbers, and those that change with the step as
+        Python code of the step counter, written from the operations ``_coefs`` did on a
+        symbol in place of the step (the same operations on the same Python numbers: the
+        same values). False where they are not numbers."""
         consts: list[Any] = []
-        lines, row = [], []
-        for g, ((opt, names, lr, _), part) in enumerate(zip(self.coefs, parts, strict=True)):
+        lines: list[str] = []
+        self.fixed: list[tuple[int, Any]] = []  # (column, number)
+        self.moving: list[int] = []  # the columns the code gives, in its order
+        for g, ((opt, names, lr, col), part) in enumerate(zip(self.coefs, parts, strict=True)):
             tape: list = []
             try:
                 values = opt._coefs(lr, {**part[3], "step": Sym(tape, "in", ("c", g))})
@@ -329,11 +236,17 @@ class Race:
                     lines.append(f"v{g}_{i} = " + _PYTHON[op].format(*map(term, args)))
                 else:
                     return False
-            row += [term(v) for v in cells]
+            for j, v in enumerate(cells):
+                if isinstance(v, Sym):
+                    lines.append(f"out[{len(self.moving)}].append({term(v)})")
+                    self.moving.append(col + j)
+                else:
+                    self.fixed.append((col + j, v))
         body = "".join(f"        {line}\n" for line in lines)
         src = (
-            "def coefficients(steps, n):\n    rows = []\n    for k in range(n):\n"
-            f"{body}        rows.append(({', '.join(row)},))\n    return rows\n"
+            "def coefficients(steps, n):\n"
+            f"    out = tuple([] for _ in range({len(self.moving)}))\n"
+            f"    for k in range(n):\n{body}    return out\n"
         )
         scope: dict[str, Any] = {"K": consts}
         exec(compile(src, "<race coefficients>", "exec"), scope)  # noqa: S102
@@ -344,15 +257,23 @@ class Race:
         """Each step's coefficients, a row per step in the run's dtype; None if they are not
         what the optimizers give (checked at the first and the last step: a setting that
         the plan's key missed), and the plan is then dropped."""
+        width = sum(len(c[1]) for c in self.coefs)
         steps = [state["step"] for state in self.states]
-        rows = self._coefficients(steps, n)
-        for k in {0, n - 1}:
+        exact: list[list[Any]] = [[None] * width, [None] * width]  # rows 0 and n - 1
+        C = np.empty((n, width), dtype=r.params.dtype)
+        for col, v in self.fixed:
+            C[:, col] = v
+            exact[0][col] = exact[1][col] = v
+        for col, values in zip(self.moving, self._coefficients(steps, n), strict=True):
+            C[:, col] = values
+            exact[0][col], exact[1][col] = values[0], values[-1]
+        for k, row in zip((0, n - 1), exact, strict=True):
             for (opt, names, lr, col), state in zip(self.coefs, self.states, strict=True):
                 values = opt._coefs(lr, {**state, "step": state["step"] + k})
-                if [values[name] for name in names] != list(rows[k][col : col + len(names)]):
+                if [values[name] for name in names] != row[col : col + len(names)]:
                     r.__dict__.pop("_race", None)
                     return None
-        return np.array(rows, dtype=r.params.dtype).reshape(n, -1)
+        return C
 
     def advance(self, r: Any, rec: Any, n: int) -> bool:
         """Up to :data:`PIECE` of the call's remaining steps, committed at once (or not at
