@@ -201,3 +201,31 @@ def test_zero_and_negative_zero_are_two_literals():
     assert enc.reg(0.0, 0) == enc.reg(0, 0)
     _, regs = enc.finish(np.float64)
     assert sorted(np.signbit(regs).tolist()) == [False, True]
+
+
+def test_settings_changed_between_calls_are_followed(monkeypatch):
+    """Hyperparameters set in place (the Playground's sliders) between advance calls."""
+    from gdwidget.live.hypers import set_hyper
+
+    changes = [
+        ("adam", "betas", (0.8, 0.99)),
+        ("adam", "amsgrad", True),
+        ("momentum", "momentum", 0.5),
+        ("lion", "weight_decay", 0.0),
+        ("rmsprop", "eps", 1e-3),
+    ]
+
+    class Stepped(Run):
+        calls = 0
+
+        def advance(self, n):
+            if Stepped.calls:
+                set_hyper(self, *changes[(Stepped.calls - 1) % len(changes)])
+            Stepped.calls += 1
+            return super().advance(n)
+
+    def make():
+        Stepped.calls = 0
+        return Stepped(gd.functions.himmelblau(), race(), device="cpu")
+
+    compare(monkeypatch, make, 40, calls=len(changes) + 1)
