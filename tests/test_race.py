@@ -229,3 +229,9 @@ def test_settings_changed_between_calls_are_followed(monkeypatch):
         return Stepped(gd.functions.himmelblau(), race(), device="cpu")
 
     compare(monkeypatch, make, 40, calls=len(changes) + 1)
+
+
+def test_a_race_whose_coefficients_never_change(monkeypatch):
+    f = gd.functions.booth()
+    opts = {"gd": go.gd(1e-2), "sgd": go.sgd(1e-2, momentum=0.5), "rms": go.rmsprop(1e-2)}
+    compare(monkeypatch, lambda: Run(f, opts, device="cpu"), 100)

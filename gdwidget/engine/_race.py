@@ -242,7 +242,7 @@ class Race:
                     self.moving.append(col + j)
                 else:
                     self.fixed.append((col + j, v))
-        body = "".join(f"        {line}\n" for line in lines)
+        body = "".join(f"        {line}\n" for line in lines) or "        pass\n"
         src = (
             "def coefficients(steps, n):\n"
             f"    out = tuple([] for _ in range({len(self.moving)}))\n"

@@ -23,11 +23,18 @@ class Batches:
         self.xp = xp
         self.n = n_examples
         self.size = size
-        self._gen = np.random.default_rng(seed)
+        self.seed = seed
+        self._rng: np.random.Generator | None = None  # made on first use (a full batch needs none)
         self.order: Any = None
         self.pos = 0
         #: epochs completed (shuffles begun after the first)
         self.epoch = 0
+
+    @property
+    def _gen(self) -> np.random.Generator:
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.seed)
+        return self._rng
 
     def set_size(self, size: int | None) -> None:
         """Batches of ``size`` from the next one on, in a new shuffle (the epoch count stays)."""
