@@ -227,7 +227,7 @@ def _load(src: str, name: str) -> Any:
     try:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # per thread
             tmp.write_text(src)
             tmp.replace(path)
         name = f"gdwidget_kernel_{digest}"
