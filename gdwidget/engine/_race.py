@@ -130,7 +130,7 @@ class Race:
         if not all(_plain_rule(o) for o in r.optimizers.values()):
             return None
         if any(s["step"] == 0 for s in r.states.values()):
-            return None  # a rule's first update may differ: the ordinary way
+            return None  # a rule's first update may differ (its switches): the ordinary way
         grad = r.grad
         if type(grad) is not np.ndarray or grad.dtype != P.dtype or grad.shape != P.shape:
             return None
@@ -138,8 +138,10 @@ class Race:
         if traced is None:
             return None
         rates, _ = r._rates_for(r.t)
-        if rates is not r._steady_rates:
-            return None
+        if r._group_error or any(
+            rates[label] is None or callable(opt.lr) for label, opt in r.optimizers.items()
+        ):
+            return None  # constant rates only (a schedule's come from Python each step)
         parts = []
         for label, opt in r.optimizers.items():
             sl, state = r.slices[label], r.states[label]

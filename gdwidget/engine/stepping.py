@@ -58,14 +58,12 @@ class Stepping:
             self._plan = self._bind()
             self._steady_rates = None  # see Rates._rates_for
             self._settle_args = _settle.constants(self)
-            race, tries = None, 2  # the compiled path (_race): planned before a step and after
+            misses = 0  # the compiled path (_race), planned for each piece; tried twice at most
             with np.errstate(all="ignore"):  # divergence is an outcome here, not a fault
                 while rec.done < n:
-                    if race is None and tries:
-                        tries -= 1
-                        race = _race.Race.plan(self)
+                    race = _race.Race.plan(self) if misses < 2 else None
                     if race is None or not race.advance(self, rec, n):
-                        race, tries = None, tries if race is None else 0
+                        misses += 1
                         self._transaction(rec)
                     if rec.done % check_every == 0 or rec.done == n:
                         self._sync_status()
