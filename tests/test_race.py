@@ -235,3 +235,25 @@ def test_a_race_whose_coefficients_never_change(monkeypatch):
     f = gd.functions.booth()
     opts = {"gd": go.gd(1e-2), "sgd": go.sgd(1e-2, momentum=0.5), "rms": go.rmsprop(1e-2)}
     compare(monkeypatch, lambda: Run(f, opts, device="cpu"), 100)
+
+
+def test_coefficients_that_branch_on_the_step_step_the_ordinary_way(monkeypatch):
+    class Doubling(type(go.gd(1e-3))):
+        """Plain gradient descent whose fifth step is twice as long."""
+
+        def _coefs(self, lr, state):
+            return {"lr": lr * 2 if state["step"] == 4 else lr}
+
+    def make():
+        return Run(
+            gd.functions.rosenbrock(), {"d": Doubling(1e-3), "a": go.adam(1e-2)}, device="cpu"
+        )
+
+    run = make()
+    run.advance(3)
+    assert _race.Race.plan(run) is None  # its coefficients cannot be traced
+    fast, slow = make(), make()
+    fast.advance(20)
+    monkeypatch.setattr(_race.Race, "plan", classmethod(lambda cls, r: None))
+    slow.advance(20)
+    np.testing.assert_array_equal(fast.params, slow.params)

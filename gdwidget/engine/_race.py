@@ -92,6 +92,11 @@ def _load(key: Any) -> None:
         _DONE[key].set()
 
 
+def _leaves(values: tuple) -> list[Any]:
+    """The numbers of a tuple of settings, a pair's (betas) included."""
+    return [x for v in values for x in (_leaves(v) if isinstance(v, tuple) else (v,))]
+
+
 def _plain_rule(opt: Any) -> bool:
     """Whether an optimizer's update is its rule and nothing else."""
     cls = type(opt)
@@ -153,9 +158,13 @@ class Race:
                     return None
             parts.append((label, opt, sl, state, prog, own))
         # what the instructions are built from; a reset or a restore only rebinds the arrays
+        # (and the settings the coefficients are computed from, which a slider changes in place)
         key = (id(traced), P.dtype, P.shape)
         for label, opt, _, _, prog, own in parts:
-            key += (id(opt), rates[label], id(prog), *own)
+            settings = tuple(opt.hyper.values())
+            if any(isinstance(v, np.ndarray) for v in _leaves(settings)):
+                return None  # per-run hyperparameters: coefficients of one number each only
+            key += (id(opt), rates[label], id(prog), *own, settings)
         race = r.__dict__.get("_race")
         if race is None or race.key != key:
             race = cls._build(traced, rates, parts, P.dtype)
@@ -253,39 +262,41 @@ class Race:
         scope: dict[str, Any] = {"K": consts}
         exec(compile(src, "<race coefficients>", "exec"), scope)  # noqa: S102
         self._coefficients = scope["coefficients"]
-        return True
+        self.width = sum(len(c[1]) for c in self.coefs)
+        self.fixed_cols = np.array([col for col, _ in self.fixed], dtype=np.int64)
+        self.fixed_values = np.array([float(v) for _, v in self.fixed])
+        return self._same_coefficients(parts)
 
-    def coefficients(self, r: Any, n: int) -> np.ndarray | None:
-        """Each step's coefficients, a row per step in the run's dtype; None if they are not
-        what the optimizers give (checked at the first and the last step: a setting that
-        the plan's key missed), and the plan is then dropped."""
-        width = sum(len(c[1]) for c in self.coefs)
-        steps = [state["step"] for state in self.states]
-        exact: list[list[Any]] = [[None] * width, [None] * width]  # rows 0 and n - 1
-        C = np.empty((n, width), dtype=r.params.dtype)
-        for col, v in self.fixed:
-            C[:, col] = v
-            exact[0][col] = exact[1][col] = v
+    def coefficients(self, n: int, dtype: Any, steps: list[int] | None = None) -> np.ndarray:
+        """Each step's coefficients from the groups' step counters (``steps``, default their
+        states'), a row per step in ``dtype``."""
+        if steps is None:
+            steps = [state["step"] for state in self.states]
+        C = np.empty((n, self.width), dtype=dtype)
+        C[:, self.fixed_cols] = self.fixed_values
         for col, values in zip(self.moving, self._coefficients(steps, n), strict=True):
             C[:, col] = values
-            exact[0][col], exact[1][col] = values[0], values[-1]
-        for k, row in zip((0, n - 1), exact, strict=True):
-            for (opt, names, lr, col), state in zip(self.coefs, self.states, strict=True):
-                values = opt._coefs(lr, {**state, "step": state["step"] + k})
-                if [values[name] for name in names] != row[col : col + len(names)]:
-                    r.__dict__.pop("_race", None)
-                    return None
         return C
+
+    def _same_coefficients(self, parts: list) -> bool:
+        """Whether the traced coefficients are what the optimizers give, at the groups'
+        steps now, the next, and a thousand later."""
+        now = [part[3]["step"] for part in parts]
+        for ahead in (0, 1, 1000):
+            row = self.coefficients(1, np.float64, [s + ahead for s in now])[0].tolist()
+            for (opt, names, lr, col), part in zip(self.coefs, parts, strict=True):
+                values = opt._coefs(lr, {**part[3], "step": part[3]["step"] + ahead})
+                if [float(values[name]) for name in names] != row[col : col + len(names)]:
+                    return False
+        return True
 
     def advance(self, r: Any, rec: Any, n: int) -> bool:
         """Up to :data:`PIECE` of the call's remaining steps, committed at once (or not at
-        all). False when this path cannot take them (nothing changed)."""
+        all); True."""
         from . import _kernels  # noqa: PLC0415 - needs numba (checked by plan)
 
         P = r.params
-        C = self.coefficients(r, min(PIECE, n - rec.done))
-        if C is None:
-            return False
+        C = self.coefficients(min(PIECE, n - rec.done), P.dtype)
         saved = r._save()
         rates, row = r._rates_for(r.t)
         params, grad, loss = P.copy(), r.grad.copy(), r.loss.copy()

@@ -99,6 +99,9 @@ class Sym:
     def __ne__(self, o: Any) -> Sym:  # type: ignore[override]
         return self._op("ne", self, o)
 
+    def __eq__(self, o: Any) -> bool:  # type: ignore[override]
+        raise TypeError("a rule cannot branch on a value; use e.where(cond, a, b)")
+
     __hash__ = None  # type: ignore[assignment]
 
     def __bool__(self) -> bool:
