@@ -88,15 +88,25 @@ def test_some_functions_are_traced_and_the_others_are_not():
 
 
 def compiled_objective(traced, P):
-    """The traced program run by the compiled interpreter, as the race runs it."""
+    """The traced program run by the race's kernel: one step of a race with no optimizer,
+    which evaluates the objective at every row (its loss and gradient are what it keeps)."""
     from gdwidget.engine import _kernels
 
     enc = _encode.Encoder()
     out = _encode.encode_objective(enc, traced)
     ins, regs = enc.finish(P.dtype)
     out = np.array([enc.place(r) for r in out], dtype=np.int64)
-    loss, grad = np.empty(P.shape[0], dtype=P.dtype), np.empty_like(P)
-    _kernels.objective(ins, out, regs, P, loss, grad)
+    R, N = P.shape
+    dt = P.dtype.type
+    loss, grad = np.zeros(R, dtype=P.dtype), np.zeros_like(P)
+    status, stop, blowup = (np.full(R, v, dtype=np.int32) for v in (0, -1, -1))
+    _kernels.race(
+        ins, np.zeros((0, 6), np.int64), np.zeros((0, 2), np.int64),
+        np.array([0, len(ins)]), out, regs, P.copy(), grad, np.zeros((1, 1, 1), P.dtype),
+        np.zeros((1, 1), P.dtype), np.empty_like(P), loss, status, stop, blowup,
+        np.full(R, np.inf, P.dtype), dt(0), dt(0), False, False, 0, np.empty((1, R), P.dtype),
+        np.empty((1, R), P.dtype), np.empty((0, R, N), P.dtype), 0, 1,
+    )  # fmt: skip
     return loss, grad
 
 

@@ -18,7 +18,7 @@ from ..objectives import _trace
 from ..objectives.testfunction import TestFunction
 from ..optim._rule import _INFIX, Sym, _live
 
-#: each operation's code in :mod:`._kernels` (the loads are given apart)
+#: each operation's code in the instructions :mod:`._kernels` runs (the loads apart)
 OPS = {
     "add": 5, "sub": 6, "mul": 7, "div": 8, "neg": 9, "sqrt": 10, "sign": 11, "maximum": 12,
     "minimum": 13, "where": 14, "lt": 15, "gt": 16, "ne": 17, "abs": 18,

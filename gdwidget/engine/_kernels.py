@@ -15,13 +15,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._encode import LOADS, OPS
 from .results import CONVERGED, DIVERGED, RUNNING
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
-# the operations of an encoded program (see _race.OPS for their names)
-LOAD_P, LOAD_G, LOAD_S, LOAD_C, LOAD_X = 0, 1, 2, 3, 4
-ADD, SUB, MUL, DIV, NEG, SQRT, SIGN, MAX, MIN, WHERE, LT, GT, NE, ABS = range(5, 19)
+# the operations of an encoded program, numbered in one place (_encode)
+LOAD_P, LOAD_G, LOAD_S, LOAD_C, LOAD_X = (LOADS[k] for k in ("p", "g", "slot", "c", "x"))
+ADD, SUB, MUL, DIV, NEG, SQRT, SIGN = (
+    OPS[k] for k in ("add", "sub", "mul", "div", "neg", "sqrt", "sign")
+)
+MAX, MIN, WHERE, LT, GT, NE, ABS = (
+    OPS[k] for k in ("maximum", "minimum", "where", "lt", "gt", "ne", "abs")
+)
 
 
 @njit(**_OPTS)
@@ -153,20 +159,6 @@ def _exec(ins, i0, i1, regs, P, G, bank, C, k, r, rr, j):
             regs[d] = 1.0 if x > 0 else (-1.0 if x < 0 else x * 0.0)
         elif op == ABS:
             regs[d] = abs(regs[a])
-
-
-@njit(**_OPTS)
-def objective(oins, out, lits, P, f, G):
-    """The objective's program on every row of ``P``: loss into ``f``, gradient into ``G``
-    (``out``: the registers of the loss, then of each partial derivative)."""
-    regs = lits.copy()
-    bank = np.empty((1, 1, 1), dtype=P.dtype)  # of the types race() passes: one compilation
-    C = np.empty((1, 1), dtype=P.dtype)
-    for r in range(P.shape[0]):
-        _exec(oins, 0, oins.shape[0], regs, P, G, bank, C, 0, r, 0, 0)
-        f[r] = regs[out[0]]
-        for j in range(P.shape[1]):
-            G[r, j] = regs[out[j + 1]]
 
 
 @njit(**_OPTS)
