@@ -136,6 +136,15 @@ def test_a_rule_cannot_branch_on_a_value():
         bad.program()
 
 
+def test_a_rule_cannot_compare_with_equals_or_take_powers():
+    eq = _rule.Rule("eq", lambda e, a, c, sw: {"p": a.p * 2 if a.g == 0 else a.p}, ("p", "g"), ())
+    with pytest.raises(TypeError, match="e.where"):
+        eq.program()
+    power = _rule.Rule("pow", lambda e, a, c, sw: {"p": a.p - a.g**3}, ("p", "g"), ())
+    with pytest.raises(TypeError, match="products"):
+        power.program()
+
+
 def test_dead_operations_are_dropped_and_unused_inputs_not_read():
     prog = F["sgd"].RULE.program(decay=False, momentum="none", nesterov=False, first=False)
     assert prog.arrays == ["p", "g"] and prog.coefs == ["lr"]

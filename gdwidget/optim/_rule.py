@@ -224,6 +224,8 @@ class Rule:
         if unknown:
             raise ValueError(f"rule {self.name} writes unknown arrays {sorted(unknown)}")
         outputs = {n: v for n, v in out.items() if v is not getattr(a, n)}
+        if any(op == "pow" for op, _ in tape):  # the executors have no pow: C's differs
+            raise TypeError(f"rule {self.name} uses **; write powers as products")
         used = {tape[i][1] for i in _live(tape, outputs.values()) if tape[i][0] == "in"}
         arrays = [n for n in self.array_names if ("a", n) in used or n in outputs]
         coefs = [n for n in self.coef_names if ("c", n) in used]
