@@ -21,7 +21,7 @@ from ..optim._rule import _INFIX, Sym, _live
 #: each operation's code in the instructions :mod:`._kernels` runs (the loads apart)
 OPS = {
     "add": 5, "sub": 6, "mul": 7, "div": 8, "neg": 9, "sqrt": 10, "sign": 11, "maximum": 12,
-    "minimum": 13, "where": 14, "lt": 15, "gt": 16, "ne": 17, "abs": 18,
+    "minimum": 13, "where": 14, "lt": 15, "gt": 16, "ne": 17, "abs": 18, "pow": 19,
 }  # fmt: skip
 assert set(_INFIX) <= set(OPS)
 LOADS = {"p": 0, "g": 1, "slot": 2, "c": 3, "x": 4}

@@ -25,8 +25,8 @@ LOAD_P, LOAD_G, LOAD_S, LOAD_C, LOAD_X = (LOADS[k] for k in ("p", "g", "slot", "
 ADD, SUB, MUL, DIV, NEG, SQRT, SIGN = (
     OPS[k] for k in ("add", "sub", "mul", "div", "neg", "sqrt", "sign")
 )
-MAX, MIN, WHERE, LT, GT, NE, ABS = (
-    OPS[k] for k in ("maximum", "minimum", "where", "lt", "gt", "ne", "abs")
+MAX, MIN, WHERE, LT, GT, NE, ABS, POW = (
+    OPS[k] for k in ("maximum", "minimum", "where", "lt", "gt", "ne", "abs", "pow")
 )
 
 
@@ -159,6 +159,23 @@ def _exec(ins, i0, i1, regs, P, G, bank, C, k, r, rr, j):
             regs[d] = 1.0 if x > 0 else (-1.0 if x < 0 else x * 0.0)
         elif op == ABS:
             regs[d] = abs(regs[a])
+        elif op == POW:  # the coefficients' only (float64, as Python's float ** does)
+            regs[d] = regs[a] ** regs[b]
+
+
+@njit(**_OPTS)
+def coefficients(ins, lits, steps, outs, cols, C):
+    """Rows of ``C``: each step's coefficients, run by :func:`_exec` in float64 as Python
+    computes them (a group's step counter is ``X[0, g]``, ``steps[g]`` at the first row)."""
+    regs = lits.copy()
+    X = np.empty((1, steps.shape[0]))
+    none = np.empty((0, 0, 0))
+    for k in range(C.shape[0]):
+        for g in range(steps.shape[0]):
+            X[0, g] = steps[g] + k
+        _exec(ins, 0, ins.shape[0], regs, X, X, none, X, k, 0, 0, 0)
+        for i in range(outs.shape[0]):
+            C[k, cols[i]] = regs[outs[i]]
 
 
 @njit(**_OPTS)

@@ -7,8 +7,9 @@ the test function's value and gradient, :mod:`gdwidget.objectives._trace`), :cla
 encodes them for :func:`gdwidget.engine._kernels.race`, which takes up to :data:`PIECE`
 steps per call with the same operations in the same order and precision, so the steps are
 those of the step-by-step path bit for bit. Each group's coefficients (``_coefs``: the bias
-corrections of a step, ...) are traced too, as Python code of the step counter that does
-the same operations on the same Python numbers, one row per step.
+corrections of a step, ...) are traced too, as a program of the step counter that
+:func:`gdwidget.engine._kernels.coefficients` runs in float64 with the operations Python
+does on its floats, one row per step.
 
 A race takes this path when numba imports, ``GDWIDGET_FUSED`` is not 0, and: its
 parameters are a NumPy float array of at most seven per run; the objective is a traced test
@@ -23,73 +24,51 @@ ordinary way.
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
 import numpy as np
 
+from .._compiled import Background
 from ..optim import _fused
 from ..optim._rule import Sym, _live
 from ..optim.base import Optimizer
 from ._encode import LOADS, Encoder, encode_objective, objective_program
 
-log = logging.getLogger("gdwidget")
-#: the compiled race of each dtype: "ready", "loading" (in the background) or "failed"
-_LOADED: dict[Any, str] = {}
-_DONE: dict[Any, threading.Event] = {}
-_LOAD_LOCK = threading.Lock()
-_LOADER = threading.local()  # .active: this thread loads the kernels (it steps them itself)
+#: the compiled race of each dtype, loaded in the background (see :mod:`gdwidget._compiled`)
+_LOADERS: dict[Any, Background] = {}
 
 #: most steps one compiled call takes (a Ctrl-C is seen between calls)
 PIECE = 2048
-#: the coefficients' operations as Python writes them
-_PYTHON = {"add": "({} + {})", "sub": "({} - {})", "mul": "({} * {})", "div": "({} / {})"}
-_PYTHON |= {"pow": "({} ** {})", "neg": "(-{})"}
+#: the operations a coefficient of the step counter may be made of
+_STEP_OPS = {"in", "add", "sub", "mul", "div", "pow", "neg"}
+
+
+def _loader(dtype: Any) -> Background:
+    key = np.dtype(dtype)
+    if key not in _LOADERS:
+        _LOADERS.setdefault(key, Background("gdwidget-race-load", lambda: _warm(key)))
+    return _LOADERS[key]
 
 
 def ready(dtype: Any) -> bool:
     """Whether the compiled race for ``dtype`` is loaded; if not, start loading it (compiling
     it, the first time on a machine: seconds) on a background thread, once. Until then races
     step the ordinary way, so that the first steps need not wait for the compiler."""
-    key = np.dtype(dtype)
-    state = _LOADED.get(key)
-    if state == "ready" or getattr(_LOADER, "active", False):
-        return True
-    if state is None:
-        with _LOAD_LOCK:
-            if key not in _LOADED:
-                _LOADED[key], _DONE[key] = "loading", threading.Event()
-                threading.Thread(
-                    target=_load, args=(key,), name="gdwidget-race-load", daemon=True
-                ).start()
-    return False
+    return _loader(dtype).ready()
 
 
 def load(dtype: Any = np.float64, timeout: float = 300.0) -> bool:
     """Load the compiled race for ``dtype`` now and wait for it (tests, benchmarks)."""
-    key = np.dtype(dtype)
-    if not ready(key):
-        _DONE[key].wait(timeout)
-    return _LOADED.get(key) == "ready"
+    return _loader(dtype).load(timeout)
 
 
-def _load(key: Any) -> None:
-    """Step a small race of each kind of array the path passes, which compiles the kernels
-    (or loads them from numba's cache)."""
+def _warm(key: Any) -> None:
+    """Step a small race, which compiles the kernels (or loads them from numba's cache)."""
     from ..objectives.bowls import rosenbrock  # noqa: PLC0415
     from ..optim import adam  # noqa: PLC0415
     from .core import Run  # noqa: PLC0415 - core imports this module
 
-    _LOADER.active = True
-    try:
-        Run(rosenbrock(), {"a": adam(1e-3)}, device="cpu", dtype=key.name).advance(3)
-        _LOADED[key] = "ready"
-    except Exception as exc:  # noqa: BLE001 - races then step the ordinary way
-        log.debug("gdwidget: the compiled race is unavailable (%s)", exc)
-        _LOADED[key] = "failed"
-    finally:
-        _DONE[key].set()
+    Run(rosenbrock(), {"a": adam(1e-3)}, device="cpu", dtype=key.name).advance(3)
 
 
 def _leaves(values: tuple) -> list[Any]:
@@ -214,14 +193,14 @@ class Race:
         return self if self._trace_coefs(parts) else None
 
     def _trace_coefs(self, parts: list) -> bool:
-        """Each group's coefficients: the numbers, and those that change with the step as
-        Python code of the step counter, written from the operations ``_coefs`` did on a
-        symbol in place of the step (the same operations on the same Python numbers: the
-        same values). False where they are not numbers."""
-        consts: list[Any] = []
-        lines: list[str] = []
+        """Each group's coefficients: the numbers, and a program of the step counters for
+        those that change with the step, encoded from the operations ``_coefs`` did on a
+        symbol in place of the step; :func:`._kernels.coefficients` runs it in float64, as
+        Python computes them. False where they are not numbers."""
+        enc = Encoder()
+        outs: list[int] = []
         self.fixed: list[tuple[int, Any]] = []  # (column, number)
-        self.moving: list[int] = []  # the columns the code gives, in its order
+        moving: list[int] = []  # the columns the program gives, in the order of ``outs``
         for g, ((opt, names, lr, col), part) in enumerate(zip(self.coefs, parts, strict=True)):
             tape: list = []
             try:
@@ -229,39 +208,22 @@ class Race:
                 cells = [values[name] for name in names]
             except (TypeError, ValueError, KeyError):  # it branches on the step, or more
                 return False
-            for v in cells:
-                if isinstance(v, bool) or not isinstance(v, Sym | float | int):
-                    return False
-
-            def term(x: Any, g: int = g) -> str:
-                if isinstance(x, Sym):
-                    return f"v{g}_{x.index}"
-                consts.append(x)
-                return f"K[{len(consts) - 1}]"
-
-            for i in _live(tape, [v for v in cells if isinstance(v, Sym)]):
-                op, args = tape[i]
-                if op == "in":
-                    lines.append(f"v{g}_{i} = steps[{g}] + k")
-                elif op in _PYTHON:
-                    lines.append(f"v{g}_{i} = " + _PYTHON[op].format(*map(term, args)))
-                else:
-                    return False
+            if any(isinstance(v, bool) or not isinstance(v, Sym | float | int) for v in cells):
+                return False
+            syms = [v for v in cells if isinstance(v, Sym)]
+            order = _live(tape, syms)
+            if any(tape[i][0] not in _STEP_OPS for i in order):
+                return False
+            base = enc.add(tape, order, lambda kind, g: (LOADS["x"], g))
             for j, v in enumerate(cells):
                 if isinstance(v, Sym):
-                    lines.append(f"out[{len(self.moving)}].append({term(v)})")
-                    self.moving.append(col + j)
+                    outs.append(enc.reg(v, base))
+                    moving.append(col + j)
                 else:
                     self.fixed.append((col + j, v))
-        body = "".join(f"        {line}\n" for line in lines) or "        pass\n"
-        src = (
-            "def coefficients(steps, n):\n"
-            f"    out = tuple([] for _ in range({len(self.moving)}))\n"
-            f"    for k in range(n):\n{body}    return out\n"
-        )
-        scope: dict[str, Any] = {"K": consts}
-        exec(compile(src, "<race coefficients>", "exec"), scope)  # noqa: S102
-        self._coefficients = scope["coefficients"]
+        self.step_ins, self.step_regs = enc.finish(np.float64)
+        self.step_outs = np.array([enc.place(x) for x in outs], dtype=np.int64)
+        self.moving = np.array(moving, dtype=np.int64)
         self.width = sum(len(c[1]) for c in self.coefs)
         self.fixed_cols = np.array([col for col, _ in self.fixed], dtype=np.int64)
         self.fixed_values = np.array([float(v) for _, v in self.fixed])
@@ -270,12 +232,17 @@ class Race:
     def coefficients(self, n: int, dtype: Any, steps: list[int] | None = None) -> np.ndarray:
         """Each step's coefficients from the groups' step counters (``steps``, default their
         states'), a row per step in ``dtype``."""
+        from . import _kernels  # noqa: PLC0415 - needs numba (checked by plan)
+
         if steps is None:
             steps = [state["step"] for state in self.states]
         C = np.empty((n, self.width), dtype=dtype)
         C[:, self.fixed_cols] = self.fixed_values
-        for col, values in zip(self.moving, self._coefficients(steps, n), strict=True):
-            C[:, col] = values
+        if self.moving.size:
+            counters = np.array(steps, dtype=np.int64)
+            _kernels.coefficients(
+                self.step_ins, self.step_regs, counters, self.step_outs, self.moving, C
+            )
         return C
 
     def _same_coefficients(self, parts: list) -> bool:
