@@ -30,7 +30,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the browser part reuses the e2e tests' server helpers
 
+import numpy as np  # noqa: E402
+
 import gdwidget as gd  # noqa: E402
+from gdwidget.engine import _race  # noqa: E402
+from gdwidget.stream import thinning  # noqa: E402
 from gdwidget.widget import Playground, _bundle_present  # noqa: E402
 
 START = (-1.5, 2.0)
@@ -121,6 +125,9 @@ def with_widget(steps: int) -> tuple[float, float, CountingComm, float, float]:
 
 
 def kernel_part(steps: int, repeats: int) -> None:
+    # the compiled race and thinning load in the background otherwise (with numba)
+    _race.load(np.float64)
+    thinning.COMPILED.load()
     headless(2000)  # warm up imports and caches
     with_widget(2000)
     h_rates, w_rates, ratios, cpu_ratios, comms, shares = [], [], [], [], [], []

@@ -293,3 +293,51 @@ def test_ball_filter_takes_the_rows_a_sequential_scan_takes(seed):
             if must[i] or (np.abs(px[i] - here) >= half).any():
                 expected[i], here = True, px[i]
     assert np.array_equal(ball_filter(px, anchor, must, 0.3), expected)
+
+
+def _walks(rng: np.random.Generator, kind: int) -> np.ndarray:
+    n, R = int(rng.integers(3, 2500)), int(rng.integers(1, 9))
+    if kind == 0:  # random walks
+        return np.cumsum(rng.normal(size=(n, R, 2)), axis=0)
+    if kind == 1:  # spirals: deep ranges, past the greedy rounds
+        t = np.linspace(0.0, 60.0, n)[:, None]
+        return np.stack([np.cos(t) * t, np.sin(t) * t], -1) + rng.normal(size=(1, R, 2))
+    xy = rng.normal(size=(n, R, 2)) * 10  # noise, with points that are not finite
+    xy[rng.random((n, R)) < 0.05] = np.nan
+    xy[rng.random((n, R)) < 0.01] = np.inf
+    return xy
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_simplify_is_the_numpy_rule_bit_for_bit(seed, monkeypatch):
+    """The numba form of the simplification keeps the rows and bounds the NumPy rounds keep,
+    and both hold every true point within the tolerance (brute force)."""
+    pytest.importorskip("numba")
+    from gdwidget.stream import thinning
+
+    assert thinning.COMPILED.load()
+    rng = np.random.default_rng(seed)
+    view = PixelView.from_bounds([[-30.0, 30.0], [-20.0, 20.0]], (450, 400))
+    for case in range(30):
+        xy = _walks(rng, case % 3)
+        n, R = xy.shape[:2]
+        err = (rng.random((n, R)) * rng.random()).astype(np.float32)
+        err[0] = 0.0
+        must = rng.random(n) < rng.random() * 0.1
+        must[0] = must[-1] = True
+        tol = float(rng.choice([0.3, 1.0, 4.0]))
+        results = []
+        for state in ("failed", "ready"):  # the NumPy rounds, then the compiled form
+            monkeypatch.setattr(thinning.COMPILED, "state", state)
+            results.append(simplify(xy, view, err, must, tol))
+        (k_np, e_np), (k_nb, e_nb) = results
+        kept = np.flatnonzero(k_np)
+        assert np.array_equal(k_np, k_nb) and must[k_nb].sum() == must.sum()
+        assert e_np[kept].tobytes() == e_nb[kept].tobytes()
+        if case % 3 != 2:  # finite paths: every true point within the bound held
+            px = view.to_px(xy)
+            for a, b in zip(kept[:-1], kept[1:], strict=True):
+                if b - a > 1:
+                    d = segment_distance(px[a + 1 : b], px[a][None], px[b][None])
+                    bound = e_nb[b].astype(np.float64) * (1 + 1e-6)  # stored in float32
+                    assert (d <= bound[None]).all() and (e_nb[b] <= tol).all()

@@ -38,6 +38,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._compiled import Background
+from ..optim import _fused
+
 __all__ = [
     "PixelView",
     "Selection",
@@ -58,6 +61,17 @@ _BIG = 1 << 20
 #: RDP rounds splitting at the worst point only; later rounds also split at the middle,
 #: so that the number of rounds stays logarithmic on spirals.
 _GREEDY_ROUNDS = 32
+
+
+def _warm() -> None:
+    from . import _rdp  # noqa: PLC0415 - needs numba
+
+    keep = np.array([True, False, True])
+    _rdp.simplify(np.zeros((3, 1, 2)), np.zeros((3, 1), np.float32), keep, 1.0, _GREEDY_ROUNDS)
+
+
+#: the compiled simplification (:mod:`._rdp`), loaded in the background the first time
+COMPILED = Background("gdwidget-thinning-load", _warm)
 
 
 @dataclass(frozen=True)
@@ -236,7 +250,8 @@ def simplify(
     Dropping the rows strictly between kept rows ``a`` and ``b`` leaves, for
     run r, the bound ``max over v in (a, b) of d(v, ab) + max(err[v], err[v + 1])``
     (the distance to a segment is convex along a segment); ranges over the
-    tolerance are split at their worst row, for every run together.
+    tolerance are split at their worst row, for every run together. With numba, the
+    compiled form (:mod:`._rdp`) does the same, bit for bit, once it is loaded.
     """
     n, R = err.shape
     keep = must.copy()
@@ -244,6 +259,10 @@ def simplify(
     px = np.empty((n, R, 2), dtype=np.float64 if n * R <= _BIG else np.float32)
     for s in range(0, R, _BLOCK):
         px[:, s : s + _BLOCK] = view.to_px(xy[:, s : s + _BLOCK])
+    if px.dtype == np.float64 and _fused.enabled() and COMPILED.ready():
+        from ._rdp import simplify as compiled  # noqa: PLC0415 - needs numba
+
+        return keep, compiled(px, err, keep, float(tolerance), _GREEDY_ROUNDS)
     a, b = _ranges(keep)
     rounds = 0
     while a.size:
