@@ -28,7 +28,7 @@ import { createTimeline } from "./timeline.js";
 import { createThreeD } from "./threed.js";
 
 const FORWARDED = ["t", "running", "speed", "error", "marks"];
-const DECODERS = { frame: decodeFrame, history: decodeFrame, arrows: decodeArrows, model_view: decodeModelView };
+const DECODERS = { frame: decodeFrame, thin: decodeFrame, history: decodeFrame, arrows: decodeArrows, model_view: decodeModelView };
 
 /** Make the model-wide store and wire the model to it. Returns the store (with `dispose`). */
 export function connect(model) {

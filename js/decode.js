@@ -1,6 +1,6 @@
 // Decoding of what the kernel sends: `messageBuffers` (a message's buffers, whether they came
 // binary or as base64; `toBase64` is the page's encoder for what it sends as base64), the binary
-// frames ("frame" / "history" custom messages, with their optional evaluations), the "arrows"
+// frames ("frame" / "thin" / "history" custom messages, with their optional evaluations), the "arrows"
 // and "model_view" messages, and the `grid` and `data` bytes traits.
 // See docs/protocol.md for the layouts.
 
@@ -8,7 +8,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * View `buf` (a DataView, any typed array, or an ArrayBuffer) as a typed array of `Ctor`
- * (Float32Array or Float64Array) holding little-endian values.
+ * (Float32Array, Float64Array or Uint32Array) holding little-endian values.
  *
  * The result shares memory with `buf` when the platform is little-endian and the byte offset is
  * aligned to the element size; otherwise (odd offsets, big-endian hosts) it is a copy. Trailing
@@ -35,8 +35,8 @@ export function asTyped(buf, Ctor) {
   if (LITTLE_ENDIAN && offset % size === 0) return new Ctor(buffer, offset, length);
   const out = new Ctor(length);
   const dv = new DataView(buffer, offset, length * size);
-  if (size === 4) for (let i = 0; i < length; i++) out[i] = dv.getFloat32(i * 4, true);
-  else for (let i = 0; i < length; i++) out[i] = dv.getFloat64(i * 8, true);
+  const get = { Float32Array: dv.getFloat32, Float64Array: dv.getFloat64, Uint32Array: dv.getUint32 }[Ctor.name];
+  for (let i = 0; i < length; i++) out[i] = get.call(dv, i * size, true);
   return out;
 }
 
@@ -54,7 +54,8 @@ function exact(array, length, name) {
 }
 
 /**
- * Decode a "frame" or "history" message.
+ * Decode a "frame", "thin" or "history" message. A "thin" also has `keep` (Uint32Array: the rows
+ * the page keeps of the `base` it holds, before appending the rows) and `base`.
  *
  * @param {object} content  `{type, n, n_runs, dims, first_step, evals?}`
  * @param {Array} buffers   `[steps, loss, xy, lr, (evals steps, one per evals key)]` (DataViews
@@ -66,7 +67,7 @@ function exact(array, length, name) {
  * @throws Error when the message is malformed (wrong type, missing or short buffers).
  */
 export function decodeFrame(content, buffers) {
-  if (!content || (content.type !== "frame" && content.type !== "history")) {
+  if (!content || !["frame", "thin", "history"].includes(content.type)) {
     throw new Error(`gdwidget: not a frame message: ${content && content.type}`);
   }
   const n = count(content.n, "n");
@@ -74,7 +75,18 @@ export function decodeFrame(content, buffers) {
   const dims = content.dims == null ? 2 : count(content.dims, "dims");
   if (nRuns < 1) throw new Error("gdwidget: message field 'n_runs' must be >= 1");
   if (dims < 1) throw new Error("gdwidget: message field 'dims' must be >= 1");
-  const bufs = buffers || [];
+  let bufs = buffers || [];
+  let keep = null;
+  let base = 0;
+  if (content.type === "thin") {
+    const thin = content.thin || {};
+    base = count(thin.base, "thin.base");
+    keep = exact(asTyped(bufs[bufs.length - 1], Uint32Array), count(thin.kept, "thin.kept"), "keep");
+    for (let i = 0; i < keep.length; i++) {
+      if (keep[i] >= base || (i && keep[i] <= keep[i - 1])) throw new Error("gdwidget: a thin's rows must increase, below its base");
+    }
+    bufs = bufs.slice(0, -1);
+  }
   if (bufs.length < 4) throw new Error(`gdwidget: a ${content.type} needs 4 buffers, got ${bufs.length}`);
   const steps = exact(asTyped(bufs[0], Float64Array), n, "steps");
   const loss = exact(asTyped(bufs[1], Float32Array), n * nRuns, "loss");
@@ -82,7 +94,7 @@ export function decodeFrame(content, buffers) {
   const lr = exact(asTyped(bufs[3], Float32Array), n * nRuns, "lr");
   const firstStep = content.first_step == null ? (n ? steps[0] : 0) : Number(content.first_step);
   const evals = content.evals == null ? null : decodeEvals(content.evals, nRuns, bufs.slice(4));
-  return { type: content.type, n, nRuns, dims, firstStep, steps, loss, xy, lr, evals };
+  return { type: content.type, n, nRuns, dims, firstStep, steps, loss, xy, lr, evals, keep, base };
 }
 
 /** The evaluation keys the views know; others are decoded too but not drawn. */

@@ -13,9 +13,9 @@ function allocation(needed, held, capacity) {
  * `x[r][i]`, `y[r][i]`, `lr[r][i]` for rows i < `length`.
  *
  * It holds exactly the rows the kernel sent: a "history" replaces everything, a "frame" is
- * appended. It never thins on its own: the kernel keeps at most `meta.max_history` rows and
- * sends a new "history" when it thins (docs/protocol.md), so `capacity` (that number) only sizes
- * the arrays.
+ * appended, a "thin" says which rows to keep before its rows are appended. It never thins on its
+ * own: the kernel keeps at most `meta.max_history` rows and says which it kept when it thins
+ * (docs/protocol.md), so `capacity` (that number) only sizes the arrays.
  */
 export class RunBuffer {
   constructor(capacity = 0) {
@@ -69,6 +69,19 @@ export class RunBuffer {
     this.epoch++;
     this._alloc(frame.nRuns, allocation(frame.n, 0, this.capacity));
     this.append(frame);
+  }
+
+  /**
+   * Keep rows `keep` (increasing indices) of those held, in order. The epoch stays: the rows
+   * kept are rows that were held, so a view that draws incrementally may go on (the store says
+   * "thin").
+   */
+  keepRows(keep) {
+    const columns = [this.steps, ...this.loss, ...this.x, ...this.y, ...this.lr];
+    for (const a of columns) {
+      for (let i = 0; i < keep.length; i++) a[i] = a[keep[i]];
+    }
+    this.length = keep.length;
   }
 
   /**
@@ -226,6 +239,18 @@ export class EvalBuffer {
     const cols = this.values.get(key);
     return cols && this.length && r < this.nRuns ? cols[r][this.length - 1] : Number.NaN;
   }
+}
+
+/** How many rows of `runs` hold a step at or before `step` (0 when `step` is NaN). */
+export function rowsUpTo(runs, step) {
+  let lo = 0;
+  let hi = runs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (runs.steps[mid] <= step) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The row of `steps` (first `length` held) nearest to `step`, the earlier of two as near; -1 if none. */

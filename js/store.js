@@ -67,6 +67,7 @@ export function createStore(model) {
     evals.capacity = cap.evals;
   };
   const ui = { hidden: new Set(), logY: null, lr: {}, showAcc: false };
+  let stale = false; // a "thin" did not fit the rows held: the history was asked for again
   let gridCache = null;
   let gridDirty = true;
   let pointsCache = null;
@@ -83,12 +84,29 @@ export function createStore(model) {
     events,
     model,
     /**
-     * Take in a decoded "frame" or "history" (rows and evaluations). Returns false when a frame
-     * brought nothing new (a late frame from before a reset).
+     * Take in a decoded "frame", "thin" or "history" (rows and evaluations). Returns false when
+     * a frame brought nothing new (a late frame from before a reset), or when a thin does not fit
+     * the rows held (the history is asked for again).
      */
     ingest(frame) {
       syncCapacities();
+      if (frame.type !== "history" && stale) return false; // until the history asked for
+      if (frame.type === "thin" && (runs.length !== frame.base || runs.nRuns !== frame.nRuns)) {
+        stale = true; // a message was missed: what is held is not what the kernel thinned
+        this.send?.({ type: "request_history" });
+        return false;
+      }
+      if (frame.type === "thin") {
+        // the kernel thinned: the rows it kept, then its new rows; every view draws again
+        runs.keepRows(frame.keep);
+        runs.append(frame);
+        runs.cursorRow = this.cursor ? rowOfStep(runs.steps, runs.length, this.cursor.step) : null;
+        events.emit("data", "thin");
+        if (frame.evals && evals.append(frame.evals, frame.nRuns)) events.emit("evals");
+        return true;
+      }
       if (frame.type === "history") {
+        stale = false;
         runs.replace(frame);
         runs.cursorRow = this.cursor ? rowOfStep(runs.steps, runs.length, this.cursor.step) : null;
         evals.replace(frame.evals, frame.nRuns);

@@ -82,7 +82,7 @@ export function createTimeline(store) {
   back.addEventListener("click", onBack);
   fork.addEventListener("click", onFork);
   const onData = (kind) => {
-    if (kind === "history") pending = null; // the rows changed: the kernel's answer counts
+    if (kind === "history" || kind === "thin") pending = null; // the rows changed: the kernel's answer counts
     frame.request();
   };
   const offs = [store.events.on("data", onData), store.events.on("cursor", update)];

@@ -125,7 +125,7 @@ def test_the_page_is_probed_first_and_without_an_ack_everything_stays_binary():
     assert probe == ({"type": "probe", "n_buffers": 1, "size": 256}, [bytes(range(256))])
     assert history[0]["n_buffers"] == len(history[1]) == 4 and "b64" not in history[0]
     w.step(3)
-    frames = customs(comm, "frame", "history")[1:]
+    frames = customs(comm, "frame", "thin", "history")[1:]
     assert frames and all("b64" not in c and len(b) == c["n_buffers"] for c, b in frames)
     comm.page_sends({"type": "probe_ack", "ok": True})  # a page whose buffers arrive
     w.step(2)
@@ -155,8 +155,8 @@ def test_after_a_failed_ack_frames_and_histories_carry_the_binary_paths_bytes():
         w.step(7)
         w.reset(start=(1.0, -0.5))
         w.step(4)
-    msgs_a = customs(comm_a, "frame", "history")[1:]
-    msgs_b = customs(comm_b, "frame", "history")[2:]
+    msgs_a = customs(comm_a, "frame", "thin", "history")[1:]
+    msgs_b = customs(comm_b, "frame", "thin", "history")[2:]
     assert [c["type"] for c, _ in msgs_b] == [c["type"] for c, _ in msgs_a]
     assert len(msgs_b) >= 3
     for (ca, ba), (cb, bb) in zip(msgs_a, msgs_b, strict=True):
@@ -164,7 +164,8 @@ def test_after_a_failed_ack_frames_and_histories_carry_the_binary_paths_bytes():
         assert raw(cb, bb) == raw(ca, ba)
         assert without_transport(cb) == without_transport(ca)
     # and what a page holds from the base64 messages is the widget's history
-    state = page_state([unpack(c, raw(c, bb)) for c, bb in customs(comm_b, "frame", "history")])
+    kinds = ("frame", "thin", "history")
+    state = page_state([unpack(c, raw(c, bb)) for c, bb in customs(comm_b, *kinds)])
     h = b.history
     np.testing.assert_array_equal(state["steps"], h.steps)
     np.testing.assert_array_equal(state["xy"], h.xy.astype(np.float32))

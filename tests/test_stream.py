@@ -12,6 +12,7 @@ from gdwidget.stream import (
     HistoryBuffer,
     Rows,
     Streamer,
+    apply,
     first_two,
     pack,
     unpack,
@@ -264,11 +265,11 @@ def test_streamer_coalesces_and_frames_carry_only_new_rows():
     assert s.flush(force=True) is None  # nothing new
 
 
-def test_streamer_sends_history_after_decimation_and_on_request():
+def test_streamer_sends_a_thin_after_decimation_and_the_history_on_request():
     s = Streamer(1, capacity=64, max_fps=1e9)
     s.reset(make_chunk(0, 1, R=1))
     first = s.flush()
-    held = unpack(first.content, first.buffers)["steps"]
+    held = apply(None, unpack(first.content, first.buffers))
     kinds = []
     for k in range(1, 2000, 10):
         s.push(make_chunk(k, 10, R=1))
@@ -277,13 +278,10 @@ def test_streamer_sends_history_after_decimation_and_on_request():
             continue
         d = unpack(p.content, p.buffers)
         kinds.append(d["type"])
-        if d["type"] == "history":
-            held = d["steps"]
-        else:
-            held = np.concatenate([held, d["steps"]])
-    assert "history" in kinds and "frame" in kinds
+        held = apply(held, d)
+    assert "thin" in kinds and "frame" in kinds
     # the page holds exactly the kernel's bounded history
-    np.testing.assert_array_equal(held, s.buffer.rows().steps)
+    np.testing.assert_array_equal(held["steps"], s.buffer.rows().steps)
     assert len(held) <= 64
     s.request_history()
     p = s.flush()

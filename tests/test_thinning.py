@@ -17,6 +17,7 @@ from gdwidget.stream import (
     HistoryBuffer,
     PixelView,
     Streamer,
+    apply,
     select_rows,
     unpack,
 )
@@ -56,12 +57,7 @@ def stream(hist, capacity: int, seed: int = 0):
     page: dict[str, np.ndarray] = {}
 
     def receive(p):
-        d = unpack(p.content, p.buffers)
-        if d["type"] == "history":
-            page.update(steps=d["steps"], xy=d["xy"])
-        else:
-            page["steps"] = np.concatenate([page["steps"], d["steps"]])
-            page["xy"] = np.concatenate([page["xy"], d["xy"]])
+        page.update(apply(page or None, unpack(p.content, p.buffers)))
 
     s.reset(part(0, 1))
     receive(s.flush())
@@ -242,12 +238,11 @@ def test_a_thousand_runs_stay_bounded_and_the_page_holds_the_kernels_rows():
         c = Chunk(np.arange(a, a + 250), loss[sl], xy[sl], loss[sl], np.ones((250, R)))
         (s.reset if a == 0 else s.push)(c)
         p = s.flush()
-        d = unpack(p.content, p.buffers)
-        held = d["steps"] if d["type"] == "history" else np.concatenate([held, d["steps"]])
+        held = apply(held, unpack(p.content, p.buffers))
     r = buf.rows()
     assert buf.generation > 0 and len(r) <= cap
     assert r.steps[0] == 0 and r.steps[-1] == T - 1
-    np.testing.assert_array_equal(held, r.steps)
+    np.testing.assert_array_equal(held["steps"], r.steps)
     dev = deviation(buf.view, np.arange(T), xy[:, :50], r.steps, r.xy[:, :50])
     assert dev.max() <= buf.precision["px"] + 1e-4
 

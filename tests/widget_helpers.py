@@ -12,7 +12,7 @@ import numpy as np
 import gdwidget as gd
 from gdwidget.backend import namespace_of
 from gdwidget.objectives.base import Objective
-from gdwidget.stream import unpack
+from gdwidget.stream import apply, unpack
 from gdwidget.widget import Playground
 
 
@@ -48,6 +48,10 @@ class Bowl(Objective):
         return self.value(params), grad
 
 
+#: the messages whose rows a page holds
+PAGE_ROWS = ("frame", "thin", "history")
+
+
 class FakeComm:
     """Stands for the page: records what the kernel sends, delivers what the page sends."""
 
@@ -81,7 +85,7 @@ class FakeComm:
         return [
             unpack(d["content"], b)
             for d, b in msgs
-            if d.get("method") == "custom" and d["content"].get("type") in ("frame", "history")
+            if d.get("method") == "custom" and d["content"].get("type") in PAGE_ROWS
         ]
 
     def updates(self, key: str) -> list[Any]:
@@ -97,16 +101,11 @@ class FakeComm:
 
 
 def page_state(packets: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    """What a page holds after these packets: a history replaces, a frame appends."""
-    steps = loss = xy = None
+    """What a page holds after these unpacked packets (the page's rule: ``wire.apply``)."""
+    held = None
     for p in packets:
-        if p["type"] == "history" or steps is None:
-            steps, loss, xy = p["steps"], p["loss"], p["xy"]
-        else:
-            steps = np.concatenate([steps, p["steps"]])
-            loss = np.concatenate([loss, p["loss"]])
-            xy = np.concatenate([xy, p["xy"]])
-    return {"steps": steps, "loss": loss, "xy": xy}
+        held = apply(held, p)
+    return held
 
 
 def wait_for(cond: Any, timeout: float = 10.0) -> bool:

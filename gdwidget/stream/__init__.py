@@ -4,7 +4,8 @@
   a pixel, loss curves with their extremes, memory bounded);
 * :mod:`.buffers`: :class:`HistoryBuffer`, the bounded history (and its
   pre-filter); :mod:`.evals`: :class:`EvalBuffer`, the evaluations;
-* :mod:`.wire`: :func:`pack` and :func:`unpack`, the protocol's binary layout;
+* :mod:`.wire`: :func:`pack` and :func:`unpack`, the protocol's binary layout, and
+  :func:`apply`, what a page holds after a message;
 * :mod:`.streamer`: :class:`FrameClock` and :class:`Streamer` (chunks in, packets out);
 * :mod:`.history`: :class:`DecimatedHistory`, the copy users read.
 """
@@ -21,7 +22,7 @@ from .evals import EvalBuffer
 from .history import DecimatedHistory
 from .streamer import DEFAULT_MAX_FPS, FrameClock, Packet, Projection, Streamer, first_two
 from .thinning import PixelView, Selection, select_rows
-from .wire import Evals, pack, unpack
+from .wire import Evals, apply, pack, unpack
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -40,6 +41,7 @@ __all__ = [
     "Rows",
     "Selection",
     "Streamer",
+    "apply",
     "first_two",
     "pack",
     "select_rows",

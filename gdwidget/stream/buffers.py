@@ -124,6 +124,7 @@ class HistoryBuffer:
         self._gnorm = np.zeros((C, R), dtype=self.dtype)
         self._lr = np.zeros((C, R), dtype=self.dtype)
         self._err = np.zeros((C, R), dtype=np.float32)  # see the class notes
+        self._origin = np.zeros(C, dtype=np.int64)  # each row's index at the mark; -1: newer
         self.clear()
 
     # -- state -------------------------------------------------------------------------
@@ -219,6 +220,17 @@ class HistoryBuffer:
             "loss_columns": self.columns if steps else 0,
             "level": self.level,
         }
+
+    def mark(self) -> None:
+        """Remember the rows held now (a consumer holds a copy of them)."""
+        self._origin[: self.n] = np.arange(self.n)
+
+    def since_mark(self) -> tuple[np.ndarray, int]:
+        """The rows of the last :meth:`mark` still held (their indices then, increasing), and
+        the first row taken after it: held rows ``0:first`` are those, the rest are new."""
+        origin = self._origin[: self.n]
+        first = int(np.count_nonzero(origin >= 0))
+        return origin[:first].copy(), first
 
     # -- appending ---------------------------------------------------------------------
     def _auto_view(self, xy: np.ndarray) -> None:
@@ -342,6 +354,7 @@ class HistoryBuffer:
                 self._gnorm[sl] = grad_norm[i:j]
                 self._lr[sl] = lr[i:j]
             self._err[sl] = err[i:j]
+            self._origin[sl] = -1
             self.n += j - i
             i = j
         return k
@@ -364,7 +377,7 @@ class HistoryBuffer:
         )
         idx = sel.keep
         k = idx.size
-        for a in (self._steps, self._loss, self._xy, self._gnorm, self._lr):
+        for a in (self._steps, self._loss, self._xy, self._gnorm, self._lr, self._origin):
             a[:k] = a[idx]
         self._err[:k] = sel.err
         self.n = k

@@ -4,9 +4,10 @@
 rule of :mod:`.thinning`), the evaluations (:mod:`.evals`), the wire format
 (:mod:`.wire`) and :class:`FrameClock` together: ``push`` chunks in, ``flush``
 packets out. A packet is a ``"frame"`` (only the rows taken since the last
-packet) or, after a reset, a request from a late view or a thinning, a
-``"history"`` (every row held; the page replaces what it had). The page
-therefore always holds exactly the kernel's rows.
+packet), after a thinning a ``"thin"`` (which of its rows the page keeps, then the
+rows taken since), or, after a reset, a request from a late view or a thinning of
+the evaluations, a ``"history"`` (every row held; the page replaces what it had).
+The page therefore always holds exactly the kernel's rows.
 """
 
 from __future__ import annotations
@@ -237,20 +238,24 @@ class Streamer:
     def flush(self, force: bool = False) -> Packet | None:
         """The packet due now, or None (nothing new, or too soon after the last frame).
 
-        A history packet goes whenever it is needed; a frame only when the frame
-        clock allows it, unless ``force``. Rows the buffer held aside (the
-        newest one) are committed first, so a packet always ends at the newest step.
+        A history packet goes whenever it is needed; a frame or a thin only when the
+        frame clock allows it, unless ``force`` (however many thinnings came between).
+        Rows the buffer held aside (the newest one) are committed first, so a packet
+        always ends at the newest step.
         """
         with self._lock:
             b = self.buffer
-            history = self._need_history or b.generation != self._generation
-            history = history or self._evals_stale()
+            history = self._need_history or self._evals_stale()
             if not history and not (force or self.clock.due()):
                 return None
             b.commit_pending()
             new_evals = self.evals is not None and self._evals_sent < self.evals.n
-            if history or b.generation != self._generation:
+            if history:
                 content, buffers = pack("history", b.rows(), self._evals_since(0))
+            elif b.generation != self._generation:
+                keep, first = b.since_mark()
+                evals = self._evals_since(self._evals_sent)
+                content, buffers = pack("thin", b.rows(first), evals, keep=keep, base=self._sent)
             elif self._sent < b.n or new_evals:
                 content, buffers = pack(
                     "frame", b.rows(self._sent), self._evals_since(self._evals_sent)
@@ -259,6 +264,7 @@ class Streamer:
                 return None
             self._sent = b.n
             self._generation = b.generation
+            b.mark()
             if self.evals is not None:
                 self._evals_sent = self.evals.n
                 self._evals_generation = self.evals.generation

@@ -1,8 +1,9 @@
-"""The wire format of ``frame`` and ``history`` messages (docs/protocol.md).
+"""The wire format of ``frame``, ``thin`` and ``history`` messages (docs/protocol.md).
 
 A message is a small JSON ``content`` and little-endian buffers: Float64 steps,
 Float32 loss, xy and lr, row-major (one row is one step with every run), then
-the evaluations when there are some. :func:`pack` lays rows out; :func:`unpack`
+the evaluations when there are some, then (``thin`` only) the Uint32 indices of the
+rows the page keeps. :func:`pack` lays rows out; :func:`unpack`
 is its inverse, for tests and tools (the page's is js/decode.js).
 """
 
@@ -14,22 +15,32 @@ import numpy as np
 
 from .buffers import Rows
 
-__all__ = ["Evals", "pack", "unpack"]
+__all__ = ["Evals", "apply", "pack", "unpack"]
 
 #: Evaluations for :func:`pack`: their steps ``(E,)`` and ``{key: (E, R)}``.
 Evals = tuple[np.ndarray, dict[str, np.ndarray]]
 
 
-def pack(kind: str, rows: Rows, evals: Evals | None = None) -> tuple[dict[str, Any], list[bytes]]:
-    """Lay rows out as a protocol message (``"frame"`` or ``"history"``).
+def pack(
+    kind: str,
+    rows: Rows,
+    evals: Evals | None = None,
+    keep: np.ndarray | None = None,
+    base: int = 0,
+) -> tuple[dict[str, Any], list[bytes]]:
+    """Lay rows out as a protocol message (``"frame"``, ``"thin"`` or ``"history"``).
 
     Parameters
     ----------
-    kind : {"frame", "history"}
+    kind : {"frame", "thin", "history"}
     rows : Rows
+        The rows to append (``frame``, ``thin``) or every row (``history``).
     evals : (steps, {key: values}), optional
         Evaluations to carry: ``steps`` ``(E,)`` and ``(E, R)`` values per key.
         Left out (no ``evals`` field) when None or empty.
+    keep, base : ``thin`` only
+        The page holds ``base`` rows; it keeps rows ``keep`` (increasing) of them, then
+        appends ``rows``.
 
     Returns
     -------
@@ -39,10 +50,13 @@ def pack(kind: str, rows: Rows, evals: Evals | None = None) -> tuple[dict[str, A
         ``[steps, loss, xy, lr]``: little-endian Float64 ``(n,)``, Float32
         ``(n * R)``, Float32 ``(n * R * 2)``, Float32 ``(n * R)``, row-major;
         then, with evaluations, Float64 ``(E,)`` steps and one Float32
-        ``(E * R)`` per key.
+        ``(E * R)`` per key; then, for ``thin``, Uint32 ``(K,)`` ``keep``
+        (``content["thin"]`` is ``{kept: K, base}``).
     """
-    if kind not in ("frame", "history"):
-        raise ValueError(f"kind must be 'frame' or 'history', got {kind!r}")
+    if kind not in ("frame", "thin", "history"):
+        raise ValueError(f"kind must be 'frame', 'thin' or 'history', got {kind!r}")
+    if (kind == "thin") != (keep is not None):
+        raise ValueError("keep goes with a 'thin' message, and only there")
     n = len(rows)
     n_runs = int(rows.loss.shape[1]) if rows.loss.ndim == 2 else 0
     dims = int(rows.xy.shape[-1]) if rows.xy.ndim == 3 else 2
@@ -68,6 +82,9 @@ def pack(kind: str, rows: Rows, evals: Evals | None = None) -> tuple[dict[str, A
         with np.errstate(over="ignore", invalid="ignore"):
             for k in keys:
                 buffers.append(np.ascontiguousarray(values[k], dtype="<f4").tobytes())
+    if keep is not None:
+        content["thin"] = {"kept": int(len(keep)), "base": int(base)}
+        buffers.append(np.ascontiguousarray(keep, dtype="<u4").tobytes())
     return content, buffers
 
 
@@ -75,9 +92,15 @@ def unpack(content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
     """Decode a packed message back into NumPy arrays (the browser's decoder, in Python).
 
     Returns a dict with ``type``, ``steps`` ``(n,)``, ``loss`` ``(n, R)``,
-    ``xy`` ``(n, R, dims)``, ``lr`` ``(n, R)`` and ``evals``: None, or
-    ``{"step": (E,), key: (E, R), ...}``.
+    ``xy`` ``(n, R, dims)``, ``lr`` ``(n, R)``, ``evals``: None, or
+    ``{"step": (E,), key: (E, R), ...}``, and ``keep``, ``base`` (``thin``; else None, 0).
     """
+    keep, base = None, 0
+    if content["type"] == "thin":
+        k, base = int(content["thin"]["kept"]), int(content["thin"]["base"])
+        keep, buffers = np.frombuffer(buffers[-1], dtype="<u4"), buffers[:-1]
+        if keep.size != k:
+            raise ValueError("the keep buffer does not match the message header")
     n, R, D = int(content["n"]), int(content["n_runs"]), int(content["dims"])
     steps = np.frombuffer(buffers[0], dtype="<f8")
     loss = np.frombuffer(buffers[1], dtype="<f4")
@@ -104,4 +127,25 @@ def unpack(content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
         "xy": xy.reshape(n, R, D),
         "lr": lr.reshape(n, R),
         "evals": evals,
+        "keep": keep,
+        "base": base,
     }
+
+
+def apply(held: dict[str, Any] | None, message: dict[str, Any]) -> dict[str, Any]:
+    """What a page holds after an :func:`unpack`-ed message (the page's store, js/store.js, in
+    Python, for tests and tools): a ``history`` replaces everything, a ``frame`` appends its
+    rows, a ``thin`` keeps rows ``keep`` of the ``base`` held, then appends. A ``thin`` that
+    does not fit what is held (a message was missed) makes the page ``stale``: it asks for
+    the history and takes nothing else until it comes. Returns ``{steps, loss, xy, lr,
+    stale}``."""
+    columns = ("steps", "loss", "xy", "lr")
+    if held is None or message["type"] == "history":
+        return {k: message[k] for k in columns} | {"stale": False}
+    if held["stale"]:
+        return held
+    if message["type"] == "thin":
+        if len(held["steps"]) != message["base"]:
+            return held | {"stale": True}
+        held = {k: held[k][message["keep"]] for k in columns}
+    return {k: np.concatenate([held[k], message[k]]) for k in columns} | {"stale": False}

@@ -112,3 +112,20 @@ test("decodeGrid checks the size against grid_meta", () => {
   assert.equal(decodeGrid(dv, { ...meta, nx: 4 }), null);
   assert.equal(decodeGrid(null, meta), null);
 });
+
+test("decodeFrame reads a thin's kept rows from its last buffer, aligned or not", () => {
+  const rows = { steps: [7, 8], loss: [1, 2], xy: [1, 2, 3, 4], lr: [0.1, 0.1] };
+  for (const offset of [0, 3]) {
+    const bytes = new ArrayBuffer(offset + 12);
+    const dv = new DataView(bytes, offset, 12);
+    [0, 4, 5].forEach((v, i) => dv.setUint32(i * 4, v, true));
+    const content = { type: "thin", n: 2, n_runs: 1, dims: 2, thin: { kept: 3, base: 6 } };
+    const f = decodeFrame(content, [...pack(rows), dv]);
+    assert.deepEqual([...f.keep], [0, 4, 5]);
+    assert.equal(f.base, 6);
+    assert.deepEqual([...f.steps], [7, 8]);
+    const bad = new DataView(new ArrayBuffer(12));
+    [0, 6, 5].forEach((v, i) => bad.setUint32(i * 4, v, true));
+    assert.throws(() => decodeFrame(content, [...pack(rows), bad]), /increase, below its base/);
+  }
+});

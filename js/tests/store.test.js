@@ -118,3 +118,26 @@ test("lastFinite skips a diverged tail", () => {
   b.replace({ ...f, type: "history" });
   assert.equal(b.lastFinite(0), 2);
 });
+
+test("a thin keeps the rows the kernel kept, then appends; one that does not fit asks for the history", () => {
+  const sends = [];
+  const store = createStore(fakeModel({ meta: { max_history: 64 } }));
+  store.send = (msg) => sends.push(msg);
+  const R = 3;
+  store.ingest(rowsAt("history", [0, 1, 2, 3, 4, 5], R));
+  const thin = (keep, steps, base) => ({ ...rowsAt("thin", steps, R), keep: Uint32Array.from(keep), base });
+  assert.equal(store.ingest(thin([0, 2, 5], [8, 9], 6)), true);
+  const held = () => [...store.runs.steps.subarray(0, store.runs.length)];
+  assert.deepEqual(held(), [0, 2, 5, 8, 9]);
+  assert.equal(store.runs.x[2][2], 5, "each column gathered");
+  assert.equal(store.runs.loss[1][3], Math.fround(8 / 7 + 1));
+  assert.deepEqual(sends, []);
+  // a thin of 6 rows while 5 are held: a message was missed, so nothing more is taken
+  assert.equal(store.ingest(thin([0, 1], [12], 6)), false);
+  assert.deepEqual(sends, [{ type: "request_history" }]);
+  assert.equal(store.ingest(rowsAt("frame", [13], R)), false, "a frame waits for the history");
+  assert.deepEqual(held(), [0, 2, 5, 8, 9]);
+  store.ingest(rowsAt("history", [0, 12, 13], R));
+  store.ingest(rowsAt("frame", [14], R));
+  assert.deepEqual(held(), [0, 12, 13, 14]);
+});

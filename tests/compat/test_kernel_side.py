@@ -112,7 +112,7 @@ def test_after_a_failed_ack_frames_go_as_base64_that_decodes_to_the_history():
     w.play()
     assert wait_for(lambda: w.t >= 100, 20.0), w.t
     w.pause()
-    msgs = customs(comm, "frame", "history")
+    msgs = customs(comm, "frame", "thin", "history")
     first_b64 = next(i for i, (c, _) in enumerate(msgs) if "b64" in c)
     assert msgs[first_b64][0]["type"] == "history"
     later = msgs[first_b64:]

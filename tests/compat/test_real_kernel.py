@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gdwidget.stream import unpack
+from gdwidget.stream import apply, unpack
 
 TESTS = Path(__file__).resolve().parents[1]
 SETUP = f"""
@@ -147,13 +147,10 @@ def model_of(out: str) -> str:
 
 
 def rows(packets: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-    steps, xy = None, None
+    held = None
     for p in packets:
-        if p["type"] == "history" or steps is None:
-            steps, xy = p["steps"], p["xy"]
-        else:
-            steps, xy = np.concatenate([steps, p["steps"]]), np.concatenate([xy, p["xy"]])
-    return steps, xy
+        held = apply(held, p)
+    return held["steps"], held["xy"]
 
 
 def history_of(page: Page, var: str) -> tuple[np.ndarray, np.ndarray]:
@@ -186,7 +183,7 @@ def test_probe_history_and_frames_from_the_loop_thread(kernel):
     page.execute("w.pause()")
     time.sleep(0.5)
     page._pump(0.5)
-    packets = [unpack(c, b) for c, b in page.customs(cid, "frame", "history")]
+    packets = [unpack(c, b) for c, b in page.customs(cid, "frame", "thin", "history")]
     steps, xy = rows(packets)
     ref_steps, ref_xy = history_of(page, "w")
     np.testing.assert_array_equal(steps, ref_steps)
@@ -205,7 +202,7 @@ def test_a_failed_ack_switches_the_widget_to_base64(kernel):
     page.execute("b.pause()")
     time.sleep(0.5)
     page._pump(0.5)
-    msgs = page.customs(cid, "frame", "history")
+    msgs = page.customs(cid, "frame", "thin", "history")
     first = next(i for i, (c, _) in enumerate(msgs) if "b64" in c)
     later = msgs[first:]
     assert all("b64" in c and b == [] for c, b in later)
