@@ -13,6 +13,7 @@ import { drawAxes as drawFrameAxes, drawColorbar as drawBar } from "./axes.js";
 import { debounce, frameScheduler, h, sizeCanvas } from "./dom.js";
 import { fitBounds, pickNearest, visibleIndices } from "./geometry.js";
 import { LUT, buildGridLayer, drawGridLayer } from "./heatmap.js";
+import { rowsUpTo } from "./history.js";
 import { createHoverTip, hoverText } from "./hover.js";
 import { drawMinima, drawTrails, markerKey, markerList, paintMarkers, runInfo } from "./paths.js";
 import { createRunMarks } from "./runmarks.js";
@@ -113,6 +114,8 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
   let trailKey = ""; // what the trail canvas shows; drawn up to row `trailRows`
   let overKey = ""; // what the overlay canvas shows (minima and markers)
   let trailRows = 0;
+  let trailStep = Number.NaN; // the step of the last row drawn on the trail canvas
+  let trailSince = 0; // rows drawn on it since it was cleared (bounds what `drawn` records)
   let drawn = {}; // run index -> the subpaths on the trail canvas now, in px (el.gdDrawn)
   let metaVersion = 0;
 
@@ -202,10 +205,13 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
       tctx.clearRect(0, 0, width, height);
       trailKey = key;
       trailRows = 0;
+      trailSince = 0;
       drawn = {};
     }
     if (runs.length > trailRows) drawTrails(tctx, store, meta, xa(), xb(), ya(), yb(), trailRows, drawn);
+    trailSince += Math.max(0, runs.length - trailRows);
     trailRows = runs.length;
+    trailStep = runs.lastStep();
     tctx.restore();
 
     // minima and markers: redrawn when one of them moved (a canvas that changes costs the
@@ -345,7 +351,14 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     store.events.on("ui", (what) => what === "hidden" && overlayFrame.request()),
     store.events.on("theme", redrawAll),
     clipMarks.watch(() => overlayFrame.request()),
-    store.events.on("data", (kind) => kind === "history" && (trailKey = "")),
+    store.events.on("data", (kind) => {
+      if (kind === "history") trailKey = "";
+      // the kernel thinned: what is drawn stays (it went through true points), and the lines
+      // go on from the last row kept at or before the last one drawn; once the canvas holds
+      // four times the rows held, it is drawn again from them (what is recorded stays bounded)
+      if (kind === "thin" && trailSince > 4 * store.runs.length) trailKey = "";
+      else if (kind === "thin") trailRows = rowsUpTo(store.runs, trailStep);
+    }),
   ];
   redrawAll();
 

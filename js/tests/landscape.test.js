@@ -219,3 +219,40 @@ test("the overlay is redrawn when a marker moves, not for rows that leave every 
   await settle();
   assert.equal(clears, 1);
 });
+
+test("after a thin the trails go on from the last kept row, and are drawn again once they hold 4x the rows", async () => {
+  const walk = (r, a, b) => Array.from({ length: b - a }, (_, i) => [(a + i) / 100, r / 2 + ((a + i) % 7) / 50, 1]);
+  const { store, land } = mountLandscape([walk(0, 0, 10), walk(1, 0, 10)]);
+  await settle();
+  const ctx = land.el.querySelector("canvas.gd-trails").getContext("2d");
+  let clears = 0;
+  ctx.clearRect = () => {
+    clears += 1;
+  };
+  const vertices = () => land.el.gdDrawn().runs[0].paths.flat().length;
+  const before = vertices();
+  // the kernel kept rows 0, 4 and 9 of the 10 held, then two new rows
+  const thin = (keep, base, a, b) => ({
+    ...frameOf([walk(0, a, b), walk(1, a, b)], { type: "thin", first: a }),
+    keep: Uint32Array.from(keep),
+    base,
+  });
+  store.ingest(thin([0, 4, 9], 10, 10, 12));
+  await settle();
+  assert.equal(clears, 0, "what was drawn stays");
+  assert.equal(store.runs.length, 5);
+  const paths = land.el.gdDrawn().runs[0].paths;
+  assert.equal(vertices(), before + 3, "on from row 9: the segment to step 10, then step 11");
+  assert.deepEqual(paths.at(-1)[0], paths.at(-2).at(-1), "the new line starts where the last ended");
+  // thins that keep few rows: once 4x the rows held were drawn, everything is drawn again
+  let held = 5;
+  let step = 12;
+  while (clears === 0 && step < 200) {
+    store.ingest(thin([0, held - 1], held, step, step + 6));
+    held = 8;
+    step += 6;
+    await settle();
+  }
+  assert.equal(clears, 1);
+  assert.ok(vertices() <= 2 * store.runs.length, "the record holds only the rows drawn again");
+});
