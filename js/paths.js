@@ -19,6 +19,7 @@ export const FALLBACK_COLORS = [
 ];
 export const FALLBACK_DASHES = [[], [7, 4], [2, 3], [9, 3, 2, 3], [4, 4], [12, 3, 2, 3, 2, 3]];
 const MIN_SEGMENT_PX = 0.75; // shorter segments are merged into the next one
+const RECENT = 8; // drawn segments a new one is compared with (see `covered`)
 const LIMIT = 1e6; // clamp pixel coordinates so a diverging run does not upset the canvas
 
 /** Run r's dash pattern when meta gives none: solid for the first twelve, then dashes. */
@@ -96,6 +97,18 @@ function recording(path, subpaths) {
   };
 }
 
+/** Whether the segment (ax, ay)-(bx, by) has both ends within MIN_SEGMENT_PX (L1) of the ends
+ * of one of the first `count` segments of `recent`, either way round: then each of its points
+ * is as near to that segment. */
+function covered(recent, count, ax, ay, bx, by) {
+  const near = (x0, y0, x1, y1) => Math.abs(x0 - x1) + Math.abs(y0 - y1) < MIN_SEGMENT_PX;
+  for (let k = 0; k < count * 4; k += 4) {
+    const [x0, y0, x1, y1] = [recent[k], recent[k + 1], recent[k + 2], recent[k + 3]];
+    if ((near(ax, ay, x0, y0) && near(bx, by, x1, y1)) || (near(ax, ay, x1, y1) && near(bx, by, x0, y0))) return true;
+  }
+  return false;
+}
+
 const clampPx = (v) => (v > LIMIT ? LIMIT : v < -LIMIT ? -LIMIT : v);
 
 function star(ctx, x, y, outer) {
@@ -161,7 +174,9 @@ function visibleRuns(store, meta) {
 /**
  * Stroke the visible runs' polylines from row `from` on (0: everything; otherwise the segment
  * from row from - 1 is drawn too, so that successive calls join up). Points closer than
- * MIN_SEGMENT_PX to the last drawn one are merged, and every call ends on its last point.
+ * MIN_SEGMENT_PX to the last drawn one are merged, a segment that one of the last RECENT drawn
+ * covers (both ends within MIN_SEGMENT_PX) is not drawn again, and every call ends on its last
+ * point.
  *
  * The landscape keeps these lines on their own canvas and only adds the new rows of each frame:
  * redrawing thousands of overlapping wide strokes every frame is what costs raster time.
@@ -181,18 +196,31 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0, record = 
     const ys = runs.y[r];
     const path = new Path2D();
     const out = record ? recording(path, (record[r] ??= [])) : path;
+    const recent = new Float64Array(RECENT * 4); // the last segments drawn: x0, y0, x1, y1
+    let nRecent = 0;
     let pen = false;
+    let moved = false; // the pen went on without drawing: the next line starts with a moveTo
     let lastX = 0;
     let lastY = 0;
     let skipped = false;
     let pendX = 0;
     let pendY = 0;
+    const lineTo = (x, y) => {
+      if (moved) out.moveTo(lastX, lastY);
+      moved = false;
+      out.lineTo(x, y);
+      const k = (nRecent++ % RECENT) * 4;
+      recent[k] = lastX;
+      recent[k + 1] = lastY;
+      recent[k + 2] = x;
+      recent[k + 3] = y;
+    };
     for (let i = first; i < n; i++) {
       const x = xs[i];
       const y = ys[i];
       if (!Number.isFinite(x) || !Number.isFinite(y)) {
-        if (skipped) out.lineTo(pendX, pendY);
-        pen = skipped = false;
+        if (skipped) lineTo(pendX, pendY);
+        pen = skipped = moved = false;
         continue;
       }
       const px = clampPx(ax * x + bx);
@@ -207,14 +235,18 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0, record = 
         pendX = px;
         pendY = py;
         continue;
+      } else if (covered(recent, Math.min(nRecent, RECENT), lastX, lastY, px, py)) {
+        // a run that jitters about a point goes over the same few segments again and again:
+        // within MIN_SEGMENT_PX of one drawn already, a segment adds nothing to the picture
+        moved = true;
       } else {
-        out.lineTo(px, py);
+        lineTo(px, py);
       }
       lastX = px;
       lastY = py;
       skipped = false;
     }
-    if (skipped) out.lineTo(pendX, pendY);
+    if (skipped) lineTo(pendX, pendY);
     lines.push([path, color, dash]);
   }
   ctx.save();
