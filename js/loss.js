@@ -12,6 +12,11 @@ import { isDiverged, runInfo, statusByLabel } from "./paths.js";
 import { plannedCurves, plannedHook, plannedScales } from "./planned.js";
 import { formatNumber, formatTicks, niceTicks, robustRange } from "./scales.js";
 
+// while the loop streams, the curves take new rows at most this often (ms): redrawing every
+// series of both charts is the page's largest raster cost then, and 15 a second reads as smooth;
+// a step, a reset or instant mode's recomputation is drawn in the next frame
+const DATA_MS = 1000 / 15;
+
 let syncCount = 0;
 
 /** A dashed vertical line over uPlot `u` at step `s` (nothing where `s` is null or not finite). */
@@ -274,7 +279,11 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     }
     waiting = 0;
     if (needBuild) build();
-    else if (needData) {
+    else if (needData && model.get("running") && performance.now() - lastData < DATA_MS) {
+      frame.request(); // a later frame: while the loop streams, every DATA_MS at most
+      return;
+    } else if (needData) {
+      lastData = performance.now();
       lossPlot?.setData(columns("loss", store.logY()));
       lrPlot?.setData(columns("lr", false));
       needData = false;
@@ -285,6 +294,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     needMarker = false;
     needRedraw = false;
   }
+  let lastData = -Infinity;
   const frame = frameScheduler(draw);
 
   function updateShown() {
