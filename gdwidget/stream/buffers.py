@@ -132,6 +132,7 @@ class HistoryBuffer:
         """Forget every row (after a reset)."""
         R = self.n_runs
         self.n = 0
+        self.marked = 0  # rows held at the last mark()
         self.generation = 0
         self.level = 0  # coarsening of the last thinning
         self._tol = self.tolerance  # the tolerance the last thinning held to
@@ -222,8 +223,9 @@ class HistoryBuffer:
         }
 
     def mark(self) -> None:
-        """Remember the rows held now (a consumer holds a copy of them)."""
+        """Remember the rows held now (a consumer holds a copy of them: :attr:`marked` rows)."""
         self._origin[: self.n] = np.arange(self.n)
+        self.marked = self.n
 
     def since_mark(self) -> tuple[np.ndarray, int]:
         """The rows of the last :meth:`mark` still held (their indices then, increasing), and

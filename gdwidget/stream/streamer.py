@@ -153,7 +153,6 @@ class Streamer:
         self.clock = FrameClock(max_fps, clock)
         self.project = project or first_two
         self._lock = threading.RLock()
-        self._sent = 0  # rows of the buffer the browser already has
         self._generation = 0  # buffer generation the browser has
         self._need_history = True  # the browser must replace what it holds
 
@@ -194,7 +193,6 @@ class Streamer:
             self.evals = None
             self._evals_sent = 0
             self._evals_generation = 0
-            self._sent = 0
             self._generation = self.buffer.generation
             self._need_history = True
             self.push(chunk, xy)
@@ -220,7 +218,7 @@ class Streamer:
                 self._need_history
                 or b.generation != self._generation
                 or self._evals_stale()
-                or self._sent < b.n
+                or b.marked < b.n
                 or b.has_pending
                 or (self.evals is not None and self._evals_sent < self.evals.n)
             )
@@ -255,16 +253,15 @@ class Streamer:
             elif b.generation != self._generation:
                 keep, first = b.since_mark()
                 evals = self._evals_since(self._evals_sent)
-                content, buffers = pack("thin", b.rows(first), evals, keep=keep, base=self._sent)
-            elif self._sent < b.n or new_evals:
+                content, buffers = pack("thin", b.rows(first), evals, keep=keep, base=b.marked)
+            elif b.marked < b.n or new_evals:
                 content, buffers = pack(
-                    "frame", b.rows(self._sent), self._evals_since(self._evals_sent)
+                    "frame", b.rows(b.marked), self._evals_since(self._evals_sent)
                 )
             else:
                 return None
-            self._sent = b.n
             self._generation = b.generation
-            b.mark()
+            b.mark()  # the rows the browser holds now
             if self.evals is not None:
                 self._evals_sent = self.evals.n
                 self._evals_generation = self.evals.generation
