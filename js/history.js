@@ -241,28 +241,27 @@ export class EvalBuffer {
   }
 }
 
-/** How many rows of `runs` hold a step at or before `step` (0 when `step` is NaN). */
-export function rowsUpTo(runs, step) {
+/** The first of the `length` rows of `steps` whose step is >= `step` (> `step` when `after`). */
+function bisect(steps, length, step, after = false) {
   let lo = 0;
-  let hi = runs.length;
+  let hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (runs.steps[mid] <= step) lo = mid + 1;
+    if (steps[mid] < step || (after && steps[mid] === step)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
+/** How many rows of `runs` hold a step at or before `step` (0 when `step` is NaN). */
+export function rowsUpTo(runs, step) {
+  return bisect(runs.steps, runs.length, step, true);
+}
+
 /** The row of `steps` (first `length` held) nearest to `step`, the earlier of two as near; -1 if none. */
 export function rowOfStep(steps, length, step) {
   if (!(length > 0) || !Number.isFinite(step)) return -1;
-  let lo = 0;
-  let hi = length; // first row with steps[row] >= step
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (steps[mid] < step) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = bisect(steps, length, step);
   if (lo >= length) return length - 1;
   if (lo === 0 || steps[lo] === step) return lo;
   return step - steps[lo - 1] <= steps[lo] - step ? lo - 1 : lo;
