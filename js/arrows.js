@@ -2,7 +2,7 @@
 // full-batch gradient (solid, the run's colour) and the current mini-batch's gradient (dashed,
 // lighter), both pointing downhill. SVG, so that tests can read each arrow's direction.
 
-import { h } from "./dom.js";
+import { h, setProp } from "./dom.js";
 import { runInfo } from "./paths.js";
 import { parseColor } from "./scales.js";
 
@@ -152,8 +152,8 @@ export function createArrowLayer(store, { width, height, plot }) {
         items.push(arrowGroup("full", label, color, v.full, x0, y0, ax * (x + v.full[0]) + bx, ay * (y + v.full[1]) + by));
       }
     }
-    group.replaceChildren(...items);
-    el.dataset.count = String(items.length / 2);
+    if (items.length || group.childElementCount) group.replaceChildren(...items);
+    setProp(el.dataset, "count", String(items.length / 2));
     return items.length > 0;
   }
 

@@ -10,7 +10,7 @@ import { scaleLinear } from "d3-scale";
 import { arrowNote, createArrowLayer } from "./arrows.js";
 import { createXrayLayer } from "./xray.js";
 import { drawAxes as drawFrameAxes, drawColorbar as drawBar } from "./axes.js";
-import { debounce, frameScheduler, h, sizeCanvas } from "./dom.js";
+import { debounce, frameScheduler, h, setProp, sizeCanvas } from "./dom.js";
 import { fitBounds, pickNearest, visibleIndices } from "./geometry.js";
 import { LUT, buildGridLayer, drawGridLayer } from "./heatmap.js";
 import { rowsUpTo } from "./history.js";
@@ -230,7 +230,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
       paintMarkers(ctx, marks);
       ctx.restore();
     }
-    note.hidden = !arrowLayer.draw(xa(), xb(), ya(), yb());
+    setProp(note, "hidden", !arrowLayer.draw(xa(), xb(), ya(), yb()));
     xrayLayer.draw(xa(), xb(), ya(), yb());
     runMarks.draw(toPx, rect);
     clipMarks.draw(toPx, rect);

@@ -3,7 +3,7 @@
 // of its path (`gd-diverged-<label>`): an ✕ at its last finite point, or, when it left the view,
 // an arrow and ✕ on the edge where it left, pointing the way it went.
 
-import { h } from "./dom.js";
+import { h, setProp } from "./dom.js";
 import { divergedMark, edgeMarker } from "./geometry.js";
 import { isDiverged, runInfo, statusByLabel } from "./paths.js";
 
@@ -89,7 +89,7 @@ export function createRunMarks(store, { width, height }) {
       );
     }
     if (items.length || el.childElementCount) el.replaceChildren(...items); // nothing to redo when empty
-    el.setAttribute("data-count", String(items.length));
+    setProp(el.dataset, "count", String(items.length));
     return items.length;
   }
 

@@ -2,7 +2,7 @@
 // trait in red. While the timeline is seeked (the store's cursor, js/timeline.js) it shows the
 // step shown, "at step t of T", and each run's loss at that step.
 
-import { frameScheduler, h } from "./dom.js";
+import { frameScheduler, h, setProp } from "./dom.js";
 import { runInfo, statusByLabel } from "./paths.js";
 import { formatNumber } from "./scales.js";
 import { timelineState } from "./timeline.js";
@@ -77,14 +77,14 @@ export function createStatusLine(store) {
       const value = `${label} ${formatNumber(loss)}`;
       if (text.nodeValue !== value) text.nodeValue = value;
       setText(note, stopped);
-      if (note.hidden !== !stopped) note.hidden = !stopped;
+      setProp(note, "hidden", !stopped);
     });
     const device = typeof meta.device_label === "string" ? meta.device_label : "";
     setText(deviceEl, device);
-    deviceEl.hidden = !device;
+    setProp(deviceEl, "hidden", !device);
     const err = model.get("error") ?? "";
     setText(errorEl, err);
-    errorEl.hidden = !err;
+    setProp(errorEl, "hidden", !err);
   }
 
   function lastLoss(r) {

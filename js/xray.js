@@ -5,7 +5,7 @@
 // `data-dx`/`data-dy`: the kernel's vector as it is (the gradient and the momentum are drawn
 // reversed, pointing downhill). A small panel gives the numbers of the selected run.
 
-import { h } from "./dom.js";
+import { h, setProp } from "./dom.js";
 import { runInfo } from "./paths.js";
 
 /** Arrow kinds: the message's key, the drawn sign, the dash pattern, the name in the panel. */
@@ -121,8 +121,8 @@ export function createXrayLayer(store, { width, height, plot }) {
       }
       items.push(svg("g", { class: "gd-xray-run", "data-label": run.label }, parts));
     }
-    group.replaceChildren(...items);
-    el.dataset.count = String(items.length);
+    if (items.length || group.childElementCount) group.replaceChildren(...items);
+    setProp(el.dataset, "count", String(items.length));
     return items.length > 0;
   }
 
