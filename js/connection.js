@@ -18,6 +18,9 @@ import { messageBuffers } from "./decode.js";
 
 let viewCount = 0;
 
+/** Seconds between two heartbeats of a view, where `meta` does not say (the monitor's). */
+const HEARTBEAT_S = 10;
+
 /** Whether the kernel's probe (`{type: "probe", size}` + bytes 0, 1, ..., 255) arrived intact. */
 export function probeIntact(content, buffers) {
   const bufs = messageBuffers(content, buffers);
@@ -186,6 +189,21 @@ export function createConnection(model, events) {
   const win = globalThis.window;
   win?.addEventListener?.("pagehide", onPageHide);
 
+  // a page that dies without pagehide (a crashed tab, a killed browser) says nothing: every open
+  // view repeats its view_open every `meta.heartbeat_s` seconds, and the kernel counts a view it
+  // has not heard from for a while as gone (gdwidget/live/viewcount.py)
+  let beat = null;
+  const heartbeat = () => {
+    const s = Number(model.get("meta")?.heartbeat_s);
+    beat = setTimeout(() => {
+      if (closed) return;
+      for (const id of views) send({ type: "view_open", id });
+      heartbeat();
+    }, 1000 * (Number.isFinite(s) && s > 0 ? s : HEARTBEAT_S));
+    beat?.unref?.(); // (Node, in the tests: a heartbeat does not keep the process alive)
+  };
+  heartbeat();
+
   return {
     send,
     connected: () => live,
@@ -219,6 +237,7 @@ export function createConnection(model, events) {
     dispose() {
       for (const [event, fn] of listeners) model.off(event, fn);
       unwatch();
+      clearTimeout(beat);
       win?.removeEventListener?.("pagehide", onPageHide);
     },
   };

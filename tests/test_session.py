@@ -21,7 +21,7 @@ from widget_helpers import make as _make
 
 import gdwidget as gd
 from gdwidget.backend import namespace_of
-from gdwidget.live import interrupt
+from gdwidget.live import interrupt, viewcount
 
 pytestmark = pytest.mark.filterwarnings("ignore:gdwidget's JavaScript bundle is missing")
 
@@ -90,6 +90,42 @@ def test_a_playground_whose_views_are_gone_stops_within_two_seconds_and_sends_no
     comm.page_sends({"type": "view_open", "id": "v3"})  # a view again: it gets the history
     packets = comm.packets()
     assert packets and packets[0]["type"] == "history"
+    consistent(w, comm)
+    w.close()
+
+
+def test_a_view_that_stops_answering_counts_as_gone_but_not_while_a_cell_runs(monkeypatch):
+    # a page that dies without pagehide sends no view_close; its views' heartbeats (a repeated
+    # view_open) stop, and the kernel counts a view silent for SILENT_S as gone
+    monkeypatch.setattr(viewcount, "SILENT_S", 0.6)
+    monkeypatch.setattr(viewcount.Cells, "running", False)
+    monkeypatch.setattr(viewcount.Cells, "ended", float("-inf"))
+    w, comm = make(speed=0)
+    assert w.meta["heartbeat_s"] == viewcount.HEARTBEAT_S
+    comm.page_sends({"type": "view_open", "id": "v1"})
+    w.play()
+    for _ in range(6):  # heartbeats keep it playing
+        time.sleep(0.2)
+        comm.page_sends({"type": "view_open", "id": "v1"})
+    assert w.playing and comm.packets()
+    # a cell runs: the page's messages wait, so its silence does not count
+    viewcount.Cells._start()
+    time.sleep(0.6 + viewcount.VIEW_GRACE_S + 0.6)
+    assert w.playing
+    viewcount.Cells._end()  # the silence counts from the end of the cell
+    time.sleep(0.3)
+    assert w.playing
+    t0 = time.monotonic()
+    assert wait_for(lambda: not w.playing, 3.0)
+    assert time.monotonic() - t0 < 0.6 + viewcount.VIEW_GRACE_S + 0.5
+    assert wait_for(lambda: not loop_threads(), 1.0)
+    comm.clear()
+    w.step(5)
+    assert not comm.packets()  # no view: nothing sent
+    comm.page_sends({"type": "view_open", "id": "v1"})  # the page wakes: it gets the history
+    packets = comm.packets()
+    assert packets and packets[0]["type"] == "history"
+    assert not w.playing  # paused, not lost: every step is in the history
     consistent(w, comm)
     w.close()
 

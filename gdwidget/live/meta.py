@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..optim.hyper import show
+from . import viewcount
 from .hypers import settings
 from .planned import planned
 from .schedulepick import catalogue as schedule_catalogue
@@ -226,6 +227,7 @@ def build(
         "max_history": int(max_history),
         "eval_capacity": int(eval_capacity),
         "plot_px": [int(plot_px[0]), int(plot_px[1])],
+        "heartbeat_s": viewcount.HEARTBEAT_S,  # how often a view says it is still open
         "schedules": schedule_catalogue(),  # the schedule picker's menu
     }
 

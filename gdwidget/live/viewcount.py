@@ -4,6 +4,11 @@ A Playground shown in several outputs has one view per output. The page says ``v
 and ``view_close`` (docs/protocol.md); a session whose views have all gone pauses after a
 grace period and sends nothing, and a view that opens after that asks for the history. The
 session calls these methods under its own lock.
+
+A page that dies without a word (a crashed tab, a killed browser, a laptop closed) sends no
+``view_close``: each view repeats its ``view_open`` every :data:`HEARTBEAT_S` seconds, and a
+view not heard from for :data:`SILENT_S` seconds counts as gone. While the kernel runs a
+cell, the page's messages wait in its queue, so that time does not count (:class:`Cells`).
 """
 
 from __future__ import annotations
@@ -14,15 +19,57 @@ from . import protocol as p
 
 #: a playing session pauses this long after its last view went
 VIEW_GRACE_S = 1.0
+#: how often a view says it is still open (seconds; the page reads it from ``meta``)
+HEARTBEAT_S = 10.0
+#: a view silent this long, outside running cells, is gone (a hidden tab's timers may fire
+#: only once a minute)
+SILENT_S = 150.0
+
+
+class Cells:
+    """Whether IPython is running a cell, and when the last one ended (monotonic seconds).
+
+    Messages from the page are handled between cells only: a view is not silent while a
+    cell runs, and its silence counts from the end of the last cell."""
+
+    running = False
+    ended = float("-inf")
+    _watching = False
+
+    @classmethod
+    def watch(cls) -> None:
+        """Follow IPython's cells (once; nothing outside IPython)."""
+        if cls._watching:
+            return
+        try:
+            from IPython import get_ipython  # noqa: PLC0415 - only inside a kernel
+        except ImportError:
+            return
+        shell = get_ipython()
+        if shell is None:
+            return
+        cls._watching = True
+        shell.events.register("pre_run_cell", cls._start)
+        shell.events.register("post_run_cell", cls._end)
+
+    @classmethod
+    def _start(cls, *_: object) -> None:
+        cls.running = True
+
+    @classmethod
+    def _end(cls, *_: object) -> None:
+        cls.running = False
+        cls.ended = time.monotonic()
 
 
 class ViewCount:
     """The open views' ids, and whether any view was ever open."""
 
     def __init__(self) -> None:
-        self.ids: set[str] = set()
+        self.ids: dict[str, float] = {}  # id -> when it was last heard (monotonic)
         self.had_view = False
         self._none_since = time.monotonic()
+        Cells.watch()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -33,27 +80,42 @@ class ViewCount:
         return self.had_view and not self.ids
 
     def gone_for_good(self) -> bool:
-        """Every view has been gone longer than the grace period."""
+        """Every view has been gone (or silent) longer than the grace period."""
+        self.forget_silent()
         return self.all_gone and time.monotonic() - self._none_since > VIEW_GRACE_S
+
+    def forget_silent(self) -> None:
+        """Count as gone the views not heard from for :data:`SILENT_S` (outside cells)."""
+        if not self.ids or Cells.running:
+            return
+        now = time.monotonic()
+        since = max(min(self.ids.values()), Cells.ended)
+        if now - since <= SILENT_S:
+            return
+        for view_id, heard in list(self.ids.items()):
+            if now - max(heard, Cells.ended) > SILENT_S:
+                del self.ids[view_id]
+        if not self.ids or Cells.running:
+            self._none_since = now
 
     def take(self, other: ViewCount) -> None:
         """Count ``other``'s open views (a session that replaces another)."""
-        self.ids, self.had_view = set(other.ids), other.had_view
+        self.ids, self.had_view = dict(other.ids), other.had_view
 
     def note(self, cmd: p.ViewOpen | p.ViewClose, px: tuple[int, int]) -> list[p.Command]:
-        """Count a view opening or closing; returns what a new view needs: its plot size
-        (when not ``px``), and the history when it comes after every view had gone (none was
-        sent meanwhile)."""
+        """Count a view opening (or saying again that it is open) or closing; returns what a
+        new view needs: its plot size (when not ``px``), and the history when it comes after
+        every view had gone (none was sent meanwhile)."""
         follow: list[p.Command] = []
         if isinstance(cmd, p.ViewOpen):
             if cmd.px is not None and tuple(cmd.px) != tuple(px):
                 follow.append(p.SetPixels(cmd.px))
             if self.all_gone:
                 follow.append(p.RequestHistory())
-            self.ids.add(cmd.id)
+            self.ids[cmd.id] = time.monotonic()
             self.had_view = True
         else:
-            self.ids.discard(cmd.id)
-            if not self.ids:
+            self.ids.pop(cmd.id, None)
+            if not self.ids or Cells.running:
                 self._none_since = time.monotonic()
         return follow

@@ -228,3 +228,19 @@ test("a manager without a kernel, or a kernel without signals, is not watched", 
     conn.dispose();
   }
 });
+
+test("every open view repeats its view_open at meta.heartbeat_s; a closed view and a disposed link do not", async () => {
+  const model = new FakeModel({ meta: { ...metaFor(["gd"]), heartbeat_s: 0.03 } });
+  const conn = createConnection(model, new Emitter());
+  const a = conn.openView([300, 200]);
+  const b = conn.openView();
+  conn.closeView(b);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const beats = (id) => model.sent.filter((m) => m.type === "view_open" && m.id === id && !("px" in m)).length;
+  assert.ok(beats(a) >= 2, `${beats(a)} heartbeats of the open view`);
+  assert.equal(beats(b), 1); // its own view_open (no px), then nothing once closed
+  conn.dispose();
+  const after = model.sent.length;
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.equal(model.sent.length, after, "a heartbeat after dispose");
+});
