@@ -8,7 +8,7 @@ session calls these methods under its own lock.
 A page that dies without a word (a crashed tab, a killed browser, a laptop closed) sends no
 ``view_close``: each view repeats its ``view_open`` every :data:`HEARTBEAT_S` seconds, and a
 view not heard from for :data:`SILENT_S` seconds counts as gone. While the kernel runs a
-cell, the page's messages wait in its queue, so that time does not count (:class:`Cells`).
+cell, the page's messages wait in its queue, so time in cells does not count (:class:`Cells`).
 """
 
 from __future__ import annotations
@@ -27,13 +27,15 @@ SILENT_S = 150.0
 
 
 class Cells:
-    """Whether IPython is running a cell, and when the last one ended (monotonic seconds).
+    """The time the kernel could hear the page: wall time less the time spent in cells.
 
-    Messages from the page are handled between cells only: a view is not silent while a
-    cell runs, and its silence counts from the end of the last cell."""
+    Messages from the page are handled between cells only, so a view is silent only for as
+    long as the kernel was free to hear it (IPython's ``pre_run_cell`` and ``post_run_cell``
+    events). A cell of any length, or a test polling the kernel with short cells, neither
+    counts as silence nor hides the silence around it."""
 
-    running = False
-    ended = float("-inf")
+    running_since: float | None = None  # monotonic start of the cell running now
+    busy = 0.0  # seconds spent in cells that ended
     _watching = False
 
     @classmethod
@@ -53,20 +55,27 @@ class Cells:
         shell.events.register("post_run_cell", cls._end)
 
     @classmethod
+    def listening(cls, now: float) -> float:
+        """Seconds outside cells (a clock that stops while a cell runs)."""
+        start = cls.running_since
+        return now - cls.busy - (0.0 if start is None else now - start)
+
+    @classmethod
     def _start(cls, *_: object) -> None:
-        cls.running = True
+        cls.running_since = time.monotonic()
 
     @classmethod
     def _end(cls, *_: object) -> None:
-        cls.running = False
-        cls.ended = time.monotonic()
+        start, cls.running_since = cls.running_since, None
+        if start is not None:
+            cls.busy += time.monotonic() - start
 
 
 class ViewCount:
     """The open views' ids, and whether any view was ever open."""
 
     def __init__(self) -> None:
-        self.ids: dict[str, float] = {}  # id -> when it was last heard (monotonic)
+        self.ids: dict[str, float] = {}  # id -> when it was last heard (Cells.listening)
         self.had_view = False
         self._none_since = time.monotonic()
         Cells.watch()
@@ -86,16 +95,14 @@ class ViewCount:
 
     def forget_silent(self) -> None:
         """Count as gone the views not heard from for :data:`SILENT_S` (outside cells)."""
-        if not self.ids or Cells.running:
+        if not self.ids:
             return
         now = time.monotonic()
-        since = max(min(self.ids.values()), Cells.ended)
-        if now - since <= SILENT_S:
+        heard = Cells.listening(now)
+        if heard - min(self.ids.values()) <= SILENT_S:
             return
-        for view_id, heard in list(self.ids.items()):
-            if now - max(heard, Cells.ended) > SILENT_S:
-                del self.ids[view_id]
-        if not self.ids or Cells.running:
+        self.ids = {i: t for i, t in self.ids.items() if heard - t <= SILENT_S}
+        if not self.ids:
             self._none_since = now
 
     def take(self, other: ViewCount) -> None:
@@ -112,7 +119,7 @@ class ViewCount:
                 follow.append(p.SetPixels(cmd.px))
             if self.all_gone:
                 follow.append(p.RequestHistory())
-            self.ids[cmd.id] = time.monotonic()
+            self.ids[cmd.id] = Cells.listening(time.monotonic())
             self.had_view = True
         else:
             self.ids.pop(cmd.id, None)

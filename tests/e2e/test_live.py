@@ -517,6 +517,49 @@ def test_diverged_run_keeps_axis_labels_note_and_mark(lab, artifacts):
 
 
 # ---------------------------------------------------------------------------------------------
+# f. a tab that hangs or dies without a word (no pagehide): its views stop answering
+# ---------------------------------------------------------------------------------------------
+def test_a_hung_tab_no_longer_keeps_its_playground_stepping(lab, browser):
+    page = lab.page
+    # a short silence for the test (150 s by default), and views that say so every 0.5 s
+    kernel_exec(
+        page,
+        "import gdwidget.live.viewcount as vc\n"
+        "vc.SILENT_S, vc.HEARTBEAT_S = 4.0, 0.5\n"
+        "for x in ws: x.pause()",
+    )
+    context, tab = new_page(browser, 1200, 900)
+    try:
+        tab.goto(lab.server.page_url())
+        wait_kernel_idle(tab)
+        n = len(steps_of(page))
+        run_cell(tab, PLAYER)  # the same kernel: a new Playground whose only view is in `tab`
+        wait_until(lambda: cell(tab, PLAYER).locator(STATUS).count() == 1, 60, "its view")
+        wait_until(lambda: len(steps_of(page)) == n + 1, 30, "the new Playground")
+        time.sleep(4.0 + 2.0)  # longer than the silence: the heartbeats keep it playing
+        a = steps_of(page)[-1]
+        time.sleep(1.0)
+        assert steps_of(page)[-1] > a, "the Playground of a live tab stopped"
+        # the tab hangs for good (as a crashed or frozen one): no timer fires, no pagehide
+        tab.evaluate("() => { setTimeout(() => { for (;;) {} }, 0); }")
+        t0 = time.monotonic()
+        wait_until(
+            lambda: kernel_exec(page, "print(ws[-1].playing)").strip() == "False",
+            20,
+            "the hung tab's Playground to pause",
+        )
+        waited = time.monotonic() - t0
+        print(f"paused {waited:.1f} s after the tab hung (silence 4 s, grace 1 s, heartbeat 0.5 s)")
+        assert waited < 4.0 + 1.0 + 3.0
+        a = steps_of(page)[-1]
+        time.sleep(1.0)
+        assert steps_of(page)[-1] == a
+    finally:
+        context.close()
+        kernel_exec(page, "vc.SILENT_S, vc.HEARTBEAT_S = 150.0, 10.0")
+
+
+# ---------------------------------------------------------------------------------------------
 # c. a kernel restart (last: it ends every Playground of the module)
 # ---------------------------------------------------------------------------------------------
 def test_kernel_restart_shows_disconnected_and_sends_nothing(lab):
