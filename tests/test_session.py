@@ -338,3 +338,13 @@ def test_a_failing_subscriber_does_not_stop_the_stream(caplog):
     w.step(3)
     assert w.run.t == 3 and "frame listener failed" in caplog.text
     w.close()
+
+
+def test_closing_one_of_two_views_counts_the_other():
+    views = viewcount.ViewCount()
+    for i in ("a", "b"):
+        views.note(gd.live.protocol.ViewOpen(id=i, px=None), (1, 1))
+    views.note(gd.live.protocol.ViewClose(id="a"), (1, 1))
+    assert list(views.ids) == ["b"] and not views.all_gone and not views.gone_for_good()
+    views.note(gd.live.protocol.ViewClose(id="b"), (1, 1))
+    assert views.all_gone

@@ -123,6 +123,6 @@ class ViewCount:
             self.had_view = True
         else:
             self.ids.pop(cmd.id, None)
-            if not self.ids or Cells.running:
+            if not self.ids:
                 self._none_since = time.monotonic()
         return follow
