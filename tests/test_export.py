@@ -334,3 +334,12 @@ def test_monitor_page_embeds_its_history_and_path(tmp_path):
     for r in range(3):
         np.testing.assert_array_equal(doc["arrays"]["xy"][rows, r], h.path)
     check_picture(static_svg(snap), snap.labels, snap.xy)
+
+
+def test_a_monitor_shown_before_it_logs_has_no_picture_and_says_nothing(caplog):
+    m = gd.monitor()
+    with caplog.at_level("WARNING", logger="gdwidget"):
+        bundle = m._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "image/svg+xml" not in data and not caplog.records, caplog.text
+    m.close()

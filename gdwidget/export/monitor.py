@@ -19,7 +19,11 @@ from ..live import meta as meta_mod
 from ..stream import DEFAULT_PLOT_PX
 from . import landscape as land
 
-__all__ = ["from_monitor"]
+__all__ = ["NothingLogged", "from_monitor"]
+
+
+class NothingLogged(ValueError):
+    """A monitor that has logged no scalar yet: there is nothing to draw or export."""
 
 
 def from_monitor(source: Any, *, max_rows: int) -> Any:
@@ -36,7 +40,7 @@ def from_monitor(source: Any, *, max_rows: int) -> Any:
             labels.append(name if v.shape[1] == 1 else f"{name}[{j}]")
             columns.append(_hold(v[:, j]))
     if not labels:
-        raise ValueError("the monitor has logged no scalar yet: nothing to export")
+        raise NothingLogged("the monitor has logged no scalar yet: nothing to export")
     loss = np.stack(columns, axis=1)
     n_runs = loss.shape[1]
     lr_cols = list(h.lr.values())

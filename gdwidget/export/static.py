@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .colors import grid_png
+from .monitor import NothingLogged
 from .snapshot import Snapshot, snapshot
 
 __all__ = ["static_svg"]
@@ -370,6 +371,8 @@ def with_picture(widget: Any, bundle: Any) -> Any:
     data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)
     try:
         data = {**data, "image/svg+xml": static_svg(widget)}
+    except NothingLogged:
+        pass  # a monitor shown before its loop runs (the usual case): no picture yet
     except Exception:  # noqa: BLE001 - a picture must never break the widget's display
         logging.getLogger("gdwidget").warning("gdwidget: no static picture", exc_info=True)
     return data if metadata is None else (data, metadata)
