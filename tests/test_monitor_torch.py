@@ -265,3 +265,34 @@ def test_optimizer_without_model_names_each_parameter() -> None:
     np.testing.assert_allclose(h.grad_norm, [3.0])
     np.testing.assert_allclose(h.lr["lr/0"], [0.5])
     m.close()
+
+
+def test_parameter_samples_follow_the_model_through_steps_and_replaced_storage() -> None:
+    """The path's samples are the model's parameters at each read, also when a parameter's
+    tensor is replaced (``p.data = ...``) or held as float64, against torch's own copy."""
+    from gdwidget.monitoring.torchhooks import TorchProbe
+
+    net, x, y, lf = _net()
+    opt = torch.optim.Adam(net.parameters(), lr=0.05)
+    probe = TorchProbe(net, opt)
+
+    def torch_flat() -> np.ndarray:
+        return torch.cat([p.detach().reshape(-1) for p in net.parameters()]).double().numpy()
+
+    index = np.array([0, 5, 77, probe.n_params - 1])
+    for step in range(3):
+        opt.zero_grad()
+        lf(net(x), y).backward()
+        opt.step()
+        np.testing.assert_array_equal(probe.flat(), torch_flat())
+        np.testing.assert_array_equal(probe.flat(index), torch_flat()[index])
+        if step == 1:
+            net[0].weight.data = net[0].weight.data * 2.0  # a new storage
+    np.testing.assert_array_equal(probe.flat(), torch_flat())
+    net.double()  # every parameter's storage replaced, in another dtype
+    np.testing.assert_array_equal(probe.flat(), torch_flat())
+    transposed = torch.nn.Parameter(torch.randn(4, 3).t())  # not contiguous: torch's path
+    probe2 = TorchProbe(None, torch.optim.SGD([transposed], lr=0.1))
+    np.testing.assert_array_equal(probe2.flat(), transposed.detach().reshape(-1).double().numpy())
+    transposed.data.mul_(3.0)
+    np.testing.assert_array_equal(probe2.flat(), transposed.detach().reshape(-1).double().numpy())

@@ -1,15 +1,19 @@
 """Rows from the training thread: ``log()`` and the optimizer's hook only queue them.
 
 :class:`Intake` checks what ``log()`` got, gives each row its step (steps never go
-back; a repeated step is the same row) and appends it under a lock;
+back; a repeated step is the same row) and appends it under a lock, to one queue for
+``log()`` and one for the hook: the training thread does no more than that.
 :meth:`Intake.drain` hands the flusher thread everything queued as one
-:class:`~.recorder.Block` (one bulk write into the bounded history).
+:class:`~.recorder.Block` (one bulk write into the bounded history), merging the two
+queues by step with array operations rather than a call per row.
 """
 
 from __future__ import annotations
 
 import threading
 from typing import Any
+
+import numpy as np
 
 from .._checks import check_int
 from . import torchhooks
@@ -25,7 +29,8 @@ class Intake:
     def __init__(self, probe: Any) -> None:
         self.probe = probe
         self.lock = threading.Lock()
-        self.pending: list[tuple[int, Any, Any]] = []
+        self.logs: list[tuple[int, dict[str, Any]]] = []  # (step, values) from log()
+        self.hooks: list[tuple[int, Any]] = []  # (step, (lrs, norms, clips)) from the probe
         self.last_step: int | None = None
         self.seeds: dict[str, int] = {}
 
@@ -56,7 +61,7 @@ class Intake:
                     known[name] = k
                 elif seen != k:
                     raise ValueError(f"{name} was logged with {seen} value(s), now with {k}")
-            self.pending.append((s, values, None))
+            self.logs.append((s, values))
             self.last_step = s
         return s
 
@@ -66,7 +71,7 @@ class Intake:
         with self.lock:
             last = self.last_step
             s = row[0] if last is None or row[0] > last else last
-            self.pending.append((s, None, row[1:]))
+            self.hooks.append((s, row[1:]))
             self.last_step = s
         return s
 
@@ -74,31 +79,37 @@ class Intake:
         """Queue the gradients read now as part of row ``s`` (a model without optimizer)."""
         row = self.probe.read()
         with self.lock:
-            self.pending.append((s, None, row[1:]))
+            self.hooks.append((s, row[1:]))
             self.last_step = s
 
     def drain(self) -> Block | None:
         """Everything queued as one block (None when nothing is)."""
         with self.lock:
-            pending, self.pending = self.pending, []
-        if not pending:
+            logs, hooks, self.logs, self.hooks = self.logs, self.hooks, [], []
+        if not logs and not hooks:
             return None
         block = Block()
-        norms = []
-        for s, values, row in pending:
-            block.row(s)
-            if values:
-                for name, v in values.items():
-                    block.scalar(name, v)
-            if row is not None:
-                lrs, n, clips = row
-                if lrs:
-                    block.lr(lrs)
-                if n is not None:
-                    block.norm_pos.append(len(block.steps) - 1)
-                    norms.append(n)
-                if clips and torchhooks.resolve_clipped(clips):
-                    block.clip()
-        if norms:
-            block.norm_vals = self.probe.layer_norms(norms)
+        log_steps = np.fromiter((e[0] for e in logs), np.int64, len(logs))
+        hook_steps = np.fromiter((e[0] for e in hooks), np.int64, len(hooks))
+        # both queues hold steps in order, so the rows are their distinct steps, sorted
+        steps = np.unique(np.concatenate([log_steps, hook_steps]))
+        block.steps = steps.tolist()
+        for (_, values), r in zip(logs, np.searchsorted(steps, log_steps).tolist(), strict=True):
+            for name, v in values.items():
+                pos, vals = block.scalars.setdefault(name, ([], []))
+                pos.append(r)
+                vals.append(v)
+        if hooks:
+            at = np.searchsorted(steps, hook_steps).tolist()
+            block.lr_pos = [r for r, (_, (lrs, _n, _c)) in zip(at, hooks, strict=True) if lrs]
+            block.lr_vals = [lrs for _, (lrs, _n, _c) in hooks if lrs]
+            seen = [(r, n) for r, (_, (_l, n, _c)) in zip(at, hooks, strict=True) if n is not None]
+            if seen:
+                block.norm_pos = [r for r, _ in seen]
+                block.norm_vals = self.probe.layer_norms([n for _, n in seen])
+            block.clip_pos = [
+                r
+                for r, (_, (_l, _n, clips)) in zip(at, hooks, strict=True)
+                if clips and torchhooks.resolve_clipped(clips)
+            ]
         return block

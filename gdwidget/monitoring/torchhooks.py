@@ -184,6 +184,9 @@ class TorchProbe:
         self._handle: Any = None
         self._listening = False
         self._flat_index: tuple[Any, Any] = (None, None)
+        self._host_ptrs: list[int] = []
+        self._views: list[np.ndarray] = []
+        self._host_buf = np.empty(0)
 
     @property
     def label(self) -> str:
@@ -286,6 +289,10 @@ class TorchProbe:
     # -- parameters --------------------------------------------------------------------------
     def flat(self, index: np.ndarray | None = None) -> np.ndarray:
         """The parameters as one float64 host vector (only ``index`` of it, if given)."""
+        views = self._host_views()
+        if views is not None:  # parameters in host memory: NumPy views, no torch call each
+            whole = np.concatenate(views, out=self._host_buf)
+            return (whole if index is None else whole[index]).astype(np.float64)
         torch = self.torch
         with torch.no_grad():
             dev = None if self._uniform else self.device
@@ -297,6 +304,23 @@ class TorchProbe:
                 index = None
             host = v.to("cpu").numpy()
             return (host if index is None else host[index]).astype(np.float64)
+
+    def _host_views(self) -> list[np.ndarray] | None:
+        """Flat NumPy views of the parameters when all are float CPU tensors of one dtype
+        (kept while their storage stays where it was), else None."""
+        if not self._uniform or self.device.type != "cpu":
+            return None
+        ptrs = [p.data_ptr() for p in self.params]
+        if ptrs != self._host_ptrs:
+            if self.params[0].dtype not in (self.torch.float32, self.torch.float64) or not all(
+                p.is_contiguous() for p in self.params
+            ):
+                return None
+            with self.torch.no_grad():
+                self._views = [p.detach().numpy().reshape(-1) for p in self.params]
+            self._host_buf = np.empty(self.n_params, dtype=self._views[0].dtype)
+            self._host_ptrs = ptrs
+        return self._views
 
 
 def resolve_clipped(clips: list[tuple[Any, float]] | None) -> bool:
