@@ -133,6 +133,26 @@ def test_a_view_that_stops_answering_counts_as_gone_but_not_while_a_cell_runs(mo
     w.close()
 
 
+def test_a_paused_playground_whose_only_view_fell_silent_sends_nothing(monkeypatch):
+    # no loop runs to notice the silence: the check before a frame counts it itself
+    monkeypatch.setattr(viewcount, "SILENT_S", 0.3)
+    monkeypatch.setattr(viewcount.Cells, "running_since", None)
+    monkeypatch.setattr(viewcount.Cells, "busy", 0.0)
+    w, comm = make()
+    comm.page_sends({"type": "view_open", "id": "v1"})
+    w.step(3)
+    assert comm.packets()
+    time.sleep(0.5)
+    comm.clear()
+    w.step(5)
+    assert not comm.packets()
+    comm.page_sends({"type": "view_open", "id": "v1"})  # it wakes: the history, every step
+    packets = comm.packets()
+    assert packets and packets[0]["type"] == "history"
+    consistent(w, comm)
+    w.close()
+
+
 def test_a_playground_never_shown_still_plays_from_python():
     w, _ = make(speed=0)
     w.play()

@@ -85,12 +85,12 @@ class ViewCount:
 
     @property
     def all_gone(self) -> bool:
-        """Every view that was open has gone (none ever open: False)."""
+        """Every view that was open has gone or fallen silent (none ever open: False)."""
+        self.forget_silent()
         return self.had_view and not self.ids
 
     def gone_for_good(self) -> bool:
         """Every view has been gone (or silent) longer than the grace period."""
-        self.forget_silent()
         return self.all_gone and time.monotonic() - self._none_since > VIEW_GRACE_S
 
     def forget_silent(self) -> None:
