@@ -65,6 +65,7 @@ export function createLegend(store) {
     });
     if (!runs.length) el.append(h("div", { class: "gd-muted", text: "no runs" }));
     updateStatus();
+    markMore();
   }
 
   // a swept group: one row for all its runs (its checkbox shows or hides them all)
@@ -103,10 +104,11 @@ export function createLegend(store) {
   function updateStatus() {
     const statuses = statusByLabel(model.get("status"));
     const step = store.step();
-    const paused = !model.get("running") && step > 0;
+    // a loop that stands says so: "paused" after some steps, "ready" before the first
+    const idle = model.get("running") ? "" : step > 0 ? "paused" : "ready";
     for (const [label, { row, status, members }] of rows) {
       const s = members ? { status: commonStatus(members.map((m) => statuses.get(m))) } : statuses.get(label);
-      const text = members ? groupStatusText(members.map((m) => statuses.get(m)), paused) : statusText(s, paused);
+      const text = members ? groupStatusText(members.map((m) => statuses.get(m)), idle) : statusText(s, idle);
       if (status.textContent === text && row.dataset.status === (s?.status ?? "")) continue;
       // only what changed is written: each write would cost the page a style and layout pass
       status.textContent = text;
@@ -124,6 +126,12 @@ export function createLegend(store) {
     }
   }
 
+  // rows hidden below the legend's height: say so (js/widget.css fades the last one)
+  const markMore = () => el.classList.toggle("gd-legend-more", el.scrollTop + el.clientHeight < el.scrollHeight - 1);
+  el.addEventListener("scroll", markMore, { passive: true });
+  const resized = globalThis.ResizeObserver ? new ResizeObserver(markMore) : null;
+  resized?.observe(el);
+
   build();
   updateHidden();
   const offs = [
@@ -138,6 +146,7 @@ export function createLegend(store) {
   return {
     el,
     destroy() {
+      resized?.disconnect();
       for (const off of offs) off();
     },
   };

@@ -62,13 +62,13 @@ export function statusByLabel(status) {
 }
 
 /**
- * The legend's words for a run's status entry: its `note` when the kernel gives one, "paused"
- * for a run still going while the loop is paused (`paused` true).
+ * The legend's words for a run's status entry: its `note` when the kernel gives one, `idle`
+ * ("paused", or "ready" before the first step) for a run still going while the loop stands.
  */
-export function statusText(s, paused = false) {
+export function statusText(s, idle = "") {
   if (!s) return "";
   if (typeof s.note === "string" && s.note) return s.note;
-  if (paused && (s.status === "running" || s.status == null)) return "paused";
+  if (idle && (s.status === "running" || s.status == null)) return idle;
   const at = s.step == null ? "" : ` at step ${s.step}`;
   switch (s.status) {
     case "converged":

@@ -42,13 +42,13 @@ export function sweptText(g) {
 }
 
 /** One status line for many runs: "3 running · 1 diverged" ("paused" while paused). */
-export function groupStatusText(entries, paused = false) {
+export function groupStatusText(entries, idle = "") {
   const counts = new Map();
   for (const s of entries) {
     const what = s?.status ?? "";
     if (what) counts.set(what, (counts.get(what) ?? 0) + 1);
   }
-  if (paused && counts.size === 1 && counts.has("running")) return "paused";
+  if (idle && counts.size === 1 && counts.has("running")) return idle;
   return [...counts].map(([what, n]) => `${n} ${what}`).join(" · ");
 }
 

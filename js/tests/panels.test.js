@@ -41,12 +41,18 @@ test("sliders: a swarm's label names its optimizer without swatches; a schedule'
   store.dispose();
 });
 
-test("legend: 'paused' while paused after some steps, the kernel's note when given", () => {
-  const model = new FakeModel({ meta: metaFor(["gd", "adam"]), running: true, t: 0, status: [] });
+test("legend: 'ready' before the first step, 'paused' while paused after some, the kernel's note when given", () => {
+  const model = new FakeModel({
+    meta: metaFor(["gd", "adam"]),
+    running: false,
+    t: 0,
+    status: [{ label: "gd", status: "running", step: 0, loss: 1 }, { label: "adam", status: "running", step: 0, loss: 1 }],
+  });
   const store = connect(model);
-  store.ingest(frameOf([[[0, 0, 1], [0, 0, 1]], [[0, 0, 1], [0, 0, 1]]]));
   const legend = createLegend(store);
   const statusOf = (label) => legend.el.querySelector(`[data-label="${label}"] .gd-legend-status`).textContent;
+  assert.equal(statusOf("gd"), "ready"); // not "running": nothing runs yet
+  store.ingest(frameOf([[[0, 0, 1], [0, 0, 1]], [[0, 0, 1], [0, 0, 1]]]));
   const note = "diverged: loss x1000 above its start from step 12, overflow at step 171";
   model.state.status = [
     { label: "gd", status: "running", step: 5, loss: 1 },

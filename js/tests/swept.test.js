@@ -41,7 +41,7 @@ test("swept: which groups are swept, and their words", () => {
   assert.equal(sweptText({ ...ADAM, label: "fast", swept: ["lr"] }), "fast · adam · lr 1e-4..1 (4 runs)");
   const st = (status) => ({ status });
   assert.equal(groupStatusText([st("running"), st("diverged"), st("running")]), "2 running · 1 diverged");
-  assert.equal(groupStatusText([st("running"), st("running")], true), "paused");
+  assert.equal(groupStatusText([st("running"), st("running")], "paused"), "paused");
 });
 
 test("swept: a chain whose only per-run setting is its clip's is a swept group", () => {

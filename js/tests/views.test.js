@@ -57,8 +57,8 @@ test("legend words: the kernel's note first, 'paused' for a run still going whil
   const note = "diverged: loss x1000 above its start from step 12, overflow at step 171";
   assert.equal(statusText({ status: "diverged", step: 171, note }), note);
   assert.equal(statusText({ status: "diverged", step: 171, note: null }), "diverged at step 171");
-  assert.equal(statusText({ status: "running", step: 5 }, true), "paused");
-  assert.equal(statusText({ status: "converged", step: 5 }, true), "converged at step 5");
+  assert.equal(statusText({ status: "running", step: 5 }, "paused"), "paused");
+  assert.equal(statusText({ status: "converged", step: 5 }, "paused"), "converged at step 5");
 });
 
 test("runs stay apart: twelve colours, then dashes; meta's dash wins", async () => {
