@@ -2,7 +2,7 @@
 
 Every optimizer family and every traced test function, in float64 and float32, through
 divergence, convergence, pieces and an interrupted commit. The step-by-step path is itself
-checked against torch.optim (test_optim_everywhere.py, test_optim.py); here the reference
+checked against torch.optim (test_optim_everywhere.py, test_optim_reference.py); here the reference
 is that path with the compiled one turned off.
 """
 

@@ -24,7 +24,7 @@ import pytest
 
 from . import servers
 from .conftest import _skip_reason, new_page, wait_kernel_idle
-from .test_live import cell, kernel_exec, run_cell, to_pixels
+from .live_helpers import cell, kernel_exec, run_cell, to_pixels
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

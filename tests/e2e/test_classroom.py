@@ -28,7 +28,7 @@ import pytest
 
 from . import servers
 from .conftest import each_theme, lab_notebook
-from .test_live import (
+from .live_helpers import (
     cell,
     kernel_exec,
     kernel_json,

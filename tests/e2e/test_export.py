@@ -11,7 +11,7 @@ import pytest
 import gdwidget as gd
 
 from .conftest import new_page, wait_kernel_idle
-from .test_live import expected_px
+from .live_helpers import expected_px
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser]

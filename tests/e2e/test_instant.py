@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from .conftest import ARTIFACTS, lab_notebook
+from .live_helpers import expected_px, kernel_json, run_cell, widget_errors
 from .test_classroom import drawn_error
-from .test_live import expected_px, kernel_json, run_cell, widget_errors
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -15,7 +15,7 @@ import pytest
 
 from . import servers
 from .conftest import ARTIFACTS, new_page
-from .test_live import widget_errors
+from .live_helpers import widget_errors
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -1,302 +1,61 @@
-"""The live layer in JupyterLab: no orphaned, stuck or dead widget, and nothing drawn is false.
+"""The live layer in JupyterLab: nothing drawn is false, and a restarted kernel is shown.
 
-One JupyterLab server and one page for the module, one notebook (``LIVE_CELLS``); the tests run
-in file order on it (the kernel restart comes last):
+One JupyterLab server and one page for the module, one notebook (``LIVE_CELLS`` of
+live_helpers.py); the tests run in file order on it (the kernel restart comes last):
 
-* re-running a playing cell stops the old Playground within 2 s, and clearing the output stops
-  the new one; the kernel's CPU use then drops (``/proc/<pid>/stat``);
-* the interrupt command pauses a playing Playground while no cell runs;
 * a page reload while playing leaves the server log quiet and the history shown again;
 * a 100,000-step race of five optimizers: the path the page draws (read through the
   landscape's ``gdDrawn`` hook) stays within a pixel of the full ``gd.run`` path;
 * screenshots of the race at three widths, light and dark (test-artifacts/live-*.png);
 * a diverged run keeps the loss chart's y labels, its legend note and its end mark;
 * after a kernel restart the widget says so (``gd-disconnected``) and its controls send nothing.
+
+That no Playground is orphaned, stuck or left stepping unseen: test_live_stop.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from . import servers
-from .conftest import _skip_reason, each_theme, lab_notebook, new_page, wait_kernel_idle
+from .conftest import each_theme, wait_kernel_idle
+from .live_helpers import (
+    DISCONNECTED,
+    DIVERGED,
+    LANDSCAPE,
+    LOSS,
+    PAUSE,
+    PLAY,
+    PLAYER,
+    RACE_RUN,
+    RACE_STEPS,
+    RACE_VIEW,
+    STATUS,
+    cell,
+    kernel_exec,
+    open_lab,
+    polyline_samples,
+    run_cell,
+    show_player,
+    step_of_cell,
+    steps_of,
+    to_pixels,
+    widget_errors,
+)
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-STATUS = '[data-testid="gd-status"]'
-PLAY = '[data-testid="gd-play"]'
-PAUSE = '[data-testid="gd-pause"]'
-LANDSCAPE = '[data-testid="gd-landscape"]'
-LOSS = '[data-testid="gd-loss"]'
-DISCONNECTED = '[data-testid="gd-disconnected"]'
-
-RACE = (
-    "{'sgd': gd.optim.sgd(1e-3), 'momentum': gd.optim.sgd(1e-3, momentum=0.9),"
-    " 'adam': gd.optim.adam(0.05), 'rmsprop': gd.optim.rmsprop(1e-3),"
-    " 'adagrad': gd.optim.adagrad(0.5)}"
-)
-RACE_STEPS = 100_000
 TOL_PX = 1.0 + 0.5  # the thinning's pixel, plus 0.5 px for float32 points and rounding
-
-SETUP, PLAYER, RACE_VIEW, RACE_RUN, DIVERGED = 0, 1, 2, 3, 4
-LIVE_CELLS = [
-    "import os\nimport gdwidget as gd\nws = []\nprint('PID', os.getpid())",
-    "w = gd.Playground(gd.functions.rosenbrock(),\n"
-    "    {'gd': gd.optim.sgd(1e-3), 'adam': gd.optim.adam(0.05)},\n"
-    "    start=(-1.5, 2.0), device='cpu', speed=0, grad_tol=0.0)\n"
-    "ws.append(w)\nw.play()\nw",
-    f"race = gd.Playground(gd.functions.rosenbrock(), {RACE},\n"
-    "    start=(-1.5, 2.0), device='cpu', grad_tol=0.0)\nrace",
-    f"race.step({RACE_STEPS})\nprint('RACE', race.t, race.meta['max_history'])",
-    "dv = gd.Playground(gd.functions.rosenbrock(),\n"
-    "    {'sgd': gd.optim.sgd(0.1), 'adam': gd.optim.adam(0.05)},\n"
-    "    start=(-1.5, 2.0), device='cpu')\ndv.step(300)\ndv",
-]
-
-# the same race headless, in a process of its own (niced) while the browser tests run
-REFERENCE = f"""
-import sys, numpy as np, gdwidget as gd
-h = gd.run(gd.functions.rosenbrock(), {RACE}, start=(-1.5, 2.0), steps={RACE_STEPS},
-           device='cpu', grad_tol=0.0)
-np.savez(sys.argv[1], xy=h.params[:, :, :2], labels=np.array(h.labels))
-"""
-
-
-# ---------------------------------------------------------------------------------------------
-# fixtures: one server, one page, one reference run for the module
-# ---------------------------------------------------------------------------------------------
-class Lab:
-    def __init__(self, server: servers.Server, page, reference: subprocess.Popen, ref_path: Path):
-        self.server, self.page, self.reference, self.ref_path = server, page, reference, ref_path
-        self.pid = 0
 
 
 @pytest.fixture(scope="module")
-def lab(browser, tmp_path_factory) -> Iterator[Lab]:
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    base = tmp_path_factory.mktemp("e2e-live")
-    root = base / "nb"
-    root.mkdir()
-    (root / "live.ipynb").write_text(servers.notebook_json(LIVE_CELLS))
-    ref_path = base / "reference.npz"
-    reference = subprocess.Popen(
-        [sys.executable, "-c", REFERENCE, str(ref_path)],
-        preexec_fn=lambda: os.nice(10),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    server = servers.start("lab", root, notebook="live.ipynb")
-    context, page = new_page(browser, 1400, 1000)
-    try:
-        page.goto(server.page_url())
-        wait_kernel_idle(page)
-        lab = Lab(server, page, reference, ref_path)
-        lab.pid = int(re.search(r"PID (\d+)", run_cell(page, SETUP)).group(1))
-        yield lab
-    finally:
-        context.close()
-        server.stop()
-        if reference.poll() is None:
-            reference.kill()
-            reference.wait()
-
-
-# ---------------------------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------------------------
-def run_cell(page, i: int) -> str:
-    """Run cell ``i`` of the open notebook, wait until it finishes, return its printed text."""
-    return page.evaluate(
-        """async (i) => {
-            const p = window.jupyterapp.shell.currentWidget;
-            p.content.activeCellIndex = i;
-            await window.jupyterapp.commands.execute('notebook:run-cell');
-            const outs = p.content.widgets[i].model.outputs.toJSON();
-            return outs.map(o => [].concat(o.text || '').join('')
-                + (o.output_type === 'error' ? o.ename + ': ' + o.evalue : '')).join('');
-        }""",
-        i,
-    )
-
-
-def kernel_exec(page, code: str) -> str:
-    """Run ``code`` in the notebook's kernel outside any cell; return what it printed."""
-    return page.evaluate(
-        """async (code) => {
-            const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-            const f = k.requestExecute({code, store_history: false});
-            let out = '';
-            f.onIOPub = (msg) => {
-                const c = msg.content;
-                if (msg.header.msg_type === 'stream') out += c.text;
-                if (msg.header.msg_type === 'error') out += 'ERROR ' + c.ename + ': ' + c.evalue;
-            };
-            await f.done;
-            return out;
-        }""",
-        code,
-    )
-
-
-def expected_px(page, x: float, y: float) -> tuple[float, float]:
-    """Where the landscape puts data point (x, y), from its own plot box and view (CSS px)."""
-    d = page.evaluate(
-        """(sel) => { const el = document.querySelector(sel); const g = el.gdDrawn();
-                     return {view: g.view, ...el.dataset}; }""",
-        '[data-testid="gd-landscape"]',
-    )
-    (x0, x1), (y0, y1) = d["view"]
-    left, top, w, h = (float(d[k]) for k in ("plotLeft", "plotTop", "plotWidth", "plotHeight"))
-    return left + (x - x0) / (x1 - x0) * w, top + (y1 - y) / (y1 - y0) * h
-
-
-def kernel_json(page, expr: str):
-    """The value of ``expr`` in the notebook's kernel (outside any cell), through JSON."""
-    out = kernel_exec(page, f"print('JSON', __import__('json').dumps({expr}))")
-    m = re.search(r"JSON (.*)", out)
-    assert m, out
-    return json.loads(m.group(1))
-
-
-@contextmanager
-def lab_cells(
-    browser, tmp_path_factory, name: str, cells: list[str], ready: str, size=(1400, 1100)
-):
-    """A JupyterLab notebook of ``cells``, every cell run in turn, once ``ready`` (a CSS
-    selector) is in the page: yields the page."""
-    with lab_notebook(browser, tmp_path_factory, name, cells, *size) as (server, page, root):
-        for i in range(len(cells)):
-            run_cell(page, i)
-        page.wait_for_selector(ready, state="attached", timeout=60_000)
-        yield page
-
-
-def steps_of(page) -> list[int]:
-    """The step count ``t`` of every Playground made by the player cell (oldest first)."""
-    out = kernel_exec(page, "print('STEPS', [x.t for x in ws])")
-    m = re.search(r"STEPS \[([\d, ]*)\]", out)
-    assert m, out
-    return [int(v) for v in m.group(1).split(",") if v.strip()]
-
-
-def cell(page, i: int):
-    return page.locator(".jp-Notebook .jp-Cell").nth(i)
-
-
-def cpu_cores(pid: int, seconds: float = 1.0) -> float:
-    """The process's CPU use over ``seconds``, in cores (utime + stime from /proc)."""
-
-    def ticks() -> int:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-
-    t0, c0 = time.monotonic(), ticks()
-    time.sleep(seconds)
-    t1, c1 = time.monotonic(), ticks()
-    return (c1 - c0) / os.sysconf("SC_CLK_TCK") / (t1 - t0)
-
-
-def widget_errors(page) -> list[str]:
-    return [
-        m
-        for m in page.console_messages
-        if m.startswith("pageerror") and ("blob:" in m or "gdwidget" in m or "anywidget" in m)
-    ]
-
-
-def show_player(page) -> int:
-    """(Re-)run the player cell; wait until its new Playground steps; return its index in ws."""
-    before = len(steps_of(page))
-    out = run_cell(page, PLAYER)
-
-    def made() -> bool:
-        steps = steps_of(page)
-        assert len(steps) == before + 1, f"Playgrounds {steps}, cell output {out!r}"
-        return True
-
-    wait_until(made, 30, "the new Playground")
-    wait_until(lambda: cell(page, PLAYER).locator(STATUS).count() == 1, 60, "the player's view")
-    first = step_of_cell(page, PLAYER)
-    wait_until(lambda: step_of_cell(page, PLAYER) > first, 30, "the new Playground to step")
-    return before
-
-
-def step_of_cell(page, i: int) -> int:
-    text = cell(page, i).locator(STATUS).first.inner_text()
-    m = re.search(r"step\s+(\d+)", text)
-    assert m, f"no step count in the status line: {text!r}"
-    return int(m.group(1))
-
-
-# ---------------------------------------------------------------------------------------------
-# a. re-running or clearing a playing cell
-# ---------------------------------------------------------------------------------------------
-def test_rerun_and_clear_stop_the_playground_nobody_sees(lab):
-    page = lab.page
-    old = show_player(page)
-    busy = cpu_cores(lab.pid)
-
-    new = show_player(page)  # the re-run: the old view goes, the old Playground must stop
-    time.sleep(2.0)
-    a = steps_of(page)
-    time.sleep(1.0)
-    b = steps_of(page)
-    assert b[old] == a[old], f"the old Playground still steps 2 s after the re-run: {a} -> {b}"
-    assert b[new] > a[new], f"the new Playground does not play: {a} -> {b}"
-
-    page.evaluate(
-        """(i) => {
-            window.jupyterapp.shell.currentWidget.content.activeCellIndex = i;
-            return window.jupyterapp.commands.execute('notebook:clear-cell-output');
-        }""",
-        PLAYER,
-    )
-    time.sleep(2.0)
-    a = steps_of(page)
-    time.sleep(1.0)
-    b = steps_of(page)
-    assert b == a, f"a Playground still steps 2 s after its output was cleared: {a} -> {b}"
-    idle = cpu_cores(lab.pid)
-    print(f"kernel CPU: {busy:.2f} cores playing, {idle:.2f} cores after the views went")
-    assert idle < 0.25, f"the kernel uses {idle:.2f} cores with no Playground in view"
-
-
-# ---------------------------------------------------------------------------------------------
-# b. the interrupt command pauses a playing Playground
-# ---------------------------------------------------------------------------------------------
-def test_interrupt_pauses_a_playing_playground(lab):
-    page = lab.page
-    show_player(page)
-    view = cell(page, PLAYER)
-    assert "▸" in view.locator(STATUS).first.inner_text()
-    page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:interrupt')")
-    time.sleep(1.5)
-    a = step_of_cell(page, PLAYER)
-    time.sleep(1.0)
-    assert step_of_cell(page, PLAYER) == a, "the step count rises after the interrupt"
-    assert "▸" not in view.locator(STATUS).first.inner_text()
-    wait_until(
-        lambda: "gd-active" in (view.locator(PAUSE).first.get_attribute("class") or ""),
-        5,
-        "the pause button to show the paused state",
-    )
-    statuses = view.locator(".gd-legend-status").all_inner_texts()
-    assert statuses and all(s == "paused" for s in statuses), statuses
-    assert kernel_exec(page, "print(ws[-1].playing)").strip() == "False"
+def lab(browser, tmp_path_factory):
+    """This module's JupyterLab and page, with the race run headless meanwhile."""
+    yield from open_lab(browser, tmp_path_factory, reference=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,29 +92,6 @@ def test_reload_while_playing_keeps_the_log_quiet_and_shows_the_history(lab):
 # ---------------------------------------------------------------------------------------------
 # d. the drawn race against gd.run
 # ---------------------------------------------------------------------------------------------
-def polyline_samples(paths: list, spacing: float) -> np.ndarray:
-    """Points along every segment of ``paths`` (lists of [px, py]) no further than ``spacing``
-    apart: a point's distance to the nearest sample is its distance to the polyline plus at
-    most ``spacing / 2``."""
-    out = []
-    for sub in paths:
-        a = np.asarray(sub, dtype=float).reshape(-1, 2)
-        seg = np.diff(a, axis=0)
-        k = np.maximum(1, np.ceil(np.hypot(seg[:, 0], seg[:, 1]) / spacing)).astype(int)
-        idx = np.repeat(np.arange(len(seg)), k)
-        frac = (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)) / np.repeat(k, k)
-        out += [a[:-1][idx] + seg[idx] * frac[:, None], a[-1:]]
-    return np.concatenate(out)
-
-
-def to_pixels(xy: np.ndarray, drawn: dict) -> np.ndarray:
-    (x0, x1), (y0, y1) = drawn["view"]
-    p = drawn["plot"]
-    px = p["left"] + (xy[:, 0] - x0) * (p["width"] / (x1 - x0))
-    py = p["top"] + (y1 - xy[:, 1]) * (p["height"] / (y1 - y0))
-    return np.stack([px, py], axis=1)
-
-
 def test_race_drawn_within_a_pixel_of_the_true_paths(lab):
     from scipy.spatial import cKDTree
 
@@ -514,49 +250,6 @@ def test_diverged_run_keeps_axis_labels_note_and_mark(lab, artifacts):
     assert view.locator('[data-testid="gd-diverged-sgd"]').count() == 1
     assert view.locator('[data-testid="gd-diverged-adam"]').count() == 0
     assert not widget_errors(page), widget_errors(page)
-
-
-# ---------------------------------------------------------------------------------------------
-# f. a tab that hangs or dies without a word (no pagehide): its views stop answering
-# ---------------------------------------------------------------------------------------------
-def test_a_hung_tab_no_longer_keeps_its_playground_stepping(lab, browser):
-    page = lab.page
-    # a short silence for the test (150 s by default), and views that say so every 0.5 s
-    kernel_exec(
-        page,
-        "import gdwidget.live.viewcount as vc\n"
-        "vc.SILENT_S, vc.HEARTBEAT_S = 4.0, 0.5\n"
-        "for x in ws: x.pause()",
-    )
-    context, tab = new_page(browser, 1200, 900)
-    try:
-        tab.goto(lab.server.page_url())
-        wait_kernel_idle(tab)
-        n = len(steps_of(page))
-        run_cell(tab, PLAYER)  # the same kernel: a new Playground whose only view is in `tab`
-        wait_until(lambda: cell(tab, PLAYER).locator(STATUS).count() == 1, 60, "its view")
-        wait_until(lambda: len(steps_of(page)) == n + 1, 30, "the new Playground")
-        time.sleep(4.0 + 2.0)  # longer than the silence: the heartbeats keep it playing
-        a = steps_of(page)[-1]
-        time.sleep(1.0)
-        assert steps_of(page)[-1] > a, "the Playground of a live tab stopped"
-        # the tab hangs for good (as a crashed or frozen one): no timer fires, no pagehide
-        tab.evaluate("() => { setTimeout(() => { for (;;) {} }, 0); }")
-        t0 = time.monotonic()
-        wait_until(
-            lambda: kernel_exec(page, "print(ws[-1].playing)").strip() == "False",
-            20,
-            "the hung tab's Playground to pause",
-        )
-        waited = time.monotonic() - t0
-        print(f"paused {waited:.1f} s after the tab hung (silence 4 s, grace 1 s, heartbeat 0.5 s)")
-        assert waited < 4.0 + 1.0 + 3.0
-        a = steps_of(page)[-1]
-        time.sleep(1.0)
-        assert steps_of(page)[-1] == a
-    finally:
-        context.close()
-        kernel_exec(page, "vc.SILENT_S, vc.HEARTBEAT_S = 150.0, 10.0")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from .conftest import each_theme, lab_notebook
-from .test_live import kernel_exec, run_cell
+from .live_helpers import kernel_exec, run_cell
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

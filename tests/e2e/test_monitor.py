@@ -28,7 +28,7 @@ import pytest
 
 from . import servers
 from .conftest import REPO, _skip_reason, each_theme, new_page, wait_kernel_idle
-from .test_live import cell, kernel_exec, run_cell, widget_errors
+from .live_helpers import cell, kernel_exec, run_cell, widget_errors
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -14,7 +14,7 @@ import pytest
 
 from . import servers
 from .conftest import lab_notebook
-from .test_live import kernel_exec, run_cell
+from .live_helpers import kernel_exec, run_cell
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

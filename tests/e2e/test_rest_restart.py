@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from .conftest import lab_notebook
-from .test_live import DISCONNECTED, PLAY, run_cell, widget_errors
+from .live_helpers import DISCONNECTED, PLAY, run_cell, widget_errors
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

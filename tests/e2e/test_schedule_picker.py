@@ -14,7 +14,7 @@ import pytest
 import gdwidget as gd
 
 from .conftest import ARTIFACTS
-from .test_live import kernel_json, lab_cells
+from .live_helpers import kernel_json, lab_cells
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import pytest
 
 from .conftest import each_theme, lab_notebook
-from .test_live import cell, kernel_exec, run_cell, widget_errors
+from .live_helpers import cell, kernel_exec, run_cell, widget_errors
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

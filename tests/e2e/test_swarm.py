@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from .conftest import ARTIFACTS
-from .test_live import expected_px, kernel_json, lab_cells, widget_errors
+from .live_helpers import expected_px, kernel_json, lab_cells, widget_errors
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from .conftest import ARTIFACTS
-from .test_live import expected_px, kernel_exec, lab_cells
+from .live_helpers import expected_px, kernel_exec, lab_cells
 from .test_playground import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
