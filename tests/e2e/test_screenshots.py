@@ -11,7 +11,8 @@ the X-ray and instant mode are on, and the timeline is seeked back. At each widt
   background it is drawn on (computed colours, alpha blended);
 
 and a screenshot of the widget is written to the test artifacts folder
-(``test-artifacts/screens-<width>-<theme>.png``), to be looked at.
+(``test-artifacts/screens-<width>-<theme>.png``), to be looked at. A second Playground of
+twelve runs checks that a legend with rows out of sight says so (its last row fades).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ CELLS = [
     "import gdwidget as gd",
     f"w = gd.Playground(gd.functions.rosenbrock(), {RACE}, start=(-1.5, 2.0), device='cpu')\n"
     "w.step(80)\nw",
+    "many = gd.Playground(gd.functions.rosenbrock(),\n"
+    "    {f'adam{i}': gd.optim.adam(0.01 * (i + 1)) for i in range(12)}, device='cpu')\nmany",
 ]
 ROOT = ".gd-root"
 HEIGHT = 3000  # the whole widget in sight: the notebook clips what is outside its window
@@ -206,3 +209,33 @@ def test_every_panel_at_every_width_light_and_dark(lab, artifacts):
         )
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
     assert not widget_errors(page), widget_errors(page)
+
+
+# how many legend rows lie wholly inside the legend's box, of how many; and whether it fades
+LEGEND_ROWS = """el => {
+    const r = el.getBoundingClientRect();
+    const rows = [...el.querySelectorAll('.gd-legend-row')];
+    const inside = rows.filter(row => {
+        const b = row.getBoundingClientRect();
+        return b.top >= r.top - 0.5 && b.bottom <= r.bottom + 0.5;
+    });
+    return [inside.length, rows.length, el.classList.contains('gd-legend-more')];
+}"""
+
+
+def test_the_legend_shows_its_rows_or_says_that_more_are_below(lab):
+    page = lab
+    page.set_viewport_size({"width": 1400, "height": HEIGHT})
+    run_cell(page, 2)
+    few = cell(page, 1).locator('[data-testid="gd-legend"]').first
+    assert few.evaluate(LEGEND_ROWS) == [5, 5, False]  # every run in sight, no fade
+    legend = cell(page, 2).locator('[data-testid="gd-legend"]').first
+    legend.wait_for(timeout=60_000)
+    wait_until(lambda: legend.evaluate(LEGEND_ROWS)[1] == 12, 20, "twelve legend rows")
+    inside, total, fades = legend.evaluate(LEGEND_ROWS)
+    assert 8 <= inside < total and fades, (inside, total, fades)  # rows below: it says so
+    assert legend.locator(".gd-legend-status").first.inner_text() == "ready"  # not started yet
+    legend.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    wait_until(lambda: legend.evaluate(LEGEND_ROWS)[2] is False, 5, "the fade to go at the end")
+    last = legend.evaluate("el => el.lastElementChild.getBoundingClientRect().bottom")
+    assert last <= legend.evaluate("el => el.getBoundingClientRect().bottom") + 0.5
