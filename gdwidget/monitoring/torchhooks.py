@@ -185,7 +185,7 @@ class TorchProbe:
         self._listening = False
         self._flat_index: tuple[Any, Any] = (None, None)
         self._host_ptrs: list[int] = []
-        self._views: list[np.ndarray] = []
+        self._views: list[np.ndarray] | None = None
         self._host_buf = np.empty(0)
 
     @property
@@ -311,15 +311,14 @@ class TorchProbe:
         if not self._uniform or self.device.type != "cpu":
             return None
         ptrs = [p.data_ptr() for p in self.params]
-        if ptrs != self._host_ptrs:
-            if self.params[0].dtype not in (self.torch.float32, self.torch.float64) or not all(
+        if ptrs != self._host_ptrs:  # new storage: decide again, once
+            self._host_ptrs, self._views = ptrs, None
+            if self.params[0].dtype in (self.torch.float32, self.torch.float64) and all(
                 p.is_contiguous() for p in self.params
             ):
-                return None
-            with self.torch.no_grad():
-                self._views = [p.detach().numpy().reshape(-1) for p in self.params]
-            self._host_buf = np.empty(self.n_params, dtype=self._views[0].dtype)
-            self._host_ptrs = ptrs
+                with self.torch.no_grad():
+                    self._views = [p.detach().numpy().reshape(-1) for p in self.params]
+                self._host_buf = np.empty(self.n_params, dtype=self._views[0].dtype)
         return self._views
 
 
