@@ -8,7 +8,7 @@ import pytest
 from widget_helpers import make
 
 import gdwidget as gd
-from gdwidget.live import timetravel
+from gdwidget.live import loop, timetravel
 from gdwidget.live.xray import _finite
 
 pytestmark = pytest.mark.filterwarnings(
@@ -59,8 +59,10 @@ def assert_xray_of(msg: dict, want: dict, t: int) -> None:
 
 @pytest.fixture(autouse=True)
 def dense_checkpoints(monkeypatch):
-    """A checkpoint before each chunk, so that steps between two are replayed, not restored."""
+    """A checkpoint before each chunk of at most 16 steps (however fast this machine steps),
+    so that there are steps between two, which are replayed, not restored."""
     monkeypatch.setattr(timetravel, "CHECKPOINT_SECONDS", 0.0)
+    monkeypatch.setattr(loop, "MAX_CHUNK", 16)
 
 
 @pytest.fixture
