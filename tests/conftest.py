@@ -13,6 +13,28 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _sleeve_filter_loaded():
+    """The compiled sleeve filter, loaded before any test (with numba): every history then
+    takes its rows by one filter from its first row, instead of switching from the ball
+    filter whenever the background load ends."""
+    from gdwidget.stream import sleeve
+
+    sleeve.COMPILED.load()
+
+
+@pytest.fixture(params=["sleeve", "ball"])
+def row_filter(request, monkeypatch):
+    """Each of the two filters by which a history takes rows (see gdwidget.stream.sleeve)."""
+    from gdwidget.stream import sleeve
+
+    if request.param == "sleeve" and not sleeve.COMPILED.load():
+        pytest.skip("the sleeve filter needs numba")
+    if request.param == "ball":
+        monkeypatch.setattr(sleeve.COMPILED, "state", "failed")
+    return request.param
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

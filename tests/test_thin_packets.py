@@ -31,7 +31,7 @@ def chunks_of(hist, sizes):
         a = b
 
 
-def test_thinnings_between_frames_go_as_one_thin_and_the_page_holds_the_kernels_rows():
+def test_thinnings_between_frames_go_as_one_thin_and_the_page_holds_the_kernels_rows(row_filter):
     hist = gd.run(
         gd.functions.rosenbrock(),
         {"sgd": gd.optim.sgd(1e-3, momentum=0.9), "adam": gd.optim.adam(0.05)},
@@ -40,7 +40,7 @@ def test_thinnings_between_frames_go_as_one_thin_and_the_page_holds_the_kernels_
         device="cpu",
     )
     clock = Clock()
-    s = Streamer(2, capacity=256, max_fps=30.0, clock=clock, bounds=[[-2, 2], [-1, 3]])
+    s = Streamer(2, capacity=64, max_fps=30.0, clock=clock, bounds=[[-2, 2], [-1, 3]])
     rng = np.random.default_rng(0)
     sizes = rng.choice([1, 13, 250, 2000], size=2000)
     parts = chunks_of(hist, sizes)

@@ -89,7 +89,7 @@ def race():
 
 
 @pytest.mark.slow
-def test_race_paths_stay_within_a_pixel(race):
+def test_race_paths_stay_within_a_pixel(race, row_filter):
     s, page = stream(race, capacity=4096)
     b = s.buffer
     r = b.rows()
@@ -109,7 +109,7 @@ def test_race_paths_stay_within_a_pixel(race):
 
 
 @pytest.mark.slow
-def test_race_with_a_tiny_capacity_records_the_coarser_precision(race):
+def test_race_with_a_tiny_capacity_records_the_coarser_precision(race, row_filter):
     s, _ = stream(race, capacity=256)
     b = s.buffer
     r = b.rows()

@@ -283,6 +283,7 @@ def test_close_stops_the_loop():
 def test_frames_carry_only_new_rows_and_are_coalesced():
     w, comm = make(speed=0, max_fps=30, grad_tol=0.0)
     comm.clear()
+    held = w.history  # what a page held before play (the step-0 row)
     t0 = time.monotonic()
     w.play()
     time.sleep(1.0)
@@ -294,12 +295,20 @@ def test_frames_carry_only_new_rows_and_are_coalesced():
     assert len(packets) <= 30 * elapsed + 3  # at most ~30 a second
     for a, b in zip(frames, frames[1:], strict=False):
         assert b["steps"][0] > a["steps"][-1]  # nothing sent twice
-    state = page_state([{**p, "type": "history"} if i == 0 else p for i, p in enumerate(packets)])
+    start = {
+        "type": "history",
+        "steps": held.steps,
+        "loss": held.loss,
+        "xy": held.xy,
+        "lr": held.lr,
+    }
+    state = page_state([start, *packets])
     h = w.history
-    # the page holds exactly what the kernel holds (steps not already on the page before play)
+    # the page holds exactly what the kernel holds, through frames and thinnings
+    assert not state["stale"]
     assert state["steps"][-1] == h.steps[-1] == w.run.t
-    np.testing.assert_array_equal(state["steps"], h.steps[-len(state["steps"]) :])
-    np.testing.assert_allclose(state["loss"], h.loss[-len(state["steps"]) :].astype(np.float32))
+    np.testing.assert_array_equal(state["steps"], h.steps)
+    np.testing.assert_allclose(state["loss"], h.loss.astype(np.float32))
 
 
 def test_late_view_gets_the_whole_history():

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .prefilter import ball_filter, loss_records, strays
+from ..optim import _fused
+from . import sleeve
+from .prefilter import Ball, loss_records
 from .thinning import PixelView, bucket_width, select_rows
 
 __all__ = [
@@ -139,9 +141,10 @@ class HistoryBuffer:
         self._width = 1  # the widest loss bucket a thinning used (finer ones are gone)
         self._loss_lost = False  # a thinning had to give up the loss extremes
         self._last_seen = -1
-        self._tail: tuple[Any, ...] | None = None  # the newest row, not taken
-        self._tail_err = np.zeros(R)
-        self._skip_err = np.zeros(R)  # stray of rows skipped before the tail
+        # the filter that takes rows: by chords once compiled, else by balls (made again:
+        # a reset forgets what it held)
+        self._filter: Ball | sleeve.Sleeve = Ball(R, self.tolerance * BALL_FRACTION)
+        # (made again for the next row: a reset forgets the cones and the row held)
         self._prev_fin = np.zeros((R, 2), dtype=bool)  # last row offered: point, loss finite
         self._bmin = np.full(R, np.inf)  # extremes of the open bucket, so far
         self._bmax = np.full(R, -np.inf)
@@ -166,11 +169,12 @@ class HistoryBuffer:
         """
         px = self._px if px is None else tuple(px)
         new = PixelView.from_bounds(bounds, px)
+        if self._filter.pending:  # the filter's state is in the old view's pixels
+            self.commit_pending()
+        self._filter.restart(new.to_px(self._xy[self.n - 1]) if self.n else 0.0)
         if self._view is not None:
             f = self._view.stretch(new)
             self._err[: self.n] *= np.float32(f)
-            self._skip_err *= f
-            self._tail_err *= f
         self._view, self._px = new, px
 
     def rows(self, start: int = 0, stop: int | None = None) -> Rows:
@@ -187,7 +191,7 @@ class HistoryBuffer:
     @property
     def has_pending(self) -> bool:
         """Whether the newest row offered is held aside (see :meth:`commit_pending`)."""
-        return self._tail is not None
+        return self._filter.pending
 
     @property
     def columns(self) -> int:
@@ -212,7 +216,7 @@ class HistoryBuffer:
         many times the last thinning had to coarsen.
         """
         px = float(self._err[: self.n].max()) if self.n else 0.0
-        px = max(px, float(self._skip_err.max()), float(self._tail_err.max()))
+        px = max(px, self._filter.pending_bound())
         steps = None if self._loss_lost else self.bucket_steps
         return {
             "px": px,
@@ -277,11 +281,14 @@ class HistoryBuffer:
         self._last_seen = int(steps[-1])
 
         px = view.to_px(xy)
-        fin_xy = ~np.isnan(px).any(axis=-1)
+        fin_xy = ~(np.isnan(px[..., 0]) | np.isnan(px[..., 1]))
         fin_l = np.isfinite(loss)
-        fxy = np.concatenate([self._prev_fin[None, :, 0], fin_xy])
-        fl = np.concatenate([self._prev_fin[None, :, 1], fin_l])
-        edge = ((fxy[1:] != fxy[:-1]) | (fl[1:] != fl[:-1])).any(axis=1)  # row i vs i - 1
+        if self._prev_fin.all() and fin_xy.all() and fin_l.all():
+            edge = np.zeros(m, dtype=bool)  # all finite: no row changes finiteness
+        else:
+            fxy = np.concatenate([self._prev_fin[None, :, 0], fin_xy])
+            fl = np.concatenate([self._prev_fin[None, :, 1], fin_l])
+            edge = ((fxy[1:] != fxy[:-1]) | (fl[1:] != fl[:-1])).any(axis=1)  # row i vs i - 1
         # loss buckets: rows that start or end one, and each part's new extremes
         width = self.bucket_steps
         b = steps // width
@@ -294,52 +301,30 @@ class HistoryBuffer:
         must[:-1] |= newb[1:] | edge[1:]  # the last row of a bucket, the row before an edge
         must |= loss_records(loss, fin_l, starts, not newb[0], self._bmin, self._bmax)
 
-        taken = 0
-        # the row held aside closes a bucket or precedes an edge: take it before the chunk
-        if self._tail is not None:
-            if newb[0] or edge[0]:
-                taken += self._write(*self._tail, err=self._skip_err[None])
-                self._skip_err = np.zeros(R)
-            else:
-                self._skip_err = np.maximum(self._skip_err, self._tail_err)
-            self._tail = None
-            self._tail_err = np.zeros(R)
-
+        rows = (steps, loss, xy, grad_norm, lr)
+        tail_must = bool(newb[0] or edge[0])  # the row held aside closes a bucket or an edge
         anchor = view.to_px(self._xy[self.n - 1]) if self.n else px[0]
-        take = ball_filter(px, anchor, must, self.tolerance * BALL_FRACTION)
-        d = strays(px, take, anchor)
-        idx = np.flatnonzero(take)
-        if idx.size:
-            bounds = np.empty_like(idx)
-            bounds[0] = 0
-            np.add(idx[:-1], 1, out=bounds[1:])
-            err = np.maximum.reduceat(d[: idx[-1] + 1], bounds, axis=0)
-            err[0] = np.maximum(err[0], self._skip_err)
-            self._skip_err = np.zeros(R)
-            after = slice(idx[-1] + 1, m - 1)
-        else:
-            err = np.zeros((0, R))
-            after = slice(0, m - 1)
-        if d[after].size:
-            self._skip_err = np.maximum(self._skip_err, d[after].max(axis=0))
-        if not take[-1]:
-            self._tail = (steps[-1:], loss[-1:], xy[-1:], grad_norm[-1:], lr[-1:])
-            self._tail_err = d[-1].copy()
-        if idx.size:
-            taken += self._write(steps[idx], loss[idx], xy[idx], grad_norm[idx], lr[idx], err=err)
+        blocks = self._row_filter().offer(rows, px, must, tail_must, anchor)
+        taken = sum(self._write(*r, err=e) for r, e in blocks)
         self._prev_fin = np.empty((R, 2), dtype=bool)
         self._prev_fin[:, 0], self._prev_fin[:, 1] = fin_xy[-1], fin_l[-1]
         return taken
 
+    def _row_filter(self) -> Ball | sleeve.Sleeve:
+        """The sleeve filter once its compiled code is loaded, else the ball; on a change, the
+        row held aside is taken and the new filter starts from it."""
+        chords = _fused.enabled() and sleeve.COMPILED.ready()
+        if chords != isinstance(self._filter, sleeve.Sleeve):
+            self.commit_pending()
+            kind = sleeve.Sleeve if chords else Ball
+            self._filter = kind(self.n_runs, self.tolerance * BALL_FRACTION)
+            if self.n:
+                self._filter.restart(self._view.to_px(self._xy[self.n - 1]))
+        return self._filter
+
     def commit_pending(self) -> int:
         """Take the row held aside (the newest one offered), if any; returns how many."""
-        if self._tail is None:
-            return 0
-        tail, self._tail = self._tail, None
-        n = self._write(*tail, err=self._skip_err[None])
-        self._skip_err = np.zeros(self.n_runs)
-        self._tail_err = np.zeros(self.n_runs)
-        return n
+        return sum(self._write(*r, err=e) for r, e in self._filter.commit())
 
     def _write(self, steps, loss, xy, grad_norm, lr, *, err) -> int:
         k = steps.shape[0]

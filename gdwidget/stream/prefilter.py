@@ -6,19 +6,22 @@ row when (:func:`ball_filter`) some run's point left the ball of ``delta``
 pixels around its point in the previous row taken, or when the loss chart needs
 it (:func:`loss_records`, plus the rows that start or end a bucket and those
 around a loss or point that stops being finite). Every function here works on a
-whole chunk at once.
+whole chunk at once; :class:`Ball` keeps the ball filter's state between chunks
+(:class:`.sleeve.Sleeve`, by chords, has the same interface).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ball_filter", "exits", "loss_records", "strays"]
+__all__ = ["Ball", "ball_filter", "exits", "loss_records", "strays"]
 
 #: Above this many runs the grid of cells is used (its cost does not grow with a log factor).
 MAX_BOX_RUNS = 32
 #: Columns of the exit-time tables built at once (bounds temporary memory).
 _BLOCK = 256
+#: Up to this many buckets in a chunk, :func:`loss_records` of finite losses goes bucket by bucket.
+_FEW_PARTS = 32
 
 
 def loss_records(
@@ -48,23 +51,37 @@ def loss_records(
     extremes whatever the chunks were (M4 is compositional); a part beaten by a
     later one costs a row, never a missing extreme.
     """
-    m = loss.shape[0]
-    out = np.zeros(m, dtype=bool)
-    seg = np.zeros(m, dtype=np.intp)  # each row's part: 0 up to starts[1], then 1, ...
-    seg[starts[1:]] = 1
-    np.cumsum(seg, out=seg)
-    rows = np.arange(m)[:, None]
+    out = np.zeros(loss.shape[0], dtype=bool)
     for fill, reduce, so_far in ((np.inf, np.minimum, run_min), (-np.inf, np.maximum, run_max)):
-        v = np.where(finite, loss, fill)
-        ext = reduce.reduceat(v, starts, axis=0)
+        ext, first = _extremes(loss, finite, starts, fill, reduce)
         rec = np.isfinite(ext)
         if continues:
             rec[0] &= reduce(ext[0], so_far) != so_far
-        pos = np.where(finite & (v == ext[seg]), rows, m)
-        first = np.minimum.reduceat(pos, starts, axis=0)[rec]
-        out[first[first < m]] = True
+        out[first[rec]] = True
         so_far[:] = reduce(ext[-1], so_far) if continues and starts.size == 1 else ext[-1]
     return out
+
+
+def _extremes(
+    loss: np.ndarray, finite: np.ndarray, starts: np.ndarray, fill: float, reduce: np.ufunc
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per part (``starts``) and run: the extreme (``reduce``) finite loss, or ``fill`` if none,
+    and the first row holding it. ``(P, R)`` each."""
+    m = loss.shape[0]
+    if starts.size <= _FEW_PARTS and finite.all():  # the same, in fewer passes
+        pick = np.argmin if reduce is np.minimum else np.argmax
+        ends = [*starts[1:].tolist(), m]
+        first = np.stack(
+            [a + pick(loss[a:b], axis=0) for a, b in zip(starts.tolist(), ends, strict=True)]
+        )
+        return np.take_along_axis(loss, first, axis=0), first
+    seg = np.zeros(m, dtype=np.intp)  # each row's part: 0 up to starts[1], then 1, ...
+    seg[starts[1:]] = 1
+    np.cumsum(seg, out=seg)
+    v = np.where(finite, loss, fill)
+    ext = reduce.reduceat(v, starts, axis=0)
+    pos = np.where(finite & (v == ext[seg]), np.arange(m)[:, None], m)
+    return ext, np.minimum.reduceat(pos, starts, axis=0)
 
 
 def _cells(px: np.ndarray, anchor: np.ndarray, must: np.ndarray, delta: float) -> np.ndarray:
@@ -166,3 +183,84 @@ def strays(px: np.ndarray, take: np.ndarray, anchor: np.ndarray) -> np.ndarray:
     d = np.sqrt(((px - ap) ** 2).sum(-1))
     d[~np.isfinite(d) | take[:, None]] = 0.0
     return d
+
+
+Block = tuple[tuple[np.ndarray, ...], np.ndarray]  # history rows and their bounds
+
+
+class Ball:
+    """The ball filter's state between chunks: the newest row, held aside unless taken, and
+    how far the rows skipped since the last row taken strayed.
+
+    Parameters
+    ----------
+    n_runs : int
+    delta : float
+        Pixels a run may move from the last row taken before a row is taken.
+    """
+
+    def __init__(self, n_runs: int, delta: float) -> None:
+        self.delta = float(delta)
+        self.tail: tuple[np.ndarray, ...] | None = None
+        self.tail_err = np.zeros(n_runs)  # its stray
+        self.skip_err = np.zeros(n_runs)  # stray of the rows skipped before it
+
+    @property
+    def pending(self) -> bool:
+        return self.tail is not None
+
+    def pending_bound(self) -> float:
+        return float(max(self.skip_err.max(), self.tail_err.max()))
+
+    def restart(self, anchor: np.ndarray) -> None:
+        """After :meth:`commit`: nothing is held (the anchor is read from the history)."""
+
+    def offer(
+        self,
+        rows: tuple[np.ndarray, ...],
+        px: np.ndarray,
+        must: np.ndarray,
+        tail_must: bool,
+        anchor: np.ndarray,
+    ) -> list[Block]:
+        """Rows offered (see :meth:`.sleeve.Sleeve.offer`); ``anchor``: pixels of the last
+        row taken (R, 2). Returns what to write, in order."""
+        blocks: list[Block] = []
+        if self.tail is not None:
+            if tail_must:
+                blocks.append((self.tail, self.skip_err[None]))
+                self.skip_err = np.zeros_like(self.skip_err)
+            else:
+                self.skip_err = np.maximum(self.skip_err, self.tail_err)
+            self.tail = None
+            self.tail_err = np.zeros_like(self.tail_err)
+        m = px.shape[0]
+        take = ball_filter(px, anchor, must, self.delta)
+        d = strays(px, take, anchor)
+        idx = np.flatnonzero(take)
+        after = slice(0, m - 1)
+        if idx.size:
+            bounds = np.empty_like(idx)
+            bounds[0] = 0
+            np.add(idx[:-1], 1, out=bounds[1:])
+            err = np.maximum.reduceat(d[: idx[-1] + 1], bounds, axis=0)
+            err[0] = np.maximum(err[0], self.skip_err)
+            self.skip_err = np.zeros_like(self.skip_err)
+            after = slice(idx[-1] + 1, m - 1)
+            blocks.append((tuple(a[idx] for a in rows), err))
+        if d[after].size:
+            self.skip_err = np.maximum(self.skip_err, d[after].max(axis=0))
+        if not take[-1]:
+            self.tail = tuple(a[-1:] for a in rows)
+            self.tail_err = d[-1].copy()
+        return blocks
+
+    def commit(self) -> list[Block]:
+        """Take the row held aside, if any; returns what to write."""
+        if self.tail is None:
+            return []
+        block = (self.tail, self.skip_err[None])
+        self.tail = None
+        self.skip_err = np.zeros_like(self.skip_err)
+        self.tail_err = np.zeros_like(self.tail_err)
+        return [block]

@@ -1,0 +1,208 @@
+"""The sleeve filter of :mod:`gdwidget.stream.sleeve`, compiled (numba).
+
+Imported only where numba is. One pass over the rows offered, every run at once. For each run
+the state holds a *cone*: the directions from the anchor (the point of the last row taken)
+along which a chord passes within ``delta`` pixels of every point skipped since. A row is
+*good* when, for every run, its point lies in that cone and at least as far from the anchor as
+the skipped points (less a margin): the chord from the anchor to it then passes within
+``delta`` of all of them. When some run's cone closes, the last good row is taken, becomes the
+anchor, and the rows after it are scanned again.
+
+Bound: a cone of half-width ``asin(0.8 delta / r)`` around a point at distance ``r`` keeps
+it within ``0.8 delta`` of the chord's line; a chord at least ``r - 0.6 delta`` long ends
+within ``0.6 delta`` of its projection; so within ``delta`` of the chord in all.
+
+The bound recorded for a chord is tighter where the points allow: the farthest point times
+the sine of the widest angle between the chord and the points' directions (which a straight
+stretch makes 0), with what lies beyond the chord's end, and the points near the anchor.
+
+State (``st``, one row per run): anchor (0, 1); cone: has (2), start (3, 4) and end (5, 6),
+unit vectors counter-clockwise; farthest skipped point from the anchor (7); the bound to
+record if the last good row is taken (8); farthest point within ``0.8 delta`` of the anchor
+(9); the directions of the points beyond that: has (10), most clockwise (11, 12) and most
+counter-clockwise (13, 14); the same of the points within it (15 to 19).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+WIDTH = 20
+#: Rows scanned again at most after a row taken (a longer wait takes the last good row).
+MAX_GAP = 64
+_CONE = 0.8  # share of delta spent across the chord
+_SHORT = 0.6  # share of delta spent beyond its end (0.6**2 + 0.8**2 == 1)
+
+
+@njit(**_OPTS)
+def _in_arc(vx, vy, lx, ly, hx, hy):
+    return lx * vy - ly * vx >= 0.0 and vx * hy - vy * hx >= 0.0
+
+
+@njit(**_OPTS)
+def _good(st, r, x, y, delta):
+    """Whether the chord from run ``r``'s anchor to ``(x, y)`` passes near every point skipped."""
+    dx, dy = x - st[r, 0], y - st[r, 1]
+    if not (np.isfinite(dx) and np.isfinite(dy)):
+        return True  # a point that is not finite is taken by the rule of finite edges
+    length = np.sqrt(dx * dx + dy * dy)
+    if length < st[r, 7] - _SHORT * delta:
+        return False
+    if st[r, 2] == 0.0:
+        return True
+    if not _in_arc(dx, dy, st[r, 3], st[r, 4], st[r, 5], st[r, 6]):
+        return False
+    return dx * (st[r, 3] + st[r, 5]) + dy * (st[r, 4] + st[r, 6]) > 0.0
+
+
+@njit(**_OPTS)
+def _across(st, r, c, cx, cy):
+    """The sine of the widest angle between the direction ``(cx, cy)`` and those held at
+    columns ``c`` (has, most clockwise, most counter-clockwise); 0 when none."""
+    if st[r, c] == 0.0:
+        return 0.0
+    if st[r, c] > 1.0:
+        return 1.0  # spread over half a turn or more
+    sine = 0.0
+    for k in (c + 1, c + 3):
+        cross, dot = abs(cx * st[r, k + 1] - cy * st[r, k]), cx * st[r, k] + cy * st[r, k + 1]
+        sine = max(sine, cross if dot > 0.0 else 1.0)
+    return sine
+
+
+@njit(**_OPTS)
+def _bound(st, r, x, y, delta):
+    """A bound on the distance of run ``r``'s skipped points to the good chord ending at
+    ``(x, y)`` (at most ``delta``)."""
+    dx, dy = x - st[r, 0], y - st[r, 1]
+    length = np.sqrt(dx * dx + dy * dy)
+    if not (np.isfinite(length) and length > 0.0):
+        return min(delta, st[r, 7])
+    cx, cy = dx / length, dy / length
+    across = max(st[r, 9] * _across(st, r, 15, cx, cy), st[r, 7] * _across(st, r, 10, cx, cy))
+    beyond = max(0.0, st[r, 7] - length)
+    return min(delta, np.sqrt(across * across + beyond * beyond))
+
+
+@njit(**_OPTS)
+def _spread(st, r, c, ux, uy):
+    """Widen the directions held at columns ``c`` to the unit vector ``(ux, uy)``; once they
+    may spread over a quarter turn from either end, they count as spread all round (2)."""
+    if st[r, c] == 0.0:
+        st[r, c], st[r, c + 1], st[r, c + 2], st[r, c + 3], st[r, c + 4] = 1.0, ux, uy, ux, uy
+        return
+    if st[r, c] > 1.0:
+        return
+    if ux * st[r, c + 1] + uy * st[r, c + 2] <= 0.0 or ux * st[r, c + 3] + uy * st[r, c + 4] <= 0.0:
+        st[r, c] = 2.0
+        return
+    if ux * st[r, c + 2] - uy * st[r, c + 1] > 0.0:
+        st[r, c + 1], st[r, c + 2] = ux, uy
+    if st[r, c + 3] * uy - st[r, c + 4] * ux > 0.0:
+        st[r, c + 3], st[r, c + 4] = ux, uy
+
+
+@njit(**_OPTS)
+def _narrow(st, r, x, y, delta):
+    """Add the point ``(x, y)`` to run ``r``'s cone; False when the cone closed."""
+    dx, dy = x - st[r, 0], y - st[r, 1]
+    if not (np.isfinite(dx) and np.isfinite(dy)):
+        return True
+    length = np.sqrt(dx * dx + dy * dy)
+    if length > st[r, 7]:
+        st[r, 7] = length
+    if length <= _CONE * delta:
+        if length > 0.0:
+            st[r, 9] = max(st[r, 9], length)
+            _spread(st, r, 15, dx / length, dy / length)
+        return True  # this close to the anchor, it is near any chord from it
+    s = _CONE * delta / length
+    co = np.sqrt(1.0 - s * s)
+    ux, uy = dx / length, dy / length
+    _spread(st, r, 10, ux, uy)
+    lx, ly = co * ux + s * uy, co * uy - s * ux  # turned clockwise by asin(s)
+    hx, hy = co * ux - s * uy, co * uy + s * ux  # and counter-clockwise
+    if st[r, 2] == 0.0:
+        st[r, 2], st[r, 3], st[r, 4], st[r, 5], st[r, 6] = 1.0, lx, ly, hx, hy
+        return True
+    olx, oly, ohx, ohy = st[r, 3], st[r, 4], st[r, 5], st[r, 6]
+    # two arcs under half a turn meet in one arc: it starts at the start lying in the other
+    # arc and ends at the end lying in the other one; if no start does, they are apart
+    if _in_arc(lx, ly, olx, oly, ohx, ohy):
+        st[r, 3], st[r, 4] = lx, ly
+    elif not _in_arc(olx, oly, lx, ly, hx, hy):
+        return False
+    if _in_arc(hx, hy, olx, oly, ohx, ohy):
+        st[r, 5], st[r, 6] = hx, hy
+    elif not _in_arc(ohx, ohy, lx, ly, hx, hy):
+        return False
+    return True
+
+
+@njit(**_OPTS)
+def _restart(st, px, i):
+    for r in range(st.shape[0]):
+        st[r, 0], st[r, 1] = px[i, r, 0], px[i, r, 1]
+        st[r, 2] = 0.0
+        st[r, 7] = 0.0
+        st[r, 9] = 0.0
+        st[r, 10] = 0.0
+        st[r, 15] = 0.0
+
+
+@njit(**_OPTS)
+def scan(px, must, start, g, st, delta, take, err):
+    """Decide rows ``start:`` of ``px`` ``(n, R, 2)``; ``must`` rows are taken whatever the shape.
+
+    Rows before ``start`` were scanned before (``st`` holds their cones); ``g`` is the last
+    good row among them (-1: none, the anchor being the row before ``start``). Fills ``take``
+    (n,) and, for the rows taken, ``err`` (n, R): a bound on the distance of the points
+    skipped before each to the chord that ends there (at most ``delta``). Returns the new
+    last good row (-1: none since the last row taken).
+    """
+    n, R = px.shape[0], px.shape[1]
+    i = start
+    while i < n:
+        good = True
+        for r in range(R):
+            if not _good(st, r, px[i, r, 0], px[i, r, 1], delta):
+                good = False
+                break
+        closed = False
+        if not must[i]:
+            if good:
+                for r in range(R):
+                    st[r, 8] = _bound(st, r, px[i, r, 0], px[i, r, 1], delta)
+                g = i
+            for r in range(R):
+                if not _narrow(st, r, px[i, r, 0], px[i, r, 1], delta):
+                    closed = True
+            if g >= 0 and i - g >= MAX_GAP:
+                closed = True
+            if not closed:
+                i += 1
+                continue
+        if good or g < 0:
+            # this row ends the chord: a required good one (the points skipped are near the
+            # chord), a good one whose cone closed, or one with no good row before it (only
+            # ever the row right after the anchor, which is good)
+            for r in range(R):
+                if g == i:
+                    err[i, r] = st[r, 8]
+                else:
+                    err[i, r] = _bound(st, r, px[i, r, 0], px[i, r, 1], delta) if good else st[r, 7]
+            take[i] = True
+            _restart(st, px, i)
+            g = -1
+            i += 1
+            continue
+        # take the last good row, and scan the rows after it again
+        take[g] = True
+        err[g, :] = st[:, 8]
+        _restart(st, px, g)
+        i = g + 1
+        g = -1
+    return g
