@@ -61,7 +61,6 @@ class SessionLoop:
                     left -= k
                     if stop[0]:
                         raise KeyboardInterrupt
-                    self.flush()
         finally:
             self.flush(force=True)
             self.send_extras(force=True)
@@ -110,7 +109,6 @@ class SessionLoop:
                     if err is not None or self.source.done:
                         self._playing = False
                         self._budget = 0
-                self.flush()
         except BaseException as exc:  # noqa: BLE001 - a bug here must not kill the kernel quietly
             log.exception("gdwidget: the session loop stopped")
             self.fail(exc)
@@ -131,7 +129,9 @@ class SessionLoop:
         return int(max(1, min(MAX_CHUNK, CHUNK_SECONDS / self._step_s)))
 
     def _advance(self, n: int) -> BaseException | None:
-        """``n`` steps of the source; the rows taken are kept whatever happens."""
+        """``n`` steps of the source; the rows taken are kept whatever happens (the history
+        takes them on the intake thread, while the caller goes on: see
+        :class:`~gdwidget.stream.Streamer`)."""
         t0 = time.perf_counter()
         err: BaseException | None = None
         self.timeline.before_advance(self)
@@ -143,7 +143,9 @@ class SessionLoop:
             chunk, err = getattr(exc, "gdwidget_chunk", None), exc
         dt = time.perf_counter() - t0
         if chunk is not None and len(chunk):
-            self.streamer.push(chunk, self.source.points(chunk))
+            # the frame due shows the chunks before; this one is taken while the next is stepped
+            self.flush()
+            self.streamer.push(chunk, self.source.points(chunk), wait=err is not None)
             per = dt / len(chunk)
             self._step_s = per if self._step_s <= 0 else 0.5 * (self._step_s + per)
         if err is not None:

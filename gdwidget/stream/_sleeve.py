@@ -6,7 +6,7 @@ along which a chord passes within ``delta`` pixels of every point skipped since.
 *good* when, for every run, its point lies in that cone and at least as far from the anchor as
 the skipped points (less a margin): the chord from the anchor to it then passes within
 ``delta`` of all of them. When some run's cone closes, the last good row is taken, becomes the
-anchor, and the rows after it are scanned again.
+anchor, and the rows after it are scanned again (at most :data:`MAX_GAP` of them).
 
 Bound: a cone of half-width ``asin(0.8 delta / r)`` around a point at distance ``r`` keeps
 it within ``0.8 delta`` of the chord's line; a chord at least ``r - 0.6 delta`` long ends
@@ -14,13 +14,16 @@ within ``0.6 delta`` of its projection; so within ``delta`` of the chord in all.
 
 The bound recorded for a chord is tighter where the points allow: the farthest point times
 the sine of the widest angle between the chord and the points' directions (which a straight
-stretch makes 0), with what lies beyond the chord's end, and the points near the anchor.
+stretch makes 0), with what lies beyond the chord's end, and the points near the anchor. It
+is computed only for the rows taken, from a copy of the state made when the row was good.
 
-State (``st``, one row per run): anchor (0, 1); cone: has (2), start (3, 4) and end (5, 6),
-unit vectors counter-clockwise; farthest skipped point from the anchor (7); the bound to
-record if the last good row is taken (8); farthest point within ``0.8 delta`` of the anchor
-(9); the directions of the points beyond that: has (10), most clockwise (11, 12) and most
-counter-clockwise (13, 14); the same of the points within it (15 to 19).
+Directions are kept as vectors of any length (only the signs of their cross and dot products
+are read, but for the sines of the bound). State (``st``, one row per run): anchor (0, 1);
+cone: has (2), start (3, 4) and end (5, 6), counter-clockwise; square of the farthest skipped
+point's distance (7); farthest point within ``0.8 delta`` of the anchor (8); the directions of
+the points beyond that: has (9; 2 when spread all round), most clockwise (10, 11) and most
+counter-clockwise (12, 13); the same of the points within it (14 to 18); columns 7 to 18 as
+they were at the last good row (19 to 30).
 """
 
 from __future__ import annotations
@@ -29,28 +32,33 @@ import numpy as np
 from numba import njit
 
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
+#: helpers are inlined into the scan (a call passing the state array costs more than the work)
+_INLINE = {**_OPTS, "inline": "always"}
 
-WIDTH = 20
+WIDTH = 31
+_SAVED = 12  # the copy of columns 7 to 18 starts this many columns on
 #: Rows scanned again at most after a row taken (a longer wait takes the last good row).
 MAX_GAP = 64
 _CONE = 0.8  # share of delta spent across the chord
 _SHORT = 0.6  # share of delta spent beyond its end (0.6**2 + 0.8**2 == 1)
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def _in_arc(vx, vy, lx, ly, hx, hy):
     return lx * vy - ly * vx >= 0.0 and vx * hy - vy * hx >= 0.0
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def _good(st, r, x, y, delta):
     """Whether the chord from run ``r``'s anchor to ``(x, y)`` passes near every point skipped."""
     dx, dy = x - st[r, 0], y - st[r, 1]
     if not (np.isfinite(dx) and np.isfinite(dy)):
         return True  # a point that is not finite is taken by the rule of finite edges
-    length = np.sqrt(dx * dx + dy * dy)
-    if length < st[r, 7] - _SHORT * delta:
-        return False
+    l2 = dx * dx + dy * dy
+    if l2 < st[r, 7]:  # nearer than a point skipped: by less than 0.6 delta at most
+        need = np.sqrt(st[r, 7]) - _SHORT * delta
+        if need > 0.0 and l2 < need * need:
+            return False
     if st[r, 2] == 0.0:
         return True
     if not _in_arc(dx, dy, st[r, 3], st[r, 4], st[r, 5], st[r, 6]):
@@ -58,38 +66,44 @@ def _good(st, r, x, y, delta):
     return dx * (st[r, 3] + st[r, 5]) + dy * (st[r, 4] + st[r, 6]) > 0.0
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def _across(st, r, c, cx, cy):
-    """The sine of the widest angle between the direction ``(cx, cy)`` and those held at
-    columns ``c`` (has, most clockwise, most counter-clockwise); 0 when none."""
+    """The sine of the widest angle between the unit vector ``(cx, cy)`` and the directions
+    held at columns ``c`` (has, most clockwise, most counter-clockwise); 0 when none."""
     if st[r, c] == 0.0:
         return 0.0
     if st[r, c] > 1.0:
         return 1.0  # spread over half a turn or more
     sine = 0.0
     for k in (c + 1, c + 3):
-        cross, dot = abs(cx * st[r, k + 1] - cy * st[r, k]), cx * st[r, k] + cy * st[r, k + 1]
-        sine = max(sine, cross if dot > 0.0 else 1.0)
+        vx, vy = st[r, k], st[r, k + 1]
+        norm = np.sqrt(vx * vx + vy * vy)
+        if cx * vx + cy * vy <= 0.0:
+            return 1.0
+        sine = max(sine, abs(cx * vy - cy * vx) / norm)
     return sine
 
 
-@njit(**_OPTS)
-def _bound(st, r, x, y, delta):
+@njit(**_INLINE)
+def _bound(st, r, off, x, y, delta):
     """A bound on the distance of run ``r``'s skipped points to the good chord ending at
-    ``(x, y)`` (at most ``delta``)."""
+    ``(x, y)`` (at most ``delta``), from columns 7 to 18 (``off`` 0) or their copy."""
     dx, dy = x - st[r, 0], y - st[r, 1]
     length = np.sqrt(dx * dx + dy * dy)
+    far = np.sqrt(st[r, 7 + off])
     if not (np.isfinite(length) and length > 0.0):
-        return min(delta, st[r, 7])
+        return min(delta, far)
     cx, cy = dx / length, dy / length
-    across = max(st[r, 9] * _across(st, r, 15, cx, cy), st[r, 7] * _across(st, r, 10, cx, cy))
-    beyond = max(0.0, st[r, 7] - length)
+    across = max(
+        st[r, 8 + off] * _across(st, r, 14 + off, cx, cy), far * _across(st, r, 9 + off, cx, cy)
+    )
+    beyond = max(0.0, far - length)
     return min(delta, np.sqrt(across * across + beyond * beyond))
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def _spread(st, r, c, ux, uy):
-    """Widen the directions held at columns ``c`` to the unit vector ``(ux, uy)``; once they
+    """Widen the directions held at columns ``c`` to the direction ``(ux, uy)``; once they
     may spread over a quarter turn from either end, they count as spread all round (2)."""
     if st[r, c] == 0.0:
         st[r, c], st[r, c + 1], st[r, c + 2], st[r, c + 3], st[r, c + 4] = 1.0, ux, uy, ux, uy
@@ -105,26 +119,26 @@ def _spread(st, r, c, ux, uy):
         st[r, c + 3], st[r, c + 4] = ux, uy
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def _narrow(st, r, x, y, delta):
     """Add the point ``(x, y)`` to run ``r``'s cone; False when the cone closed."""
     dx, dy = x - st[r, 0], y - st[r, 1]
     if not (np.isfinite(dx) and np.isfinite(dy)):
         return True
-    length = np.sqrt(dx * dx + dy * dy)
-    if length > st[r, 7]:
-        st[r, 7] = length
-    if length <= _CONE * delta:
-        if length > 0.0:
-            st[r, 9] = max(st[r, 9], length)
-            _spread(st, r, 15, dx / length, dy / length)
+    l2 = dx * dx + dy * dy
+    if l2 > st[r, 7]:
+        st[r, 7] = l2
+    c = _CONE * delta
+    if l2 <= c * c:
+        if l2 > 0.0:
+            st[r, 8] = max(st[r, 8], np.sqrt(l2))
+            _spread(st, r, 14, dx, dy)
         return True  # this close to the anchor, it is near any chord from it
-    s = _CONE * delta / length
-    co = np.sqrt(1.0 - s * s)
-    ux, uy = dx / length, dy / length
-    _spread(st, r, 10, ux, uy)
-    lx, ly = co * ux + s * uy, co * uy - s * ux  # turned clockwise by asin(s)
-    hx, hy = co * ux - s * uy, co * uy + s * ux  # and counter-clockwise
+    _spread(st, r, 9, dx, dy)
+    # the arc's ends: the direction turned by asin(c / length) either way, times the length
+    co = np.sqrt(l2 - c * c)
+    lx, ly = co * dx + c * dy, co * dy - c * dx
+    hx, hy = co * dx - c * dy, co * dy + c * dx
     if st[r, 2] == 0.0:
         st[r, 2], st[r, 3], st[r, 4], st[r, 5], st[r, 6] = 1.0, lx, ly, hx, hy
         return True
@@ -142,15 +156,15 @@ def _narrow(st, r, x, y, delta):
     return True
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def _restart(st, px, i):
     for r in range(st.shape[0]):
         st[r, 0], st[r, 1] = px[i, r, 0], px[i, r, 1]
         st[r, 2] = 0.0
         st[r, 7] = 0.0
+        st[r, 8] = 0.0
         st[r, 9] = 0.0
-        st[r, 10] = 0.0
-        st[r, 15] = 0.0
+        st[r, 14] = 0.0
 
 
 @njit(**_OPTS)
@@ -175,7 +189,8 @@ def scan(px, must, start, g, st, delta, take, err):
         if not must[i]:
             if good:
                 for r in range(R):
-                    st[r, 8] = _bound(st, r, px[i, r, 0], px[i, r, 1], delta)
+                    for k in range(7, 19):
+                        st[r, k + _SAVED] = st[r, k]
                 g = i
             for r in range(R):
                 if not _narrow(st, r, px[i, r, 0], px[i, r, 1], delta):
@@ -185,23 +200,26 @@ def scan(px, must, start, g, st, delta, take, err):
             if not closed:
                 i += 1
                 continue
-        if good or g < 0:
-            # this row ends the chord: a required good one (the points skipped are near the
-            # chord), a good one whose cone closed, or one with no good row before it (only
-            # ever the row right after the anchor, which is good)
+        if good and g != i:
+            # a required row, good: the points skipped are near its chord
             for r in range(R):
-                if g == i:
-                    err[i, r] = st[r, 8]
-                else:
-                    err[i, r] = _bound(st, r, px[i, r, 0], px[i, r, 1], delta) if good else st[r, 7]
+                err[i, r] = _bound(st, r, 0, px[i, r, 0], px[i, r, 1], delta)
             take[i] = True
             _restart(st, px, i)
             g = -1
             i += 1
             continue
+        if g < 0:  # no good row before it (only ever the row right after the anchor: good)
+            for r in range(R):
+                err[i, r] = np.sqrt(st[r, 7])
+            take[i] = True
+            _restart(st, px, i)
+            i += 1
+            continue
         # take the last good row, and scan the rows after it again
         take[g] = True
-        err[g, :] = st[:, 8]
+        for r in range(R):
+            err[g, r] = _bound(st, r, _SAVED, px[g, r, 0], px[g, r, 1], delta)
         _restart(st, px, g)
         i = g + 1
         g = -1

@@ -8,6 +8,11 @@ packet), after a thinning a ``"thin"`` (which of its rows the page keeps, then t
 rows taken since), or, after a reset, a request from a late view or a thinning of
 the evaluations, a ``"history"`` (every row held; the page replaces what it had).
 The page therefore always holds exactly the kernel's rows.
+
+A playing session pushes with ``wait=False``: the history takes the chunk on the intake
+thread (one for every Streamer) while the engine takes the next steps, which the
+compiled filters and NumPy's large loops let go on together. Everything else a Streamer
+does first waits for that chunk, so what it reads or changes comes after it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +38,9 @@ __all__ = ["DEFAULT_MAX_FPS", "FrameClock", "Packet", "Projection", "Streamer", 
 DEFAULT_MAX_FPS = 30.0
 
 Projection = Callable[[np.ndarray], np.ndarray]
+
+#: The thread on which histories take the chunks pushed without waiting (all Streamers).
+_INTAKE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdwidget-intake")
 
 
 def first_two(params: np.ndarray) -> np.ndarray:
@@ -155,14 +164,39 @@ class Streamer:
         self._lock = threading.RLock()
         self._generation = 0  # buffer generation the browser has
         self._need_history = True  # the browser must replace what it holds
+        self._job: Future[int] | None = None  # a chunk pushed without waiting
+        self._job_lock = threading.Lock()
 
     # -- in ----------------------------------------------------------------------------
-    def push(self, chunk: Any, xy: np.ndarray | None = None) -> int:
+    def push(self, chunk: Any, xy: np.ndarray | None = None, *, wait: bool = True) -> int:
         """Add an engine Chunk (``steps``, ``loss``, ``params``, ``grad_norm``, ``lr``).
 
         ``xy`` overrides the projection of ``chunk.params`` (needed when the
-        engine did not record parameters). Returns the rows accepted.
+        engine did not record parameters). Returns the rows accepted; with ``wait`` False,
+        0 at once, the chunk being taken on the intake thread (its arrays must not change).
         """
+        self.settle()
+        if not wait:
+            with self._job_lock:
+                self._job = _INTAKE.submit(self._push, chunk, xy)
+            return 0
+        return self._push(chunk, xy)
+
+    def settle(self) -> None:
+        """Wait until the chunk pushed without waiting is taken; an error taking it is raised
+        here (once)."""
+        with self._job_lock:
+            job = self._job
+        if job is None:
+            return
+        try:
+            job.result()
+        finally:
+            with self._job_lock:
+                if self._job is job:
+                    self._job = None
+
+    def _push(self, chunk: Any, xy: np.ndarray | None) -> int:
         m = len(chunk.steps)
         if m == 0:
             return 0
@@ -188,6 +222,7 @@ class Streamer:
 
     def reset(self, chunk: Any, xy: np.ndarray | None = None) -> None:
         """Forget everything and start again from ``chunk`` (the step-0 row)."""
+        self.settle()
         with self._lock:
             self.buffer.clear()
             self.evals = None
@@ -200,11 +235,13 @@ class Streamer:
     def set_view(self, bounds: Any, px: Any = None) -> None:
         """Thin paths for the view ``bounds`` (``[[x0, x1], [y0, y1]]``) on ``px`` ``(w, h)``
         pixels from now on (``px`` None: unchanged). Raises ValueError on a bad view."""
+        self.settle()
         with self._lock:
             self.buffer.set_view(bounds, px)
 
     def request_history(self) -> None:
         """The next packet will be the whole history (a late view asked for it)."""
+        self.settle()
         with self._lock:
             self._need_history = True
 
@@ -212,6 +249,7 @@ class Streamer:
     @property
     def pending(self) -> bool:
         """Whether a packet is waiting to go."""
+        self.settle()
         with self._lock:
             b = self.buffer
             return (
@@ -241,6 +279,7 @@ class Streamer:
         Rows the buffer held aside (the newest one) are committed first, so a packet
         always ends at the newest step.
         """
+        self.settle()
         with self._lock:
             b = self.buffer
             history = self._need_history or self._evals_stale()
@@ -278,6 +317,7 @@ class Streamer:
         stop_step: np.ndarray | None = None,
     ) -> DecimatedHistory:
         """A copy of the history for users."""
+        self.settle()
         with self._lock:
             self.buffer.commit_pending()
             r = self.buffer.rows()
