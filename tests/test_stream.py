@@ -391,3 +391,27 @@ def test_evaluations_stay_bounded_and_a_decimation_resends_the_history():
 def _as_message(packet):
     assert packet is not None
     return packet.content, packet.buffers
+
+
+def test_chunks_pushed_without_waiting_hold_what_waiting_pushes_hold_and_errors_surface_once():
+    def run(wait: bool):
+        s = Streamer(3, capacity=64, max_fps=1e9, bounds=[[-10, 600], [-200, 10]])
+        s.reset(make_chunk(0, 1))
+        sent = []
+        for a in range(1, 2000, 37):
+            s.push(make_chunk(a, 37), wait=wait)
+            p = s.flush()  # waits for the chunk before packing
+            sent.append(None if p is None else (p.content["type"], p.content["n"]))
+        return s.snapshot(["a", "b", "c"], ["a", "b", "c"]), sent
+
+    (h_sync, sent_sync), (h_async, sent_async) = run(True), run(False)
+    assert sent_async == sent_sync and any(k is not None and k[0] == "thin" for k in sent_sync)
+    for name in ("steps", "loss", "xy"):
+        np.testing.assert_array_equal(getattr(h_async, name), getattr(h_sync, name))
+    # a chunk the history refuses (steps going back) raises at the next use, once
+    s = Streamer(3, capacity=64)
+    s.reset(make_chunk(0, 10))
+    s.push(make_chunk(5, 3), wait=False)
+    with pytest.raises(ValueError, match="must follow step"):
+        s.flush()
+    assert s.flush(force=True) is not None and s.snapshot(["a"] * 3, ["a"] * 3).steps[-1] == 9
