@@ -16,10 +16,11 @@ _OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 @njit(**_OPTS)
-def _distance(px, v, a, b, r):
-    """:func:`~gdwidget.stream.thinning.segment_distance` of one point of run ``r``."""
-    ab0, ab1 = px[b, r, 0] - px[a, r, 0], px[b, r, 1] - px[a, r, 1]
-    ap0, ap1 = px[v, r, 0] - px[a, r, 0], px[v, r, 1] - px[a, r, 1]
+def _distance(vx, vy, ax, ay, bx, by):
+    """:func:`~gdwidget.stream.thinning.segment_distance` of one point (scalars: a helper
+    taking the arrays costs more than its work, their reference counts at each call)."""
+    ab0, ab1 = bx - ax, by - ay
+    ap0, ap1 = vx - ax, vy - ay
     den = ab0 * ab0 + ab1 * ab1
     t = (ap0 * ab0 + ap1 * ab1) / den if den > 0 else 0.0
     if t < 0.0:
@@ -57,7 +58,9 @@ def simplify(px, err, keep, tolerance, greedy):
         for v in range(a + 1, b):
             row = 0.0
             for r in range(R):
-                d = _distance(px, v, a, b, r) + max(err[v, r], err[v + 1, r])
+                d = _distance(
+                    px[v, r, 0], px[v, r, 1], px[a, r, 0], px[a, r, 1], px[b, r, 0], px[b, r, 1]
+                ) + max(err[v, r], err[v + 1, r])
                 if d > worst_r[r]:
                     worst_r[r] = d
                 if d > row:

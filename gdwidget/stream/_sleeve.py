@@ -102,58 +102,38 @@ def _bound(st, r, off, x, y, delta):
 
 
 @njit(**_INLINE)
-def _spread(st, r, c, ux, uy):
-    """Widen the directions held at columns ``c`` to the direction ``(ux, uy)``; once they
-    may spread over a quarter turn from either end, they count as spread all round (2)."""
-    if st[r, c] == 0.0:
-        st[r, c], st[r, c + 1], st[r, c + 2], st[r, c + 3], st[r, c + 4] = 1.0, ux, uy, ux, uy
-        return
-    if st[r, c] > 1.0:
-        return
-    if ux * st[r, c + 1] + uy * st[r, c + 2] <= 0.0 or ux * st[r, c + 3] + uy * st[r, c + 4] <= 0.0:
-        st[r, c] = 2.0
-        return
-    if ux * st[r, c + 2] - uy * st[r, c + 1] > 0.0:
-        st[r, c + 1], st[r, c + 2] = ux, uy
-    if st[r, c + 3] * uy - st[r, c + 4] * ux > 0.0:
-        st[r, c + 3], st[r, c + 4] = ux, uy
+def _spread(has, lx, ly, hx, hy, ux, uy):
+    """Directions ``(has, most clockwise, most counter-clockwise)`` widened to ``(ux, uy)``;
+    once they may spread over a quarter turn from either end, they count as spread all round
+    (``has`` 2). Scalars in and out: a helper writing to the state array costs more than its
+    work (the array's reference count, at each call)."""
+    if has == 0.0:
+        return 1.0, ux, uy, ux, uy
+    if has > 1.0:
+        return has, lx, ly, hx, hy
+    if ux * lx + uy * ly <= 0.0 or ux * hx + uy * hy <= 0.0:
+        return 2.0, lx, ly, hx, hy
+    if ux * ly - uy * lx > 0.0:
+        lx, ly = ux, uy
+    if hx * uy - hy * ux > 0.0:
+        hx, hy = ux, uy
+    return has, lx, ly, hx, hy
 
 
 @njit(**_INLINE)
-def _narrow(st, r, x, y, delta):
-    """Add the point ``(x, y)`` to run ``r``'s cone; False when the cone closed."""
-    dx, dy = x - st[r, 0], y - st[r, 1]
-    if not (np.isfinite(dx) and np.isfinite(dy)):
-        return True
-    l2 = dx * dx + dy * dy
-    if l2 > st[r, 7]:
-        st[r, 7] = l2
-    c = _CONE * delta
-    if l2 <= c * c:
-        if l2 > 0.0:
-            st[r, 8] = max(st[r, 8], np.sqrt(l2))
-            _spread(st, r, 14, dx, dy)
-        return True  # this close to the anchor, it is near any chord from it
-    _spread(st, r, 9, dx, dy)
-    # the arc's ends: the direction turned by asin(c / length) either way, times the length
-    co = np.sqrt(l2 - c * c)
-    lx, ly = co * dx + c * dy, co * dy - c * dx
-    hx, hy = co * dx - c * dy, co * dy + c * dx
-    if st[r, 2] == 0.0:
-        st[r, 2], st[r, 3], st[r, 4], st[r, 5], st[r, 6] = 1.0, lx, ly, hx, hy
-        return True
-    olx, oly, ohx, ohy = st[r, 3], st[r, 4], st[r, 5], st[r, 6]
-    # two arcs under half a turn meet in one arc: it starts at the start lying in the other
-    # arc and ends at the end lying in the other one; if no start does, they are apart
+def _meet(olx, oly, ohx, ohy, lx, ly, hx, hy):
+    """The arc where two arcs under half a turn meet: ``(met, start, end)``. It starts at the
+    start lying in the other arc and ends at the end lying in the other one; if no start
+    does, they are apart."""
     if _in_arc(lx, ly, olx, oly, ohx, ohy):
-        st[r, 3], st[r, 4] = lx, ly
+        olx, oly = lx, ly
     elif not _in_arc(olx, oly, lx, ly, hx, hy):
-        return False
+        return False, olx, oly, ohx, ohy
     if _in_arc(hx, hy, olx, oly, ohx, ohy):
-        st[r, 5], st[r, 6] = hx, hy
+        ohx, ohy = hx, hy
     elif not _in_arc(ohx, ohy, lx, ly, hx, hy):
-        return False
-    return True
+        return False, olx, oly, ohx, ohy
+    return True, olx, oly, ohx, ohy
 
 
 @njit(**_INLINE)
@@ -178,6 +158,8 @@ def scan(px, must, start, g, st, delta, take, err):
     last good row (-1: none since the last row taken).
     """
     n, R = px.shape[0], px.shape[1]
+    c = _CONE * delta
+    c2 = c * c
     i = start
     while i < n:
         good = True
@@ -192,8 +174,35 @@ def scan(px, must, start, g, st, delta, take, err):
                     for k in range(7, 19):
                         st[r, k + _SAVED] = st[r, k]
                 g = i
-            for r in range(R):
-                if not _narrow(st, r, px[i, r, 0], px[i, r, 1], delta):
+            for r in range(R):  # narrow each run's cone by this point
+                dx, dy = px[i, r, 0] - st[r, 0], px[i, r, 1] - st[r, 1]
+                l2 = dx * dx + dy * dy
+                if not l2 < np.inf:
+                    continue  # a point that is not finite: taken by the rule of finite edges
+                if l2 > st[r, 7]:
+                    st[r, 7] = l2
+                if l2 <= c2:  # this close to the anchor, it is near any chord from it
+                    if l2 > 0.0:
+                        st[r, 8] = max(st[r, 8], np.sqrt(l2))
+                        st[r, 14], st[r, 15], st[r, 16], st[r, 17], st[r, 18] = _spread(
+                            st[r, 14], st[r, 15], st[r, 16], st[r, 17], st[r, 18], dx, dy
+                        )
+                    continue
+                st[r, 9], st[r, 10], st[r, 11], st[r, 12], st[r, 13] = _spread(
+                    st[r, 9], st[r, 10], st[r, 11], st[r, 12], st[r, 13], dx, dy
+                )
+                # the arc's ends: the direction turned by asin(c / length) either way, times
+                # the length
+                co = np.sqrt(l2 - c2)
+                lx, ly = co * dx + c * dy, co * dy - c * dx
+                hx, hy = co * dx - c * dy, co * dy + c * dx
+                if st[r, 2] == 0.0:
+                    st[r, 2], st[r, 3], st[r, 4], st[r, 5], st[r, 6] = 1.0, lx, ly, hx, hy
+                    continue
+                met, st[r, 3], st[r, 4], st[r, 5], st[r, 6] = _meet(
+                    st[r, 3], st[r, 4], st[r, 5], st[r, 6], lx, ly, hx, hy
+                )
+                if not met:
                     closed = True
             if g >= 0 and i - g >= MAX_GAP:
                 closed = True
