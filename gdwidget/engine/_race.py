@@ -38,7 +38,7 @@ from ._encode import LOADS, Encoder, encode_objective, objective_program
 _LOADERS: dict[Any, Background] = {}
 
 #: most steps one compiled call takes (a Ctrl-C is seen between calls)
-PIECE = 2048
+PIECE = 8192
 #: the operations a coefficient of the step counter may be made of
 _STEP_OPS = {"in", "add", "sub", "mul", "div", "pow", "neg"}
 
