@@ -4,7 +4,9 @@ Prints, in one run:
 
 1. steps per second of a four-optimizer race on Rosenbrock driven by a Playground's own
    loop thread (speed 0, frames packed and sent to a counting comm), against headless
-   ``gd.run`` measured in the same process: the ratio (goal >= 0.95);
+   ``gd.run`` measured in the same process: the ratio (goal >= 0.95), on runs of 100,000
+   steps (about a tenth of a second here), and on short runs of 4,000 steps, whose ratio
+   shows what starting and ending a run costs (a thread, the first and last frames);
 2. bytes per frame and frames per second of that stream;
 3. in Chromium (a Voila page), the page's frame rate while eight runs stream as fast as the
    kernel can (requestAnimationFrame counting; goal >= 55 fps), and the time from the
@@ -34,7 +36,7 @@ import numpy as np  # noqa: E402
 
 import gdwidget as gd  # noqa: E402
 from gdwidget.engine import _race  # noqa: E402
-from gdwidget.stream import thinning  # noqa: E402
+from gdwidget.stream import sleeve, thinning  # noqa: E402
 from gdwidget.widget import Playground, _bundle_present  # noqa: E402
 
 START = (-1.5, 2.0)
@@ -124,12 +126,8 @@ def with_widget(steps: int) -> tuple[float, float, CountingComm, float, float]:
     return steps / elapsed, steps / cpu, comm, elapsed, in_engine[0] / elapsed
 
 
-def kernel_part(steps: int, repeats: int) -> None:
-    # the compiled race and thinning load in the background otherwise (with numba)
-    _race.load(np.float64)
-    thinning.COMPILED.load()
-    headless(2000)  # warm up imports and caches
-    with_widget(2000)
+def pairs(steps: int, repeats: int) -> tuple[list[float], ...]:
+    """Headless and widget rates, their ratios (wall and CPU) and the engine's share."""
     h_rates, w_rates, ratios, cpu_ratios, shares = [], [], [], [], []
     for i in range(repeats):
         # pairs in ABBA order, each ratio from two runs seconds apart: this machine's speed
@@ -145,6 +143,17 @@ def kernel_part(steps: int, repeats: int) -> None:
         w_rates.append(rate)
         ratios.append(rate / h)
         cpu_ratios.append(cpu_rate / h_cpu)
+    return h_rates, w_rates, ratios, cpu_ratios, shares
+
+
+def kernel_part(steps: int, repeats: int) -> None:
+    # the compiled race and thinning load in the background otherwise (with numba)
+    _race.load(np.float64)
+    thinning.COMPILED.load()
+    sleeve.COMPILED.load()
+    headless(2000)  # warm up imports and caches
+    with_widget(2000)
+    h_rates, w_rates, ratios, cpu_ratios, shares = pairs(steps, repeats)
     h, wr = statistics.median(h_rates), statistics.median(w_rates)
     # the stream's figures from a run of about two seconds (a pair's run may hold two frames)
     _, _, comm, elapsed, _ = with_widget(max(steps, int(2.0 * wr)))
@@ -165,6 +174,12 @@ def kernel_part(steps: int, repeats: int) -> None:
     print(
         f"  loop time in the engine {statistics.median(shares):10.3f}   "
         f"(range {min(shares):.3f}-{max(shares):.3f}; the rest: frames, state and the loop)"
+    )
+    short = pairs(4_000, repeats)[2]
+    q = statistics.quantiles(short, n=4) if len(short) > 1 else [short[0]] * 3
+    print(
+        f"  short runs (4,000 steps) {statistics.median(short):9.3f}   "
+        f"(quartiles {q[0]:.3f}-{q[2]:.3f}; a run's start and end included)"
     )
     per_frame = comm.frame_bytes / max(comm.frames, 1)
     print(
@@ -290,8 +305,8 @@ def _step(page: Any) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=4_000)
-    ap.add_argument("--repeats", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=100_000)
+    ap.add_argument("--repeats", type=int, default=12)
     ap.add_argument("--seconds", type=float, default=5.0, help="page frame-rate window")
     ap.add_argument("--no-browser", action="store_true")
     args = ap.parse_args(argv)
