@@ -141,10 +141,9 @@ class HistoryBuffer:
         self._width = 1  # the widest loss bucket a thinning used (finer ones are gone)
         self._loss_lost = False  # a thinning had to give up the loss extremes
         self._last_seen = -1
-        # the filter that takes rows: by chords once compiled, else by balls (made again:
-        # a reset forgets what it held)
+        # the filter that takes rows: by chords once compiled, else by balls (made again on a
+        # reset, which forgets what it held; see _row_filter)
         self._filter: Ball | sleeve.Sleeve = Ball(R, self.tolerance * BALL_FRACTION)
-        # (made again for the next row: a reset forgets the cones and the row held)
         self._prev_fin = np.zeros((R, 2), dtype=bool)  # last row offered: point, loss finite
         self._bmin = np.full(R, np.inf)  # extremes of the open bucket, so far
         self._bmax = np.full(R, -np.inf)
