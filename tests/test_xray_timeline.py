@@ -8,7 +8,7 @@ import pytest
 from widget_helpers import make
 
 import gdwidget as gd
-from gdwidget.live import timetravel
+from gdwidget.live import loop, timetravel
 from gdwidget.live.xray import _finite
 
 pytestmark = pytest.mark.filterwarnings(
@@ -54,6 +54,10 @@ def xray_messages(comm):
 def played():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(timetravel, "CHECKPOINT_SECONDS", 0.0)  # one due before each chunk
+        # chunks of 16 steps however fast or loaded this machine is, so that checkpoints
+        # have steps between them
+        mp.setattr(loop, "MAX_CHUNK", 16)
+        mp.setattr(loop, "CHUNK_SECONDS", 1e9)
         w, comm = playground(STEPS)
     checkpoints = w.session.timeline.checkpoints.steps
     yield w, comm, checkpoints
