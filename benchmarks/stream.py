@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 
 import gdwidget as gd  # noqa: E402
 from gdwidget.engine import _race  # noqa: E402
-from gdwidget.stream import sleeve, thinning  # noqa: E402
+from gdwidget.stream import paths, sleeve  # noqa: E402
 from gdwidget.widget import Playground, _bundle_present  # noqa: E402
 
 START = (-1.5, 2.0)
@@ -149,7 +149,7 @@ def pairs(steps: int, repeats: int) -> tuple[list[float], ...]:
 def kernel_part(steps: int, repeats: int) -> None:
     # the compiled race and thinning load in the background otherwise (with numba)
     _race.load(np.float64)
-    thinning.COMPILED.load()
+    paths.COMPILED.load()
     sleeve.COMPILED.load()
     headless(2000)  # warm up imports and caches
     with_widget(2000)

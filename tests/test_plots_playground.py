@@ -16,7 +16,8 @@ from plots_helpers import RACE, lines_of, wait_for  # noqa: E402
 import gdwidget as gd  # noqa: E402
 from gdwidget.live.meta import DASHES, PALETTE  # noqa: E402
 from gdwidget.plots import sources  # noqa: E402
-from gdwidget.stream.thinning import PixelView, segment_distance  # noqa: E402
+from gdwidget.stream.paths import segment_distance  # noqa: E402
+from gdwidget.stream.thinning import PixelView  # noqa: E402
 
 
 @pytest.fixture

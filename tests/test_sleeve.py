@@ -11,7 +11,7 @@ import pytest
 from gdwidget.stream import HistoryBuffer, PixelView
 from gdwidget.stream import sleeve as sleeve_mod
 from gdwidget.stream.buffers import BALL_FRACTION, DEFAULT_TOLERANCE_PX
-from gdwidget.stream.thinning import segment_distance
+from gdwidget.stream.paths import segment_distance
 
 VIEW = [[-2.0, 2.0], [-2.0, 2.0]]
 PX = (400, 400)  # 100 pixels a unit

@@ -21,7 +21,8 @@ from gdwidget.stream import (
     select_rows,
     unpack,
 )
-from gdwidget.stream.thinning import m4_rows, segment_distance, simplify
+from gdwidget.stream.paths import demand, segment_distance, simplify
+from gdwidget.stream.thinning import m4_rows
 
 ROSENBROCK_VIEW = [[-2.0, 2.0], [-1.0, 3.0]]
 
@@ -116,9 +117,11 @@ def test_race_with_a_tiny_capacity_records_the_coarser_precision(race, row_filte
     assert len(r) <= 256 and r.steps[0] == 0 and r.steps[-1] == 100_000
     view = PixelView.from_bounds(ROSENBROCK_VIEW, DEFAULT_PLOT_PX)
     dev = deviation(view, race.steps, race.params, r.steps, r.xy)
-    px = b.precision["px"]
-    assert px > 1.0 and b.precision["level"] > 0
-    assert dev.max() <= px + 1e-6, (dev, px)
+    px, run_px = b.precision["px"], np.array(b.precision["run_px"])
+    assert px > 1.0 and px == run_px.max()
+    assert (dev <= run_px + 1e-6).all(), (dev, run_px)  # each run within its own bound
+    # only the runs that crowd the rows were coarsened: the smooth ones keep their pixel
+    assert (run_px <= 1.0).sum() >= 2, run_px
     snap = s.snapshot(list("abcde"), list("abcde"))
     assert snap.precision == b.precision
 
@@ -306,11 +309,12 @@ def _walks(rng: np.random.Generator, kind: int) -> np.ndarray:
 @pytest.mark.parametrize("seed", range(4))
 def test_compiled_simplify_is_the_numpy_rule_bit_for_bit(seed, monkeypatch):
     """The numba form of the simplification keeps the rows and bounds the NumPy rounds keep,
-    and both hold every true point within the tolerance (brute force)."""
+    and both hold every true point within the tolerance, one for all runs or each run's own
+    (brute force)."""
     pytest.importorskip("numba")
-    from gdwidget.stream import thinning
+    from gdwidget.stream import paths
 
-    assert thinning.COMPILED.load()
+    assert paths.COMPILED.load()
     rng = np.random.default_rng(seed)
     view = PixelView.from_bounds([[-30.0, 30.0], [-20.0, 20.0]], (450, 400))
     for case in range(30):
@@ -320,10 +324,10 @@ def test_compiled_simplify_is_the_numpy_rule_bit_for_bit(seed, monkeypatch):
         err[0] = 0.0
         must = rng.random(n) < rng.random() * 0.1
         must[0] = must[-1] = True
-        tol = float(rng.choice([0.3, 1.0, 4.0]))
+        tol = rng.choice([0.3, 1.0, 4.0], size=R if case % 2 else None)  # one, or per run
         results = []
         for state in ("failed", "ready"):  # the NumPy rounds, then the compiled form
-            monkeypatch.setattr(thinning.COMPILED, "state", state)
+            monkeypatch.setattr(paths.COMPILED, "state", state)
             results.append(simplify(xy, view, err, must, tol))
         (k_np, e_np), (k_nb, e_nb) = results
         kept = np.flatnonzero(k_np)
@@ -335,4 +339,33 @@ def test_compiled_simplify_is_the_numpy_rule_bit_for_bit(seed, monkeypatch):
                 if b - a > 1:
                     d = segment_distance(px[a + 1 : b], px[a][None], px[b][None])
                     bound = e_nb[b].astype(np.float64) * (1 + 1e-6)  # stored in float32
-                    assert (d <= bound[None]).all() and (e_nb[b] <= tol).all()
+                    assert (d <= bound[None]).all() and (e_nb[b] <= tol * (1 + 1e-6)).all()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_demand_counts_the_rows_each_run_needs_by_brute_force(seed):
+    """A kept row counts for a run when dropping it alone would put one of that run's points
+    (with the bounds carried) farther from the merged segment than the run's tolerance."""
+    rng = np.random.default_rng(seed)
+    view = PixelView.from_bounds([[-30.0, 30.0], [-20.0, 20.0]], (450, 400))
+    for case in range(6):
+        xy = _walks(rng, case % 2)
+        n, R = xy.shape[:2]
+        err = (rng.random((n, R)) * 0.3).astype(np.float32)
+        err[0] = 0.0
+        must = rng.random(n) < 0.02
+        must[0] = must[-1] = True
+        tol = rng.choice([0.5, 1.0, 4.0], size=R)
+        keep, _ = simplify(xy, view, err, must, tol)
+        got = demand(xy, view, err, keep, must, tol)
+        px, idx, want = view.to_px(xy), np.flatnonzero(keep), np.zeros(R, dtype=np.int64)
+        for j in range(1, idx.size - 1):
+            a, k, b = idx[j - 1], idx[j], idx[j + 1]
+            if must[k]:
+                continue
+            v = np.arange(a + 1, b)
+            d = segment_distance(px[v], px[a][None], px[b][None])
+            d += np.maximum(err[v], err[v + 1])
+            want += d.max(axis=0) > tol
+        np.testing.assert_array_equal(got, want)
+        assert got.sum() > 0  # random walks need rows: the test sees something

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from ..live.meta import PALETTE, style
-from ..stream.thinning import PixelView, bucket_width, m4_rows, simplify
+from ..stream.paths import simplify
+from ..stream.thinning import PixelView, bucket_width, m4_rows
 
 __all__ = ["Adapter", "Curve", "Frame", "Grid", "adapt"]
 

@@ -1,9 +1,10 @@
 """The paths' simplification of :func:`gdwidget.stream.thinning.simplify`, compiled (numba).
 
 The same rule as the NumPy rounds there, range by range instead of all ranges at once: a
-range whose worst bound is over the tolerance splits at its first worst row (and, from
-``greedy`` splits deep on, at its middle too); the bounds are the same operations in the
-same order, so the kept rows and their bounds are the NumPy path's, bit for bit (tested).
+range where some run's bound is over that run's tolerance splits at its first worst row
+(worst by bound over tolerance; from ``greedy`` splits deep on, at its middle too); the
+bounds are the same operations in the same order, so the kept rows and their bounds are the
+NumPy path's, bit for bit (tested).
 Imported only where numba is.
 """
 
@@ -34,9 +35,9 @@ def _distance(vx, vy, ax, ay, bx, by):
 
 @njit(**_OPTS)
 def simplify(px, err, keep, tolerance, greedy):
-    """Split the ranges between the rows of ``keep`` (updated in place) until each holds its
-    runs within ``tolerance``; returns the new bounds (``err`` at the rows not closing a
-    range)."""
+    """Split the ranges between the rows of ``keep`` (updated in place) until each holds
+    every run r within ``tolerance[r]``; returns the new bounds (``err`` at the rows not
+    closing a range)."""
     n, R = err.shape
     new_err = err.copy()
     worst_r = np.empty(R)
@@ -63,11 +64,12 @@ def simplify(px, err, keep, tolerance, greedy):
                 ) + max(err[v, r], err[v + 1, r])
                 if d > worst_r[r]:
                     worst_r[r] = d
-                if d > row:
-                    row = d
+                q = d / tolerance[r]
+                if q > row:
+                    row = q
             if row > worst:
                 worst, split = row, v
-        if worst <= tolerance:
+        if worst <= 1.0:
             for r in range(R):
                 new_err[b, r] = worst_r[r]
             continue

@@ -136,8 +136,9 @@ class HistoryBuffer:
         self.n = 0
         self.marked = 0  # rows held at the last mark()
         self.generation = 0
-        self.level = 0  # coarsening of the last thinning
-        self._tol = self.tolerance  # the tolerance the last thinning held to
+        self.level = 0  # the loss buckets' coarsening at the last thinning
+        self._run_level = np.zeros(R, dtype=np.int64)  # each run's path coarsening, so far
+        self._tol = self.tolerance  # the largest tolerance the last thinning held a run to
         self._width = 1  # the widest loss bucket a thinning used (finer ones are gone)
         self._loss_lost = False  # a thinning had to give up the loss extremes
         self._last_seen = -1
@@ -209,16 +210,19 @@ class HistoryBuffer:
 
         ``px``: a bound on the distance (pixels of the current view) from every
         step's point to its run's polyline through the held rows (and the rows
-        held aside); ``loss_steps``: each bucket of that many steps keeps its first,
-        last, and every run's smallest and largest finite loss (None: given up);
+        held aside), and ``run_px`` the same for each run (a run that scribbles
+        at its minimum may have been coarsened alone, see :mod:`.thinning`);
+        ``loss_steps``: each bucket of that many steps keeps its first, last, and
+        every run's smallest and largest finite loss (None: given up);
         ``loss_columns``: how many such buckets span the steps; ``level``: how
-        many times the last thinning had to coarsen.
+        many times the last thinning had to coarsen the loss buckets.
         """
-        px = float(self._err[: self.n].max()) if self.n else 0.0
-        px = max(px, self._filter.pending_bound())
+        run_px = self._err[: self.n].max(axis=0) if self.n else np.zeros(self.n_runs)
+        run_px = np.maximum(run_px, self._filter.pending_bound())
         steps = None if self._loss_lost else self.bucket_steps
         return {
-            "px": px,
+            "px": float(run_px.max()),
+            "run_px": [float(v) for v in run_px],
             "tolerance": self._tol,
             "loss_steps": steps,
             "loss_columns": self.columns if steps else 0,
@@ -360,6 +364,7 @@ class HistoryBuffer:
             tail=self.capacity // 64,
             level=self.level - 1,
             min_width=self._width,
+            run_level=self._run_level,
         )
         idx = sel.keep
         k = idx.size
@@ -368,7 +373,8 @@ class HistoryBuffer:
         self._err[:k] = sel.err
         self.n = k
         self.level = sel.level
-        self._tol = sel.tolerance
+        self._run_level = sel.run_level
+        self._tol = float(sel.tolerance.max())
         if sel.width is None:
             self._loss_lost = True
         else:

@@ -24,7 +24,11 @@ only the paths' promise is kept.
 
 If that does not fit, the rule coarsens until it does, and says what it achieved:
 first the loss buckets (twice as wide a level, each still keeping its extremes, until
-one bucket spans every step), and only then the paths' pixel tolerance (twice a level).
+one bucket spans every step), and only then the paths' pixel tolerance, run by run:
+each round doubles the tolerance of the runs that need the most rows (:func:`.paths.demand`:
+an optimizer that scribbles within a pixel or two at its minimum, such as Adam with a large
+rate, needs thousands of rows at one pixel, a smooth path a few dozen), so that one such
+run does not coarsen the others.
 
 :mod:`.prefilter` applies the same promises as rows arrive, so that thinning
 is rare: a row is taken only if some run moved a fraction of a pixel, or the
@@ -38,8 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._compiled import Background
-from ..optim import _fused
+from .paths import demand, simplify
 
 __all__ = [
     "PixelView",
@@ -47,31 +50,13 @@ __all__ = [
     "bucket_width",
     "finite_edges",
     "m4_rows",
-    "segment_distance",
     "select_rows",
-    "simplify",
 ]
 
 #: Pixel coordinates are clipped to this magnitude (far points stay far, without overflow).
 _PX_LIMIT = 1e9
-#: Runs handled at once in the distance computations (bounds temporary memory).
-_BLOCK = 64
-#: Above this many points, pixel coordinates are float32 (1000 runs of 4096 rows).
-_BIG = 1 << 20
-#: RDP rounds splitting at the worst point only; later rounds also split at the middle,
-#: so that the number of rounds stays logarithmic on spirals.
-_GREEDY_ROUNDS = 32
-
-
-def _warm() -> None:
-    from . import _rdp  # noqa: PLC0415 - needs numba
-
-    keep = np.array([True, False, True])
-    _rdp.simplify(np.zeros((3, 1, 2)), np.zeros((3, 1), np.float32), keep, 1.0, _GREEDY_ROUNDS)
-
-
-#: the compiled simplification (:mod:`._rdp`), loaded in the background the first time
-COMPILED = Background("gdwidget-thinning-load", _warm)
+#: Rounds of coarsening only the runs that crowd the rows; then every run at once.
+_RUN_ROUNDS = 64
 
 
 @dataclass(frozen=True)
@@ -132,19 +117,22 @@ class Selection:
     err : ndarray (k, R)
         For each kept row, a bound (pixels) on the distance from every true
         point between the previous kept row and it to the segment joining them.
-    tolerance : float
-        The pixel tolerance the path simplification held to (inf: none).
+    tolerance : ndarray (R,)
+        The pixel tolerance the path simplification held each run to (inf: none).
     width : int or None
         The loss buckets' width in steps; None when the extremes were given up.
     level : int
-        How many times the rule coarsened.
+        How many times the loss buckets (and the tail) coarsened.
+    run_level : ndarray (R,) of int
+        How many times each run's path tolerance doubled.
     """
 
     keep: np.ndarray
     err: np.ndarray
-    tolerance: float
+    tolerance: np.ndarray
     width: int | None
     level: int
+    run_level: np.ndarray
 
 
 def bucket_width(last_step: int, columns: int) -> int:
@@ -198,115 +186,6 @@ def m4_rows(steps: np.ndarray, values: np.ndarray, width: int) -> np.ndarray:
     return keep
 
 
-def segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance from points ``p`` to segments ``a``-``b`` (``(..., 2)`` each); 0 where NaN."""
-    ab = b - a
-    ap = p - a
-    den = (ab * ab).sum(-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(den > 0, (ap * ab).sum(-1) / np.where(den > 0, den, 1.0), 0.0)
-    t = np.clip(t, 0.0, 1.0)[..., None]
-    d = np.sqrt(((ap - t * ab) ** 2).sum(-1))
-    return np.where(np.isfinite(d), d, 0.0)
-
-
-def _ranges(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    idx = np.flatnonzero(keep)
-    a, b = idx[:-1], idx[1:]
-    sel = b - a > 1
-    return a[sel], b[sel]
-
-
-def simplify(
-    xy: np.ndarray,
-    view: PixelView,
-    err: np.ndarray,
-    must: np.ndarray,
-    tolerance: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ramer-Douglas-Peucker on every run at once, with carried error bounds.
-
-    Parameters
-    ----------
-    xy : ndarray (n, R, 2)
-        The plotted points of the rows held.
-    view : PixelView
-    err : ndarray (n, R)
-        ``err[i, r]`` bounds (pixels) the distance of run r's true points between
-        rows ``i - 1`` and ``i`` to the segment joining them (``err[0]`` is 0).
-    must : ndarray (n,) of bool
-        Rows kept whatever the shape (the first and the last among them).
-    tolerance : float
-        Pixels.
-
-    Returns
-    -------
-    keep : ndarray (n,) of bool
-    err : ndarray (n, R)
-        The bounds for the kept rows' segments (rows not kept: meaningless).
-
-    Notes
-    -----
-    Dropping the rows strictly between kept rows ``a`` and ``b`` leaves, for
-    run r, the bound ``max over v in (a, b) of d(v, ab) + max(err[v], err[v + 1])``
-    (the distance to a segment is convex along a segment); ranges over the
-    tolerance are split at their worst row, for every run together. With numba, the
-    compiled form (:mod:`._rdp`) does the same, bit for bit, once it is loaded.
-    """
-    n, R = err.shape
-    keep = must.copy()
-    new_err = err.copy()
-    px = np.empty((n, R, 2), dtype=np.float64 if n * R <= _BIG else np.float32)
-    for s in range(0, R, _BLOCK):
-        px[:, s : s + _BLOCK] = view.to_px(xy[:, s : s + _BLOCK])
-    if px.dtype == np.float64 and _fused.enabled() and COMPILED.ready():
-        from ._rdp import simplify as compiled  # noqa: PLC0415 - needs numba
-
-        return keep, compiled(px, err, keep, float(tolerance), _GREEDY_ROUNDS)
-    a, b = _ranges(keep)
-    rounds = 0
-    while a.size:
-        k = a.size
-        lens = b - a - 1
-        off = np.zeros(k, dtype=np.int64)
-        np.cumsum(lens[:-1], out=off[1:])
-        total = int(lens.sum())
-        rid = np.repeat(np.arange(k), lens)
-        v = a[rid] + 1 + (np.arange(total) - off[rid])
-        rowmax = np.zeros(total)
-        rangemax = np.empty((k, R))
-        for s in range(0, R, _BLOCK):
-            sl = slice(s, s + _BLOCK)
-            d = segment_distance(px[v, sl], px[a, sl][rid], px[b, sl][rid])
-            d += np.maximum(err[v, sl], err[v + 1, sl])
-            np.maximum(rowmax, d.max(axis=1), out=rowmax)
-            rangemax[:, sl] = np.maximum.reduceat(d, off, axis=0)
-        worst = rangemax.max(axis=1)
-        ok = worst <= tolerance
-        new_err[b[ok]] = rangemax[ok]
-        bad = ~ok
-        if not bad.any():
-            break
-        first = np.minimum.reduceat(
-            np.where(rowmax == worst[rid], np.arange(total), total), off
-        ).clip(max=total - 1)
-        split, lo_end, hi_end = v[first][bad], a[bad], b[bad]
-        keep[split] = True
-        if rounds >= _GREEDY_ROUNDS:
-            mid = (lo_end + hi_end) // 2
-            keep[mid] = True
-            lo, hi = np.minimum(split, mid), np.maximum(split, mid)
-            a = np.concatenate([lo_end, lo, hi])
-            b = np.concatenate([lo, hi, hi_end])
-        else:
-            a = np.concatenate([lo_end, split])
-            b = np.concatenate([split, hi_end])
-        sel = b - a > 1
-        a, b = a[sel], b[sel]
-        rounds += 1
-    return keep, new_err
-
-
 def select_rows(
     steps: np.ndarray,
     loss: np.ndarray,
@@ -320,6 +199,7 @@ def select_rows(
     tail: int = 0,
     level: int = 0,
     min_width: int = 1,
+    run_level: np.ndarray | None = None,
 ) -> Selection:
     """Choose at most ``target`` rows of a full history (see the module's doc).
 
@@ -334,19 +214,25 @@ def select_rows(
         Most rows to keep (>= 2).
     view : PixelView
     tolerance : float
-        Pixels the paths may deviate at level 0.
+        Pixels the paths may deviate at run level 0.
     columns : int
         Pixel columns of the loss chart (its steps run from 0 to the last step).
     tail : int
         Newest rows always kept at level 0 (halved per level).
     level : int
-        The level to start from (the previous thinning's, less one, is a good guess).
+        The loss buckets' level to start from (the previous thinning's, less one, is a
+        good guess).
     min_width : int
         Narrowest loss bucket allowed (the widest used before: finer ones were lost).
+    run_level : ndarray (R,) of int, optional
+        Each run's path level to start from (the previous thinning's: its rows hold no
+        finer bound); default 0.
     """
-    n = steps.shape[0]
+    n, R = err.shape
+    run_level = np.zeros(R, np.int64) if run_level is None else np.array(run_level, np.int64)
     if n <= target:
-        return Selection(np.arange(n), err.copy(), tolerance, min_width, 0)
+        eps = tolerance * 2.0**run_level
+        return Selection(np.arange(n), err.copy(), eps, min_width, 0, run_level)
     last = int(steps[-1])
     fixed = np.zeros(n, dtype=bool)
     fixed[0] = fixed[-1] = True
@@ -355,16 +241,13 @@ def select_rows(
     level = max(0, int(level))
     cand, cand_width = np.arange(n), 1  # the M4 rows at cand_width (M4 is compositional)
     # so many runs that one bucket's extremes would take half the rows: paths only
-    extremes = 2 * loss.shape[1] + 2 <= target // 2
-    # the paths' promise comes first: the loss buckets widen until one spans every step
-    # (each still keeps its extremes) before the pixel tolerance grows
-    widest = 0
+    extremes = 2 * R + 2 <= target // 2
+    widest = 0  # the level at which one bucket spans every step
     while extremes and (base << widest) <= last:
         widest += 1
+    rounds = 0
     while True:
-        loss_k = min(level, widest) if extremes else 0
-        eps = tolerance * 2.0 ** (level - loss_k)
-        width = max(base << loss_k, int(min_width))
+        width = max(base << min(level, widest), int(min_width))
         must = fixed.copy()
         if extremes:
             if width < cand_width:  # finer than the candidates: start again from every row
@@ -376,15 +259,28 @@ def select_rows(
         t = int(tail) >> level
         if t:
             must[n - t :] = True
+        # the paths' promise comes first: the loss buckets widen until one spans every
+        # step (each still keeps its extremes) and the tail goes, before any path coarsens
+        loss_done = (width > last or not extremes) and t == 0
+        eps = tolerance * 2.0**run_level
         if int(must.sum()) <= target:
             keep, new_err = simplify(xy, view, err, must, eps)
             if int(keep.sum()) <= target:
                 idx = np.flatnonzero(keep)
-                return Selection(idx, new_err[idx], eps, width if extremes else None, level)
-        elif (width > last or not extremes) and t == 0:
+                kept_width = width if extremes else None
+                return Selection(idx, new_err[idx], eps, kept_width, level, run_level)
+            if loss_done:  # coarsen the paths of the runs that crowd the rows (twice a level)
+                need = demand(xy, view, err, keep, must, eps)
+                if need.max() > 0 and rounds < _RUN_ROUNDS:
+                    run_level[need * 2 >= need.max()] += 1
+                else:
+                    run_level += 1
+                rounds += 1
+                if (tolerance * 2.0**run_level > _PX_LIMIT).all():
+                    break
+                continue
+        elif loss_done:
             break  # one bucket, no tail: coarsening the loss cannot help any more
-        if eps > _PX_LIMIT:
-            break
         level += 1
     # last resort: no loss extremes, no path promise; first and last, then what fits
     idx = np.flatnonzero(fixed)
@@ -393,4 +289,4 @@ def select_rows(
     must = np.zeros(n, dtype=bool)
     must[idx] = True
     keep, new_err = simplify(xy, view, err, must, math.inf)
-    return Selection(idx, new_err[idx], math.inf, None, level)
+    return Selection(idx, new_err[idx], np.full(R, math.inf), None, level, run_level)
