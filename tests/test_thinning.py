@@ -15,6 +15,7 @@ import gdwidget as gd
 from gdwidget.stream import (
     DEFAULT_PLOT_PX,
     HistoryBuffer,
+    LossFloor,
     PixelView,
     Streamer,
     apply,
@@ -148,11 +149,21 @@ def test_m4_keeps_every_buckets_first_last_min_and_max(R):
         a = b
     buf.commit_pending()
     r = buf.rows()
-    w = buf.precision["loss_steps"]
+    prec = buf.precision
+    w = prec["loss_steps"]
     assert len(r) <= 2048 and buf.generation > 0
-    assert w is not None and buf.precision["loss_columns"] >= 90
-    bt, bk = steps // w, r.steps // w
+    assert w is not None and prec["loss_columns"] >= 90
+    # the buckets: powers of two, aligned, each as wide as the floor of its steps says (older
+    # steps may keep only wider ones), the newest ones loss_steps wide
+    bt, bk = buf.bucket_starts(steps), buf.bucket_starts(r.steps)
     starts = np.flatnonzero(np.r_[True, bt[1:] != bt[:-1]])
+    widths = np.diff(np.r_[bt[starts], bt[starts[-1]] + w])
+    assert (widths & (widths - 1) == 0).all() and (bt[starts] % widths == 0).all()
+    want = np.full(starts.size, w)
+    for end, width in reversed(prec["loss_floor"]):
+        want[bt[starts] < end] = width
+    np.testing.assert_array_equal(widths, want)
+    assert starts.size == prec["loss_columns"]
     kept = set(r.steps.tolist())
     assert all(int(s) in kept for s in starts) and all(int(s - 1) in kept for s in starts[1:])
     true_min = np.minimum.reduceat(loss, starts, axis=0)
@@ -369,3 +380,13 @@ def test_demand_counts_the_rows_each_run_needs_by_brute_force(seed):
             want += d.max(axis=0) > tol
         np.testing.assert_array_equal(got, want)
         assert got.sum() > 0  # random walks need rows: the test sees something
+
+
+def test_loss_floor_keeps_the_widest_bucket_of_each_step_and_nothing_covered():
+    f = LossFloor().raised(999, 64)  # steps 0..1023 keep buckets of 64
+    assert f.pairs() == [[1024, 64]]
+    f = f.raised(5000, 16)  # a finer thinning later: 64 before 1024, 16 up to 5008
+    assert f.pairs() == [[1024, 64], [5008, 16]]
+    np.testing.assert_array_equal(f.at(np.array([0, 1023, 1024, 5007, 5008])), [64, 64, 16, 16, 1])
+    assert f.raised(9000, 128).pairs() == [[9088, 128]]  # a wider one covers both
+    assert f.raised(3000, 32).pairs() == [[1024, 64], [3008, 32], [5008, 16]]

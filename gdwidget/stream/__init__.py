@@ -1,7 +1,8 @@
 """What the page gets: a bounded, thinned history, binary frames and their pacing.
 
 * :mod:`.thinning`: the one rule that chooses which rows to keep (paths within
-  a pixel, loss curves with their extremes, memory bounded);
+  a pixel, loss curves with their extremes, memory bounded), with :mod:`.paths`,
+  the paths' simplification;
 * :mod:`.buffers`: :class:`HistoryBuffer`, the bounded history (and its
   pre-filter); :mod:`.evals`: :class:`EvalBuffer`, the evaluations;
 * :mod:`.wire`: :func:`pack` and :func:`unpack`, the protocol's binary layout, and
@@ -21,7 +22,7 @@ from .buffers import (
 from .evals import EvalBuffer
 from .history import DecimatedHistory
 from .streamer import DEFAULT_MAX_FPS, FrameClock, Packet, Projection, Streamer, first_two
-from .thinning import PixelView, Selection, select_rows
+from .thinning import LossFloor, PixelView, Selection, select_rows
 from .wire import Evals, apply, pack, unpack
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Evals",
     "FrameClock",
     "HistoryBuffer",
+    "LossFloor",
     "Packet",
     "PixelView",
     "Projection",

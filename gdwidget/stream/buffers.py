@@ -17,7 +17,7 @@ import numpy as np
 from ..optim import _fused
 from . import sleeve
 from .prefilter import Ball, loss_records
-from .thinning import PixelView, bucket_width, select_rows
+from .thinning import LossFloor, PixelView, bucket_width, select_rows
 
 __all__ = [
     "BALL_FRACTION",
@@ -139,7 +139,7 @@ class HistoryBuffer:
         self.level = 0  # the loss buckets' coarsening at the last thinning
         self._run_level = np.zeros(R, dtype=np.int64)  # each run's path coarsening, so far
         self._tol = self.tolerance  # the largest tolerance the last thinning held a run to
-        self._width = 1  # the widest loss bucket a thinning used (finer ones are gone)
+        self._floor = LossFloor()  # the narrowest loss buckets left, by step
         self._loss_lost = False  # a thinning had to give up the loss extremes
         self._last_seen = -1
         # the filter that takes rows: by chords once compiled, else by balls (made again on a
@@ -193,16 +193,36 @@ class HistoryBuffer:
         """Whether the newest row offered is held aside (see :meth:`commit_pending`)."""
         return self._filter.pending
 
+    def bucket_starts(self, steps: np.ndarray) -> np.ndarray:
+        """The first step of each step's loss bucket now: buckets of :attr:`bucket_steps`,
+        wider where a thinning kept only wider ones (:class:`.thinning.LossFloor`)."""
+        base = bucket_width(max(self._last_seen, 0), self.loss_px)
+        ends = self._floor.ends
+        if ends and steps.size and steps[0] < ends[-1]:
+            base = np.maximum(base, self._floor.at(steps))
+        return steps // base * base
+
     @property
     def columns(self) -> int:
         """Loss buckets over steps ``0..last`` now."""
-        w = self.bucket_steps
-        return -(-(self._last_seen + 1) // w) if self._last_seen >= 0 else 0
+        base = bucket_width(max(self._last_seen, 0), self.loss_px)
+        count, lo, prev = 0, 0, -1
+        parts = [*zip(self._floor.ends, self._floor.widths, strict=True), (math.inf, 1)]
+        for end, floor in parts:  # steps lo..hi - 1 have buckets of one width
+            hi = min(end, self._last_seen + 1)
+            if hi <= lo:
+                continue
+            w = max(base, floor)
+            first, last = lo // w * w, (hi - 1) // w * w
+            count += (last - first) // w + 1 - (first == prev)  # a bucket across the edge
+            lo, prev = hi, last
+        return count
 
     @property
     def bucket_steps(self) -> int:
-        """Width in steps of the loss buckets now (a power of two)."""
-        return max(bucket_width(max(self._last_seen, 0), self.loss_px), self._width)
+        """Width in steps of the newest steps' loss buckets now (a power of two)."""
+        last = max(self._last_seen, 0)
+        return max(bucket_width(last, self.loss_px), int(self._floor.at(np.array([last]))[0]))
 
     @property
     def precision(self) -> dict[str, Any]:
@@ -213,9 +233,11 @@ class HistoryBuffer:
         held aside), and ``run_px`` the same for each run (a run that scribbles
         at its minimum may have been coarsened alone, see :mod:`.thinning`);
         ``loss_steps``: each bucket of that many steps keeps its first, last, and
-        every run's smallest and largest finite loss (None: given up);
-        ``loss_columns``: how many such buckets span the steps; ``level``: how
-        many times the last thinning had to coarsen the loss buckets.
+        every run's smallest and largest finite loss (None: given up), and
+        ``loss_floor`` pairs ``[end, width]``: the steps before ``end`` keep such
+        buckets only ``width`` steps wide (a thinning lost finer ones);
+        ``loss_columns``: how many buckets span the steps; ``level``: how many
+        times the last thinning had to coarsen the loss buckets.
         """
         run_px = self._err[: self.n].max(axis=0) if self.n else np.zeros(self.n_runs)
         run_px = np.maximum(run_px, self._filter.pending_bound())
@@ -225,6 +247,7 @@ class HistoryBuffer:
             "run_px": [float(v) for v in run_px],
             "tolerance": self._tol,
             "loss_steps": steps,
+            "loss_floor": [p for p in self._floor.pairs() if steps and p[1] > steps],
             "loss_columns": self.columns if steps else 0,
             "level": self.level,
         }
@@ -293,13 +316,12 @@ class HistoryBuffer:
             fl = np.concatenate([self._prev_fin[None, :, 1], fin_l])
             edge = ((fxy[1:] != fxy[:-1]) | (fl[1:] != fl[:-1])).any(axis=1)  # row i vs i - 1
         # loss buckets: rows that start or end one, and each part's new extremes
-        width = self.bucket_steps
-        b = steps // width
+        b = self.bucket_starts(steps)
         newb = np.empty(m, dtype=bool)
         newb[0] = True
         np.not_equal(b[1:], b[:-1], out=newb[1:])
         starts = np.flatnonzero(newb)  # the first row of each bucket's part in the chunk
-        newb[0] = first_ever or b[0] != prev_step // width
+        newb[0] = first_ever or b[0] != self.bucket_starts(np.array([prev_step]))[0]
         must = edge | newb
         must[:-1] |= newb[1:] | edge[1:]  # the last row of a bucket, the row before an edge
         must |= loss_records(loss, fin_l, starts, not newb[0], self._bmin, self._bmax)
@@ -363,11 +385,12 @@ class HistoryBuffer:
             columns=self.loss_px,
             tail=self.capacity // 64,
             level=self.level - 1,
-            min_width=self._width,
+            floor=self._floor,
             run_level=self._run_level,
         )
         idx = sel.keep
         k = idx.size
+        last = int(self._steps[n - 1])
         for a in (self._steps, self._loss, self._xy, self._gnorm, self._lr, self._origin):
             a[:k] = a[idx]
         self._err[:k] = sel.err
@@ -378,5 +401,5 @@ class HistoryBuffer:
         if sel.width is None:
             self._loss_lost = True
         else:
-            self._width = max(self._width, sel.width)
+            self._floor = self._floor.raised(last, sel.width)
         self.generation += 1

@@ -45,6 +45,7 @@ import numpy as np
 from .paths import demand, simplify
 
 __all__ = [
+    "LossFloor",
     "PixelView",
     "Selection",
     "bucket_width",
@@ -120,7 +121,8 @@ class Selection:
     tolerance : ndarray (R,)
         The pixel tolerance the path simplification held each run to (inf: none).
     width : int or None
-        The loss buckets' width in steps; None when the extremes were given up.
+        The loss buckets' width in steps (or their floor's, where wider); None when the
+        extremes were given up.
     level : int
         How many times the loss buckets (and the tail) coarsened.
     run_level : ndarray (R,) of int
@@ -133,6 +135,39 @@ class Selection:
     width: int | None
     level: int
     run_level: np.ndarray
+
+
+@dataclass(frozen=True)
+class LossFloor:
+    """The narrowest loss buckets left, by step.
+
+    A thinning that kept the extremes of buckets ``w`` steps wide lost the finer ones of
+    the steps it held, so the steps before ``end`` (the end of the bucket of its last step)
+    keep buckets of at least ``w`` steps; later steps start fine again. ``ends`` increase
+    and ``widths`` decrease (a pair that another covers is dropped).
+    """
+
+    ends: tuple[int, ...] = ()
+    widths: tuple[int, ...] = ()
+
+    def at(self, steps: np.ndarray) -> np.ndarray:
+        """The narrowest width allowed at each of ``steps`` (1 where nothing was lost)."""
+        widths = np.array((*self.widths, 1), dtype=np.int64)
+        return widths[np.searchsorted(np.array(self.ends, dtype=np.int64), steps, "right")]
+
+    def raised(self, last_step: int, width: int) -> LossFloor:
+        """This floor after a thinning that kept buckets of ``width`` up to ``last_step``."""
+        end = -(-(int(last_step) + 1) // int(width)) * int(width)
+        pairs = sorted([*zip(self.ends, self.widths, strict=True), (end, int(width))])
+        kept: list[tuple[int, int]] = []
+        for e, w in reversed(pairs):  # latest end first: keep a pair wider than all later
+            if not kept or w > kept[-1][1]:
+                kept.append((e, w))
+        kept.reverse()
+        return LossFloor(tuple(e for e, _ in kept), tuple(w for _, w in kept))
+
+    def pairs(self) -> list[list[int]]:
+        return [[e, w] for e, w in zip(self.ends, self.widths, strict=True)]
 
 
 def bucket_width(last_step: int, columns: int) -> int:
@@ -159,17 +194,19 @@ def _first_where(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.minimum.reduceat(pos, starts, axis=0)
 
 
-def m4_rows(steps: np.ndarray, values: np.ndarray, width: int) -> np.ndarray:
-    """Rows of the M4 aggregate of each column of ``values`` over buckets of ``width`` steps.
+def m4_rows(steps: np.ndarray, values: np.ndarray, width: int | np.ndarray) -> np.ndarray:
+    """Rows of the M4 aggregate of each column of ``values`` over buckets of ``width`` steps
+    (one width, or each row's: powers of two that tile the steps, see :class:`LossFloor`).
 
-    Per bucket (``steps // width``): its first and last row, and each column's
-    first row of smallest and of largest finite value. ``(n,), (n, K) -> (n,)`` mask.
+    Per bucket: its first and last row, and each column's first row of smallest and of
+    largest finite value. ``(n,), (n, K) -> (n,)`` mask.
     """
     n = steps.shape[0]
     keep = np.zeros(n, dtype=bool)
     if n == 0:
         return keep
-    b = np.asarray(steps) // int(width)
+    width = np.asarray(width, dtype=np.int64)
+    b = np.asarray(steps) // width * width  # each row's bucket, by its first step
     new = np.r_[True, b[1:] != b[:-1]]
     starts = np.flatnonzero(new)
     keep[starts] = True
@@ -198,7 +235,7 @@ def select_rows(
     columns: int,
     tail: int = 0,
     level: int = 0,
-    min_width: int = 1,
+    floor: LossFloor | None = None,
     run_level: np.ndarray | None = None,
 ) -> Selection:
     """Choose at most ``target`` rows of a full history (see the module's doc).
@@ -222,8 +259,8 @@ def select_rows(
     level : int
         The loss buckets' level to start from (the previous thinning's, less one, is a
         good guess).
-    min_width : int
-        Narrowest loss bucket allowed (the widest used before: finer ones were lost).
+    floor : LossFloor, optional
+        Narrowest loss buckets allowed, by step (earlier thinnings lost the finer ones).
     run_level : ndarray (R,) of int, optional
         Each run's path level to start from (the previous thinning's: its rows hold no
         finer bound); default 0.
@@ -232,33 +269,41 @@ def select_rows(
     run_level = np.zeros(R, np.int64) if run_level is None else np.array(run_level, np.int64)
     if n <= target:
         eps = tolerance * 2.0**run_level
-        return Selection(np.arange(n), err.copy(), eps, min_width, 0, run_level)
+        return Selection(np.arange(n), err.copy(), eps, 1, 0, run_level)
     last = int(steps[-1])
     fixed = np.zeros(n, dtype=bool)
     fixed[0] = fixed[-1] = True
     fixed |= finite_edges(np.isfinite(loss)) | finite_edges(np.isfinite(xy).all(axis=-1))
     base = bucket_width(last, columns)
     level = max(0, int(level))
-    cand, cand_width = np.arange(n), 1  # the M4 rows at cand_width (M4 is compositional)
+    least = (floor or LossFloor()).at(steps)  # each row's narrowest bucket
     # so many runs that one bucket's extremes would take half the rows: paths only
     extremes = 2 * R + 2 <= target // 2
     widest = 0  # the level at which one bucket spans every step
     while extremes and (base << widest) <= last:
         widest += 1
-    rounds = 0
-    while True:
-        width = max(base << min(level, widest), int(min_width))
+    cand, cand_width = np.arange(n), 1  # the M4 rows at cand_width (M4 is compositional)
+
+    def rows_at(lv: int) -> tuple[np.ndarray, int, int]:
+        """The rows kept whatever the paths at loss level ``lv``, its width and tail."""
+        nonlocal cand, cand_width
+        width = base << min(lv, widest)  # each row's bucket: this or its floor's
         must = fixed.copy()
         if extremes:
             if width < cand_width:  # finer than the candidates: start again from every row
                 cand, cand_width = np.arange(n), 1
             if width != cand_width:
-                cand = cand[m4_rows(steps[cand], loss[cand], width)]
+                cand = cand[m4_rows(steps[cand], loss[cand], np.maximum(width, least[cand]))]
                 cand_width = width
             must[cand] = True
-        t = int(tail) >> level
+        t = int(tail) >> lv
         if t:
             must[n - t :] = True
+        return must, width, t
+
+    rounds = 0
+    while True:
+        must, width, t = rows_at(level)
         # the paths' promise comes first: the loss buckets widen until one spans every
         # step (each still keeps its extremes) and the tail goes, before any path coarsens
         loss_done = (width > last or not extremes) and t == 0
@@ -266,6 +311,15 @@ def select_rows(
         if int(must.sum()) <= target:
             keep, new_err = simplify(xy, view, err, must, eps)
             if int(keep.sum()) <= target:
+                # after coarsening paths, the loss buckets take back the rows left over
+                while rounds and extremes and level > 0:
+                    must, finer, _ = rows_at(level - 1)
+                    if int(must.sum()) > target:
+                        break
+                    k, e = simplify(xy, view, err, must, eps)
+                    if int(k.sum()) > target:
+                        break
+                    level, width, keep, new_err = level - 1, finer, k, e
                 idx = np.flatnonzero(keep)
                 kept_width = width if extremes else None
                 return Selection(idx, new_err[idx], eps, kept_width, level, run_level)
