@@ -36,7 +36,7 @@ from .live.session import Session
 from .live.sinks import WidgetSink
 from .live.source import EngineSource
 from .projection import Plane
-from .stream import DEFAULT_CAPACITY, DEFAULT_MAX_FPS, DecimatedHistory
+from .stream import DEFAULT_MAX_FPS, DecimatedHistory
 from .widget_exports import Exports
 from .widget_knobs import Knobs
 from .widget_models import ModelsOnData
@@ -76,11 +76,14 @@ class Playground(Knobs, RaceEditing, Exports, ModelsOnData, anywidget.AnyWidget)
         Landscape resolution ``(nx, ny)``. Default ``(160, 120)``; for a model
         on a PCA or random plane on the CPU ``(64, 48)`` (each point of the grid
         is a full-data forward pass).
-    max_history : int
+    max_history : int, optional
         Rows of history held in the kernel and in the page, whatever the number
         of runs. Past it the history is thinned by what the eye sees: each path
         stays within a pixel of the true one and each loss curve keeps the
-        first, last, lowest and highest value of every pixel column.
+        first, last, lowest and highest value of every pixel column. Default:
+        room for every run's loss extremes per pixel column, 4,096 rows for one
+        run, 16,384 for eight, within 32 MB
+        (:func:`gdwidget.stream.default_capacity`, again for each new race).
     grad_tol, loss_tol : float
         A run converges (and stops) when its gradient norm, or the change of its
         loss in one step, is at most this; ``0`` never. Playing stops when every
@@ -173,7 +176,7 @@ class Playground(Knobs, RaceEditing, Exports, ModelsOnData, anywidget.AnyWidget)
         dtype: Any = "float64",
         speed: float = 60.0,
         grid_size: tuple[int, int] | None = None,
-        max_history: int = DEFAULT_CAPACITY,
+        max_history: int | None = None,
         grad_tol: float = 1e-6,
         loss_tol: float = 0.0,
         batch_size: int | None = None,
@@ -191,7 +194,8 @@ class Playground(Knobs, RaceEditing, Exports, ModelsOnData, anywidget.AnyWidget)
         kwargs["target"] = config_mod.check_target(target)
         kwargs["picker"] = picker_mod.state()
         speed = check_real("speed", speed, low=0.0)
-        max_history = check_int("max_history", max_history, low=16, high=10**7)
+        if max_history is not None:
+            max_history = check_int("max_history", max_history, low=16, high=10**7)
         max_fps = check_real("max_fps", max_fps, low=0.0, low_open=True)
         pilot_steps = check_int("pilot_steps", pilot_steps, low=1)
         grid_points(grid_size)  # checked before the source is built

@@ -327,6 +327,26 @@ def test_a_thousand_runs_stay_under_200_mb():
     assert peak < 200_000_000, f"peak {peak / 1e6:.0f} MB"
 
 
+def test_the_default_history_grows_with_the_runs_within_its_budget():
+    """Each race gets rows for every run's loss extremes per pixel column (the kernel's
+    buffer and the page's meta agree), again after an optimizer is added; a given
+    max_history is kept whatever the runs."""
+    one, _ = make(gd.functions.rosenbrock(), {"gd": gd.optim.sgd(1e-3)})
+    eight = {f"r{i}": gd.optim.sgd(1e-4 * (i + 1)) for i in range(8)}
+    w, _ = make(gd.functions.rosenbrock(), eight)
+    fixed, _ = make(gd.functions.rosenbrock(), eight, max_history=512)
+    try:
+        assert one.meta["max_history"] == one.session.streamer.buffer.capacity == 4096
+        assert w.meta["max_history"] == w.session.streamer.buffer.capacity == 16_384
+        assert w.session.streamer.buffer.nbytes() < 8_000_000
+        one.add_optimizer("adam", gd.optim.adam(0.01))
+        assert one.meta["max_history"] == one.session.streamer.buffer.capacity == 6144
+        assert fixed.meta["max_history"] == fixed.session.streamer.buffer.capacity == 512
+    finally:
+        for x in (one, w, fixed):
+            x.close()
+
+
 def test_a_view_tells_the_plot_size_the_paths_are_thinned_for():
     w, comm = make()
     before = w.session.streamer.buffer.view

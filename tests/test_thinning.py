@@ -13,17 +13,19 @@ import pytest
 
 import gdwidget as gd
 from gdwidget.stream import (
+    DEFAULT_LOSS_PX,
     DEFAULT_PLOT_PX,
     HistoryBuffer,
     LossFloor,
     PixelView,
     Streamer,
     apply,
+    default_capacity,
     select_rows,
     unpack,
 )
 from gdwidget.stream.paths import demand, segment_distance, simplify
-from gdwidget.stream.thinning import m4_rows
+from gdwidget.stream.thinning import bucket_width, m4_rows
 
 ROSENBROCK_VIEW = [[-2.0, 2.0], [-1.0, 3.0]]
 
@@ -390,3 +392,48 @@ def test_loss_floor_keeps_the_widest_bucket_of_each_step_and_nothing_covered():
     np.testing.assert_array_equal(f.at(np.array([0, 1023, 1024, 5007, 5008])), [64, 64, 16, 16, 1])
     assert f.raised(9000, 128).pairs() == [[9088, 128]]  # a wider one covers both
     assert f.raised(3000, 32).pairs() == [[1024, 64], [3008, 32], [5008, 16]]
+
+
+@pytest.fixture(scope="module")
+def race8():
+    """The benchmark's and quickstart's eight optimizers (two oscillate at rest, two scribble
+    within two pixels of the minimum) on Rosenbrock from (-1.5, 2), 100,000 steps."""
+    opts = {
+        "gd": gd.optim.sgd(1e-3),
+        "momentum": gd.optim.sgd(1e-3, momentum=0.9),
+        "nesterov": gd.optim.sgd(1e-3, momentum=0.9, nesterov=True),
+        "adagrad": gd.optim.adagrad(0.5),
+        "rmsprop": gd.optim.rmsprop(1e-2),
+        "adam": gd.optim.adam(0.05),
+        "adamw": gd.optim.adamw(0.05),
+        "lion": gd.optim.lion(0.01),
+    }
+    f = gd.functions.rosenbrock()
+    return gd.run(f, opts, start=(-1.5, 2.0), steps=100_000, device="cpu", grad_tol=0.0)
+
+
+@pytest.mark.slow
+def test_eight_runs_in_the_default_rows_keep_every_path_and_every_columns_extremes(race8):
+    cap = default_capacity(8)
+    assert cap <= 4 * 16_384  # bounded: 16,384 rows of 8 runs, about 6 MB
+    s, page = stream(race8, capacity=cap)
+    b = s.buffer
+    r = b.rows()
+    np.testing.assert_array_equal(page["steps"], r.steps)  # the page holds the kernel's rows
+    view = PixelView.from_bounds(ROSENBROCK_VIEW, DEFAULT_PLOT_PX)
+    dev = deviation(view, race8.steps, race8.params, r.steps, r.xy)
+    assert dev.max() <= 1.0 and b.precision["px"] <= 1.0, (dev, b.precision)
+    # one bucket per pixel column (a power of two of steps), each with every run's extremes
+    w = b.precision["loss_steps"]
+    assert w == bucket_width(100_000, DEFAULT_LOSS_PX) and not b.precision["loss_floor"]
+    bt, bk = race8.steps // w, r.steps // w
+    starts = np.flatnonzero(np.r_[True, bt[1:] != bt[:-1]])
+    ks = np.flatnonzero(np.r_[True, bk[1:] != bk[:-1]])
+    np.testing.assert_array_equal(np.unique(bk), np.unique(bt))
+    loss = np.asarray(race8.loss)
+    np.testing.assert_array_equal(
+        np.minimum.reduceat(r.loss, ks, axis=0), np.minimum.reduceat(loss, starts, axis=0)
+    )
+    np.testing.assert_array_equal(
+        np.maximum.reduceat(r.loss, ks, axis=0), np.maximum.reduceat(loss, starts, axis=0)
+    )

@@ -13,7 +13,7 @@ from typing import Any
 from .._checks import check_int
 from ..backend import Backend, get_backend
 from ..engine import _as_optimizers
-from ..stream import Streamer
+from ..stream import Streamer, default_capacity
 from . import meta as meta_mod
 from . import modelview
 from .session import Session
@@ -60,7 +60,8 @@ def assemble(
 ) -> tuple[Session, dict[str, Any], bytes, dict[str, Any]]:
     """A session streaming ``source`` to ``sink``; returns it with meta, data and data_meta.
 
-    ``limits`` is ``(max_history, max_fps, pilot_steps, grid_size)`` as the widget was given.
+    ``limits`` is ``(max_history, max_fps, pilot_steps, grid_size)`` as the widget was given
+    (``max_history`` None: :func:`~gdwidget.stream.default_capacity` for this race's runs).
     """
     max_history, max_fps, _pilot, grid_size = limits
     run = source.run
@@ -69,9 +70,8 @@ def assemble(
         size = (64, 48) if run.backend.device == "cpu" else (160, 120)
     view_kind = modelview.choose(run.objective) if source.is_model else None
     data, data_meta = modelview.data_trait(run.objective, view_kind)
-    streamer = Streamer(
-        run.n_runs, capacity=max_history, max_fps=max_fps, bounds=bounds, px=PLOT_PX
-    )
+    capacity = max_history or default_capacity(run.n_runs)
+    streamer = Streamer(run.n_runs, capacity=capacity, max_fps=max_fps, bounds=bounds, px=PLOT_PX)
     session = Session(
         source,
         streamer,

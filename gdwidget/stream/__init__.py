@@ -18,6 +18,7 @@ from .buffers import (
     DEFAULT_TOLERANCE_PX,
     HistoryBuffer,
     Rows,
+    default_capacity,
 )
 from .evals import EvalBuffer
 from .history import DecimatedHistory
@@ -44,6 +45,7 @@ __all__ = [
     "Selection",
     "Streamer",
     "apply",
+    "default_capacity",
     "first_two",
     "pack",
     "select_rows",

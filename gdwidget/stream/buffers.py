@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_TOLERANCE_PX",
     "HistoryBuffer",
     "Rows",
+    "default_capacity",
 ]
 
 #: Rows of history kept by default (per Playground, all runs together).
@@ -41,6 +42,18 @@ DEFAULT_TOLERANCE_PX = 1.0
 BALL_FRACTION = 0.3
 #: Arrays of the buffer are float64 up to this many bytes, float32 beyond (1000 runs).
 _FLOAT64_BUDGET = 64 << 20
+#: Bytes the default history (:func:`default_capacity`) may take at most.
+_DEFAULT_BUDGET = 32 << 20
+
+
+def default_capacity(n_runs: int, loss_px: int = DEFAULT_LOSS_PX) -> int:
+    """Rows held by default for ``n_runs`` runs: room for every run's smallest and largest
+    loss in each of ``loss_px`` columns two and a half times over (a thinning keeps half the
+    rows, and the paths need some), within ``_DEFAULT_BUDGET`` bytes, at least
+    :data:`DEFAULT_CAPACITY`; a multiple of 1024. One run: 4,096; eight: 16,384."""
+    want = -(-(5 * loss_px * (n_runs + 1)) // 1024) * 1024
+    fit = _DEFAULT_BUDGET // (16 + n_runs * (5 * 8 + 4)) // 1024 * 1024  # float64 rows
+    return max(DEFAULT_CAPACITY, min(want, fit))
 
 
 @dataclass
