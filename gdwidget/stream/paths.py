@@ -105,12 +105,12 @@ def simplify(
     run r, the bound ``max over v in (a, b) of d(v, ab) + max(err[v], err[v + 1])``
     (the distance to a segment is convex along a segment); a range where some run's
     bound is over its tolerance is split, for every run together, at the row worst
-    by bound over tolerance. With numba, the
-    compiled form (:mod:`._rdp`) does the same, bit for bit, once it is loaded.
+    by bound over tolerance. With numba, the compiled form (:mod:`._rdp`) does the
+    same, bit for bit, once it is loaded.
     """
-    eps = np.ascontiguousarray(
-        np.broadcast_to(np.asarray(tolerance, dtype=np.float64), err.shape[1:])
-    )
+    # a writable copy: the compiled form is loaded for writable arrays (a read-only one
+    # would load another specialization at the first thinning)
+    eps = np.array(np.broadcast_to(np.asarray(tolerance, dtype=np.float64), err.shape[1:]))
     keep = must.copy()
     new_err = err.copy()
     px = _pixels(xy, view)

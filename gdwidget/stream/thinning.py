@@ -275,7 +275,7 @@ def select_rows(
     fixed[0] = fixed[-1] = True
     fixed |= finite_edges(np.isfinite(loss)) | finite_edges(np.isfinite(xy).all(axis=-1))
     base = bucket_width(last, columns)
-    level = max(0, int(level))
+    level = start = max(0, int(level))
     least = (floor or LossFloor()).at(steps)  # each row's narrowest bucket
     # so many runs that one bucket's extremes would take half the rows: paths only
     extremes = 2 * R + 2 <= target // 2
@@ -311,15 +311,19 @@ def select_rows(
         if int(must.sum()) <= target:
             keep, new_err = simplify(xy, view, err, must, eps)
             if int(keep.sum()) <= target:
-                # after coarsening paths, the loss buckets take back the rows left over
-                while rounds and extremes and level > 0:
-                    must, finer, _ = rows_at(level - 1)
-                    if int(must.sum()) > target:
-                        break
-                    k, e = simplify(xy, view, err, must, eps)
-                    if int(k.sum()) > target:
-                        break
-                    level, width, keep, new_err = level - 1, finer, k, e
+                # after coarsening paths, the loss buckets take back the rows left over:
+                # the finest level from the first one tried that fits (a binary search)
+                lo = start if rounds and extremes else level
+                while lo < level:
+                    mid = (lo + level) // 2
+                    must, finer, _ = rows_at(mid)
+                    k, e = keep, new_err
+                    if int(must.sum()) <= target:
+                        k, e = simplify(xy, view, err, must, eps)
+                    if k is not keep and int(k.sum()) <= target:
+                        level, width, keep, new_err = mid, finer, k, e
+                    else:
+                        lo = mid + 1
                 idx = np.flatnonzero(keep)
                 kept_width = width if extremes else None
                 return Selection(idx, new_err[idx], eps, kept_width, level, run_level)
