@@ -8,6 +8,7 @@ import uPlot from "uplot";
 
 import { frameScheduler, h } from "./dom.js";
 import { divergedEnds, lossMarksHook, lossNote, validMarks } from "./lossmarks.js";
+import { m4Rows } from "./m4.js";
 import { isDiverged, runInfo, statusByLabel } from "./paths.js";
 import { plannedCurves, plannedHook, plannedScales } from "./planned.js";
 import { formatNumber, formatTicks, niceTicks, robustRange } from "./scales.js";
@@ -245,21 +246,28 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     return divergedEnds(runs, visible, diverged).map((e) => ({ ...e, color: runInfo(meta, e.r).color }));
   }
 
-  /** uPlot's aligned data: [steps, run 0, run 1, ...]; non-finite (and, on log y, <= 0) -> null. */
+  /** uPlot's aligned data: [steps, run 0, run 1, ...]; non-finite (and, on log y, <= 0) -> null.
+   * Only the rows that draw every line pixel for pixel on the chart's columns (js/m4.js). */
   function columns(kind, positive) {
     const runs = store.runs;
-    const n = runs.length;
-    const x = new Array(n);
-    for (let i = 0; i < n; i++) x[i] = runs.steps[i];
-    const data = [x];
     const source = kind === "loss" ? runs.loss : runs.lr;
     const count = runCount();
+    const empty = new Float64Array(0);
+    const src = Array.from({ length: count }, (_, r) => (r < runs.nRuns ? source[r] : empty));
+    const ok = (v) => Number.isFinite(v) && (!positive || v > 0);
+    const plot = kind === "loss" ? lossPlot : lrPlot;
+    const pixels = plot?.bbox?.width || width * (globalThis.devicePixelRatio || 1);
+    const rows = m4Rows(runs.steps.subarray(0, runs.length), src, ok, pixels);
+    const n = rows ? rows.length : runs.length;
+    const at = rows ? (i) => rows[i] : (i) => i;
+    const x = new Array(n);
+    for (let i = 0; i < n; i++) x[i] = runs.steps[at(i)];
+    const data = [x];
     for (let r = 0; r < count; r++) {
       const col = new Array(n);
-      const src = r < runs.nRuns ? source[r] : null;
       for (let i = 0; i < n; i++) {
-        const v = src ? src[i] : Number.NaN;
-        col[i] = Number.isFinite(v) && (!positive || v > 0) ? v : null;
+        const v = src[r][at(i)];
+        col[i] = ok(v) ? v : null;
       }
       data.push(col);
     }
