@@ -101,7 +101,9 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
   // where the plot area sits inside the element, in CSS px (browser tests click data points)
   Object.assign(el.dataset, { plotLeft: m.left, plotTop: m.top, plotWidth: pw, plotHeight: ph });
   // for browser tests, read-only: the view, the plot box and the points stroked for each run's
-  // path on the trail canvas now (px inside `el`; one list per subpath), as drawTrails drew them
+  // path on the trail canvas now (px inside `el`; one list per subpath), as drawTrails drew them.
+  // The strokes are recorded only where the page set `globalThis.gdRecordTrails` first (the
+  // browser tests do): a record of every line of a long run costs memory and collections.
   el.gdDrawn = () => ({
     view: copyView(view),
     plot: { ...rect },
@@ -115,7 +117,6 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
   let overKey = ""; // what the overlay canvas shows (minima and markers)
   let trailRows = 0;
   let trailStep = Number.NaN; // the step of the last row drawn on the trail canvas
-  let trailSince = 0; // rows drawn on it since it was cleared (bounds what `drawn` records)
   let drawn = {}; // run index -> the subpaths on the trail canvas now, in px (el.gdDrawn)
   let metaVersion = 0;
 
@@ -205,11 +206,10 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
       tctx.clearRect(0, 0, width, height);
       trailKey = key;
       trailRows = 0;
-      trailSince = 0;
       drawn = {};
     }
-    if (runs.length > trailRows) drawTrails(tctx, store, meta, xa(), xb(), ya(), yb(), trailRows, drawn);
-    trailSince += Math.max(0, runs.length - trailRows);
+    const record = globalThis.gdRecordTrails ? drawn : null;
+    if (runs.length > trailRows) drawTrails(tctx, store, meta, xa(), xb(), ya(), yb(), trailRows, record);
     trailRows = runs.length;
     trailStep = runs.lastStep();
     tctx.restore();
@@ -353,11 +353,11 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
     clipMarks.watch(() => overlayFrame.request()),
     store.events.on("data", (kind) => {
       if (kind === "history") trailKey = "";
-      // the kernel thinned: what is drawn stays (it went through true points), and the lines
-      // go on from the last row kept at or before the last one drawn; once the canvas holds
-      // four times the rows held, it is drawn again from them (what is recorded stays bounded)
-      if (kind === "thin" && trailSince > 4 * store.runs.length) trailKey = "";
-      else if (kind === "thin") trailRows = rowsUpTo(store.runs, trailStep);
+      // the kernel thinned: what is drawn stays (it went through true points, within the
+      // promise of the rows kept), and the lines go on from the last row kept at or before
+      // the last one drawn; drawing every row held again after each thinning cost the page a
+      // tenth of its frames with eight runs of 16,384 rows
+      if (kind === "thin") trailRows = rowsUpTo(store.runs, trailStep);
     }),
   ];
   redrawAll();

@@ -220,7 +220,8 @@ test("the overlay is redrawn when a marker moves, not for rows that leave every 
   assert.equal(clears, 1);
 });
 
-test("after a thin the trails go on from the last kept row, and are drawn again once they hold 4x the rows", async () => {
+test("after a thin the trails go on from the last kept row and are never drawn again", async () => {
+  globalThis.gdRecordTrails = true;
   const walk = (r, a, b) => Array.from({ length: b - a }, (_, i) => [(a + i) / 100, r / 2 + ((a + i) % 7) / 50, 1]);
   const { store, land } = mountLandscape([walk(0, 0, 10), walk(1, 0, 10)]);
   await settle();
@@ -244,15 +245,22 @@ test("after a thin the trails go on from the last kept row, and are drawn again 
   const paths = land.el.gdDrawn().runs[0].paths;
   assert.equal(vertices(), before + 3, "on from row 9: the segment to step 10, then step 11");
   assert.deepEqual(paths.at(-1)[0], paths.at(-2).at(-1), "the new line starts where the last ended");
-  // thins that keep few rows: once 4x the rows held were drawn, everything is drawn again
+  // thins that keep few rows, many times: the lines only ever go on (every row drawn once)
   let held = 5;
-  let step = 12;
-  while (clears === 0 && step < 200) {
+  let thins = 0;
+  for (let step = 12; step < 200; step += 6, thins++) {
     store.ingest(thin([0, held - 1], held, step, step + 6));
     held = 8;
-    step += 6;
     await settle();
   }
-  assert.equal(clears, 1);
-  assert.ok(vertices() <= 2 * store.runs.length, "the record holds only the rows drawn again");
+  delete globalThis.gdRecordTrails;
+  assert.equal(clears, 0);
+  // each thin: a line from the last row kept, then its six new rows
+  assert.equal(vertices(), before + 3 + thins * 7, "each row drawn once");
+});
+
+test("the strokes are recorded only where the page asked for it", async () => {
+  const { land } = mountLandscape([[[0, 0, 1], [0.5, 0.5, 0.5]]]);
+  await settle();
+  assert.deepEqual(land.el.gdDrawn().runs, []);
 });

@@ -52,8 +52,10 @@ def browser() -> Iterator[object]:
 
 
 def new_page(browser, width: int = 1400, height: int = 1100):
-    """A page in a context of its own, keeping its console (``page.console_messages``)."""
+    """A page in a context of its own, keeping its console (``page.console_messages``) and
+    recording the landscape's strokes (``el.gdDrawn()``)."""
     context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_init_script("globalThis.gdRecordTrails = true;")  # for el.gdDrawn()
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     messages: list[str] = []
