@@ -19,7 +19,7 @@ from ..optim import _fused
 if TYPE_CHECKING:
     from .thinning import PixelView
 
-__all__ = ["COMPILED", "demand", "segment_distance", "simplify"]
+__all__ = ["COMPILED", "demand", "pixels", "segment_distance", "simplify"]
 
 #: Runs handled at once in the distance computations (bounds temporary memory).
 _BLOCK = 64
@@ -62,7 +62,7 @@ def _ranges(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a[sel], b[sel]
 
 
-def _pixels(xy: np.ndarray, view: PixelView) -> np.ndarray:
+def pixels(xy: np.ndarray, view: PixelView) -> np.ndarray:
     """``view.to_px`` of ``(n, R, 2)`` points, a block of runs at a time (float32 when big)."""
     n, R = xy.shape[:2]
     px = np.empty((n, R, 2), dtype=np.float64 if n * R <= _BIG else np.float32)
@@ -77,6 +77,8 @@ def simplify(
     err: np.ndarray,
     must: np.ndarray,
     tolerance: float | np.ndarray,
+    *,
+    px: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ramer-Douglas-Peucker on every run at once, with carried error bounds.
 
@@ -92,6 +94,8 @@ def simplify(
         Rows kept whatever the shape (the first and the last among them).
     tolerance : float or ndarray (R,)
         Pixels, for every run or each run's own.
+    px : ndarray (n, R, 2), optional
+        ``pixels(xy, view)``, when the caller has it already.
 
     Returns
     -------
@@ -113,7 +117,7 @@ def simplify(
     eps = np.array(np.broadcast_to(np.asarray(tolerance, dtype=np.float64), err.shape[1:]))
     keep = must.copy()
     new_err = err.copy()
-    px = _pixels(xy, view)
+    px = pixels(xy, view) if px is None else px
     if px.dtype == np.float64 and _fused.enabled() and COMPILED.ready():
         from ._rdp import simplify as compiled  # noqa: PLC0415 - needs numba
 
@@ -185,6 +189,8 @@ def demand(
     keep: np.ndarray,
     must: np.ndarray,
     tolerance: np.ndarray,
+    *,
+    px: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per run, how many of the rows ``keep`` holds beyond ``must`` it needs: rows whose
     dropping alone would put some of that run's points over its tolerance (``(R,)`` ints;
@@ -195,6 +201,7 @@ def demand(
     j = j[~must[idx[j]]]
     if j.size:
         eps = np.broadcast_to(np.asarray(tolerance, dtype=np.float64), out.shape)
-        rangemax, _ = _Ranges(idx[j - 1], idx[j + 1]).bounds(_pixels(xy, view), err, eps)
+        px = pixels(xy, view) if px is None else px
+        rangemax, _ = _Ranges(idx[j - 1], idx[j + 1]).bounds(px, err, eps)
         out += (rangemax > eps).sum(axis=0)
     return out

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .paths import demand, simplify
+from .paths import demand, pixels, simplify
 
 __all__ = [
     "LossFloor",
@@ -275,7 +275,7 @@ def select_rows(
     fixed[0] = fixed[-1] = True
     fixed |= finite_edges(np.isfinite(loss)) | finite_edges(np.isfinite(xy).all(axis=-1))
     base = bucket_width(last, columns)
-    level = start = max(0, int(level))
+    start = max(0, int(level))
     least = (floor or LossFloor()).at(steps)  # each row's narrowest bucket
     # so many runs that one bucket's extremes would take half the rows: paths only
     extremes = 2 * R + 2 <= target // 2
@@ -301,45 +301,53 @@ def select_rows(
             must[n - t :] = True
         return must, width, t
 
+    top = max(widest, int(tail).bit_length())  # one bucket, no tail: the loss can give no more
+    start = min(start, top)
+    px = pixels(xy, view)
     rounds = 0
     while True:
-        must, width, t = rows_at(level)
-        # the paths' promise comes first: the loss buckets widen until one spans every
-        # step (each still keeps its extremes) and the tail goes, before any path coarsens
-        loss_done = (width > last or not extremes) and t == 0
         eps = tolerance * 2.0**run_level
-        if int(must.sum()) <= target:
-            keep, new_err = simplify(xy, view, err, must, eps)
-            if int(keep.sum()) <= target:
-                # after coarsening paths, the loss buckets take back the rows left over:
-                # the finest level from the first one tried that fits (a binary search)
-                lo = start if rounds and extremes else level
-                while lo < level:
-                    mid = (lo + level) // 2
-                    must, finer, _ = rows_at(mid)
-                    k, e = keep, new_err
-                    if int(must.sum()) <= target:
-                        k, e = simplify(xy, view, err, must, eps)
-                    if k is not keep and int(k.sum()) <= target:
-                        level, width, keep, new_err = mid, finer, k, e
-                    else:
-                        lo = mid + 1
-                idx = np.flatnonzero(keep)
-                kept_width = width if extremes else None
-                return Selection(idx, new_err[idx], eps, kept_width, level, run_level)
-            if loss_done:  # coarsen the paths of the runs that crowd the rows (twice a level)
-                need = demand(xy, view, err, keep, must, eps)
-                if need.max() > 0 and rounds < _RUN_ROUNDS:
-                    run_level[need * 2 >= need.max()] += 1
-                else:
-                    run_level += 1
-                rounds += 1
-                if (tolerance * 2.0**run_level > _PX_LIMIT).all():
+        # the paths' promise comes first: the finest loss level whose rows fit (each bucket
+        # still keeps its extremes; the tail halves a level), galloping up from where the last
+        # thinning ended, then bisecting; only when none fits do the paths coarsen
+        lo, lv, stride, found = start, start, 1, None
+        while True:
+            must, width, _ = rows_at(lv)
+            keep = None
+            if int(must.sum()) <= target:
+                keep, new_err = simplify(xy, view, err, must, eps, px=px)
+                if int(keep.sum()) <= target:
+                    found = (lv, width, keep, new_err)
                     break
-                continue
-        elif loss_done:
-            break  # one bucket, no tail: coarsening the loss cannot help any more
-        level += 1
+            if lv >= top:
+                break
+            lo, lv, stride = lv + 1, min(top, lv + stride), stride * 2
+        if found is None:
+            if keep is None:
+                break  # the rows that must stay do not fit even then: the last resort
+            # coarsen the paths of the runs that crowd the rows (twice a level)
+            need = demand(xy, view, err, keep, must, eps, px=px)
+            if need.max() > 0 and rounds < _RUN_ROUNDS:
+                run_level[need * 2 >= need.max()] += 1
+            else:
+                run_level += 1
+            rounds += 1
+            if (tolerance * 2.0**run_level > _PX_LIMIT).all():
+                break
+            continue
+        while lo < found[0]:
+            mid = (lo + found[0]) // 2
+            must, width, _ = rows_at(mid)
+            if int(must.sum()) <= target:
+                keep, new_err = simplify(xy, view, err, must, eps, px=px)
+                if int(keep.sum()) <= target:
+                    found = (mid, width, keep, new_err)
+                    continue
+            lo = mid + 1
+        level, width, keep, new_err = found
+        idx = np.flatnonzero(keep)
+        kept_width = width if extremes else None
+        return Selection(idx, new_err[idx], eps, kept_width, level, run_level)
     # last resort: no loss extremes, no path promise; first and last, then what fits
     idx = np.flatnonzero(fixed)
     if idx.size > target:
@@ -347,4 +355,4 @@ def select_rows(
     must = np.zeros(n, dtype=bool)
     must[idx] = True
     keep, new_err = simplify(xy, view, err, must, math.inf)
-    return Selection(idx, new_err[idx], np.full(R, math.inf), None, level, run_level)
+    return Selection(idx, new_err[idx], np.full(R, math.inf), None, top, run_level)
