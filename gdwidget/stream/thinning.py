@@ -284,8 +284,8 @@ def select_rows(
         widest += 1
     cand, cand_width = np.arange(n), 1  # the M4 rows at cand_width (M4 is compositional)
 
-    def rows_at(lv: int) -> tuple[np.ndarray, int, int]:
-        """The rows kept whatever the paths at loss level ``lv``, its width and tail."""
+    def rows_at(lv: int) -> tuple[np.ndarray, int]:
+        """The rows kept whatever the paths at loss level ``lv``, and its buckets' width."""
         nonlocal cand, cand_width
         width = base << min(lv, widest)  # each row's bucket: this or its floor's
         must = fixed.copy()
@@ -299,7 +299,7 @@ def select_rows(
         t = int(tail) >> lv
         if t:
             must[n - t :] = True
-        return must, width, t
+        return must, width
 
     top = max(widest, int(tail).bit_length())  # one bucket, no tail: the loss can give no more
     start = min(start, top)
@@ -312,7 +312,7 @@ def select_rows(
         # thinning ended, then bisecting; only when none fits do the paths coarsen
         lo, lv, stride, found = start, start, 1, None
         while True:
-            must, width, _ = rows_at(lv)
+            must, width = rows_at(lv)
             keep = None
             if int(must.sum()) <= target:
                 keep, new_err = simplify(xy, view, err, must, eps, px=px)
@@ -337,7 +337,7 @@ def select_rows(
             continue
         while lo < found[0]:
             mid = (lo + found[0]) // 2
-            must, width, _ = rows_at(mid)
+            must, width = rows_at(mid)
             if int(must.sum()) <= target:
                 keep, new_err = simplify(xy, view, err, must, eps, px=px)
                 if int(keep.sum()) <= target:
