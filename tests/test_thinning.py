@@ -437,3 +437,13 @@ def test_eight_runs_in_the_default_rows_keep_every_path_and_every_columns_extrem
     np.testing.assert_array_equal(
         np.maximum.reduceat(r.loss, ks, axis=0), np.maximum.reduceat(loss, starts, axis=0)
     )
+
+
+def test_loss_floor_counts_the_buckets_it_starts():
+    f = LossFloor().raised(999, 64).raised(5000, 16)
+    for base in (1, 8, 16, 32, 128, 4096):
+        for stop in (1, 500, 1024, 1030, 5008, 6000, 9000):
+            steps = np.arange(stop)
+            starts = f.starts(steps, base)
+            assert f.count(stop, base) == np.unique(starts).size, (base, stop)
+            assert (np.diff(starts) >= 0).all() and (starts <= steps).all()

@@ -209,27 +209,13 @@ class HistoryBuffer:
     def bucket_starts(self, steps: np.ndarray) -> np.ndarray:
         """The first step of each step's loss bucket now: buckets of :attr:`bucket_steps`,
         wider where a thinning kept only wider ones (:class:`.thinning.LossFloor`)."""
-        base = bucket_width(max(self._last_seen, 0), self.loss_px)
-        ends = self._floor.ends
-        if ends and steps.size and steps[0] < ends[-1]:
-            base = np.maximum(base, self._floor.at(steps))
-        return steps // base * base
+        return self._floor.starts(steps, bucket_width(max(self._last_seen, 0), self.loss_px))
 
     @property
     def columns(self) -> int:
         """Loss buckets over steps ``0..last`` now."""
         base = bucket_width(max(self._last_seen, 0), self.loss_px)
-        count, lo, prev = 0, 0, -1
-        parts = [*zip(self._floor.ends, self._floor.widths, strict=True), (math.inf, 1)]
-        for end, floor in parts:  # steps lo..hi - 1 have buckets of one width
-            hi = min(end, self._last_seen + 1)
-            if hi <= lo:
-                continue
-            w = max(base, floor)
-            first, last = lo // w * w, (hi - 1) // w * w
-            count += (last - first) // w + 1 - (first == prev)  # a bucket across the edge
-            lo, prev = hi, last
-        return count
+        return self._floor.count(self._last_seen + 1, base)
 
     @property
     def bucket_steps(self) -> int:

@@ -169,6 +169,26 @@ class LossFloor:
     def pairs(self) -> list[list[int]]:
         return [[e, w] for e, w in zip(self.ends, self.widths, strict=True)]
 
+    def starts(self, steps: np.ndarray, base: int) -> np.ndarray:
+        """The first step of each of ``steps``' buckets, ``base`` steps wide or the floor's."""
+        width: int | np.ndarray = base
+        if self.ends and steps.size and steps[0] < self.ends[-1]:
+            width = np.maximum(base, self.at(steps))
+        return steps // width * width
+
+    def count(self, stop: int, base: int) -> int:
+        """How many buckets (``base`` steps wide or the floor's) span steps ``0..stop - 1``."""
+        count, lo, prev = 0, 0, -1
+        for end, floor in [*zip(self.ends, self.widths, strict=True), (math.inf, 1)]:
+            hi = min(end, stop)  # steps lo..hi - 1 have buckets of one width
+            if hi <= lo:
+                continue
+            w = max(base, floor)
+            first, last = lo // w * w, (hi - 1) // w * w
+            count += (last - first) // w + 1 - (first == prev)  # a bucket across the edge
+            lo, prev = hi, last
+        return count
+
 
 def bucket_width(last_step: int, columns: int) -> int:
     """The smallest power of two ``w`` with ``ceil((last_step + 1) / w) <= columns``."""
