@@ -206,22 +206,26 @@ class HistoryBuffer:
         """Whether the newest row offered is held aside (see :meth:`commit_pending`)."""
         return self._filter.pending
 
+    @property
+    def _base(self) -> int:
+        """The loss buckets' width in steps where no thinning widened them (a power of two)."""
+        return bucket_width(max(self._last_seen, 0), self.loss_px)
+
     def bucket_starts(self, steps: np.ndarray) -> np.ndarray:
         """The first step of each step's loss bucket now: buckets of :attr:`bucket_steps`,
         wider where a thinning kept only wider ones (:class:`.thinning.LossFloor`)."""
-        return self._floor.starts(steps, bucket_width(max(self._last_seen, 0), self.loss_px))
+        return self._floor.starts(steps, self._base)
 
     @property
     def columns(self) -> int:
         """Loss buckets over steps ``0..last`` now."""
-        base = bucket_width(max(self._last_seen, 0), self.loss_px)
-        return self._floor.count(self._last_seen + 1, base)
+        return self._floor.count(self._last_seen + 1, self._base)
 
     @property
     def bucket_steps(self) -> int:
         """Width in steps of the newest steps' loss buckets now (a power of two)."""
         last = max(self._last_seen, 0)
-        return max(bucket_width(last, self.loss_px), int(self._floor.at(np.array([last]))[0]))
+        return max(self._base, int(self._floor.at(np.array([last]))[0]))
 
     @property
     def precision(self) -> dict[str, Any]:
