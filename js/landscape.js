@@ -118,6 +118,7 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
   let trailRows = 0;
   let trailStep = Number.NaN; // the step of the last row drawn on the trail canvas
   let drawn = {}; // run index -> the subpaths on the trail canvas now, in px (el.gdDrawn)
+  let seen = {}; // run index -> the keys of its segments on the trail canvas (drawTrails)
   let metaVersion = 0;
 
   let layer = null; // from buildGridLayer
@@ -207,9 +208,10 @@ export function createLandscape(store, { width = 506, height = 440, scale = 1 } 
       trailKey = key;
       trailRows = 0;
       drawn = {};
+      seen = {};
     }
     const record = globalThis.gdRecordTrails ? drawn : null;
-    if (runs.length > trailRows) drawTrails(tctx, store, meta, xa(), xb(), ya(), yb(), trailRows, record);
+    if (runs.length > trailRows) drawTrails(tctx, store, meta, xa(), xb(), ya(), yb(), trailRows, record, seen);
     trailRows = runs.length;
     trailStep = runs.lastStep();
     tctx.restore();

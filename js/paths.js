@@ -20,6 +20,13 @@ export const FALLBACK_COLORS = [
 export const FALLBACK_DASHES = [[], [7, 4], [2, 3], [9, 3, 2, 3], [4, 4], [12, 3, 2, 3, 2, 3]];
 const MIN_SEGMENT_PX = 0.75; // shorter segments are merged into the next one
 const RECENT = 8; // drawn segments a new one is compared with (see `covered`)
+// A segment whose two ends fall in the cells of the two ends of one drawn before on the same
+// canvas (cells of CELL_PX, either way round) is within CELL_PX * sqrt(2) of it: a run that
+// scribbles about its minimum goes over a few hundred such segments for ever, and stroking
+// them again each frame was most of the page's raster time. Up to SEEN_MAX segments per run.
+const CELL_PX = 0.5;
+const CELLS = 8192; // cells per axis that have keys: -1024 px to 3072 px
+const SEEN_MAX = 1 << 17;
 const LIMIT = 1e6; // clamp pixel coordinates so a diverging run does not upset the canvas
 
 /** Run r's dash pattern when meta gives none: solid for the first twelve, then dashes. */
@@ -109,6 +116,19 @@ function covered(recent, count, ax, ay, bx, by) {
   return false;
 }
 
+/** The drawn-segment key of (ax, ay)-(bx, by), the same either way round; null off the cells. */
+export function segmentKey(ax, ay, bx, by) {
+  const cell = (x, y) => {
+    const i = Math.floor(x / CELL_PX) + CELLS / 4;
+    const j = Math.floor(y / CELL_PX) + CELLS / 4;
+    return i >= 0 && i < CELLS && j >= 0 && j < CELLS ? i * CELLS + j : -1;
+  };
+  const a = cell(ax, ay);
+  const b = cell(bx, by);
+  if (a < 0 || b < 0) return null;
+  return a <= b ? a * CELLS * CELLS + b : b * CELLS * CELLS + a;
+}
+
 const clampPx = (v) => (v > LIMIT ? LIMIT : v < -LIMIT ? -LIMIT : v);
 
 function star(ctx, x, y, outer) {
@@ -175,8 +195,8 @@ function visibleRuns(store, meta) {
  * Stroke the visible runs' polylines from row `from` on (0: everything; otherwise the segment
  * from row from - 1 is drawn too, so that successive calls join up). Points closer than
  * MIN_SEGMENT_PX to the last drawn one are merged, a segment that one of the last RECENT drawn
- * covers (both ends within MIN_SEGMENT_PX) is not drawn again, and every call ends on its last
- * point.
+ * covers (both ends within MIN_SEGMENT_PX) is not drawn again, nor one whose key (segmentKey)
+ * is in `seen[r]`, and every call ends on its last point.
  *
  * The landscape keeps these lines on their own canvas and only adds the new rows of each frame:
  * redrawing thousands of overlapping wide strokes every frame is what costs raster time.
@@ -184,8 +204,10 @@ function visibleRuns(store, meta) {
  * @param ax, bx, ay, by  pixel = a * value + b on each axis
  * @param record  optional object: `record[r]` gets each subpath stroked for run r, as the
  *   list of [px, py] it was given (read by tests through the landscape's `gdDrawn`)
+ * @param seen  optional object: `seen[r]` holds the keys of the segments of run r on the canvas
+ *   (the caller empties it with the canvas)
  */
-export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0, record = null) {
+export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0, record = null, seen = null) {
   const runs = store.runs;
   const n = runs.length;
   const first = Math.max(0, from - 1);
@@ -196,6 +218,7 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0, record = 
     const ys = runs.y[r];
     const path = new Path2D();
     const out = record ? recording(path, (record[r] ??= [])) : path;
+    const keys = seen ? (seen[r] ??= new Set()) : null;
     const recent = new Float64Array(RECENT * 4); // the last segments drawn: x0, y0, x1, y1
     let nRecent = 0;
     let pen = false;
@@ -206,6 +229,10 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0, record = 
     let pendX = 0;
     let pendY = 0;
     const lineTo = (x, y) => {
+      if (keys && keys.size < SEEN_MAX) {
+        const key = segmentKey(lastX, lastY, x, y);
+        if (key !== null) keys.add(key);
+      }
       if (moved) out.moveTo(lastX, lastY);
       moved = false;
       out.lineTo(x, y);
@@ -235,7 +262,7 @@ export function drawTrails(ctx, store, meta, ax, bx, ay, by, from = 0, record = 
         pendX = px;
         pendY = py;
         continue;
-      } else if (covered(recent, Math.min(nRecent, RECENT), lastX, lastY, px, py)) {
+      } else if (covered(recent, Math.min(nRecent, RECENT), lastX, lastY, px, py) || keys?.has(segmentKey(lastX, lastY, px, py))) {
         // a run that jitters about a point goes over the same few segments again and again:
         // within MIN_SEGMENT_PX of one drawn already, a segment adds nothing to the picture
         moved = true;

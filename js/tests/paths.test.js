@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { installDom, metaFor } from "./fakes.js";
 
 installDom();
-const { drawTrails } = await import("../paths.js");
+const { drawTrails, segmentKey } = await import("../paths.js");
 const { RunBuffer } = await import("../store.js");
 
 const ctx = new Proxy({}, { get: (_, k) => (k === "setLineDash" || k === "stroke" || k === "save" || k === "restore" ? () => {} : undefined), set: () => true });
@@ -45,4 +45,52 @@ test("a jittering run's segments are stroked once; every point stays within 0.75
   let worst = 0;
   for (const p of pts) worst = Math.max(worst, Math.min(...segments.map(([a, b]) => segmentDistance([f(p[0]), f(p[1])], a, b))));
   assert.ok(worst <= 0.75, `a point ${worst} px from the drawn lines`);
+});
+
+/** A run of the given points (pixel = value) in a store. */
+function storeOf(pts) {
+  const runs = new RunBuffer(0);
+  const xy = new Float32Array(pts.length * 2);
+  pts.forEach(([x, y], i) => xy.set([x, y], 2 * i));
+  const n = pts.length;
+  runs.replace({ type: "history", n, nRuns: 1, dims: 2, steps: Float64Array.from(pts, (_, i) => i), loss: new Float32Array(n), xy, lr: new Float32Array(n) });
+  return { runs, ui: { hidden: new Set() } };
+}
+
+test("a run scribbling about its minimum is stroked once over many frames; every point stays near a drawn segment", () => {
+  // 40,000 points at random within a 3 px blob (as Adam's at a large rate), in 40 frames
+  let seed = 7;
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const pts = Array.from({ length: 40_000 }, () => [100 + 3 * rand(), 50 + 3 * rand()]);
+  const store = storeOf(pts);
+  const strokes = (seen) => {
+    const record = {};
+    for (let a = 0; a < pts.length; a += 1000) {
+      store.runs.length = a + 1000;
+      drawTrails(ctx, store, metaFor(["adam"]), 1, 0, 1, 0, a, record, seen);
+    }
+    return record[0].flatMap((sp) => sp.slice(1).map((q, i) => [sp[i], q]));
+  };
+  const every = strokes(null);
+  const seen = {};
+  const once = strokes(seen);
+  // a 3 px blob has 6 x 6 cells of 0.5 px: at most 36 * 37 / 2 = 666 segments between them
+  assert.ok(once.length <= 666 + 40, `${once.length} segments stroked with seen (${every.length} without)`);
+  assert.ok(every.length > 10 * once.length, `${every.length} segments without seen`);
+  assert.ok(seen[0].size <= 666);
+  let worst = 0;
+  const f = Math.fround;
+  for (const p of pts.slice(0, 5000)) worst = Math.max(worst, Math.min(...once.map(([a, b]) => segmentDistance([f(p[0]), f(p[1])], a, b))));
+  assert.ok(worst <= 0.75, `a point ${worst} px from the drawn lines`);
+});
+
+test("a segment's key is the same either way round and for ends in the same half-pixel cells", () => {
+  assert.equal(segmentKey(1, 2, 30.2, 40.4), segmentKey(30.2, 40.4, 1, 2));
+  assert.equal(segmentKey(1.01, 2.49, 30.0, 40.0), segmentKey(1.49, 2.0, 30.49, 40.49));
+  assert.notEqual(segmentKey(1, 2, 30, 40), segmentKey(1, 2, 30.5, 40));
+  assert.notEqual(segmentKey(1, 2, 30, 40), segmentKey(1, 2, 40, 30));
+  assert.ok(Number.isSafeInteger(segmentKey(3071.9, 3071.9, -1024, -1024)));
+  assert.equal(segmentKey(1e6, 2, 3, 4), null);
+  assert.equal(segmentKey(-1024.1, 2, 3, 4), null);
+  assert.equal(segmentKey(3072, 2, 3, 4), null);
 });
