@@ -17,6 +17,7 @@ import { formatNumber, formatTicks, niceTicks, robustRange } from "./scales.js";
 // series of both charts is the page's largest raster cost then, and 15 a second reads as smooth;
 // a step, a reset or instant mode's recomputation is drawn in the next frame
 const DATA_MS = 1000 / 15;
+const LINE_WIDTH = { loss: 1.6, lr: 1.3 }; // CSS px, while a chart has few rows (see `dense`)
 
 let syncCount = 0;
 
@@ -174,7 +175,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
         label,
         stroke: color,
         dash: dash.length ? dash : undefined,
-        width: kind === "loss" ? 1.6 : 1.3,
+        width: lineWidth(kind),
         show: !store.ui.hidden.has(label),
         spanGaps: false,
         points: { show: false },
@@ -182,6 +183,18 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
       });
     }
     return out;
+  }
+
+  // A curve of more rows than its chart's pixel columns can show one by one is drawn one CSS px
+  // wide: it fills each column from its smallest to its largest value (js/m4.js), and a wider
+  // line adds nothing to that but raster time; where the page rasterizes in software at one
+  // device px per CSS px, a long race's dense curves at 1.6 px took seven times as long as
+  // hairlines, most of the page's raster time. Fewer rows are lines of LINE_WIDTH.
+  const dense = { loss: false, lr: false };
+  const lineWidth = (kind) => (dense[kind] ? 1 : LINE_WIDTH[kind]);
+  function setWidths(plot, kind) {
+    if (!plot) return;
+    for (let i = 1; i < plot.series.length; i++) plot.series[i].width = lineWidth(kind);
   }
 
   function build() {
@@ -192,6 +205,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     const logY = store.logY();
     logBox.checked = logY;
     const cursor = { sync: { key: sync }, drag: { x: false, y: false }, points: { show: false } };
+    const lossData = columns("loss", logY); // first: the series' widths follow their rows
     lossPlot = new uPlot(
       {
         width,
@@ -208,13 +222,14 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
         series: series("loss"),
         hooks: { draw: [lossMarksHook(() => divergedMarks(), () => validMarks(model.get("marks")), theme), (u) => drawStepLine(u, store.cursorStep?.() ?? null, theme.accent)] },
       },
-      columns("loss", logY),
+      lossData,
       lossDiv,
     );
     const showLr = hasSchedule();
     lrBlock.hidden = !showLr;
     if (showLr) {
       const marker = (u) => drawStepLine(u, currentStep(), theme.accent);
+      const lrData = columns("lr", false);
       lrPlot = new uPlot(
         {
           width,
@@ -227,7 +242,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
           series: series("lr"),
           hooks: { draw: [marker, plannedHook(planned, lrDiv)] },
         },
-        columns("lr", false),
+        lrData,
         lrDiv,
       );
     }
@@ -258,6 +273,7 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
     const plot = kind === "loss" ? lossPlot : lrPlot;
     const pixels = plot?.bbox?.width || width * (globalThis.devicePixelRatio || 1);
     const rows = m4Rows(runs.steps.subarray(0, runs.length), src, ok, pixels);
+    dense[kind] = rows !== null;
     const n = rows ? rows.length : runs.length;
     const at = rows ? (i) => rows[i] : (i) => i;
     const x = new Array(n);
@@ -294,6 +310,8 @@ export function createLossPanel(store, { width = 360, lossHeight = 210, lrHeight
       lastData = performance.now();
       lossPlot?.setData(columns("loss", store.logY()));
       lrPlot?.setData(columns("lr", false));
+      setWidths(lossPlot, "loss"); // read when the data is drawn, in a microtask
+      setWidths(lrPlot, "lr");
       needData = false;
     } else {
       if (needRedraw) lossPlot?.redraw(false, false);
