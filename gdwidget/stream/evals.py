@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .buffers import DEFAULT_CAPACITY, DEFAULT_LOSS_PX
-from .thinning import bucket_width, m4_rows
+from .thinning import LossFloor, bucket_width, finite_edges, m4_rows
 
 __all__ = ["EvalBuffer"]
 
@@ -27,9 +27,12 @@ class EvalBuffer:
     -----
     When full it keeps at most half: the M4 rows of every key and run over
     buckets of steps (a power of two wide, about one column each, wider if
-    that does not fit; :func:`.thinning.m4_rows`), always the first and the last.
-    :attr:`generation` goes up, so that a consumer knows its copy is stale;
-    :attr:`bucket_steps` is the widest bucket used so far. Values are float32.
+    that does not fit; :func:`.thinning.m4_rows`), always the first and the last,
+    and the rows on either side of a value turning NaN or back.
+    Buckets made wider stay so for the steps they held only (:attr:`floor`, a
+    :class:`.thinning.LossFloor`): later evaluations start at one column again.
+    :attr:`generation` goes up, so that a consumer knows its copy is stale.
+    Values are float32.
     """
 
     def __init__(
@@ -50,7 +53,7 @@ class EvalBuffer:
         self._values = np.zeros((len(self.keys), self.capacity, self.n_runs), dtype=np.float32)
         self.n = 0
         self.generation = 0
-        self.bucket_steps = 1
+        self.floor = LossFloor()
 
     def __len__(self) -> int:
         return self.n
@@ -87,16 +90,17 @@ class EvalBuffer:
         steps = self._steps[:n]
         values = self._values[:, :n].transpose(1, 0, 2).reshape(n, -1)
         last = int(steps[-1])
-        width = max(bucket_width(last, self.columns), self.bucket_steps)
+        width, floor = bucket_width(last, self.columns), self.floor.at(steps)
+        edges = finite_edges(np.isfinite(values))
         while True:
-            keep = m4_rows(steps, values, width)
+            keep = m4_rows(steps, values, np.maximum(width, floor)) | edges
             if int(keep.sum()) <= target or width > last:
                 break
             width *= 2
         idx = np.flatnonzero(keep)
         if idx.size > target:  # more runs and keys than fit: first, last and what fits
             idx = np.unique(idx[np.round(np.linspace(0, idx.size - 1, target)).astype(np.int64)])
-        self.bucket_steps = width
+        self.floor = self.floor.raised(last, width)
         k = idx.size
         self._steps[:k] = self._steps[idx]
         self._epochs[:k] = self._epochs[idx]
