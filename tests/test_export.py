@@ -184,7 +184,23 @@ def test_a_long_history_is_thinned_by_the_streams_rule_keeping_its_own_rows():
     px = np.array([450 / (x1 - x0), 400 / (y1 - y0)])
     for r in range(2):
         dist = distance_to_polyline(h.params[::7, r, :2] * px, snap.xy[:, r] * px)
-        assert dist.max() <= 1.0 + 1e-6
+        assert dist.max() <= snap.meta["path_px"] + 1e-6 <= 1.0 + 1e-6
+
+
+def test_a_history_outgrowing_its_rows_records_the_bound_it_kept_and_the_page_says_it():
+    f = gd.functions.rosenbrock()
+    opts = {"adam": gd.optim.adam(0.05), "lion": gd.optim.lion(0.01), "gd": gd.optim.sgd(1e-3)}
+    h = gd.run(f, opts, start=(-1.5, 2.0), steps=20_000, device="cpu")
+    snap = snapshot(h, objective=f, max_rows=64)
+    bound = snap.meta["path_px"]
+    assert bound > 1.0  # 64 rows cannot hold two scribbling runs within a pixel
+    (x0, x1), (y0, y1) = snap.view
+    px = np.array([450 / (x1 - x0), 400 / (y1 - y0)])
+    worst = max(
+        distance_to_polyline(h.params[:, r, :2] * px, snap.xy[:, r] * px).max() for r in range(3)
+    )
+    assert worst <= bound + 1e-6
+    assert codec.from_html(to_html(h, objective=f, max_rows=64))["meta"]["path_px"] == bound
 
 
 def test_page_is_self_contained(playground):

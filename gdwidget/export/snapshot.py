@@ -148,6 +148,7 @@ def _kind(source: Any) -> str:
 def _from_playground(w: Any) -> Snapshot:
     hist = w.history
     meta = dict(w.meta)
+    meta["path_px"] = hist.precision.get("px", 0.0)  # what the held rows promise
     view = _box(w.view) or _box(meta.get("bounds")) or [[-1.0, 1.0], [-1.0, 1.0]]
     grid, grid_meta = land.from_traits(w.grid, w.grid_meta)
     if grid is None:
@@ -181,14 +182,16 @@ def _from_history(h: Any, objective: Any, max_rows: int, grid_size: tuple[int, i
     lr = np.asarray(h.lr, dtype=np.float64)
     gn = np.asarray(h.grad_norm, dtype=np.float64)
     view = land.history_bounds(obj, xy)
+    path_px = 0.0
     if steps.shape[0] > max_rows:
-        steps, loss, xy, gn, lr = _thin(steps, loss, xy, gn, lr, view, max_rows)
+        steps, loss, xy, gn, lr, path_px = _thin(steps, loss, xy, gn, lr, view, max_rows)
     grid, grid_meta = (None, None)
     if obj is not None and xy is not None:
         start = _start(h)
         grid, grid_meta = land.from_objective(obj, view, grid_size, start)
     labels, groups = list(h.labels), list(h.groups)
     meta = _history_meta(h, obj, view, labels, groups, max_rows)
+    meta["path_px"] = path_px
     notes = dict(zip(labels, getattr(h, "notes", None) or [None] * len(labels), strict=False))
     status = _status(labels, h.status, h.stop_step, loss, steps, notes)
     return Snapshot(
@@ -227,7 +230,8 @@ def _start(h: Any) -> np.ndarray | None:
 
 
 def _thin(steps, loss, xy, gn, lr, view, max_rows):
-    """At most ``max_rows`` rows by the stream's one rule (paths within a pixel, loss extremes)."""
+    """At most ``max_rows`` rows by the stream's one rule (paths within a pixel, loss extremes),
+    and the bound in pixels the paths were kept to (over a pixel where runs outgrew the rows)."""
     n, n_runs = loss.shape
     pts = xy if xy is not None else np.zeros((n, n_runs, 2))
     buf = HistoryBuffer(n_runs, max_rows, bounds=view, px=DEFAULT_PLOT_PX)
@@ -238,7 +242,7 @@ def _thin(steps, loss, xy, gn, lr, view, max_rows):
     r = buf.rows()
     keep = np.searchsorted(steps, r.steps)  # the kept rows, read from the History itself
     out_xy = None if xy is None else xy[keep]
-    return steps[keep], loss[keep], out_xy, gn[keep], lr[keep]
+    return steps[keep], loss[keep], out_xy, gn[keep], lr[keep], buf.precision["px"]
 
 
 def _history_meta(h, obj, view, labels, groups, max_rows) -> dict[str, Any]:

@@ -14,6 +14,15 @@ import { createReplayModel, initialTraits } from "./model.js";
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 
+/** What the rows promise, where they were thinned: each path within a pixel, or within the
+ * bound the recording kept (`meta.path_px`: a run that scribbled may have been coarsened). */
+export function thinnedNote(meta, n) {
+  if (!(meta.max_history && n >= meta.max_history / 2)) return "";
+  const px = Number(meta.path_px);
+  if (!(px > 1)) return " (thinned: each path within a pixel)";
+  return ` (thinned: each path within ${px < 10 ? px.toFixed(1) : Math.round(px)} px)`;
+}
+
 function stepText(data, index) {
   const last = data.steps[data.n - 1];
   return `step ${data.steps[index]} of ${last}`;
@@ -58,7 +67,7 @@ export function mountReplay(host, doc) {
   );
   speedSel.value = "1";
   const meta = data.meta ?? {};
-  const rowsNote = `${data.n} recorded rows of steps ${data.steps[0]}–${data.steps[data.n - 1]}` + (meta.max_history && data.n >= meta.max_history / 2 ? " (thinned: each path within a pixel)" : "");
+  const rowsNote = `${data.n} recorded rows of steps ${data.steps[0]}–${data.steps[data.n - 1]}` + thinnedNote(meta, data.n);
   const root = h("div", { class: "gd-root gd-replay", "data-testid": "gd-replay" }, [
     h("div", { class: "gd-replay-head" }, [
       h("span", { class: "gd-replay-title", text: data.title }),
