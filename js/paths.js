@@ -68,12 +68,26 @@ export function statusByLabel(status) {
   return map;
 }
 
+/** "a pixel", or a bound of more than one pixel rounded up to a tenth ("2.1 px"). */
+export function pxText(px) {
+  if (!(px > 1)) return "a pixel";
+  return px < 10 ? `${(Math.ceil(px * 10) / 10).toFixed(1)} px` : `${Math.ceil(px)} px`;
+}
+
 /**
  * The legend's words for a run's status entry: its `note` when the kernel gives one, `idle`
- * ("paused", or "ready" before the first step) for a run still going while the loop stands.
+ * ("paused", or "ready" before the first step) for a run still going while the loop stands;
+ * then, where the kernel's rows hold the run's path only within more than a pixel
+ * (`path_px`: it outgrew them, scribbling at its minimum), by how much.
  */
 export function statusText(s, idle = "") {
   if (!s) return "";
+  const text = statusWords(s, idle);
+  const coarse = Number(s.path_px) > 1 && s.status !== "diverged"; // its own mark tells
+  return coarse ? `${text} · path within ${pxText(Number(s.path_px))}` : text;
+}
+
+function statusWords(s, idle) {
   if (typeof s.note === "string" && s.note) return s.note;
   if (idle && (s.status === "running" || s.status == null)) return idle;
   const at = s.step == null ? "" : ` at step ${s.step}`;

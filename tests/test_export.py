@@ -13,6 +13,7 @@ import zlib
 
 import numpy as np
 import pytest
+from widget_helpers import distance_to_polyline
 
 import gdwidget as gd
 from gdwidget.export import codec, snapshot, static_svg, to_html
@@ -75,23 +76,6 @@ def from_px(box: dict, px: np.ndarray) -> np.ndarray:
         [box["x0"] + (px[:, 0] - box["left"]) * sx, box["y1"] - (px[:, 1] - box["top"]) * sy],
         axis=1,
     )
-
-
-def distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
-    """Each point's distance to the polyline (brute force over every segment)."""
-    if len(line) == 1:
-        return np.hypot(*(points - line[0]).T)
-    a, b = line[:-1], line[1:]
-    ab = b - a
-    out = np.empty(len(points))
-    for i, p in enumerate(points):
-        t = np.clip(
-            np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-300),
-            0,
-            1,
-        )
-        out[i] = np.min(np.hypot(*(a + t[:, None] * ab - p).T))
-    return out
 
 
 def check_picture(svg: str, labels: list[str], xy: np.ndarray) -> None:

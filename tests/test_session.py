@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from widget_helpers import Bowl, loop_threads, page_state, wait_for
+from widget_helpers import Bowl, distance_to_polyline, loop_threads, page_state, wait_for
 from widget_helpers import make as _make
 
 import gdwidget as gd
@@ -345,6 +345,31 @@ def test_the_default_history_grows_with_the_runs_within_its_budget():
     finally:
         for x in (one, w, fixed):
             x.close()
+
+
+def test_the_status_says_each_runs_path_bound_and_it_holds():
+    """A run the rows cannot hold within a pixel (Adam scribbling at its minimum, in 256
+    rows) has its bound in the status the legend reads; every true point keeps to it."""
+    f = gd.functions.rosenbrock()
+    opts = {"adam": gd.optim.adam(0.05), "gd": gd.optim.sgd(1e-3)}
+    w, _ = make(f, opts, start=(-1.5, 2.0), max_history=256)
+    try:
+        w.step(20_000)
+        px = {s["label"]: s["path_px"] for s in w.status}
+        assert px == {
+            "adam": pytest.approx(w.history.precision["run_px"][0], abs=1e-3),
+            "gd": pytest.approx(w.history.precision["run_px"][1], abs=1e-3),
+        }
+        assert px["adam"] > 1.0 >= px["gd"]
+        truth = gd.run(f, opts, start=(-1.5, 2.0), steps=20_000, device="cpu", grad_tol=0.0)
+        view = w.session.streamer.buffer.view
+        for r, label in enumerate(opts):
+            true_px = view.to_px(truth.params[:, r, :2])
+            held_px = view.to_px(w.history.xy[:, r])
+            worst = distance_to_polyline(true_px, held_px).max()
+            assert worst <= px[label] + 1e-3, (label, worst, px[label])
+    finally:
+        w.close()
 
 
 def test_a_view_tells_the_plot_size_the_paths_are_thinned_for():

@@ -135,3 +135,20 @@ def make(objective: Objective | None = None, optimizers: Any = None, **kw: Any):
 
 def loop_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "gdwidget-session"]
+
+
+def distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Each point's distance to the polyline (brute force over every segment)."""
+    if len(line) == 1:
+        return np.hypot(*(points - line[0]).T)
+    a, b = line[:-1], line[1:]
+    ab = b - a
+    out = np.empty(len(points))
+    for i, p in enumerate(points):
+        t = np.clip(
+            np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-300),
+            0,
+            1,
+        )
+        out[i] = np.min(np.hypot(*(a + t[:, None] * ab - p).T))
+    return out

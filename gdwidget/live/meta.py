@@ -238,9 +238,14 @@ def status_names(run: Any, halted: bool) -> list[str]:
 
 
 def status(
-    run: Any, last_loss: np.ndarray, halted: bool, notes: list[str | None]
+    run: Any,
+    last_loss: np.ndarray,
+    halted: bool,
+    notes: list[str | None],
+    path_px: Any = (),
 ) -> list[dict[str, Any]]:
-    """The protocol's ``status`` trait: one entry per run."""
+    """The protocol's ``status`` trait: one entry per run (``path_px``: each run's bound on
+    its drawn path, the history's ``precision["run_px"]``, where known)."""
     names = status_names(run, halted)
     stop = run.stop_step
     out = []
@@ -255,4 +260,6 @@ def status(
                 "note": notes[i] if i < len(notes) else None,
             }
         )
+        if i < len(path_px):
+            out[-1]["path_px"] = round(float(path_px[i]), 3)
     return out

@@ -92,7 +92,9 @@ class Outbox:
         buf = self.streamer.buffer
         loss = buf.rows(buf.n - 1).loss[0] if buf.n else np.full(run.n_runs, np.nan)
         notes = getattr(run, "notes", None) or [None] * run.n_runs
-        self.sink.update(t=int(run.t), status=meta_mod.status(run, np.asarray(loss), halted, notes))
+        px = buf.precision["run_px"]  # the legend says where a run is drawn coarser
+        status = meta_mod.status(run, np.asarray(loss), halted, notes, px)
+        self.sink.update(t=int(run.t), status=status)
 
     def send_extras(self, force: bool = False) -> None:
         """The X-ray, and a model's gradient arrows and view, each at its own pace, of the step

@@ -7,6 +7,7 @@ import { createEvalsPanel } from "../evals.js";
 import { createLandscape } from "../landscape.js";
 import { createLossPanel } from "../loss.js";
 import { createLegend } from "../legend.js";
+import { pxText } from "../paths.js";
 import { createStore } from "../store.js";
 import { createClock } from "./clock.js";
 import { frameOf, readReplay, statusAt } from "./data.js";
@@ -18,9 +19,7 @@ const SPEEDS = [0.25, 0.5, 1, 2, 4];
  * bound the recording kept (`meta.path_px`: a run that scribbled may have been coarsened). */
 export function thinnedNote(meta, n) {
   if (!(meta.max_history && n >= meta.max_history / 2)) return "";
-  const px = Number(meta.path_px);
-  if (!(px > 1)) return " (thinned: each path within a pixel)";
-  return ` (thinned: each path within ${px < 10 ? px.toFixed(1) : Math.round(px)} px)`;
+  return ` (thinned: each path within ${pxText(Number(meta.path_px))})`;
 }
 
 function stepText(data, index) {

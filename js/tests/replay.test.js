@@ -117,6 +117,6 @@ test("the replay's note says the bound its paths were kept to, a pixel or more",
   assert.equal(thinnedNote({ max_history: 4096 }, 100), "");
   assert.equal(thinnedNote({ max_history: 4096 }, 3000), " (thinned: each path within a pixel)");
   assert.equal(thinnedNote({ max_history: 4096, path_px: 0.97 }, 3000), " (thinned: each path within a pixel)");
-  assert.equal(thinnedNote({ max_history: 4096, path_px: 2.04 }, 3000), " (thinned: each path within 2.0 px)");
+  assert.equal(thinnedNote({ max_history: 4096, path_px: 2.04 }, 3000), " (thinned: each path within 2.1 px)");
   assert.equal(thinnedNote({ max_history: 64, path_px: 31.7 }, 40), " (thinned: each path within 32 px)");
 });

@@ -22,6 +22,12 @@ test("legend status words", () => {
   assert.equal(statusText({ status: "converged", step: 300 }), "converged at step 300");
   assert.equal(statusText({ status: "running", step: 5 }), "running");
   assert.equal(statusText(undefined), "");
+  // a run its rows hold only coarser than a pixel says by how much (rounded up), others not
+  assert.equal(statusText({ status: "running", path_px: 3.97 }, "paused"), "paused · path within 4.0 px");
+  assert.equal(statusText({ status: "running", path_px: 1.01 }), "running · path within 1.1 px");
+  assert.equal(statusText({ status: "converged", step: 9, path_px: 12.2 }), "converged at step 9 · path within 13 px");
+  assert.equal(statusText({ status: "running", path_px: 0.99 }), "running");
+  assert.equal(statusText({ status: "diverged", step: 12, path_px: 50, note: "diverged: overflow" }), "diverged: overflow");
   const m = statusByLabel([{ label: "adam", status: "running" }, null, { label: 3, status: "stopped" }]);
   assert.equal(m.get("adam").status, "running");
   assert.equal(m.get("3").status, "stopped");
