@@ -30,7 +30,7 @@ from .live import landscape
 from .live import meta as meta_mod
 from .live import picker as picker_mod
 from .live import protocol as p
-from .live.assemble import PLOT_PX, assemble, grid_points, quiet_backend
+from .live.assemble import assemble, grid_points, quiet_backend
 from .live.planes import PLANES
 from .live.session import Session
 from .live.sinks import WidgetSink
@@ -238,7 +238,7 @@ class Playground(Knobs, RaceEditing, Exports, ModelsOnData, anywidget.AnyWidget)
         self.observe(self._on_speed, names="speed")
         self.observe(self._on_batch_size, names="batch_size")
         self._submit(p.Reset(None))
-        self._submit(p.SetView(tuple(map(tuple, bounds)), PLOT_PX))
+        self._submit(p.SetView(tuple(map(tuple, bounds))))  # on the default plot size
 
     def _attach(
         self, source: EngineSource, speed: float, bounds: list[list[float]]

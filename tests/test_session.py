@@ -382,6 +382,36 @@ def test_a_view_tells_the_plot_size_the_paths_are_thinned_for():
     w.close()
 
 
+def test_paths_stay_thinned_for_the_largest_plot_a_view_has_had():
+    """A window made narrower for a while (or a second, smaller view) must not leave the rows
+    thinned for its smaller plot: back at the larger size, every run keeps its tolerance
+    there, and each true point is within the bound of the rows held."""
+    f, opts = gd.functions.rosenbrock(), {"adam": gd.optim.adam(0.05), "gd": gd.optim.sgd(1e-3)}
+    w, comm = make(f, opts, start=(-1.5, 2.0), max_history=512)
+    try:
+        comm.page_sends({"type": "view_open", "id": "v", "px": [600, 400]})
+        w.step(10_000)
+        comm.page_sends({"type": "view_open", "id": "v", "px": [200, 130]})  # narrower
+        assert w.session.out.px == (600, 400)
+        generation = w.session.streamer.buffer.generation
+        w.step(10_000)
+        assert w.session.streamer.buffer.generation > generation  # thinned while narrow
+        comm.page_sends({"type": "view_open", "id": "v", "px": [600, 400]})  # wide again
+        prec = w.history.precision
+        assert max(prec["run_px"]) <= float(np.max(prec["tolerance"])) + 1e-9
+        truth = gd.run(f, opts, start=(-1.5, 2.0), steps=20_000, device="cpu", grad_tol=0.0)
+        view = w.session.streamer.buffer.view
+        for r in range(2):
+            worst = distance_to_polyline(
+                view.to_px(truth.params[::5, r, :2]), view.to_px(w.history.xy[:, r])
+            ).max()
+            assert worst <= prec["run_px"][r] + 1e-3
+        comm.page_sends({"type": "view_open", "id": "w", "px": [800, 300]})  # a second view
+        assert w.session.out.px == (800, 400)
+    finally:
+        w.close()
+
+
 def test_subscribers_see_every_frame_and_can_leave():
     w, comm = make(Bowl(), {"gd": gd.optim.sgd(0.1)}, start=(1.0, 1.0))
     comm.page_sends({"type": "request_history"})

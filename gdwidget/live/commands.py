@@ -142,7 +142,8 @@ class ViewOpen(Command):
 
 @dataclass(frozen=True)
 class SetPixels(Command):
-    """The landscape's plot size in the page: paths are thinned to within a pixel of it."""
+    """The landscape's plot size in a view: paths are thinned to within a pixel of the
+    largest one the views have told (:meth:`.outbox.Outbox.use_pixels`)."""
 
     px: tuple[int, int]
 

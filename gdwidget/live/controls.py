@@ -154,7 +154,7 @@ def _set_batch_size(s: Session, cmd: p.SetBatchSize) -> None:
 
 
 def _set_pixels(s: Session, cmd: p.SetPixels) -> None:
-    s.out.px = tuple(cmd.px)
+    s.out.use_pixels(cmd.px)
     s.streamer.set_view(s.out.view, px=s.out.px)
 
 

@@ -47,7 +47,8 @@ class Outbox:
         self.model_view = model_view
         self.data_meta = data_meta or {}
         self.view = [list(b) for b in bounds]
-        self.px = tuple(plot_px)
+        self.px = tuple(plot_px)  # the plot size paths are thinned for (use_pixels)
+        self._told = False  # whether a view has told its plot size yet
         self.selected = 0  # the run whose decision regions the "boundary" view shows
         self.marks: list[dict[str, Any]] = []
         self.may_send = may_send
@@ -139,10 +140,18 @@ class Outbox:
             self._last_xray = now
             self._try_send("x-ray", xray_message, self.source)
 
+    def use_pixels(self, px: tuple[int, int]) -> None:
+        """A view's plot is ``px`` pixels: paths are thinned for the largest plot the views
+        have had (a plot made smaller for a while, by a narrower window or a second smaller
+        view, must not leave the rows thinned coarser than a pixel of the larger one)."""
+        px = (int(px[0]), int(px[1]))
+        self.px = (max(self.px[0], px[0]), max(self.px[1], px[1])) if self._told else px
+        self._told = True
+
     def set_view(self, bounds: list[list[float]], px: tuple[int, int] | None = None) -> None:
         """Recompute the landscape over ``bounds`` on the device and tell the page."""
         if px is not None:
-            self.px = px
+            self.use_pixels(px)
         grid, grid_meta, error = landscape.grid(self.source, bounds, self.grid_size)
         self.view = bounds
         self.streamer.set_view(bounds, px=self.px)
