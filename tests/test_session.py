@@ -352,7 +352,7 @@ def test_the_status_says_each_runs_path_bound_and_it_holds():
     rows) has its bound in the status the legend reads; every true point keeps to it."""
     f = gd.functions.rosenbrock()
     opts = {"adam": gd.optim.adam(0.05), "gd": gd.optim.sgd(1e-3)}
-    w, _ = make(f, opts, start=(-1.5, 2.0), max_history=256)
+    w, _ = make(f, opts, start=(-1.5, 2.0), max_history=512)
     try:
         w.step(20_000)
         px = {s["label"]: s["path_px"] for s in w.status}

@@ -23,12 +23,15 @@ more than half the rows, the loss extremes are given up (``width`` None) and
 only the paths' promise is kept.
 
 If that does not fit, the rule coarsens until it does, and says what it achieved:
-first the loss buckets (twice as wide a level, each still keeping its extremes, until
-one bucket spans every step), and only then the paths' pixel tolerance, run by run:
-each round doubles the tolerance of the runs that need the most rows (:func:`.paths.demand`:
-an optimizer that scribbles within a pixel or two at its minimum, such as Adam with a large
-rate, needs thousands of rows at one pixel, a smooth path a few dozen), so that one such
-run does not coarsen the others.
+first the loss buckets, up to ``2 ** _LOSS_FIRST`` columns wide (twice as wide a level,
+each still keeping its extremes), then the paths' pixel tolerance, run by run, up to
+``2 ** _PATH_FIRST`` pixels: each round doubles the tolerance of the runs that need the
+most rows (:func:`.paths.demand`: an optimizer that scribbles within a pixel or two at its
+minimum, such as Adam with a large rate, needs thousands of rows at one pixel, a smooth
+path a few dozen), so that one such run does not coarsen the others; past both, the loss
+buckets widen until one spans every step, and only then do the paths coarsen further. A
+path drawn coarser says so (its bound, ``run_px``, is in the legend); a loss chart of
+wide buckets would not.
 
 :mod:`.prefilter` applies the same promises as rows arrive, so that thinning
 is rare: a row is taken only if some run moved a fraction of a pixel, or the
@@ -58,6 +61,10 @@ __all__ = [
 _PX_LIMIT = 1e9
 #: Rounds of coarsening only the runs that crowd the rows; then every run at once.
 _RUN_ROUNDS = 64
+#: Loss levels (buckets of 2**level columns) a thinning may take before any path coarsens,
+#: and path levels (2**level pixels) before the loss buckets widen further.
+_LOSS_FIRST = 4
+_PATH_FIRST = 2
 
 
 @dataclass(frozen=True)
@@ -322,15 +329,18 @@ def select_rows(
         return must, width
 
     top = max(widest, int(tail).bit_length())  # one bucket, no tail: the loss can give no more
+    # the loss levels tried before the paths coarsen (all of them without loss extremes)
+    cap = min(top, _LOSS_FIRST) if extremes else top
     start = min(start, top)
     px = pixels(xy, view)
     rounds = 0
     while True:
         eps = tolerance * 2.0**run_level
-        # the paths' promise comes first: the finest loss level whose rows fit (each bucket
-        # still keeps its extremes; the tail halves a level), galloping up from where the last
-        # thinning ended, then bisecting; only when none fits do the paths coarsen
-        lo, lv, stride, found = start, start, 1, None
+        # the finest loss level up to `cap` whose rows fit (each bucket still keeps its
+        # extremes; the tail halves a level), galloping up from where the last thinning
+        # ended, then bisecting; when none fits, the paths coarsen, or else the loss widens
+        lo = lv = min(start, cap)
+        stride, found = 1, None
         while True:
             must, width = rows_at(lv)
             keep = None
@@ -339,18 +349,23 @@ def select_rows(
                 if int(keep.sum()) <= target:
                     found = (lv, width, keep, new_err)
                     break
-            if lv >= top:
+            if lv >= cap:
                 break
-            lo, lv, stride = lv + 1, min(top, lv + stride), stride * 2
+            lo, lv, stride = lv + 1, min(cap, lv + stride), stride * 2
         if found is None:
-            if keep is None:
-                break  # the rows that must stay do not fit even then: the last resort
-            # coarsen the paths of the runs that crowd the rows (twice a level)
+            if keep is None:  # what must stay does not fit: the loss must give more
+                if cap < top:
+                    cap = top
+                    continue
+                break  # not even then: the last resort
+            # coarsen the paths of the runs that crowd the rows (twice a level), up to
+            # 2**_PATH_FIRST pixels before the loss widens past `cap`
             need = demand(xy, view, err, keep, must, eps, px=px)
-            if need.max() > 0 and rounds < _RUN_ROUNDS:
-                run_level[need * 2 >= need.max()] += 1
-            else:
-                run_level += 1
+            crowd = need * 2 >= need.max() if need.max() > 0 and rounds < _RUN_ROUNDS else True
+            if cap < top and (run_level[crowd] >= _PATH_FIRST).any():
+                cap = top
+                continue
+            run_level[crowd] += 1
             rounds += 1
             if (tolerance * 2.0**run_level > _PX_LIMIT).all():
                 break
