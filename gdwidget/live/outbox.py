@@ -93,7 +93,7 @@ class Outbox:
         buf = self.streamer.buffer
         loss = buf.rows(buf.n - 1).loss[0] if buf.n else np.full(run.n_runs, np.nan)
         notes = getattr(run, "notes", None) or [None] * run.n_runs
-        px = buf.precision["run_px"]  # the legend says where a run is drawn coarser
+        px = buf.run_px()  # the legend says where a run is drawn coarser
         status = meta_mod.status(run, np.asarray(loss), halted, notes, px)
         self.sink.update(t=int(run.t), status=status)
 

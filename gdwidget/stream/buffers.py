@@ -227,6 +227,12 @@ class HistoryBuffer:
         last = max(self._last_seen, 0)
         return max(self._base, int(self._floor.at(np.array([last]))[0]))
 
+    def run_px(self) -> np.ndarray:
+        """Each run's bound (pixels of the current view) on the distance from its steps'
+        points to its polyline through the held rows and the rows held aside ``(R,)``."""
+        run_px = self._err[: self.n].max(axis=0) if self.n else np.zeros(self.n_runs)
+        return np.maximum(run_px, self._filter.pending_bound())
+
     @property
     def precision(self) -> dict[str, Any]:
         """What the held rows promise now.
@@ -242,8 +248,7 @@ class HistoryBuffer:
         ``loss_columns``: how many buckets span the steps; ``level``: how many
         times the last thinning had to coarsen the loss buckets.
         """
-        run_px = self._err[: self.n].max(axis=0) if self.n else np.zeros(self.n_runs)
-        run_px = np.maximum(run_px, self._filter.pending_bound())
+        run_px = self.run_px()
         steps = None if self._loss_lost else self.bucket_steps
         return {
             "px": float(run_px.max()),
