@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdwidget.stream.evals import EvalBuffer
-from gdwidget.stream.thinning import bucket_width
+from gdwidget.stream.m4 import bucket_width
 
 KEYS = ["train_loss", "val_loss", "train_acc", "val_acc"]
 

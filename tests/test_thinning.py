@@ -24,8 +24,8 @@ from gdwidget.stream import (
     select_rows,
     unpack,
 )
+from gdwidget.stream.m4 import bucket_width, m4_rows
 from gdwidget.stream.paths import demand, segment_distance, simplify
-from gdwidget.stream.thinning import bucket_width, m4_rows
 
 ROSENBROCK_VIEW = [[-2.0, 2.0], [-1.0, 3.0]]
 

@@ -5,7 +5,7 @@ the torch hook queued). A row whose step equals the last row's step is merged in
 it (the optimizer's hook and ``m.log(loss=...)`` of the same step share one row).
 
 When the history is full (``capacity`` rows), it is thinned to at most half of it
-by the stream's M4 rule (:func:`gdwidget.stream.thinning.m4_rows`): per bucket of
+by the stream's M4 rule (:func:`gdwidget.stream.m4.m4_rows`): per bucket of
 ``width`` steps (a power of two, so that buckets nest from one thinning to the
 next) the first and last row, and each curve's smallest and largest finite value.
 The curves are every scalar's mean (and band edges with seeds), every lr column,
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..stream.thinning import bucket_width, m4_rows
+from ..stream.m4 import bucket_width, m4_rows
 
 __all__ = ["Block", "Recorder", "band_columns"]
 

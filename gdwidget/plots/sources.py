@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from ..live.meta import PALETTE, style
+from ..stream.m4 import bucket_width, m4_rows
 from ..stream.paths import simplify
-from ..stream.thinning import PixelView, bucket_width, m4_rows
+from ..stream.thinning import PixelView
 
 __all__ = ["Adapter", "Curve", "Frame", "Grid", "adapt"]
 

@@ -22,8 +22,9 @@ from .buffers import (
 )
 from .evals import EvalBuffer
 from .history import DecimatedHistory
+from .m4 import LossFloor
 from .streamer import DEFAULT_MAX_FPS, FrameClock, Packet, Projection, Streamer, first_two
-from .thinning import LossFloor, PixelView, Selection, select_rows
+from .thinning import PixelView, Selection, select_rows
 from .wire import Evals, apply, pack, unpack
 
 __all__ = [

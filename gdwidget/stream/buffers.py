@@ -16,8 +16,10 @@ import numpy as np
 
 from ..optim import _fused
 from . import sleeve
+from .cover import Window
+from .m4 import LossFloor, bucket_width
 from .prefilter import Ball, loss_records
-from .thinning import LossFloor, PixelView, bucket_width, select_rows
+from .thinning import PixelView, select_rows
 
 __all__ = [
     "BALL_FRACTION",
@@ -139,6 +141,7 @@ class HistoryBuffer:
         self._gnorm = np.zeros((C, R), dtype=self.dtype)
         self._lr = np.zeros((C, R), dtype=self.dtype)
         self._err = np.zeros((C, R), dtype=np.float32)  # see the class notes
+        self._cover = np.zeros((C, R), dtype=bool)  # err bounds the distance to a window's path
         self._origin = np.zeros(C, dtype=np.int64)  # each row's index at the mark; -1: newer
         self.clear()
 
@@ -154,6 +157,7 @@ class HistoryBuffer:
         self._tol = self.tolerance  # the largest tolerance the last thinning held a run to
         self._floor = LossFloor()  # the narrowest loss buckets left, by step
         self._loss_lost = False  # a thinning had to give up the loss extremes
+        self._windows: tuple[Window, ...] = ()  # rows kept for good (see .cover)
         self._last_seen = -1
         # the filter that takes rows: by chords once compiled, else by balls (made again on a
         # reset, which forgets what it held; see _row_filter)
@@ -198,7 +202,7 @@ class HistoryBuffer:
 
     def nbytes(self) -> int:
         """Host memory held by the buffer's arrays."""
-        arrays = (self._steps, self._loss, self._xy, self._gnorm, self._lr, self._err)
+        arrays = (self._steps, self._loss, self._xy, self._gnorm, self._lr, self._err, self._cover)
         return sum(a.nbytes for a in arrays)
 
     @property
@@ -213,7 +217,7 @@ class HistoryBuffer:
 
     def bucket_starts(self, steps: np.ndarray) -> np.ndarray:
         """The first step of each step's loss bucket now: buckets of :attr:`bucket_steps`,
-        wider where a thinning kept only wider ones (:class:`.thinning.LossFloor`)."""
+        wider where a thinning kept only wider ones (:class:`.m4.LossFloor`)."""
         return self._floor.starts(steps, self._base)
 
     @property
@@ -374,6 +378,7 @@ class HistoryBuffer:
                 self._gnorm[sl] = grad_norm[i:j]
                 self._lr[sl] = lr[i:j]
             self._err[sl] = err[i:j]
+            self._cover[sl] = False
             self._origin[sl] = -1
             self.n += j - i
             i = j
@@ -395,6 +400,8 @@ class HistoryBuffer:
             level=self.level - 1,
             floor=self._floor,
             run_level=self._run_level,
+            windows=self._windows,
+            cover=self._cover[:n],
         )
         idx = sel.keep
         k = idx.size
@@ -402,9 +409,11 @@ class HistoryBuffer:
         for a in (self._steps, self._loss, self._xy, self._gnorm, self._lr, self._origin):
             a[:k] = a[idx]
         self._err[:k] = sel.err
+        self._cover[:k] = sel.cover
         self.n = k
         self.level = sel.level
         self._run_level = sel.run_level
+        self._windows = sel.windows
         self._tol = float(sel.tolerance.max())
         if sel.width is None:
             self._loss_lost = True

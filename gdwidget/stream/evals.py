@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .buffers import DEFAULT_CAPACITY, DEFAULT_LOSS_PX
-from .thinning import LossFloor, bucket_width, finite_edges, m4_rows
+from .m4 import LossFloor, bucket_width, finite_edges, m4_rows
 
 __all__ = ["EvalBuffer"]
 
@@ -27,10 +27,10 @@ class EvalBuffer:
     -----
     When full it keeps at most half: the M4 rows of every key and run over
     buckets of steps (a power of two wide, about one column each, wider if
-    that does not fit; :func:`.thinning.m4_rows`), always the first and the last,
+    that does not fit; :func:`.m4.m4_rows`), always the first and the last,
     and the rows on either side of a value turning NaN or back.
     Buckets made wider stay so for the steps they held only (:attr:`floor`, a
-    :class:`.thinning.LossFloor`): later evaluations start at one column again.
+    :class:`.m4.LossFloor`): later evaluations start at one column again.
     :attr:`generation` goes up, so that a consumer knows its copy is stale.
     Values are float32.
     """

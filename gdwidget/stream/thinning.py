@@ -4,17 +4,14 @@ A history row is one step with every run's loss and drawn point. When the
 bounded history is full, :func:`select_rows` chooses at most ``target`` rows so
 that what is drawn stays true:
 
-* **paths keep their shape**: every run's polyline through the kept rows stays
-  within ``tolerance`` pixels (of the current view) of every true point of that
-  run. The selection is a Ramer-Douglas-Peucker simplification run on all runs
-  at once on the plotted coordinates, with error *bounds* carried from earlier
-  thinnings (``err``), so that repeated thinnings never add up to more than the
-  tolerance;
-* **loss curves keep their extremes**: per column of the loss chart (buckets of
-  ``width`` steps, a power of two, about one pixel column each) the first, the
-  last, and each run's smallest and largest finite loss are kept (M4
-  aggregation, Jugel et al., VLDB 2014). Buckets of powers of two nest, so the
-  extremes of a coarser bucket are among those of the finer ones kept earlier;
+* **paths keep their shape**: every true point of a run stays within ``tolerance``
+  pixels (of the current view) of the run's polyline through the kept rows, and every
+  point of that polyline within it of the true path. The selection is a
+  Ramer-Douglas-Peucker simplification run on all runs at once on the plotted
+  coordinates, with error *bounds* carried from earlier thinnings (``err``), so that
+  repeated thinnings never add up to more than the tolerance;
+* **loss curves keep their extremes** (:mod:`.m4`): per column of the loss chart the
+  first, the last, and each run's smallest and largest finite loss are kept;
 * the first and the last row, the newest ``tail`` rows, and the rows where a
   run's loss or point stops (or starts) being finite are always kept.
 
@@ -22,16 +19,19 @@ With so many runs that one bucket's extremes (``2 * R + 2`` rows) would take
 more than half the rows, the loss extremes are given up (``width`` None) and
 only the paths' promise is kept.
 
-If that does not fit, the rule coarsens until it does, and says what it achieved:
-first the loss buckets, up to ``2 ** _LOSS_FIRST`` columns wide (twice as wide a level,
-each still keeping its extremes), then the paths' pixel tolerance, run by run, up to
-``2 ** _PATH_FIRST`` pixels: each round doubles the tolerance of the runs that need the
-most rows (:func:`.paths.demand`: an optimizer that scribbles within a pixel or two at its
-minimum, such as Adam with a large rate, needs thousands of rows at one pixel, a smooth
-path a few dozen), so that one such run does not coarsen the others; past both, the loss
-buckets widen until one spans every step, and only then do the paths coarsen further. A
-path drawn coarser says so (its bound, ``run_px``, is in the legend); a loss chart of
-wide buckets would not.
+If that does not fit, the runs that need the most rows (:func:`.paths.demand`) first let go
+the rows that their drawn paths already cover (:mod:`.cover`; a run that did before does so
+at once); that keeps an optimizer scribbling within a pixel or two of its minimum within the
+tolerance for as long as it runs. If that is not enough, the rule coarsens until the rows
+fit, and says what it achieved: first the loss buckets, up to ``2 ** _LOSS_FIRST`` columns
+wide (twice as wide a level, each still keeping its extremes), then the paths' pixel
+tolerance, run by run, up to ``2 ** _PATH_FIRST`` pixels: each round doubles the tolerance
+of the runs that need the most rows (:func:`.paths.demand`: an optimizer that scribbles
+within a pixel or two at its minimum, such as Adam with a large rate, needs thousands of
+rows at one pixel, a smooth path a few dozen), so that one such run does not coarsen the
+others; past both, the loss buckets widen until one spans every step, and only then do the
+paths coarsen further. A path drawn coarser says so (its bound, ``run_px``, is in the
+legend); a loss chart of wide buckets would not.
 
 :mod:`.prefilter` applies the same promises as rows arrive, so that thinning
 is rare: a row is taken only if some run moved a fraction of a pixel, or the
@@ -45,17 +45,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cover import WINDOW_SHARE, Window, in_windows, kept_ranges_all, relax
+from .m4 import LossFloor, bucket_width, finite_edges, m4_rows
 from .paths import demand, pixels, simplify
 
-__all__ = [
-    "LossFloor",
-    "PixelView",
-    "Selection",
-    "bucket_width",
-    "finite_edges",
-    "m4_rows",
-    "select_rows",
-]
+__all__ = ["PixelView", "Selection", "select_rows"]
 
 #: Pixel coordinates are clipped to this magnitude (far points stay far, without overflow).
 _PX_LIMIT = 1e9
@@ -134,6 +128,10 @@ class Selection:
         How many times the loss buckets (and the tail) coarsened.
     run_level : ndarray (R,) of int
         How many times each run's path tolerance doubled.
+    windows : tuple of :class:`.cover.Window`
+        The rows kept for good, so far (see :mod:`.cover`).
+    cover : ndarray (k, R) of bool
+        Where ``err`` bounds the distance of the true points to the run's windows' path.
     """
 
     keep: np.ndarray
@@ -142,112 +140,8 @@ class Selection:
     width: int | None
     level: int
     run_level: np.ndarray
-
-
-@dataclass(frozen=True)
-class LossFloor:
-    """The narrowest loss buckets left, by step.
-
-    A thinning that kept the extremes of buckets ``w`` steps wide lost the finer ones of
-    the steps it held, so the steps before ``end`` (the end of the bucket of its last step)
-    keep buckets of at least ``w`` steps; later steps start fine again. ``ends`` increase
-    and ``widths`` decrease (a pair that another covers is dropped).
-    """
-
-    ends: tuple[int, ...] = ()
-    widths: tuple[int, ...] = ()
-
-    def at(self, steps: np.ndarray) -> np.ndarray:
-        """The narrowest width allowed at each of ``steps`` (1 where nothing was lost)."""
-        widths = np.array((*self.widths, 1), dtype=np.int64)
-        return widths[np.searchsorted(np.array(self.ends, dtype=np.int64), steps, "right")]
-
-    def raised(self, last_step: int, width: int) -> LossFloor:
-        """This floor after a thinning that kept buckets of ``width`` up to ``last_step``."""
-        end = -(-(int(last_step) + 1) // int(width)) * int(width)
-        pairs = sorted([*zip(self.ends, self.widths, strict=True), (end, int(width))])
-        kept: list[tuple[int, int]] = []
-        for e, w in reversed(pairs):  # latest end first: keep a pair wider than all later
-            if not kept or w > kept[-1][1]:
-                kept.append((e, w))
-        kept.reverse()
-        return LossFloor(tuple(e for e, _ in kept), tuple(w for _, w in kept))
-
-    def pairs(self) -> list[list[int]]:
-        return [[e, w] for e, w in zip(self.ends, self.widths, strict=True)]
-
-    def starts(self, steps: np.ndarray, base: int) -> np.ndarray:
-        """The first step of each of ``steps``' buckets, ``base`` steps wide or the floor's."""
-        width: int | np.ndarray = base
-        if self.ends and steps.size and steps[0] < self.ends[-1]:
-            width = np.maximum(base, self.at(steps))
-        return steps // width * width
-
-    def count(self, stop: int, base: int) -> int:
-        """How many buckets (``base`` steps wide or the floor's) span steps ``0..stop - 1``."""
-        count, lo, prev = 0, 0, -1
-        for end, floor in [*zip(self.ends, self.widths, strict=True), (math.inf, 1)]:
-            hi = min(end, stop)  # steps lo..hi - 1 have buckets of one width
-            if hi <= lo:
-                continue
-            w = max(base, floor)
-            first, last = lo // w * w, (hi - 1) // w * w
-            count += (last - first) // w + 1 - (first == prev)  # a bucket across the edge
-            lo, prev = hi, last
-        return count
-
-
-def bucket_width(last_step: int, columns: int) -> int:
-    """The smallest power of two ``w`` with ``ceil((last_step + 1) / w) <= columns``."""
-    need = -(-(int(last_step) + 1) // max(1, int(columns)))
-    return 1 << max(0, need - 1).bit_length()
-
-
-def finite_edges(finite: np.ndarray) -> np.ndarray:
-    """Rows on either side of a change of finiteness of any column: ``(n, K) -> (n,)``."""
-    n = finite.shape[0]
-    out = np.zeros(n, dtype=bool)
-    if n > 1:
-        change = (finite[1:] != finite[:-1]).any(axis=1)
-        out[1:] |= change
-        out[:-1] |= change
-    return out
-
-
-def _first_where(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Per segment (``starts``) and column, the first row where ``mask``; ``n`` if none."""
-    n = mask.shape[0]
-    pos = np.where(mask, np.arange(n)[:, None], n)
-    return np.minimum.reduceat(pos, starts, axis=0)
-
-
-def m4_rows(steps: np.ndarray, values: np.ndarray, width: int | np.ndarray) -> np.ndarray:
-    """Rows of the M4 aggregate of each column of ``values`` over buckets of ``width`` steps
-    (one width, or each row's: powers of two that tile the steps, see :class:`LossFloor`).
-
-    Per bucket: its first and last row, and each column's first row of smallest and of
-    largest finite value. ``(n,), (n, K) -> (n,)`` mask.
-    """
-    n = steps.shape[0]
-    keep = np.zeros(n, dtype=bool)
-    if n == 0:
-        return keep
-    width = np.asarray(width, dtype=np.int64)
-    b = np.asarray(steps) // width * width  # each row's bucket, by its first step
-    new = np.r_[True, b[1:] != b[:-1]]
-    starts = np.flatnonzero(new)
-    keep[starts] = True
-    keep[np.r_[starts[1:] - 1, n - 1]] = True
-    if values.size == 0:
-        return keep
-    seg = np.cumsum(new) - 1
-    finite = np.isfinite(values)
-    for fill, reduce in ((np.inf, np.minimum), (-np.inf, np.maximum)):
-        v = np.where(finite, values, fill)
-        ext = reduce.reduceat(v, starts, axis=0)
-        first = _first_where(finite & (v == ext[seg]), starts)
-        keep[first[first < n]] = True
-    return keep
+    windows: tuple[Window, ...] = ()
+    cover: np.ndarray | None = None
 
 
 def select_rows(
@@ -264,6 +158,8 @@ def select_rows(
     level: int = 0,
     floor: LossFloor | None = None,
     run_level: np.ndarray | None = None,
+    windows: tuple[Window, ...] = (),
+    cover: np.ndarray | None = None,
 ) -> Selection:
     """Choose at most ``target`` rows of a full history (see the module's doc).
 
@@ -291,16 +187,22 @@ def select_rows(
     run_level : ndarray (R,) of int, optional
         Each run's path level to start from (the previous thinning's: its rows hold no
         finer bound); default 0.
+    windows : tuple of :class:`.cover.Window`
+        Rows kept for good (:mod:`.cover`); a thinning may add some.
+    cover : ndarray (n, R) of bool, optional
+        Where ``err`` bounds the distance to the run's windows' path (:mod:`.cover`).
     """
     n, R = err.shape
+    cover = np.zeros((n, R), dtype=bool) if cover is None else cover
     run_level = np.zeros(R, np.int64) if run_level is None else np.array(run_level, np.int64)
     if n <= target:
         eps = tolerance * 2.0**run_level
-        return Selection(np.arange(n), err.copy(), eps, 1, 0, run_level)
+        return Selection(np.arange(n), err.copy(), eps, 1, 0, run_level, windows, cover.copy())
     last = int(steps[-1])
     fixed = np.zeros(n, dtype=bool)
     fixed[0] = fixed[-1] = True
     fixed |= finite_edges(np.isfinite(loss)) | finite_edges(np.isfinite(xy).all(axis=-1))
+    fixed |= in_windows(steps, windows)
     base = bucket_width(last, columns)
     start = max(0, int(level))
     least = (floor or LossFloor()).at(steps)  # each row's narrowest bucket
@@ -333,6 +235,22 @@ def select_rows(
     cap = min(top, _LOSS_FIRST) if extremes else top
     start = min(start, top)
     px = pixels(xy, view)
+    relaxed = np.zeros(R, dtype=bool)
+
+    def relax_runs(runs: np.ndarray) -> None:
+        """Let the rows go that ``runs``' drawn paths cover (:mod:`.cover`), once a thinning."""
+        nonlocal px, err, cover, windows, fixed
+        runs = runs & ~relaxed
+        relaxed[runs] = True
+        eps = tolerance * 2.0**run_level
+        px, err, cover, ends, windows = relax(
+            steps, px, err, cover, eps, np.flatnonzero(runs), windows,
+            stop=n - int(tail), budget=target // WINDOW_SHARE,
+        )  # fmt: skip
+        fixed |= ends | in_windows(steps, windows)
+
+    # the runs that crowded the rows before (they have windows) first, then those that do now
+    relax_runs(np.isin(np.arange(R), [w.run for w in windows]))
     rounds = 0
     while True:
         eps = tolerance * 2.0**run_level
@@ -362,6 +280,10 @@ def select_rows(
             # 2**_PATH_FIRST pixels before the loss widens past `cap`
             need = demand(xy, view, err, keep, must, eps, px=px)
             crowd = need * 2 >= need.max() if need.max() > 0 and rounds < _RUN_ROUNDS else True
+            crowd = np.broadcast_to(crowd, (R,))
+            if (crowd & ~relaxed).any():  # first let go the rows their drawn paths cover
+                relax_runs(crowd)
+                continue
             if cap < top and (run_level[crowd] >= _PATH_FIRST).any():
                 cap = top
                 continue
@@ -382,7 +304,8 @@ def select_rows(
         level, width, keep, new_err = found
         idx = np.flatnonzero(keep)
         kept_width = width if extremes else None
-        return Selection(idx, new_err[idx], eps, kept_width, level, run_level)
+        kept_cover = kept_ranges_all(cover, idx)
+        return Selection(idx, new_err[idx], eps, kept_width, level, run_level, windows, kept_cover)
     # last resort: no loss extremes, no path promise; first and last, then what fits
     idx = np.flatnonzero(fixed)
     if idx.size > target:
@@ -390,4 +313,6 @@ def select_rows(
     must = np.zeros(n, dtype=bool)
     must[idx] = True
     keep, new_err = simplify(xy, view, err, must, math.inf)
-    return Selection(idx, new_err[idx], np.full(R, math.inf), None, top, run_level)
+    kept_cover = kept_ranges_all(cover, idx)
+    inf = np.full(R, math.inf)
+    return Selection(idx, new_err[idx], inf, None, top, run_level, windows, kept_cover)
