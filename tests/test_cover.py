@@ -105,7 +105,7 @@ def test_scribbling_runs_stay_within_the_pixel_both_ways(truth):
 def test_without_the_cover_rule_the_scribblers_coarsen(truth, monkeypatch):
     """The test above can fail: the same rows, with the rule off, need 2 px."""
 
-    def off(steps, px, err, cover_, eps, runs, windows, *, stop, budget):
+    def off(steps, px, err, cover_, eps, runs, windows, **_):
         return px, err, cover_, np.zeros(steps.shape[0], dtype=bool), windows
 
     monkeypatch.setattr("gdwidget.stream.thinning.relax", off)
@@ -129,3 +129,16 @@ def test_kept_ranges_all_reads_every_row_of_each_range():
     for i, b in enumerate(idx):
         a = idx[i - 1] + 1 if i else 0
         assert (got[i] == flags[a : b + 1].all(axis=0)).all()
+
+
+def test_the_distance_map_never_reads_less_than_the_distance():
+    rng = np.random.default_rng(5)
+    u = np.cumsum(rng.normal(size=(300, 2)), axis=0) * 0.4 + 50
+    umap = cover._DistanceMap(u[:-1], u[1:], 1.0)
+    p = rng.uniform(u.min(0) - 2, u.max(0) + 2, size=(5000, 2))
+    exact = segment_distance(p[:, None], u[None, :-1], u[None, 1:]).min(axis=1)
+    got = umap.at(p)
+    inside = np.isfinite(got)
+    assert inside.mean() > 0.5
+    assert (got >= exact - 1e-9).all()
+    assert (got[inside] - exact[inside]).max() <= 2 * umap.cell * np.sqrt(0.5) + 1e-9

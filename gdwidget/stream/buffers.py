@@ -158,6 +158,7 @@ class HistoryBuffer:
         self._floor = LossFloor()  # the narrowest loss buckets left, by step
         self._loss_lost = False  # a thinning had to give up the loss extremes
         self._windows: tuple[Window, ...] = ()  # rows kept for good (see .cover)
+        self._maps: dict = {}  # .cover's distance maps, from one thinning to the next
         self._last_seen = -1
         # the filter that takes rows: by chords once compiled, else by balls (made again on a
         # reset, which forgets what it held; see _row_filter)
@@ -402,6 +403,7 @@ class HistoryBuffer:
             run_level=self._run_level,
             windows=self._windows,
             cover=self._cover[:n],
+            maps=self._maps,
         )
         idx = sel.keep
         k = idx.size

@@ -32,8 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .paths import segment_distance
-
 __all__ = [
     "MAX_WINDOWS",
     "WINDOW",
@@ -56,7 +54,8 @@ _LEAST_WINDOW = 8  # rows: a history too small for windows this long makes none
 _CELL = 0.25  # pixels: the distance map's cells
 _GRID = 256  # cells a side, at most
 _MARGIN = 1 - 1e-3
-_BLOCK = 64  # segments at a time in the distance map
+_BLOCK = 256  # segments at a time in the distance map
+_MAPS = 64  # distance maps kept for the next thinnings, at most
 
 
 @dataclass(frozen=True)
@@ -88,12 +87,16 @@ class _DistanceMap:
         self.lo = lo
         self.shape = np.maximum(1, np.ceil((hi - lo) / self.cell).astype(np.int64))
         gx, gy = (lo[i] + (np.arange(self.shape[i]) + 0.5) * self.cell for i in (0, 1))
-        centres = np.stack(np.meshgrid(gx, gy, indexing="ij"), axis=-1).reshape(-1, 1, 2)
-        dist = np.full(centres.shape[0], np.inf)
-        for s in range(0, a.shape[0], _BLOCK):
-            d = segment_distance(centres, a[None, s : s + _BLOCK], b[None, s : s + _BLOCK])
-            np.minimum(dist, d.min(axis=1), out=dist)
-        self.dist = dist.reshape(tuple(self.shape)) + self.cell * math.sqrt(0.5)
+        cx, cy = (c.reshape(-1, 1) for c in np.meshgrid(gx, gy, indexing="ij"))
+        dist2 = np.full(cx.shape[0], np.inf)
+        for s in range(0, a.shape[0], _BLOCK):  # squared distances to a block of segments
+            ax, ay = a[s : s + _BLOCK, 0], a[s : s + _BLOCK, 1]
+            dx, dy = b[s : s + _BLOCK, 0] - ax, b[s : s + _BLOCK, 1] - ay
+            den = np.maximum(dx * dx + dy * dy, 1e-300)
+            t = np.clip(((cx - ax) * dx + (cy - ay) * dy) / den, 0.0, 1.0)
+            ex, ey = ax + t * dx - cx, ay + t * dy - cy
+            np.minimum(dist2, (ex * ex + ey * ey).min(axis=1), out=dist2)
+        self.dist = np.sqrt(dist2).reshape(tuple(self.shape)) + self.cell * math.sqrt(0.5)
 
     def at(self, p: np.ndarray) -> np.ndarray:
         """At least the distance from each point ``(..., 2)`` to the polyline (inf off the grid)."""
@@ -120,16 +123,23 @@ def _covered(
     u_rows: np.ndarray,
     stop: int,
     eps: float,
+    maps: dict,
 ) -> np.ndarray | None:
     """For each row's segment (from the row before), a bound on its true points' distance to
     ``U`` (the polyline through rows ``u_rows``): ``err`` where it bounds that already
-    (``cover``), else ``err + c``; NaN where over ``eps``. None without ``U``."""
+    (``cover``), else ``err + c``; NaN where over ``eps``. None without ``U``. ``maps`` keeps
+    the distance maps made, by ``U``'s points (they change only with the view)."""
     u = px[u_rows]
     fin = np.isfinite(u).all(axis=1)
     seg = fin[:-1] & fin[1:] & (np.diff(u_rows) == 1)
     if not seg.any():
         return None
-    umap = _DistanceMap(u[:-1][seg], u[1:][seg], eps)
+    key = (u.tobytes(), seg.tobytes(), eps)
+    umap = maps.get(key)
+    if umap is None:
+        if len(maps) >= _MAPS:
+            maps.clear()
+        umap = maps[key] = _DistanceMap(u[:-1][seg], u[1:][seg], eps)
     a, b = px[: stop - 1], px[1:stop]
     length = np.hypot(*(b - a).T)
     # the distance to U is 1-Lipschitz: between samples half a segment apart it is at most
@@ -148,13 +158,14 @@ def _chords(p: np.ndarray, ok: np.ndarray, diag: float) -> list[tuple[int, int, 
     the points ``v .. j`` in a box of diagonal at most ``diag`` (``2 * half``)."""
     out: list[tuple[int, int, float]] = []
     n = ok.shape[0]
+    # the first row at or after each whose segment is not ok (n if none)
+    stop = np.minimum.accumulate(np.where(ok, n, np.arange(n))[::-1])[::-1]
     v = 0
     while v < n - 1:
         if not ok[v + 1]:
             v += 1
             continue
-        bad = np.flatnonzero(~ok[v + 1 :])
-        end = v + 1 + (int(bad[0]) if bad.size else n - v - 1)  # segments v + 1 .. end - 1 ok
+        end = int(stop[v + 1])  # segments v + 1 .. end - 1 ok
         m = 64
         while True:
             block = p[v : min(end, v + m)]
@@ -180,6 +191,7 @@ def relax(
     *,
     stop: int,
     budget: int,
+    maps: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[Window, ...]]:
     """Join the covered stretches of ``runs`` (see the module's doc) for a simplification.
 
@@ -197,6 +209,8 @@ def relax(
         Rows from ``stop`` on (the tail) are left as they are.
     budget : int
         Rows all windows may hold.
+    maps : dict, optional
+        Distance maps kept from one thinning to the next (the caller's, emptied when full).
 
     Returns
     -------
@@ -209,6 +223,7 @@ def relax(
     """
     ends = np.zeros(steps.shape[0], dtype=bool)
     px, err, cover = px.copy(), err.copy(), cover.copy()
+    maps = {} if maps is None else maps
     for r in (int(r) for r in runs):
         tol = float(eps[r])
         if not (math.isfinite(tol) and stop > 2):
@@ -217,7 +232,7 @@ def relax(
         u_rows = np.flatnonzero(in_windows(steps, windows, r))
         bound = None
         if u_rows.size:
-            bound = _covered(px[:, r], err[:, r], cover[:, r], u_rows, stop, tol)
+            bound = _covered(px[:, r], err[:, r], cover[:, r], u_rows, stop, tol, maps)
         size = min(WINDOW, budget // 2)  # a window's rows (fewer in a small history)
         recent = slice(max(1, stop - size), stop)
         share = 0.0 if bound is None else float(np.isfinite(bound[recent]).mean())
@@ -227,7 +242,7 @@ def relax(
             first = max(0, stop - size)
             windows = (*windows, Window(r, int(steps[first]), int(steps[stop - 1])))
             u_rows = np.flatnonzero(in_windows(steps, windows, r))
-            bound = _covered(px[:, r], err[:, r], cover[:, r], u_rows, stop, tol)
+            bound = _covered(px[:, r], err[:, r], cover[:, r], u_rows, stop, tol, maps)
         if bound is None:
             continue
         p = px[:stop, r].astype(np.float64)

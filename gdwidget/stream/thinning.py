@@ -160,6 +160,7 @@ def select_rows(
     run_level: np.ndarray | None = None,
     windows: tuple[Window, ...] = (),
     cover: np.ndarray | None = None,
+    maps: dict | None = None,
 ) -> Selection:
     """Choose at most ``target`` rows of a full history (see the module's doc).
 
@@ -191,6 +192,8 @@ def select_rows(
         Rows kept for good (:mod:`.cover`); a thinning may add some.
     cover : ndarray (n, R) of bool, optional
         Where ``err`` bounds the distance to the run's windows' path (:mod:`.cover`).
+    maps : dict, optional
+        Where :mod:`.cover` keeps its distance maps from one thinning to the next.
     """
     n, R = err.shape
     cover = np.zeros((n, R), dtype=bool) if cover is None else cover
@@ -241,11 +244,13 @@ def select_rows(
         """Let the rows go that ``runs``' drawn paths cover (:mod:`.cover`), once a thinning."""
         nonlocal px, err, cover, windows, fixed
         runs = runs & ~relaxed
+        if not runs.any():
+            return
         relaxed[runs] = True
         eps = tolerance * 2.0**run_level
         px, err, cover, ends, windows = relax(
             steps, px, err, cover, eps, np.flatnonzero(runs), windows,
-            stop=n - int(tail), budget=target // WINDOW_SHARE,
+            stop=n - int(tail), budget=target // WINDOW_SHARE, maps=maps,
         )  # fmt: skip
         fixed |= ends | in_windows(steps, windows)
 
