@@ -1,6 +1,6 @@
 """What the cover rule costs and gives: run with ``python benchmarks/scribble.py``.
 
-The class race (eight optimizers on Rosenbrock, four of which scribble at the minimum) is
+The demo's race (ten optimizers on Rosenbrock, several of which scribble at the minimum) is
 driven by a Playground's own loop at speed 0 for ``--steps`` steps, once with the cover rule
 of ``gdwidget.stream.cover`` and once with it switched off, in the same process and in turns.
 Prints, for each: steps per second, and each run's path bound (``precision["run_px"]``,
@@ -23,22 +23,10 @@ import numpy as np  # noqa: E402
 from stream import CountingComm  # noqa: E402
 
 import gdwidget as gd  # noqa: E402
+from gdwidget.demo import default_race  # noqa: E402
 from gdwidget.stream import paths, sleeve  # noqa: E402
 
 START = (-1.5, 2.0)
-
-
-def race8() -> dict[str, object]:
-    return {
-        "gd": gd.optim.sgd(1e-3),
-        "momentum": gd.optim.sgd(1e-3, momentum=0.9),
-        "nesterov": gd.optim.sgd(1e-3, momentum=0.9, nesterov=True),
-        "adagrad": gd.optim.adagrad(0.5),
-        "rmsprop": gd.optim.rmsprop(1e-2),
-        "adam": gd.optim.adam(0.05),
-        "adamw": gd.optim.adamw(0.05),
-        "lion": gd.optim.lion(0.01),
-    }
 
 
 def _off(steps, px, err, cover, eps, runs, windows, **_):
@@ -48,7 +36,7 @@ def _off(steps, px, err, cover, eps, runs, windows, **_):
 def one(steps: int, cover: bool) -> tuple[float, list[float], list[list[int]]]:
     """Steps per second, the bounds and the loss floor after ``steps`` steps."""
     w = gd.Playground(
-        gd.functions.rosenbrock(), race8(), start=START, device="cpu", speed=0, grad_tol=0.0
+        gd.functions.rosenbrock(), default_race(), start=START, device="cpu", speed=0, grad_tol=0.0
     )
     w.comm = CountingComm()
     w.session.out.use_pixels([392, 390])
