@@ -66,16 +66,20 @@ def _samples(line: np.ndarray) -> np.ndarray:
 
 def _to_path(points: np.ndarray, path: np.ndarray, within: float) -> float:
     """The largest distance from ``points`` to the polyline ``path``: the nearest vertex's
-    where that is ``within``, else the nearest segment's."""
+    where that is ``within``, else the nearest segment's (long segments all, short ones
+    by their midpoints: one within ``within`` has its midpoint within ``within + 1``)."""
     d = cKDTree(np.unique(path, axis=0)).query(points)[0]
+    far = np.flatnonzero(d > within)
+    if not far.size:
+        return float(d.max())
     a, b = path[:-1], path[1:]
-    half = np.hypot(*(b - a).T) / 2
-    for i in np.flatnonzero(d > within):
-        # a segment within `within` of the point has an end within `within` + half its length
-        near = np.minimum(np.hypot(*(a - points[i]).T), np.hypot(*(b - points[i]).T))
-        c = near <= within + half
-        if c.any():
-            d[i] = min(d[i], segment_distance(points[i], a[c], b[c]).min())
+    long = np.hypot(*(b - a).T) > 2.0
+    short = np.flatnonzero(~long)
+    mids = cKDTree((a[short] + b[short]) / 2)
+    for i, near in zip(far, mids.query_ball_point(points[far], within + 1.0), strict=True):
+        seg = np.concatenate([np.flatnonzero(long), short[near]])
+        if seg.size:
+            d[i] = min(d[i], segment_distance(points[i], a[seg], b[seg]).min())
     return float(d.max())
 
 
