@@ -1,6 +1,6 @@
 """What the cover rule costs and gives: run with ``python benchmarks/scribble.py``.
 
-The demo's race (ten optimizers on Rosenbrock, several of which scribble at the minimum) is
+The class race (eight optimizers on Rosenbrock, four of which scribble at the minimum) is
 driven by a Playground's own loop at speed 0 for ``--steps`` steps, once with the cover rule
 of ``gdwidget.stream.cover`` and once with it switched off, in the same process and in turns.
 Prints, for each: steps per second, and each run's path bound (``precision["run_px"]``,
@@ -23,10 +23,18 @@ import numpy as np  # noqa: E402
 from stream import CountingComm  # noqa: E402
 
 import gdwidget as gd  # noqa: E402
-from gdwidget.demo import default_race  # noqa: E402
 from gdwidget.stream import paths, sleeve  # noqa: E402
 
 START = (-1.5, 2.0)
+
+
+def class_race() -> dict[str, object]:
+    """The quickstart's class race: two runs oscillate at rest, four scribble at the minimum."""
+    o, s = gd.optim, gd.optim.sgd
+    return {"gd": s(1e-3), "momentum": s(1e-3, momentum=0.9),
+            "nesterov": s(1e-3, momentum=0.9, nesterov=True), "adagrad": o.adagrad(0.5),
+            "rmsprop": o.rmsprop(1e-2), "adam": o.adam(0.05), "adamw": o.adamw(0.05),
+            "lion": o.lion(0.01)}  # fmt: skip
 
 
 def _off(steps, px, err, cover, eps, runs, windows, **_):
@@ -36,7 +44,7 @@ def _off(steps, px, err, cover, eps, runs, windows, **_):
 def one(steps: int, cover: bool) -> tuple[float, list[float], list[list[int]]]:
     """Steps per second, the bounds and the loss floor after ``steps`` steps."""
     w = gd.Playground(
-        gd.functions.rosenbrock(), default_race(), start=START, device="cpu", speed=0, grad_tol=0.0
+        gd.functions.rosenbrock(), class_race(), start=START, device="cpu", speed=0, grad_tol=0.0
     )
     w.comm = CountingComm()
     w.session.out.use_pixels([392, 390])
