@@ -115,10 +115,14 @@ def test_shortcuts_act_and_never_reach_the_notebook(lab):
     page.keyboard.press("ArrowRight")
     wait_until(lambda: kernel_json(page, "w.t") == 2, 10, "two steps from →")
     page.keyboard.press(" ")
+    # playing means stepping: wait for steps, not only for the flag, before pausing
     wait_until(lambda: kernel_json(page, "w.playing"), 10, "space to play")
+    wait_until(lambda: kernel_json(page, "w.t") > 2, 10, "steps while playing")
     page.keyboard.press(" ")
     wait_until(lambda: not kernel_json(page, "w.playing"), 10, "space to pause")
-    assert kernel_json(page, "w.t") > 2
+    paused_at = kernel_json(page, "w.t")
+    time.sleep(0.5)
+    assert kernel_json(page, "w.t") == paused_at  # paused means no more steps
     page.keyboard.press("r")
     wait_until(lambda: kernel_json(page, "w.t") == 0, 10, "r to reset")
     for key in ("r", "ArrowLeft", "ArrowRight", "y", "m", "a", "b", "d"):
