@@ -18,7 +18,7 @@ from ..optim import _fused
 from . import sleeve
 from .cover import Window
 from .m4 import LossFloor, bucket_width
-from .prefilter import Ball, loss_records
+from .prefilter import Ball, must_take
 from .thinning import PixelView, select_rows
 
 __all__ = [
@@ -278,14 +278,6 @@ class HistoryBuffer:
         return origin[:first].copy(), first
 
     # -- appending ---------------------------------------------------------------------
-    def _auto_view(self, xy: np.ndarray) -> None:
-        pts = xy[np.isfinite(xy).all(axis=-1)]
-        lo, hi = (pts.min(axis=0), pts.max(axis=0)) if pts.size else (np.zeros(2), np.zeros(2))
-        half = np.maximum(0.5 * (hi - lo), 1.0)
-        mid = 0.5 * (lo + hi)
-        lo, hi = mid - 2 * half, mid + 2 * half
-        self._view = PixelView.from_bounds([[lo[0], hi[0]], [lo[1], hi[1]]], self._px)
-
     def append(
         self,
         steps: np.ndarray,
@@ -313,7 +305,7 @@ class HistoryBuffer:
                 f"got steps {int(steps[0])}..{int(steps[-1])}"
             )
         if self._view is None:
-            self._auto_view(xy[:1])
+            self._view = PixelView.around(xy[:1], self._px)
         view = self._view
         first_ever = self._last_seen < 0
         prev_step = self._last_seen
@@ -322,25 +314,12 @@ class HistoryBuffer:
         px = view.to_px(xy)
         fin_xy = ~(np.isnan(px[..., 0]) | np.isnan(px[..., 1]))
         fin_l = np.isfinite(loss)
-        if self._prev_fin.all() and fin_xy.all() and fin_l.all():
-            edge = np.zeros(m, dtype=bool)  # all finite: no row changes finiteness
-        else:
-            fxy = np.concatenate([self._prev_fin[None, :, 0], fin_xy])
-            fl = np.concatenate([self._prev_fin[None, :, 1], fin_l])
-            edge = ((fxy[1:] != fxy[:-1]) | (fl[1:] != fl[:-1])).any(axis=1)  # row i vs i - 1
-        # loss buckets: rows that start or end one, and each part's new extremes
         b = self.bucket_starts(steps)
-        newb = np.empty(m, dtype=bool)
-        newb[0] = True
-        np.not_equal(b[1:], b[:-1], out=newb[1:])
-        starts = np.flatnonzero(newb)  # the first row of each bucket's part in the chunk
-        newb[0] = first_ever or b[0] != self.bucket_starts(np.array([prev_step]))[0]
-        must = edge | newb
-        must[:-1] |= newb[1:] | edge[1:]  # the last row of a bucket, the row before an edge
-        must |= loss_records(loss, fin_l, starts, not newb[0], self._bmin, self._bmax)
-
+        new_first = first_ever or b[0] != self.bucket_starts(np.array([prev_step]))[0]
+        must, tail_must = must_take(
+            b, new_first, loss, fin_xy, fin_l, self._prev_fin, self._bmin, self._bmax
+        )
         rows = (steps, loss, xy, grad_norm, lr)
-        tail_must = bool(newb[0] or edge[0])  # the row held aside closes a bucket or an edge
         anchor = view.to_px(self._xy[self.n - 1]) if self.n else px[0]
         blocks = self._row_filter().offer(rows, px, must, tail_must, anchor)
         taken = sum(self._write(*r, err=e) for r, e in blocks)

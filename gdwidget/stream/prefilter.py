@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Ball", "ball_filter", "exits", "loss_records", "strays"]
+__all__ = ["Ball", "ball_filter", "exits", "loss_records", "must_take", "strays"]
 
 #: Above this many runs the grid of cells is used (its cost does not grow with a log factor).
 MAX_BOX_RUNS = 32
@@ -22,6 +22,43 @@ MAX_BOX_RUNS = 32
 _BLOCK = 256
 #: Up to this many buckets in a chunk, :func:`loss_records` of finite losses goes bucket by bucket.
 _FEW_PARTS = 32
+
+
+def must_take(
+    buckets: np.ndarray,
+    new_first: bool,
+    loss: np.ndarray,
+    fin_xy: np.ndarray,
+    fin_l: np.ndarray,
+    prev_fin: np.ndarray,
+    run_min: np.ndarray,
+    run_max: np.ndarray,
+) -> tuple[np.ndarray, bool]:
+    """The rows of a chunk that must be taken whatever the paths do ``(m,)``, and whether the
+    row held aside before the chunk must be taken too.
+
+    These are the rows that start or end a loss bucket (``buckets``: each row's bucket;
+    ``new_first``: the first row starts one), hold a bucket's new extreme
+    (:func:`loss_records`), or sit on either side of a change of finiteness of some run's
+    point (``fin_xy``) or loss (``fin_l``, both ``(m, R)``; ``prev_fin`` ``(R, 2)``: the
+    row offered before the chunk).
+    """
+    m = buckets.shape[0]
+    if prev_fin.all() and fin_xy.all() and fin_l.all():
+        edge = np.zeros(m, dtype=bool)  # all finite: no row changes finiteness
+    else:
+        fxy = np.concatenate([prev_fin[None, :, 0], fin_xy])
+        fl = np.concatenate([prev_fin[None, :, 1], fin_l])
+        edge = ((fxy[1:] != fxy[:-1]) | (fl[1:] != fl[:-1])).any(axis=1)  # row i vs i - 1
+    newb = np.empty(m, dtype=bool)
+    newb[0] = True
+    np.not_equal(buckets[1:], buckets[:-1], out=newb[1:])
+    starts = np.flatnonzero(newb)  # the first row of each bucket's part in the chunk
+    newb[0] = new_first
+    must = edge | newb
+    must[:-1] |= newb[1:] | edge[1:]  # the last row of a bucket, the row before an edge
+    must |= loss_records(loss, fin_l, starts, not new_first, run_min, run_max)
+    return must, bool(newb[0] or edge[0])
 
 
 def loss_records(

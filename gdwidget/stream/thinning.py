@@ -90,6 +90,16 @@ class PixelView:
             raise ValueError(f"bounds {bounds!r} on {px!r} pixels give no finite scale")
         return cls(x0, y0, sx, sy)
 
+    @classmethod
+    def around(cls, xy: np.ndarray, px: object) -> PixelView:
+        """A view of the finite points ``xy`` ``(..., 2)``, twice their spread (at least 2 wide)."""
+        pts = xy[np.isfinite(xy).all(axis=-1)]
+        lo, hi = (pts.min(axis=0), pts.max(axis=0)) if pts.size else (np.zeros(2), np.zeros(2))
+        half = np.maximum(0.5 * (hi - lo), 1.0)
+        mid = 0.5 * (lo + hi)
+        lo, hi = mid - 2 * half, mid + 2 * half
+        return cls.from_bounds([[lo[0], hi[0]], [lo[1], hi[1]]], px)
+
     def to_px(self, xy: np.ndarray) -> np.ndarray:
         """Pixel coordinates (float64) of points ``(..., 2)``; NaN where not finite."""
         out = np.empty(xy.shape, dtype=np.float64)
