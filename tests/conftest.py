@@ -36,6 +36,15 @@ def row_filter(request, monkeypatch):
 
 
 @pytest.fixture
+def no_stray_loops():
+    """Fails the test if a Playground's loop thread outlives it by 5 s."""
+    from widget_helpers import loop_threads, wait_for  # noqa: PLC0415
+
+    yield
+    assert wait_for(lambda: not loop_threads(), 5.0), "a session loop outlived its test"
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(12345)
 

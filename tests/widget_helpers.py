@@ -133,6 +133,13 @@ def make(objective: Objective | None = None, optimizers: Any = None, **kw: Any):
     return w, comm
 
 
+def make_shown(*args: Any, **kw: Any):
+    """:func:`make`, and its fake page has asked for the history, as a page does."""
+    w, comm = make(*args, **kw)
+    comm.page_sends({"type": "request_history"})
+    return w, comm
+
+
 def loop_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "gdwidget-session"]
 

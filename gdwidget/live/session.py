@@ -77,7 +77,7 @@ class Session(SessionLoop):
         self.lr_ranges: dict[str, tuple[float, float]] = {}
         self.error = ""
         self.halted = False
-        #: set from a SIGINT handler: the loop pauses at its next look
+        #: set from a SIGINT handler: the loop pauses at its next look (a later play clears it)
         self.interrupted = False
 
         self._cv = threading.Condition(threading.RLock())
@@ -116,12 +116,16 @@ class Session(SessionLoop):
     def set_playing(self, on: bool) -> None:
         with self._cv:
             self._playing = bool(on) and not self._closed
+            if on:
+                self.interrupted = False  # an interrupt that came first was not about this play
             self._cv.notify_all()
 
     def set_budget(self, n: int) -> None:
         """Steps still to take in the background (the page's step buttons)."""
         with self._cv:
             self._budget = int(n)
+            if n > 0:
+                self.interrupted = False  # as for play
             self._cv.notify_all()
 
     def set_speed(self, value: float) -> None:
