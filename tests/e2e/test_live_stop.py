@@ -12,6 +12,7 @@ import pytest
 from .conftest import new_page, wait_kernel_idle
 from .live_helpers import (
     PAUSE,
+    PLAY,
     PLAYER,
     STATUS,
     cell,
@@ -103,6 +104,14 @@ def test_interrupt_pauses_a_playing_playground(lab):
     # steps) by how much: "paused · path within 2.0 px"
     assert statuses and all(s.split(" · ")[0] == "paused" for s in statuses), statuses
     assert kernel_exec(page, "print(ws[-1].playing)").strip() == "False"
+    # an interrupt while it is paused (an idle kernel) is not about a later play: play plays
+    page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:interrupt')")
+    time.sleep(1.0)
+    a = step_of_cell(page, PLAYER)
+    view.locator(PLAY).first.click()
+    wait_until(lambda: step_of_cell(page, PLAYER) > a, 10, "play after an interrupt while paused")
+    view.locator(PAUSE).first.click()
+    wait_until(lambda: kernel_exec(page, "print(ws[-1].playing)").strip() == "False", 10, "pause")
 
 
 # ---------------------------------------------------------------------------------------------
