@@ -106,7 +106,11 @@ def test_interrupt_pauses_a_playing_playground(lab):
     assert kernel_exec(page, "print(ws[-1].playing)").strip() == "False"
     # an interrupt while it is paused (an idle kernel) is not about a later play: play plays
     page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:interrupt')")
-    time.sleep(1.0)
+    wait_until(
+        lambda: kernel_exec(page, "print(ws[-1].session.interrupted)").strip() == "True",
+        10,
+        "the interrupt to reach the kernel",
+    )
     a = step_of_cell(page, PLAYER)
     view.locator(PLAY).first.click()
     wait_until(lambda: step_of_cell(page, PLAYER) > a, 10, "play after an interrupt while paused")
