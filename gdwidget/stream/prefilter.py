@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .m4 import finite_edges
+
 __all__ = ["Ball", "ball_filter", "exits", "loss_records", "must_take", "strays"]
 
 #: Above this many runs the grid of cells is used (its cost does not grow with a log factor).
@@ -45,20 +47,19 @@ def must_take(
     """
     m = buckets.shape[0]
     if prev_fin.all() and fin_xy.all() and fin_l.all():
-        edge = np.zeros(m, dtype=bool)  # all finite: no row changes finiteness
-    else:
-        fxy = np.concatenate([prev_fin[None, :, 0], fin_xy])
-        fl = np.concatenate([prev_fin[None, :, 1], fin_l])
-        edge = ((fxy[1:] != fxy[:-1]) | (fl[1:] != fl[:-1])).any(axis=1)  # row i vs i - 1
+        beside = np.zeros(m + 1, dtype=bool)  # all finite: no row changes finiteness
+    else:  # the row before the chunk, then the chunk's rows
+        fin = np.concatenate([prev_fin[None], np.stack([fin_xy, fin_l], axis=-1)])
+        beside = finite_edges(fin.reshape(m + 1, -1))
     newb = np.empty(m, dtype=bool)
     newb[0] = True
     np.not_equal(buckets[1:], buckets[:-1], out=newb[1:])
     starts = np.flatnonzero(newb)  # the first row of each bucket's part in the chunk
     newb[0] = new_first
-    must = edge | newb
-    must[:-1] |= newb[1:] | edge[1:]  # the last row of a bucket, the row before an edge
+    must = beside[1:] | newb
+    must[:-1] |= newb[1:]  # the last row of a bucket
     must |= loss_records(loss, fin_l, starts, not new_first, run_min, run_max)
-    return must, bool(newb[0] or edge[0])
+    return must, bool(new_first or beside[0])
 
 
 def loss_records(
